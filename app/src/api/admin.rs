@@ -1,0 +1,182 @@
+//! Admin-only server functions: users, grants, workspaces, the admin home.
+
+use leptos::prelude::*;
+
+use crate::{
+    error::AppError,
+    models::{AgencyOverview, UserRow, WorkspaceRow},
+};
+
+#[cfg(feature = "ssr")]
+pub use convert::{user_row, workspace_row};
+
+/// Core rows → wire rows (shared with the host's CSV exports).
+#[cfg(feature = "ssr")]
+mod convert {
+    use super::super::ctx::ts;
+    use crate::models::*;
+    use backend::{access::Grant, users::User, workspaces::Workspace};
+
+    pub fn user_row(u: User, grants: &[Grant]) -> UserRow {
+        UserRow {
+            id: u.id,
+            email: u.email,
+            display_name: u.display_name,
+            role: u.role.as_str().into(),
+            disabled: u.disabled,
+            created_at: ts(u.created_at),
+            last_login_at: u.last_login_at.map(ts),
+            grants: grants
+                .iter()
+                .filter(|g| g.user_id == u.id)
+                .map(|g| GrantRow {
+                    workspace_id: g.workspace_id,
+                    workspace_name: g.workspace_name.clone(),
+                    workspace_slug: g.workspace_slug.clone(),
+                    level: g.level.as_str().into(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn workspace_row(w: Workspace, grants: &[Grant]) -> WorkspaceRow {
+        WorkspaceRow {
+            member_count: grants.iter().filter(|g| g.workspace_id == w.id).count() as i64,
+            id: w.id,
+            name: w.name,
+            slug: w.slug,
+            active: w.active,
+            monthly_lead_target: w.monthly_lead_target,
+            daily_send_target: w.daily_send_target,
+            weekly_contact_target: w.weekly_contact_target,
+            pricing_model: w.pricing_model.as_str().into(),
+            price_per_lead_cents: w.price_per_lead_cents,
+            retainer_fee_cents: w.retainer_fee_cents,
+            billable_stage: w.billable_stage,
+            bison_workspace_id: w.bison_workspace_id,
+            bison_api_key_masked: backend::workspaces::masked_key(w.bison_api_key_hint.as_deref()),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn admin() -> Result<(backend::AppState, backend::sessions::SessionUser), AppError> {
+    let (state, caller) = (super::ctx::state()?, super::ctx::caller()?);
+    backend::access::require_admin(&caller)?;
+    Ok((state, caller))
+}
+
+#[server(endpoint = "admin/overview")]
+pub async fn admin_overview() -> Result<AgencyOverview, AppError> {
+    use super::ctx::ts;
+    let (state, _) = admin()?;
+    let db = &state.db;
+    let (workspaces_total, workspaces_active) = backend::workspaces::count(db).await?;
+    let users = backend::users::list(db).await?;
+    let recent = backend::audit::recent(db, 15).await?;
+    Ok(AgencyOverview {
+        workspaces_total,
+        workspaces_active,
+        users_total: users.len() as i64,
+        users_disabled: users.iter().filter(|u| u.disabled).count() as i64,
+        recent_activity: recent
+            .into_iter()
+            .map(|a| crate::models::AuditRow { at: ts(a.at), actor: a.actor_email, action: a.action, target: a.target, ip: a.ip })
+            .collect(),
+    })
+}
+
+#[server(endpoint = "admin/users")]
+pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
+    let (state, _) = admin()?;
+    let grants = backend::access::list_grants(&state.db).await?;
+    let users = backend::users::list(&state.db).await?;
+    Ok(users.into_iter().map(|u| convert::user_row(u, &grants)).collect())
+}
+
+#[server(endpoint = "admin/users/create")]
+pub async fn create_user(email: String, display_name: String, role: String, password: String) -> Result<UserRow, AppError> {
+    let (state, caller) = admin()?;
+    let role = role.parse::<backend::users::Role>()?;
+    let new = backend::users::NewUser { email, display_name, role, password };
+    let user = backend::admin::create_user(&state.db, &caller, new, &super::ctx::client_info()).await?;
+    Ok(convert::user_row(user, &[]))
+}
+
+#[server(endpoint = "admin/users/set_disabled")]
+pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), AppError> {
+    let (state, caller) = admin()?;
+    backend::admin::set_user_disabled(&state.db, &caller, user_id, disabled, &super::ctx::client_info()).await?;
+    Ok(())
+}
+
+#[server(endpoint = "admin/users/reset_password")]
+pub async fn reset_user_password(user_id: i64, new_password: String) -> Result<(), AppError> {
+    let (state, caller) = admin()?;
+    backend::admin::reset_password(&state.db, &caller, user_id, &new_password, &super::ctx::client_info()).await?;
+    Ok(())
+}
+
+#[server(endpoint = "admin/access/grant")]
+pub async fn grant_access(user_id: i64, workspace_id: i64, level: String) -> Result<(), AppError> {
+    let (state, caller) = admin()?;
+    let level = level.parse::<backend::access::GrantLevel>()?;
+    backend::admin::grant_access(&state.db, &caller, user_id, workspace_id, level, &super::ctx::client_info()).await?;
+    Ok(())
+}
+
+#[server(endpoint = "admin/access/revoke")]
+pub async fn revoke_access(user_id: i64, workspace_id: i64) -> Result<(), AppError> {
+    let (state, caller) = admin()?;
+    backend::admin::revoke_access(&state.db, &caller, user_id, workspace_id, &super::ctx::client_info()).await?;
+    Ok(())
+}
+
+#[server(endpoint = "admin/workspaces")]
+pub async fn list_workspaces() -> Result<Vec<WorkspaceRow>, AppError> {
+    let (state, _) = admin()?;
+    let grants = backend::access::list_grants(&state.db).await?;
+    let caller = super::ctx::caller()?;
+    let rows = backend::workspaces::list_visible(&state.db, &caller).await?;
+    Ok(rows.into_iter().map(|(w, _)| convert::workspace_row(w, &grants)).collect())
+}
+
+/// Money arrives in dollars as typed (`150` or `150.00`); it is stored in cents.
+#[server(endpoint = "admin/workspaces/create")]
+pub async fn create_workspace(
+    name: String,
+    slug: String,
+    monthly_lead_target: i64,
+    daily_send_target: i64,
+    weekly_contact_target: i64,
+    pricing_model: String,
+    price: String,
+) -> Result<WorkspaceRow, AppError> {
+    let (state, caller) = admin()?;
+    let pricing_model = pricing_model.parse::<backend::workspaces::PricingModel>()?;
+    let cents = crate::money::parse_dollars(&price).map_err(AppError::Invalid)?;
+    let (price_per_lead_cents, retainer_fee_cents) = match pricing_model {
+        backend::workspaces::PricingModel::PerLead => (cents, 0),
+        backend::workspaces::PricingModel::Retainer => (0, cents),
+    };
+    let input = backend::workspaces::WorkspaceInput {
+        name,
+        slug,
+        monthly_lead_target,
+        daily_send_target,
+        weekly_contact_target,
+        pricing_model,
+        price_per_lead_cents,
+        retainer_fee_cents,
+        billable_stage: "interested".into(),
+    };
+    let ws = backend::admin::create_workspace(&state.db, &caller, input, &super::ctx::client_info()).await?;
+    Ok(convert::workspace_row(ws, &[]))
+}
+
+#[server(endpoint = "admin/workspaces/set_active")]
+pub async fn set_workspace_active(workspace_id: i64, active: bool) -> Result<(), AppError> {
+    let (state, caller) = admin()?;
+    backend::admin::set_workspace_active(&state.db, &caller, workspace_id, active, &super::ctx::client_info()).await?;
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! The frame around every page: header with navigation for the caller's role, account menu,
+//! theme toggle, skip link, and an error boundary around the page itself.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+use super::{guard::CurrentUser, status::ErrorPanel, theme::ThemeToggle};
+use crate::models::Me;
+
+#[component]
+fn NavLink(href: &'static str, label: &'static str, #[prop(optional)] exact: bool) -> impl IntoView {
+    let location = use_location();
+    let current = move || {
+        let path = location.pathname.get();
+        if exact {
+            path == href
+        } else {
+            path == href || path.starts_with(&format!("{href}/"))
+        }
+    };
+    view! {
+        <a href=href class="nav-link" aria-current=move || current().then_some("page")>{label}</a>
+    }
+}
+
+#[component]
+fn Nav(me: Me) -> impl IntoView {
+    let links = if me.is_admin() {
+        view! {
+            <NavLink href="/admin" label="Home" exact=true/>
+            <NavLink href="/admin/clients" label="Clients"/>
+            <NavLink href="/admin/users" label="Users"/>
+            <NavLink href="/client-portal" label="Client portal"/>
+        }
+        .into_any()
+    } else {
+        view! { <NavLink href="/client-portal" label="My workspaces"/> }.into_any()
+    };
+    view! {
+        <nav class="main-nav" aria-label="Main">{links}</nav>
+        <details class="account-menu">
+            <summary aria-label="Account menu">
+                <span class="avatar" aria-hidden="true">{me.display_name.chars().next().unwrap_or('?').to_string()}</span>
+                <span class="account-name">{me.display_name.clone()}</span>
+            </summary>
+            <div class="menu" role="menu">
+                <p class="muted menu-email">{me.email.clone()} " · " {me.role.clone()}</p>
+                <a href="/account/password" role="menuitem">"Change password"</a>
+                <form method="post" action="/auth/logout">
+                    <button type="submit" role="menuitem" class="link-button" data-testid="logout">"Sign out"</button>
+                </form>
+            </div>
+        </details>
+    }
+}
+
+#[component]
+pub fn AppShell(children: Children) -> impl IntoView {
+    let user = CurrentUser::resource();
+    view! {
+        <a href="#main" class="skip-link">"Skip to content"</a>
+        <header class="topbar">
+            <a href="/" class="brand"><span class="brand-mark" aria-hidden="true">"M"</span>"Maverick"</a>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    user.await.ok().flatten().map(|me| view! { <Nav me/> })
+                })}
+            </Suspense>
+            <ThemeToggle/>
+        </header>
+        <main id="main" class="page" tabindex="-1">
+            <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>{children()}</ErrorBoundary>
+        </main>
+    }
+}

@@ -1,0 +1,5 @@
+pub mod guard;
+pub mod layout;
+pub mod status;
+pub mod theme;
+pub mod ui;

@@ -1,0 +1,37 @@
+//! Small shared bits of UI.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// `2026-11-21T21:22:26Z` → `2026-11-21 21:22 UTC`.
+pub fn short_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(d), Some(t)) => format!("{d} {t} UTC"),
+        _ => rfc3339.to_owned(),
+    }
+}
+
+/// The outcome of the last submission of a form: an error in red, or a success note.
+#[component]
+pub fn ActionResult<T: Clone + Send + Sync + 'static>(
+    #[prop(into)] value: Signal<Option<Result<T, AppError>>>,
+    success: &'static str,
+) -> impl IntoView {
+    move || match value.get() {
+        Some(Err(e)) => Some(view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any()),
+        Some(Ok(_)) => Some(view! { <p class="alert alert-ok" role="status">{success}</p> }.into_any()),
+        None => None,
+    }
+}
+
+/// An empty-state panel that says what to do next.
+#[component]
+pub fn Empty(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div class="empty-state">
+            <h3>{title}</h3>
+            <p>{children()}</p>
+        </div>
+    }
+}

@@ -1,0 +1,67 @@
+//! Maverick's pages, components and server functions. Compiled twice: with `ssr` into the host
+//! (where server functions run and call the `backend` crate) and with `hydrate` into WASM.
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod models;
+pub mod money;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+use crate::{
+    components::{guard::CurrentUser, layout::AppShell, status::NotFound},
+    pages::{account::ChangePasswordPage, admin, login::LoginPage, portal},
+};
+
+/// The HTML document. The theme comes from a cookie so the first paint is already right.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let theme = components::theme::theme_from_request();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" data-theme=theme>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    CurrentUser::provide();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/maverick.css"/>
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
+        <Meta name="color-scheme" content="light dark"/>
+        <Title formatter=|text: String| if text.is_empty() { "Maverick".to_owned() } else { format!("{text} · Maverick") }/>
+        <Router>
+            <AppShell>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/account/password") view=ChangePasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=admin::home::AdminHome ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view=admin::users::UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/clients") view=admin::clients::ClientsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/client-portal") view=portal::PortalHub ssr=SsrMode::Async/>
+                    <Route path=path!("/client-portal/:workspace") view=portal::WorkspacePortal ssr=SsrMode::Async/>
+                </Routes>
+            </AppShell>
+        </Router>
+    }
+}

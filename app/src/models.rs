@@ -1,0 +1,98 @@
+//! Wire types: what server functions send to the page. Defined once, used on both sides.
+
+use serde::{Deserialize, Serialize};
+
+/// The signed-in user, as the page needs it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub user_id: i64,
+    pub email: String,
+    pub display_name: String,
+    /// `admin`, `client` or `viewer`.
+    pub role: String,
+}
+
+impl Me {
+    pub fn is_admin(&self) -> bool {
+        self.role == "admin"
+    }
+    /// Where this user lands after signing in.
+    pub fn home(&self) -> &'static str {
+        if self.is_admin() {
+            "/admin"
+        } else {
+            "/client-portal"
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantRow {
+    pub workspace_id: i64,
+    pub workspace_name: String,
+    pub workspace_slug: String,
+    /// `client` or `viewer`.
+    pub level: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub disabled: bool,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub last_login_at: Option<String>,
+    pub grants: Vec<GrantRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceRow {
+    pub id: i64,
+    pub name: String,
+    pub slug: String,
+    pub active: bool,
+    pub monthly_lead_target: i64,
+    pub daily_send_target: i64,
+    pub weekly_contact_target: i64,
+    /// `per_lead` or `retainer`.
+    pub pricing_model: String,
+    pub price_per_lead_cents: i64,
+    pub retainer_fee_cents: i64,
+    pub billable_stage: String,
+    pub bison_workspace_id: Option<String>,
+    /// `••••abcd` when a key is stored; the key itself never leaves the server.
+    pub bison_api_key_masked: Option<String>,
+    pub member_count: i64,
+}
+
+/// A workspace as its portal shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceCard {
+    pub slug: String,
+    pub name: String,
+    pub active: bool,
+    pub monthly_lead_target: i64,
+    /// `admin`, `client` or `viewer`: what the caller may do here.
+    pub access: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub at: String,
+    pub actor: Option<String>,
+    pub action: String,
+    pub target: Option<String>,
+    pub ip: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgencyOverview {
+    pub workspaces_total: i64,
+    pub workspaces_active: i64,
+    pub users_total: i64,
+    pub users_disabled: i64,
+    pub recent_activity: Vec<AuditRow>,
+}

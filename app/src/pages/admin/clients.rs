@@ -1,0 +1,130 @@
+//! Client workspaces: list, create, archive. (Targets, pricing, costs, ZIPs and the client profile
+//! grow here with the dashboards issue.)
+
+use leptos::{form::ActionForm, prelude::*};
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::{list_workspaces, CreateWorkspace, SetWorkspaceActive},
+    components::{
+        guard::{encode_component, RequireAdmin},
+        status::{ErrorNotice, Loading},
+        ui::{ActionResult, Empty},
+    },
+    models::WorkspaceRow,
+    money::format_cents,
+};
+
+pub fn matches(w: &WorkspaceRow, q: &str, status: &str) -> bool {
+    let q = q.trim().to_lowercase();
+    (q.is_empty() || w.name.to_lowercase().contains(&q) || w.slug.contains(&q))
+        && match status {
+            "active" => w.active,
+            "archived" => !w.active,
+            _ => true,
+        }
+}
+
+#[component]
+pub fn ClientsPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = move || query.with(|m| m.get("q").unwrap_or_default());
+    let status = move || query.with(|m| m.get("status").unwrap_or_default());
+    let create = ServerAction::<CreateWorkspace>::new();
+    let set_active = ServerAction::<SetWorkspaceActive>::new();
+    let list = Resource::new_blocking(move || (create.version().get(), set_active.version().get()), |_| list_workspaces());
+    let export_href = move || format!("/admin/workspaces.csv?q={}&status={}", encode_component(&q()), encode_component(&status()));
+
+    view! {
+        <Title text="Clients"/>
+        <RequireAdmin>
+            <div class="page-head">
+                <h1>"Client workspaces"</h1>
+                <a class="button" href=export_href download>"Export CSV"</a>
+            </div>
+            <form method="get" class="filters" role="search">
+                <label>"Search" <input type="search" name="q" placeholder="name" prop:value=q/></label>
+                <label>"Status"
+                    <select name="status" prop:value=status>
+                        <option value="">"any"</option>
+                        <option value="active">"active"</option>
+                        <option value="archived">"archived"</option>
+                    </select>
+                </label>
+                <button type="submit" class="button">"Filter"</button>
+            </form>
+            <ActionResult value=set_active.value() success="Saved."/>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                        Ok(all) => {
+                            let (q, status) = (q(), status());
+                            let shown: Vec<WorkspaceRow> = all.into_iter().filter(|w| matches(w, &q, &status)).collect();
+                            if shown.is_empty() {
+                                return view! { <Empty title="No workspaces match">"Change the filters, or create a workspace below."</Empty> }.into_any();
+                            }
+                            view! {
+                                <div class="table-wrap">
+                                <table data-testid="workspaces-table">
+                                    <thead><tr><th scope="col">"Name"</th><th scope="col">"URL name"</th><th scope="col">"Status"</th>
+                                        <th scope="col" class="num">"Monthly lead target"</th><th scope="col" class="num">"Daily send target"</th>
+                                        <th scope="col">"Pricing"</th><th scope="col">"Email Bison key"</th><th scope="col" class="num">"Members"</th><th scope="col">"Actions"</th></tr></thead>
+                                    <tbody>
+                                    {shown.into_iter().map(|w| {
+                                        let pricing = if w.pricing_model == "per_lead" {
+                                            format!("{} per lead", format_cents(w.price_per_lead_cents))
+                                        } else {
+                                            format!("{} / month", format_cents(w.retainer_fee_cents))
+                                        };
+                                        view! {
+                                            <tr>
+                                                <td><a href=format!("/client-portal/{}", w.slug)>{w.name.clone()}</a></td>
+                                                <td><code>{w.slug.clone()}</code></td>
+                                                <td>{if w.active { view! { <span class="badge badge-ok">"active"</span> }.into_any() } else { view! { <span class="badge">"archived"</span> }.into_any() }}</td>
+                                                <td class="num">{w.monthly_lead_target}</td>
+                                                <td class="num">{w.daily_send_target}</td>
+                                                <td>{pricing}</td>
+                                                <td>{w.bison_api_key_masked.clone().unwrap_or_else(|| "not set".into())}</td>
+                                                <td class="num">{w.member_count}</td>
+                                                <td>
+                                                    <ActionForm action=set_active attr:class="inline">
+                                                        <input type="hidden" name="workspace_id" value=w.id.to_string()/>
+                                                        <input type="hidden" name="active" value=(!w.active).to_string()/>
+                                                        <button type="submit" class="button small">{if w.active { "Archive" } else { "Restore" }}</button>
+                                                    </ActionForm>
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                    </tbody>
+                                </table>
+                                </div>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+            <section class="card">
+                <h2>"Create a workspace"</h2>
+                <ActionForm action=create attr:class="form-grid" attr:data-testid="create-workspace">
+                    <label>"Name" <input type="text" name="name" required maxlength="120"/></label>
+                    <label>"URL name (optional)" <input type="text" name="slug" pattern="[a-z0-9-]{2,60}" placeholder="derived from the name"/></label>
+                    <label>"Monthly lead target" <input type="number" name="monthly_lead_target" min="0" value="0" required/></label>
+                    <label>"Daily send target" <input type="number" name="daily_send_target" min="0" value="0" required/></label>
+                    <label>"Weekly contact target" <input type="number" name="weekly_contact_target" min="0" value="0" required/></label>
+                    <label>"Pricing model"
+                        <select name="pricing_model">
+                            <option value="per_lead">"per lead"</option>
+                            <option value="retainer">"monthly retainer"</option>
+                        </select>
+                    </label>
+                    <label>"Price per lead or monthly fee ($)" <input type="text" name="price" inputmode="decimal" placeholder="150.00"/></label>
+                    <button type="submit" class="button primary" disabled=move || create.pending().get()>"Create workspace"</button>
+                </ActionForm>
+                <ActionResult value=create.value() success="Workspace created."/>
+            </section>
+        </RequireAdmin>
+    }
+}

@@ -1,0 +1,3 @@
+pub mod clients;
+pub mod home;
+pub mod users;

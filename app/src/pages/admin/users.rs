@@ -1,0 +1,180 @@
+//! User management: create, disable/enable, reset passwords, grant and revoke workspace access.
+//! Filters live in the URL (`?q=…&role=…`); the CSV export downloads the rows shown.
+
+use leptos::{form::ActionForm, prelude::*};
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::{list_users, list_workspaces, CreateUser, GrantAccess, ResetUserPassword, RevokeAccess, SetUserDisabled},
+    components::{
+        guard::{encode_component, RequireAdmin},
+        status::{ErrorNotice, Loading},
+        ui::{short_time, ActionResult, Empty},
+    },
+    models::{UserRow, WorkspaceRow},
+};
+
+/// Whether a user matches the filters (text in email or name; role).
+pub fn matches(u: &UserRow, q: &str, role: &str) -> bool {
+    let q = q.trim().to_lowercase();
+    (q.is_empty() || u.email.contains(&q) || u.display_name.to_lowercase().contains(&q)) && (role.is_empty() || u.role == role)
+}
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = move || query.with(|m| m.get("q").unwrap_or_default());
+    let role = move || query.with(|m| m.get("role").unwrap_or_default());
+
+    let create = ServerAction::<CreateUser>::new();
+    let disable = ServerAction::<SetUserDisabled>::new();
+    let reset = ServerAction::<ResetUserPassword>::new();
+    let grant = ServerAction::<GrantAccess>::new();
+    let revoke = ServerAction::<RevokeAccess>::new();
+    let version = move || {
+        (create.version().get(), disable.version().get(), reset.version().get(), grant.version().get(), revoke.version().get())
+    };
+    let users = Resource::new_blocking(version, |_| list_users());
+    let workspaces = Resource::new_blocking(|| (), |_| list_workspaces());
+    let export_href = move || format!("/admin/users.csv?q={}&role={}", encode_component(&q()), encode_component(&role()));
+
+    view! {
+        <Title text="Users"/>
+        <RequireAdmin>
+            <div class="page-head">
+                <h1>"Users"</h1>
+                <a class="button" href=export_href download>"Export CSV"</a>
+            </div>
+            <form method="get" class="filters" role="search">
+                <label>"Search" <input type="search" name="q" placeholder="email or name" prop:value=q/></label>
+                <label>"Role"
+                    <select name="role" prop:value=role>
+                        <option value="">"any"</option>
+                        <option value="admin">"admin"</option>
+                        <option value="client">"client"</option>
+                        <option value="viewer">"viewer"</option>
+                    </select>
+                </label>
+                <button type="submit" class="button">"Filter"</button>
+            </form>
+            <ActionResult value=disable.value() success="Saved."/>
+            <ActionResult value=reset.value() success="Password reset; the user's sessions were ended."/>
+            <ActionResult value=grant.value() success="Access granted."/>
+            <ActionResult value=revoke.value() success="Access revoked."/>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    let (users, workspaces) = (users.await, workspaces.await.unwrap_or_default());
+                    match users {
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                        Ok(all) => {
+                            let (q, role) = (q(), role());
+                            let shown: Vec<UserRow> = all.into_iter().filter(|u| matches(u, &q, &role)).collect();
+                            if shown.is_empty() {
+                                view! { <Empty title="No users match">"Change the filters, or create a user below."</Empty> }.into_any()
+                            } else {
+                                view! { <UserTable users=shown workspaces disable reset grant revoke/> }.into_any()
+                            }
+                        }
+                    }
+                })}
+            </Suspense>
+            <section class="card">
+                <h2>"Create a user"</h2>
+                <ActionForm action=create attr:class="form-grid" attr:data-testid="create-user">
+                    <label>"Email" <input type="email" name="email" required/></label>
+                    <label>"Name" <input type="text" name="display_name" required maxlength="120"/></label>
+                    <label>"Role"
+                        <select name="role">
+                            <option value="client">"client"</option>
+                            <option value="viewer">"viewer"</option>
+                            <option value="admin">"admin"</option>
+                        </select>
+                    </label>
+                    <label>"Initial password" <input type="password" name="password" minlength="10" required autocomplete="new-password"/></label>
+                    <button type="submit" class="button primary" disabled=move || create.pending().get()>"Create user"</button>
+                </ActionForm>
+                <ActionResult value=create.value() success="User created."/>
+            </section>
+        </RequireAdmin>
+    }
+}
+
+#[component]
+fn UserTable(
+    users: Vec<UserRow>,
+    workspaces: Vec<WorkspaceRow>,
+    disable: ServerAction<SetUserDisabled>,
+    reset: ServerAction<ResetUserPassword>,
+    grant: ServerAction<GrantAccess>,
+    revoke: ServerAction<RevokeAccess>,
+) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+        <table data-testid="users-table">
+            <thead><tr>
+                <th scope="col">"Email"</th><th scope="col">"Name"</th><th scope="col">"Role"</th><th scope="col">"Status"</th>
+                <th scope="col">"Last sign-in"</th><th scope="col">"Workspaces"</th><th scope="col">"Actions"</th>
+            </tr></thead>
+            <tbody>
+            {users.into_iter().map(|u| {
+                let workspaces = workspaces.clone();
+                let id = u.id;
+                let is_admin = u.role == "admin";
+                let grants = u.grants.clone();
+                view! {
+                    <tr>
+                        <td>{u.email.clone()}</td>
+                        <td>{u.display_name.clone()}</td>
+                        <td><span class=format!("badge badge-{}", u.role)>{u.role.clone()}</span></td>
+                        <td>{if u.disabled { view! { <span class="badge badge-danger">"disabled"</span> }.into_any() } else { view! { <span class="badge badge-ok">"active"</span> }.into_any() }}</td>
+                        <td>{u.last_login_at.as_deref().map(short_time).unwrap_or_else(|| "never".into())}</td>
+                        <td>
+                            <ul class="chips">
+                            {grants.into_iter().map(|g| view! {
+                                <li class="chip">{format!("{} ({})", g.workspace_name, g.level)}
+                                    <ActionForm action=revoke attr:class="inline">
+                                        <input type="hidden" name="user_id" value=id.to_string()/>
+                                        <input type="hidden" name="workspace_id" value=g.workspace_id.to_string()/>
+                                        <button type="submit" class="chip-remove" aria-label=format!("Revoke access to {}", g.workspace_name.clone())>"×"</button>
+                                    </ActionForm>
+                                </li>
+                            }).collect_view()}
+                            </ul>
+                            {(!is_admin).then(move || view! {
+                                <ActionForm action=grant attr:class="inline grant-form">
+                                    <input type="hidden" name="user_id" value=id.to_string()/>
+                                    <select name="workspace_id" aria-label="Workspace">
+                                        {workspaces.iter().map(|w| view! { <option value=w.id.to_string()>{w.name.clone()}</option> }).collect_view()}
+                                    </select>
+                                    <select name="level" aria-label="Access level">
+                                        <option value="client">"client"</option>
+                                        <option value="viewer">"viewer"</option>
+                                    </select>
+                                    <button type="submit" class="button small">"Grant"</button>
+                                </ActionForm>
+                            })}
+                        </td>
+                        <td class="actions">
+                            <ActionForm action=disable attr:class="inline">
+                                <input type="hidden" name="user_id" value=id.to_string()/>
+                                <input type="hidden" name="disabled" value=(!u.disabled).to_string()/>
+                                <button type="submit" class="button small">{if u.disabled { "Enable" } else { "Disable" }}</button>
+                            </ActionForm>
+                            <details class="inline-details">
+                                <summary class="button small">"Reset password"</summary>
+                                <ActionForm action=reset attr:class="inline">
+                                    <input type="hidden" name="user_id" value=id.to_string()/>
+                                    <input type="password" name="new_password" minlength="10" required placeholder="new password" aria-label="New password" autocomplete="new-password"/>
+                                    <button type="submit" class="button small">"Set"</button>
+                                </ActionForm>
+                            </details>
+                        </td>
+                    </tr>
+                }
+            }).collect_view()}
+            </tbody>
+        </table>
+        </div>
+    }
+}

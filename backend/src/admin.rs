@@ -1,0 +1,102 @@
+//! What admins do to accounts and grants. Each function checks the caller is an admin, applies
+//! the change and writes the audit trail, so the server functions stay thin.
+
+use chrono::Utc;
+
+use crate::{
+    access::{self, GrantLevel},
+    audit,
+    auth::ClientInfo,
+    db::Db,
+    error::{Error, Result},
+    sessions::{self, SessionUser},
+    users::{self, NewUser, Role, User},
+    workspaces::{self, Workspace, WorkspaceInput},
+};
+
+fn ip(client: &ClientInfo) -> Option<&str> {
+    client.ip.as_deref()
+}
+
+pub async fn create_user(db: &Db, caller: &SessionUser, new: NewUser, client: &ClientInfo) -> Result<User> {
+    access::require_admin(caller)?;
+    let user = users::create(db, new).await?;
+    audit::record(db, Some(caller), None, "user.created", Some(&format!("user:{} ({})", user.id, user.email)), ip(client))
+        .await?;
+    Ok(user)
+}
+
+/// Disables (ending every session at once) or re-enables an account. An admin can't lock
+/// themselves out, and the last active admin can't be disabled.
+pub async fn set_user_disabled(db: &Db, caller: &SessionUser, user_id: i64, disabled: bool, client: &ClientInfo) -> Result<()> {
+    access::require_admin(caller)?;
+    let target = users::get(db, user_id).await?;
+    if disabled && target.id == caller.user_id {
+        return Err(Error::invalid("You can't disable your own account."));
+    }
+    if disabled && target.role == Role::Admin && !target.disabled && users::count_active_admins(db).await? <= 1 {
+        return Err(Error::invalid("This is the last active admin; create another admin first."));
+    }
+    users::set_disabled(db, user_id, disabled).await?;
+    if disabled {
+        sessions::revoke_all_for_user(db, user_id, None).await?;
+    }
+    let action = if disabled { "user.disabled" } else { "user.enabled" };
+    audit::record(db, Some(caller), None, action, Some(&format!("user:{user_id} ({})", target.email)), ip(client)).await
+}
+
+/// Sets a new password for a user; their sessions end.
+pub async fn reset_password(db: &Db, caller: &SessionUser, user_id: i64, new_password: &str, client: &ClientInfo) -> Result<()> {
+    access::require_admin(caller)?;
+    let target = users::get(db, user_id).await?;
+    users::set_password(db, user_id, new_password).await?;
+    let keep = (user_id == caller.user_id).then_some(caller.session_id);
+    sessions::revoke_all_for_user(db, user_id, keep).await?;
+    audit::record(db, Some(caller), None, "user.password_reset", Some(&format!("user:{user_id} ({})", target.email)), ip(client))
+        .await
+}
+
+pub async fn grant_access(
+    db: &Db,
+    caller: &SessionUser,
+    user_id: i64,
+    workspace_id: i64,
+    level: GrantLevel,
+    client: &ClientInfo,
+) -> Result<()> {
+    access::require_admin(caller)?;
+    access::grant(db, user_id, workspace_id, level, caller.user_id, Utc::now()).await?;
+    audit::record(
+        db,
+        Some(caller),
+        None,
+        "access.granted",
+        Some(&format!("user:{user_id} workspace:{workspace_id} level:{}", level.as_str())),
+        ip(client),
+    )
+    .await
+}
+
+pub async fn revoke_access(db: &Db, caller: &SessionUser, user_id: i64, workspace_id: i64, client: &ClientInfo) -> Result<()> {
+    access::require_admin(caller)?;
+    if !access::revoke(db, user_id, workspace_id).await? {
+        return Err(Error::NotFound);
+    }
+    audit::record(db, Some(caller), None, "access.revoked", Some(&format!("user:{user_id} workspace:{workspace_id}")), ip(client))
+        .await
+}
+
+pub async fn create_workspace(db: &Db, caller: &SessionUser, input: WorkspaceInput, client: &ClientInfo) -> Result<Workspace> {
+    access::require_admin(caller)?;
+    let ws = workspaces::create(db, input).await?;
+    audit::record(db, Some(caller), None, "workspace.created", Some(&format!("workspace:{} ({})", ws.id, ws.slug)), ip(client))
+        .await?;
+    Ok(ws)
+}
+
+pub async fn set_workspace_active(db: &Db, caller: &SessionUser, workspace_id: i64, active: bool, client: &ClientInfo) -> Result<()> {
+    access::require_admin(caller)?;
+    workspaces::set_active(db, workspace_id, active).await?;
+    let action = if active { "workspace.activated" } else { "workspace.archived" };
+    audit::record(db, Some(caller), None, action, Some(&format!("workspace:{workspace_id}")), ip(client)).await
+}

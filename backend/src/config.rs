@@ -1,0 +1,146 @@
+//! Configuration, read once from the environment at start-up. Every variable is listed in the
+//! README's configuration table; a bad value stops start-up with a message that names it.
+
+use std::{env, path::PathBuf, time::Duration as StdDuration};
+
+use chrono::Duration;
+
+use crate::{
+    crypto::SecretBox,
+    db::PoolSettings,
+    error::{Error, Result},
+    sessions::SessionPolicy,
+    throttle::ThrottlePolicy,
+};
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub pool: PoolSettings,
+    /// Where users reach us (`https://…` turns on Secure cookies); also an allowed request origin.
+    pub public_url: Option<String>,
+    pub demo: bool,
+    pub sessions: SessionPolicy,
+    pub throttle: ThrottlePolicy,
+    pub audit_retention_days: i64,
+    /// Run the job workers inside the web server process (default) or leave them to `server worker`.
+    pub workers_in_process: bool,
+    pub max_body_bytes: usize,
+    pub log_json: bool,
+    /// Take the client IP from `X-Forwarded-For` (only behind a reverse proxy you control).
+    pub trust_proxy: bool,
+    /// When the nightly maintenance (session/audit pruning) runs: cron with seconds, in UTC.
+    pub maintenance_cron: String,
+}
+
+fn var(name: &str) -> Option<String> {
+    env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn parse<T: std::str::FromStr>(name: &str, default: T) -> Result<T> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| Error::invalid(format!("{name}={v:?} is not a valid number"))),
+    }
+}
+
+fn flag(name: &str, default: bool) -> Result<bool> {
+    match var(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(Error::invalid(format!("{name}={other:?}: use 1/0, true/false, yes/no or on/off"))),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config> {
+        let data_dir = PathBuf::from(var("MAVERICK_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}/maverick.db", data_dir.display()));
+        let positive = |name: &str, v: i64| {
+            if v > 0 {
+                Ok(v)
+            } else {
+                Err(Error::invalid(format!("{name} must be greater than 0")))
+            }
+        };
+        let public_url = var("MAVERICK_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(u) = &public_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(Error::invalid(format!("MAVERICK_PUBLIC_URL={u:?} must start with http:// or https://")));
+            }
+        }
+        Ok(Config {
+            database_url,
+            pool: PoolSettings {
+                max_connections: parse("MAVERICK_DB_MAX_CONNECTIONS", 10u32)?.max(1),
+                acquire_timeout: StdDuration::from_secs(parse("MAVERICK_DB_TIMEOUT_SECS", 10u64)?.max(1)),
+            },
+            public_url,
+            demo: flag("MAVERICK_DEMO", false)?,
+            sessions: SessionPolicy {
+                idle_timeout: Duration::minutes(positive(
+                    "MAVERICK_SESSION_IDLE_MINUTES",
+                    parse("MAVERICK_SESSION_IDLE_MINUTES", 480)?,
+                )?),
+                absolute_timeout: Duration::hours(positive(
+                    "MAVERICK_SESSION_MAX_HOURS",
+                    parse("MAVERICK_SESSION_MAX_HOURS", 168)?,
+                )?),
+            },
+            throttle: ThrottlePolicy {
+                window: Duration::minutes(positive("MAVERICK_LOGIN_WINDOW_MINUTES", parse("MAVERICK_LOGIN_WINDOW_MINUTES", 15)?)?),
+                max_failures_per_account: positive(
+                    "MAVERICK_LOGIN_MAX_FAILURES_ACCOUNT",
+                    parse("MAVERICK_LOGIN_MAX_FAILURES_ACCOUNT", 5)?,
+                )?,
+                max_failures_per_ip: positive("MAVERICK_LOGIN_MAX_FAILURES_IP", parse("MAVERICK_LOGIN_MAX_FAILURES_IP", 30)?)?,
+            },
+            audit_retention_days: positive("MAVERICK_AUDIT_RETENTION_DAYS", parse("MAVERICK_AUDIT_RETENTION_DAYS", 365)?)?,
+            workers_in_process: flag("MAVERICK_WORKERS", true)?,
+            max_body_bytes: parse("MAVERICK_MAX_BODY_BYTES", 2 * 1024 * 1024usize)?,
+            log_json: matches!(var("MAVERICK_LOG_FORMAT").as_deref(), Some("json")),
+            trust_proxy: flag("MAVERICK_TRUST_PROXY", false)?,
+            maintenance_cron: var("MAVERICK_MAINTENANCE_CRON").unwrap_or_else(|| "0 30 3 * * *".into()),
+            data_dir,
+        })
+    }
+
+    /// Secure cookies when users reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// The key that seals secrets at rest: `MAVERICK_SECRET_KEY`, or — for a zero-setup single
+    /// host — a random key kept in `<data dir>/secret.key` (created on first start, mode 0600).
+    pub fn secret_box(&self) -> Result<SecretBox> {
+        if let Some(secret) = var("MAVERICK_SECRET_KEY") {
+            return SecretBox::from_passphrase(&secret);
+        }
+        let path = self.data_dir.join("secret.key");
+        let secret = match std::fs::read_to_string(&path) {
+            Ok(s) => s,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(&self.data_dir)
+                    .map_err(|e| Error::Internal(format!("cannot create {}: {e}", self.data_dir.display())))?;
+                let secret = crate::crypto::random_token();
+                write_private(&path, &secret)?;
+                tracing::warn!(path = %path.display(), "MAVERICK_SECRET_KEY is not set: generated a key file; back it up with the database");
+                secret
+            }
+            Err(e) => return Err(Error::Internal(format!("cannot read {}: {e}", path.display()))),
+        };
+        SecretBox::from_passphrase(&secret)
+    }
+}
+
+fn write_private(path: &std::path::Path, contents: &str) -> Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path).map_err(|e| Error::Internal(format!("cannot create {}: {e}", path.display())))?;
+    f.write_all(contents.as_bytes()).map_err(|e| Error::Internal(format!("cannot write {}: {e}", path.display())))
+}

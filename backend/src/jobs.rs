@@ -1,0 +1,178 @@
+//! The job queue: apalis on the same database as everything else (apalis-sqlite or
+//! apalis-postgres). Workers run inside the web server by default, or alone with `server worker`;
+//! any number of processes can work one PostgreSQL queue. Each process also writes a heartbeat
+//! for /readyz.
+//!
+//! Scheduled work: a cron worker runs in every process, but each tick only *enqueues* a job with
+//! an idempotency key derived from the tick, so N processes still produce one job per tick.
+
+use std::{future::Future, str::FromStr, time::Duration};
+
+use apalis::prelude::*;
+use apalis_cron::{CronScheduler, Tick};
+use apalis_postgres::PostgresStorage;
+use apalis_sqlite::SqliteStorage;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    db::Db,
+    error::{Error, Result},
+    heartbeat, maintenance, AppState,
+};
+
+/// Nightly housekeeping: expired sessions, old login failures, audit rows past retention.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PruneJob {}
+
+const PRUNE_QUEUE: &str = "maintenance.prune";
+const MAX_ATTEMPTS: usize = 3;
+
+/// Applies apalis' own migrations, kept apart from ours: on SQLite in their own bookkeeping
+/// table, on PostgreSQL in the `apalis` schema.
+pub async fn migrate(db: &Db) -> Result<()> {
+    match db {
+        Db::Sqlite(pool) => {
+            let mut migrator = SqliteStorage::<()>::migrations();
+            migrator.dangerous_set_table_name("_apalis_migrations");
+            migrator.run(pool).await?;
+        }
+        Db::Postgres(pool) => {
+            PostgresStorage::<()>::setup(pool)
+                .await
+                .map_err(|e| Error::Internal(format!("job queue setup failed: {e}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// A handle to push jobs from anywhere (handlers, CLI, ticks).
+#[derive(Clone)]
+pub enum JobQueue {
+    Sqlite(SqliteStorage<PruneJob>),
+    Postgres(PostgresStorage<PruneJob>),
+}
+
+impl JobQueue {
+    pub fn new(db: &Db) -> Self {
+        match db {
+            Db::Sqlite(pool) => JobQueue::Sqlite(
+                SqliteStorage::new(pool).with_config(apalis_sqlite::Config::default().queue(PRUNE_QUEUE)),
+            ),
+            Db::Postgres(pool) => JobQueue::Postgres(
+                PostgresStorage::new(pool).with_config(apalis_postgres::Config::default().queue(PRUNE_QUEUE)),
+            ),
+        }
+    }
+
+    /// Enqueues a prune. With a key, a second push of the same key is a no-op (one job per tick).
+    pub async fn push_prune(&self, idempotency_key: Option<String>) -> Result<()> {
+        let mut task = TaskBuilder::new(PruneJob {}).max_attempts(MAX_ATTEMPTS);
+        if let Some(key) = idempotency_key {
+            task = task.idempotency_key(key);
+        }
+        let task = task.build();
+        let pushed = match self.clone() {
+            JobQueue::Sqlite(mut s) => s.push_task(task).await.map_err(|e| e.to_string()),
+            JobQueue::Postgres(mut s) => s.push_task(task).await.map_err(|e| e.to_string()),
+        };
+        match pushed {
+            Ok(()) => Ok(()),
+            // PostgreSQL reports the duplicate key; SQLite ignores it silently. Both mean "already queued".
+            Err(e) if e.contains("idx_jobs_idempotency_key") || e.contains("duplicate key") => Ok(()),
+            Err(e) => Err(Error::Internal(format!("could not enqueue the prune job: {e}"))),
+        }
+    }
+}
+
+async fn run_prune(_job: PruneJob, state: Data<AppState>) -> std::result::Result<maintenance::PruneReport, BoxDynError> {
+    let report = maintenance::prune(&state.db, &state.config, chrono::Utc::now()).await?;
+    tracing::info!(?report, "maintenance prune done");
+    Ok(report)
+}
+
+async fn on_prune_tick(tick: Tick, queue: Data<JobQueue>) -> std::result::Result<(), BoxDynError> {
+    queue.push_prune(Some(format!("prune:{}", tick.get_timestamp()))).await?;
+    Ok(())
+}
+
+fn worker_suffix() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}-{}-{}", std::process::id(), &unique[..8])
+}
+
+fn monitor(state: &AppState, suffix: &str, poll: Duration) -> Result<Monitor> {
+    let schedule = cron::Schedule::from_str(&state.config.maintenance_cron).map_err(|e| {
+        Error::invalid(format!("MAVERICK_MAINTENANCE_CRON={:?} is not a cron schedule: {e}", state.config.maintenance_cron))
+    })?;
+    let queue = JobQueue::new(&state.db);
+    let (s1, q1, name1) = (state.clone(), queue.clone(), format!("maintenance-{suffix}"));
+    let (q2, name2) = (queue, format!("maintenance-cron-{suffix}"));
+    let monitor = match q1 {
+        JobQueue::Sqlite(storage) => Monitor::new().register(move |_restarts| {
+            WorkerBuilder::new(name1.clone())
+                .backend(storage.clone().poll_with_interval(poll))
+                .data(s1.clone())
+                .concurrency(1)
+                .build(run_prune)
+        }),
+        JobQueue::Postgres(storage) => Monitor::new().register(move |_restarts| {
+            WorkerBuilder::new(name1.clone())
+                .backend(storage.clone().with_pubsub().poll_with_strategy(Strategy::new().interval(poll)))
+                .data(s1.clone())
+                .concurrency(1)
+                .build(run_prune)
+        }),
+    };
+    let monitor = monitor
+        .register(move |_restarts| {
+            WorkerBuilder::new(name2.clone())
+                .backend(CronScheduler::new(schedule.clone()))
+                .data(q2.clone())
+                .build(on_prune_tick)
+        })
+        .shutdown_timeout(Duration::from_secs(10));
+    Ok(monitor)
+}
+
+/// Runs the workers and the heartbeat until `shutdown` resolves.
+pub async fn run_until_shutdown(state: AppState, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
+    run_with_poll(state, shutdown, Duration::from_secs(1)).await
+}
+
+/// Same, with the queue polled every `poll` (tests use a short one).
+pub async fn run_with_poll(state: AppState, shutdown: impl Future<Output = ()> + Send, poll: Duration) -> Result<()> {
+    let suffix = worker_suffix();
+    let monitor = monitor(&state, &suffix, poll)?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let started = chrono::Utc::now();
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+
+    let beat = {
+        let (db, suffix, mut stop) = (state.db.clone(), suffix.clone(), stop_rx.clone());
+        async move {
+            loop {
+                if let Err(e) = heartbeat::beat(&db, &suffix, &host, started, chrono::Utc::now()).await {
+                    tracing::warn!(error = %e, "worker heartbeat failed");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(heartbeat::INTERVAL_SECS)) => {}
+                    _ = stop.wait_for(|s| *s) => break,
+                }
+            }
+        }
+    };
+    let mut stop = stop_rx.clone();
+    let workers = monitor.run_with_signal(async move {
+        let _ = stop.wait_for(|s| *s).await;
+        Ok(())
+    });
+    let trigger = async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    };
+    tracing::info!(worker = %suffix, "job workers started");
+    let ((), result, ()) = tokio::join!(beat, workers, trigger);
+    heartbeat::remove(&state.db, &suffix, chrono::Utc::now()).await?;
+    result.map_err(|e| Error::Internal(format!("job workers stopped with an error: {e}")))
+}

@@ -1,0 +1,26 @@
+//! Maverick's server-only core: data access, auth, domain rules, jobs and connectors.
+//! It compiles and tests without Leptos or a browser; the WASM bundle never links it.
+
+pub mod access;
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod export;
+pub mod heartbeat;
+pub mod jobs;
+pub mod maintenance;
+pub mod password;
+pub mod sessions;
+pub mod settings;
+pub mod state;
+pub mod throttle;
+pub mod users;
+pub mod workspaces;
+
+pub use error::{Error, Result};
+pub use state::AppState;

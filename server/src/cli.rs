@@ -1,0 +1,168 @@
+//! The command line: `server [serve] [--demo]`, `server worker`, `server migrate`,
+//! `server create-admin`, `server seed-demo`.
+
+use std::{io::IsTerminal, sync::Arc};
+
+use backend::{config::Config, db::Db, AppState, Error, Result};
+use clap::{Parser, Subcommand};
+
+use crate::{router, telemetry, HostState};
+
+#[derive(Parser, Debug)]
+#[command(name = "server", version, about = "Maverick: the operations portal of a lead-generation agency")]
+pub struct Cli {
+    /// Seed a demo agency into an empty database and print its logins (same as MAVERICK_DEMO=1).
+    #[arg(long, global = true)]
+    pub demo: bool,
+    /// Log as JSON lines (same as MAVERICK_LOG_FORMAT=json).
+    #[arg(long, global = true)]
+    pub log_json: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the web app (the default); runs the job workers too unless MAVERICK_WORKERS=0.
+    Serve,
+    /// Run only the job workers (scale-out on PostgreSQL: any number of these beside the web hosts).
+    Worker,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create an admin account (the first admin of a real install).
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Admin")]
+        name: String,
+        /// Read the password from this environment variable instead of asking.
+        #[arg(long, default_value = "MAVERICK_ADMIN_PASSWORD")]
+        password_env: String,
+    },
+    /// Seed the demo agency into an empty database.
+    SeedDemo,
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let mut config = Config::from_env()?;
+    config.demo |= cli.demo;
+    config.log_json |= cli.log_json;
+    telemetry::init(config.log_json);
+
+    let db = Db::connect(&config.database_url, &config.pool).await?;
+    db.migrate().await?;
+    let state = AppState { db: db.clone(), secrets: config.secret_box()?, config: Arc::new(config) };
+
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(state).await,
+        Command::Worker => backend::jobs::run_until_shutdown(state, shutdown_signal()).await,
+        Command::Migrate => {
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::CreateAdmin { email, name, password_env } => create_admin(&state, email, name, &password_env).await,
+        Command::SeedDemo => seed_demo(&state.db).await,
+    };
+    db.close().await;
+    outcome
+}
+
+async fn serve(state: AppState) -> Result<()> {
+    if state.config.demo {
+        seed_demo(&state.db).await?;
+    }
+    let leptos = crate::leptos_options()?;
+    let addr = leptos.site_addr;
+    let host = HostState { app: state.clone(), leptos };
+    let app = router::build(host);
+
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Error::invalid(format!("cannot listen on {addr} ({e}); set LEPTOS_SITE_ADDR to a free address")))?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let workers = state.config.workers_in_process.then(|| {
+        let state = state.clone();
+        let mut rx = stop_rx.clone();
+        tokio::spawn(async move { backend::jobs::run_until_shutdown(state, async move { let _ = rx.wait_for(|s| *s).await; }).await })
+    });
+    tracing::info!(%addr, backend = ?state.db.backend(), workers_in_process = workers.is_some(), "Maverick is listening on http://{addr}");
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| Error::Internal(format!("server error: {e}")))?;
+    let _ = stop_tx.send(true);
+    if let Some(handle) = workers {
+        match handle.await {
+            Ok(result) => result?,
+            Err(e) => tracing::error!(error = %e, "worker task failed"),
+        }
+    }
+    Ok(())
+}
+
+async fn seed_demo(db: &Db) -> Result<()> {
+    if backend::demo::seed_if_empty(db).await? {
+        println!("\nDemo agency seeded. Sign in at the address below with:");
+        for l in backend::demo::LOGINS {
+            println!("  {:<7} {:<24} password: {:<18} ({})", l.role, l.email, l.password, l.note);
+        }
+        println!();
+    } else {
+        tracing::info!("database already has users: demo seeding skipped");
+    }
+    Ok(())
+}
+
+async fn create_admin(state: &AppState, email: String, name: String, password_env: &str) -> Result<()> {
+    let password = match std::env::var(password_env) {
+        Ok(p) if !p.is_empty() => p,
+        _ if std::io::stdin().is_terminal() => prompt_password()?,
+        _ => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map_err(|e| Error::Internal(format!("cannot read stdin: {e}")))?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let user = backend::users::create(
+        &state.db,
+        backend::users::NewUser { email, display_name: name, role: backend::users::Role::Admin, password },
+    )
+    .await?;
+    backend::audit::record(&state.db, None, Some("cli"), "user.created", Some(&format!("user:{} ({}) admin", user.id, user.email)), None)
+        .await?;
+    println!("Admin {} created. Sign in at /login.", user.email);
+    Ok(())
+}
+
+fn prompt_password() -> Result<String> {
+    use std::io::Write;
+    let read = |label: &str| -> Result<String> {
+        print!("{label}");
+        std::io::stdout().flush().ok();
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map_err(|e| Error::Internal(format!("cannot read stdin: {e}")))?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    };
+    let first = read("Password (at least 10 characters): ")?;
+    if read("Repeat it: ")? != first {
+        return Err(Error::invalid("The two passwords differ."));
+    }
+    Ok(first)
+}
+
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

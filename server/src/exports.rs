@@ -1,0 +1,118 @@
+//! CSV downloads of admin tables, with the same filters as the page (taken from the same URL).
+
+use std::collections::HashMap;
+
+use axum::{
+    extract::{Extension, Query, State},
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+use backend::sessions::SessionUser;
+
+use crate::{session_layer::no_store, HostState};
+
+fn csv_response(filename: &str, result: backend::Result<Vec<u8>>) -> Response {
+    match result {
+        Ok(bytes) => {
+            let mut res = bytes.into_response();
+            let h = res.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+            h.insert(
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")).expect("ASCII file name"),
+            );
+            no_store(&mut res);
+            res
+        }
+        Err(e) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            if !e.is_user_facing() {
+                tracing::error!(error = %e, "export failed");
+            }
+            (status, if e.is_user_facing() { e.to_string() } else { "The export failed; try again.".into() }).into_response()
+        }
+    }
+}
+
+pub async fn users_csv(
+    State(state): State<HostState>,
+    Extension(caller): Extension<SessionUser>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let result = async {
+        backend::access::require_admin(&caller)?;
+        let grants = backend::access::list_grants(&state.app.db).await?;
+        let users = backend::users::list(&state.app.db).await?;
+        let (text, role) = (q.get("q").cloned().unwrap_or_default(), q.get("role").cloned().unwrap_or_default());
+        let rows = users
+            .into_iter()
+            .map(|u| app::api::admin::user_row(u, &grants))
+            .filter(|u| app::pages::admin::users::matches(u, &text, &role))
+            .map(|u| {
+                let grants = u.grants.iter().map(|g| format!("{} ({})", g.workspace_slug, g.level)).collect::<Vec<_>>().join("; ");
+                vec![
+                    u.id.to_string(),
+                    u.email,
+                    u.display_name,
+                    u.role,
+                    if u.disabled { "disabled" } else { "active" }.to_owned(),
+                    u.created_at,
+                    u.last_login_at.unwrap_or_default(),
+                    grants,
+                ]
+            });
+        backend::export::to_csv(&["id", "email", "name", "role", "status", "created_at", "last_login_at", "workspaces"], rows)
+    }
+    .await;
+    csv_response("users.csv", result)
+}
+
+pub async fn workspaces_csv(
+    State(state): State<HostState>,
+    Extension(caller): Extension<SessionUser>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let result = async {
+        backend::access::require_admin(&caller)?;
+        let grants = backend::access::list_grants(&state.app.db).await?;
+        let list = backend::workspaces::list_visible(&state.app.db, &caller).await?;
+        let (text, status) = (q.get("q").cloned().unwrap_or_default(), q.get("status").cloned().unwrap_or_default());
+        let rows = list
+            .into_iter()
+            .map(|(w, _)| app::api::admin::workspace_row(w, &grants))
+            .filter(|w| app::pages::admin::clients::matches(w, &text, &status))
+            .map(|w| {
+                vec![
+                    w.id.to_string(),
+                    w.name,
+                    w.slug,
+                    if w.active { "active" } else { "archived" }.to_owned(),
+                    w.monthly_lead_target.to_string(),
+                    w.daily_send_target.to_string(),
+                    w.weekly_contact_target.to_string(),
+                    w.pricing_model,
+                    format!("{:.2}", w.price_per_lead_cents as f64 / 100.0),
+                    format!("{:.2}", w.retainer_fee_cents as f64 / 100.0),
+                    w.member_count.to_string(),
+                ]
+            });
+        backend::export::to_csv(
+            &[
+                "id",
+                "name",
+                "slug",
+                "status",
+                "monthly_lead_target",
+                "daily_send_target",
+                "weekly_contact_target",
+                "pricing_model",
+                "price_per_lead",
+                "retainer_fee",
+                "members",
+            ],
+            rows,
+        )
+    }
+    .await;
+    csv_response("workspaces.csv", result)
+}

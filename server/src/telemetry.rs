@@ -1,0 +1,43 @@
+//! Logs: `tracing` to stderr, human-readable by default, JSON with `MAVERICK_LOG_FORMAT=json`
+//! (or `--log-json`). Every request gets an `x-request-id` (kept if the caller sent one) that is
+//! on each of its log lines and in its response.
+
+use axum::http::Request;
+use tower_http::{
+    request_id::{MakeRequestId, RequestId},
+    trace::MakeSpan,
+};
+use tracing_subscriber::{fmt, prelude::*, EnvFilter};
+
+pub fn init(json: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let registry = tracing_subscriber::registry().with(filter);
+    let result = if json {
+        registry.with(fmt::layer().json().with_current_span(true).with_span_list(false)).try_init()
+    } else {
+        registry.with(fmt::layer().compact()).try_init()
+    };
+    // A second init (tests) is harmless.
+    let _ = result;
+}
+
+/// Request ids: a UUID v4 for requests that came without one.
+#[derive(Clone, Default)]
+pub struct MakeUuid;
+
+impl MakeRequestId for MakeUuid {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        uuid::Uuid::new_v4().to_string().parse().ok().map(RequestId::new)
+    }
+}
+
+/// The span every request's log lines sit in.
+#[derive(Clone, Default)]
+pub struct RequestSpan;
+
+impl<B> MakeSpan<B> for RequestSpan {
+    fn make_span(&mut self, req: &Request<B>) -> tracing::Span {
+        let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+        tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+    }
+}
