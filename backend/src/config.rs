@@ -55,6 +55,25 @@ fn flag(name: &str, default: bool) -> Result<bool> {
 }
 
 impl Config {
+    /// The defaults, for a given database (tests and tools; the host uses [`Config::from_env`]).
+    pub fn with_database(database_url: &str, data_dir: PathBuf) -> Config {
+        Config {
+            database_url: database_url.to_owned(),
+            data_dir,
+            pool: PoolSettings::default(),
+            public_url: None,
+            demo: false,
+            sessions: SessionPolicy::default(),
+            throttle: ThrottlePolicy::default(),
+            audit_retention_days: 365,
+            workers_in_process: true,
+            max_body_bytes: 2 * 1024 * 1024,
+            log_json: false,
+            trust_proxy: false,
+            maintenance_cron: "0 30 3 * * *".into(),
+        }
+    }
+
     pub fn from_env() -> Result<Config> {
         let data_dir = PathBuf::from(var("MAVERICK_DATA_DIR").unwrap_or_else(|| "data".into()));
         let database_url = var("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}/maverick.db", data_dir.display()));

@@ -18,6 +18,7 @@ pub mod password;
 pub mod sessions;
 pub mod settings;
 pub mod state;
+pub mod testing;
 pub mod throttle;
 pub mod users;
 pub mod workspaces;

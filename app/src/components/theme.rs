@@ -38,7 +38,7 @@ pub fn ThemeToggle() -> impl IntoView {
     };
     view! {
         <form method="post" action="/prefs/theme" class="theme-toggle" on:submit=on_submit>
-            <input type="hidden" name="next" prop:value=next/>
+            <input type="hidden" name="next" value=next/>
             <button type="submit" class="icon-button" title="Switch light/dark theme" aria-label="Switch light/dark theme">
                 <span aria-hidden="true" class="theme-icon"></span>
             </button>

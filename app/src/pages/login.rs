@@ -35,8 +35,8 @@ pub fn LoginPage() -> impl IntoView {
             {move || signed_out().then(|| view! { <p class="alert alert-ok" role="status">"You are signed out."</p> })}
             {move || error().map(|m| view! { <p class="alert alert-error" role="alert" data-testid="login-error">{m}</p> })}
             <form method="post" action="/auth/login" class="stack">
-                <input type="hidden" name="next" prop:value=next/>
-                <label>"Email" <input type="email" name="email" autocomplete="username" required autofocus prop:value=email/></label>
+                <input type="hidden" name="next" value=next/>
+                <label>"Email" <input type="email" name="email" autocomplete="username" required autofocus value=email/></label>
                 <label>"Password" <input type="password" name="password" autocomplete="current-password" required/></label>
                 <button type="submit" class="button primary">"Sign in"</button>
             </form>

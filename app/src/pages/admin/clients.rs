@@ -44,7 +44,7 @@ pub fn ClientsPage() -> impl IntoView {
                 <a class="button" href=export_href download>"Export CSV"</a>
             </div>
             <form method="get" class="filters" role="search">
-                <label>"Search" <input type="search" name="q" placeholder="name" prop:value=q/></label>
+                <label>"Search" <input type="search" name="q" placeholder="name" value=q/></label>
                 <label>"Status"
                     <select name="status" prop:value=status>
                         <option value="">"any"</option>

@@ -47,7 +47,7 @@ pub fn UsersPage() -> impl IntoView {
                 <a class="button" href=export_href download>"Export CSV"</a>
             </div>
             <form method="get" class="filters" role="search">
-                <label>"Search" <input type="search" name="q" placeholder="email or name" prop:value=q/></label>
+                <label>"Search" <input type="search" name="q" placeholder="email or name" value=q/></label>
                 <label>"Role"
                     <select name="role" prop:value=role>
                         <option value="">"any"</option>

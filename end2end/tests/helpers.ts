@@ -1,0 +1,35 @@
+import { expect, type Page } from '@playwright/test';
+
+/** The logins `server --demo` seeds (backend/src/demo.rs). */
+export const ADMIN = { email: 'admin@demo.maverick', password: 'demo-admin-pass' } as const;
+export const CLIENT = { email: 'client@demo.maverick', password: 'demo-client-pass' } as const;
+export const VIEWER = { email: 'viewer@demo.maverick', password: 'demo-viewer-pass' } as const;
+
+/** The session cookie's name (server/src/session_layer.rs). */
+export const SESSION_COOKIE = 'maverick_session';
+
+/** Fills and submits the sign-in form of the page already shown (`/login`, maybe with `?next=`). */
+export async function submitLogin(page: Page, email: string, password: string): Promise<void> {
+  const form = page.locator('form[action="/auth/login"]');
+  await form.locator('input[name=email]').fill(email);
+  await form.locator('input[name=password]').fill(password);
+  await form.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Signs in from `/login` and waits until the browser has left the sign-in page. */
+export async function login(page: Page, email: string, password: string): Promise<void> {
+  await page.goto('/login');
+  await submitLogin(page, email, password);
+  await expect(page, `signing in as ${email} should leave /login`).toHaveURL((url) => url.pathname !== '/login');
+}
+
+/** Whether the browser context holds a session cookie. */
+export async function hasSessionCookie(page: Page): Promise<boolean> {
+  const cookies = await page.context().cookies();
+  return cookies.some((c) => c.name === SESSION_COOKIE && c.value !== '');
+}
+
+/** Matches `/login?next=<path>` however `next` is percent-encoded (`/admin` or `%2Fadmin`). */
+export function isLoginRedirectFor(path: string): (url: URL) => boolean {
+  return (url) => url.pathname === '/login' && url.searchParams.get('next') === path;
+}
