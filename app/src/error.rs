@@ -34,6 +34,9 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(err: ServerFnErrorErr) -> Self {
         match err {
             ServerFnErrorErr::Args(msg) | ServerFnErrorErr::Deserialization(msg) => {
+                // On the server this is the caller's fault: answer 400, not 500.
+                #[cfg(feature = "ssr")]
+                crate::api::ctx::set_status(http::StatusCode::BAD_REQUEST);
                 AppError::Transport(format!("The request was malformed: {msg}"))
             }
             ServerFnErrorErr::Request(msg) => {

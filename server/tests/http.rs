@@ -1,0 +1,238 @@
+//! The host over real HTTP: sign-in forms, cookies and session rotation, redirects, CSRF origin
+//! checks, request ids, health, limits, CSV exports.
+
+mod common;
+
+use common::{browser, PASSWORD};
+
+fn set_cookies(res: &reqwest::Response) -> Vec<String> {
+    res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect()
+}
+
+fn session_token(res: &reqwest::Response) -> Option<String> {
+    set_cookies(res)
+        .iter()
+        .find_map(|c| c.strip_prefix("maverick_session=").map(|rest| rest.split(';').next().unwrap().to_owned()))
+        .filter(|t| !t.is_empty())
+}
+
+#[tokio::test]
+async fn sign_in_sets_a_hardened_cookie_and_lands_by_role_or_on_next() {
+    let srv = common::start().await;
+    let c = browser();
+    let res = srv.post_login(&c, "clienta@acme.test", PASSWORD, None).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/client-portal");
+    let cookie = set_cookies(&res).into_iter().find(|c| c.starts_with("maverick_session=")).unwrap();
+    for part in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "no Secure flag without an https public URL");
+
+    let admin = browser();
+    let res = srv.post_login(&admin, "admin@agency.test", PASSWORD, Some("/admin/users?q=ada")).await;
+    assert_eq!(res.headers()["location"], "/admin/users?q=ada");
+    // An off-site `next` is ignored.
+    let res = srv.post_login(&browser(), "admin@agency.test", PASSWORD, Some("//evil.example/x")).await;
+    assert_eq!(res.headers()["location"], "/admin");
+}
+
+#[tokio::test]
+async fn wrong_credentials_and_throttling_come_back_as_codes_on_the_login_page() {
+    let srv = common::start().await;
+    let c = browser();
+    let res = srv.post_login(&c, "clienta@acme.test", "wrong-password", Some("/client-portal")).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/login?error=credentials&next=/client-portal");
+    assert!(session_token(&res).is_none());
+    for _ in 0..4 {
+        srv.post_login(&c, "clienta@acme.test", "wrong-password", None).await;
+    }
+    let res = srv.post_login(&c, "clienta@acme.test", PASSWORD, None).await;
+    let to = res.headers()["location"].to_str().unwrap();
+    assert!(to.starts_with("/login?error=throttled&retry="), "{to}");
+    // The page words the code; nobody can inject text through the URL.
+    let page = c.get(srv.url(to)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Too many failed sign-in attempts"), "{page}");
+    let page = c.get(srv.url("/login?error=<script>alert(1)</script>")).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("<script>alert(1)"));
+}
+
+#[tokio::test]
+async fn a_new_sign_in_rotates_the_session_and_logout_ends_it() {
+    let srv = common::start().await;
+    let c = browser();
+    let first = session_token(&srv.post_login(&c, "clienta@acme.test", PASSWORD, None).await).unwrap();
+    let second = session_token(&srv.post_login(&c, "clienta@acme.test", PASSWORD, None).await).unwrap();
+    assert_ne!(first, second);
+    // The first token no longer works.
+    let old = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = old.get(srv.url("/client-portal")).header("cookie", format!("maverick_session={first}")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/login?next=/client-portal&error=expired");
+    assert!(set_cookies(&res).iter().any(|c| c.starts_with("maverick_session=;")), "the stale cookie is cleared");
+
+    let res = c.get(srv.url("/client-portal")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store, private");
+
+    let res = c.post(srv.url("/auth/logout")).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/login?signed_out=1");
+    let res = old.get(srv.url("/client-portal")).header("cookie", format!("maverick_session={second}")).send().await.unwrap();
+    assert_eq!(res.status(), 303, "the session is gone server-side, not just the cookie");
+}
+
+#[tokio::test]
+async fn visitors_are_sent_to_sign_in_with_next_and_signed_in_users_skip_the_login_page() {
+    let srv = common::start().await;
+    let c = browser();
+    let res = c.get(srv.url("/admin/users?q=a b")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/login?next=/admin/users%3Fq%3Da%2520b");
+    assert_eq!(c.get(srv.url("/")).send().await.unwrap().headers()["location"], "/login");
+    let login = c.get(srv.url("/login")).send().await.unwrap();
+    assert_eq!(login.status(), 200);
+    assert!(login.text().await.unwrap().contains("action=\"/auth/login\""), "a plain form that works without WASM");
+
+    let admin = srv.sign_in("admin@agency.test").await;
+    assert_eq!(admin.get(srv.url("/")).send().await.unwrap().headers()["location"], "/admin");
+    assert_eq!(admin.get(srv.url("/login")).send().await.unwrap().headers()["location"], "/admin");
+    let res = admin.get(srv.url("/nowhere/at/all")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn mutating_requests_from_another_origin_are_refused() {
+    let srv = common::start().await;
+    let admin = srv.sign_in("admin@agency.test").await;
+    let res = admin
+        .post(srv.url("/api/admin/users/set_disabled"))
+        .header("origin", "http://evil.example")
+        .form(&[("user_id", srv.fx.client_b_id.to_string()), ("disabled", "true".into())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(!backend::users::get(&srv.state.db, srv.fx.client_b_id).await.unwrap().disabled);
+    let res = browser()
+        .post(srv.url("/auth/login"))
+        .header("origin", "http://evil.example")
+        .form(&[("email", "admin@agency.test"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "login CSRF is refused too");
+    // The same request from our own origin works.
+    let res = admin
+        .post(srv.url("/api/admin/users/set_disabled"))
+        .header("origin", srv.base.clone())
+        .form(&[("user_id", srv.fx.client_b_id.to_string()), ("disabled", "true".into())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(backend::users::get(&srv.state.db, srv.fx.client_b_id).await.unwrap().disabled);
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_keeps_a_given_one() {
+    let srv = common::start().await;
+    let c = browser();
+    let res = c.get(srv.url("/healthz")).send().await.unwrap();
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(id.len(), 36, "a generated UUID: {id}");
+    let res = c.get(srv.url("/healthz")).header("x-request-id", "trace-abc-123").send().await.unwrap();
+    assert_eq!(res.headers()["x-request-id"], "trace-abc-123");
+    assert_eq!(res.text().await.unwrap(), "ok");
+}
+
+#[tokio::test]
+async fn readiness_needs_the_database_and_a_live_worker() {
+    let srv = common::start().await;
+    let c = browser();
+    let res = c.get(srv.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), 503);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!((body["database"].as_str(), body["workers_alive"].as_i64()), (Some("ok"), Some(0)));
+    let now = chrono::Utc::now();
+    backend::heartbeat::beat(&srv.state.db, "w1", "test", now, now).await.unwrap();
+    let res = c.get(srv.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_4xx() {
+    let srv = common::start().await;
+    let admin = srv.sign_in("admin@agency.test").await;
+    // Arguments of the wrong type.
+    let (status, body) = srv.call(&admin, "/api/admin/users/set_disabled", &[("user_id", "abc".into()), ("disabled", "true".into())]).await;
+    assert!((400..500).contains(&status), "{status}: {body}");
+    // Unknown ids and invalid values say what is wrong.
+    let (status, body) = srv.call(&admin, "/api/admin/users/set_disabled", &[("user_id", "424242".into()), ("disabled", "true".into())]).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = srv
+        .call(
+            &admin,
+            "/api/admin/users/create",
+            &[("email", "not-an-email".into()), ("display_name", "X".into()), ("role", "client".into()), ("password", PASSWORD.into())],
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(body.contains("not a valid email address"), "{body}");
+    let (status, body) = srv
+        .call(
+            &admin,
+            "/api/admin/users/create",
+            &[("email", "CLIENTA@acme.test".into()), ("display_name", "X".into()), ("role", "client".into()), ("password", PASSWORD.into())],
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    // Oversized bodies are refused before they are read whole (limit 2 MiB).
+    let huge = "x".repeat(3 * 1024 * 1024);
+    let res = browser().post(srv.url("/auth/login")).form(&[("email", huge.as_str()), ("password", "x")]).send().await.unwrap();
+    assert_eq!(res.status(), 413);
+}
+
+#[tokio::test]
+async fn csv_exports_follow_the_filters_and_defuse_formulas() {
+    let srv = common::start().await;
+    let admin = srv.sign_in("admin@agency.test").await;
+    backend::users::create(
+        &srv.state.db,
+        backend::users::NewUser {
+            email: "formula@acme.test".into(),
+            display_name: "=HYPERLINK(\"http://evil\",\"x\")".into(),
+            role: backend::users::Role::Viewer,
+            password: PASSWORD.into(),
+        },
+    )
+    .await
+    .unwrap();
+    let res = admin.get(srv.url("/admin/users.csv?role=viewer")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = res.text().await.unwrap();
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines[0], "id,email,name,role,status,created_at,last_login_at,workspaces");
+    assert_eq!(lines.len(), 3, "header + the two viewers: {text}");
+    assert!(text.contains("viewera@acme.test") && text.contains("acme-roofing (viewer)"));
+    assert!(text.contains("\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\""), "{text}");
+
+    let res = admin.get(srv.url("/admin/workspaces.csv?q=beta")).send().await.unwrap();
+    let text = res.text().await.unwrap();
+    assert_eq!(text.trim_start_matches('\u{feff}').lines().count(), 2, "{text}");
+    assert!(text.contains("beta-secret"));
+    assert!(!text.contains("bison-secret-key-of-b"), "secrets never leave the server");
+}
+
+#[tokio::test]
+async fn the_bison_key_never_reaches_the_browser() {
+    let srv = common::start().await;
+    let admin = srv.sign_in("admin@agency.test").await;
+    let (status, body) = srv.call(&admin, "/api/admin/workspaces", &[]).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("••••of-b"), "masked hint is shown: {body}");
+    assert!(!body.contains("bison-secret-key-of-b"));
+    let page = admin.get(srv.url("/admin/clients")).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("bison-secret-key-of-b"));
+}

@@ -1,0 +1,148 @@
+//! Workspace isolation, proven over HTTP: a client of workspace A calls *every* registered server
+//! function with workspace B's ids (and with made-up ids) and gets 403/404 and none of B's data.
+//! The list of functions comes from the server's registry, so a new server function without a
+//! case here fails this test until somebody decides what it must do for a foreign caller.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{Fixture, B_MARKERS};
+
+enum Expect {
+    /// Refused: 403 or 404.
+    Denied,
+    /// Allowed (it is about the caller's own data) and answered with this status.
+    Own(u16),
+}
+
+/// For each server function: the argument sets to try as a client of A, and what must happen.
+fn cases(path: &str, fx: &Fixture) -> Option<Vec<(Vec<(&'static str, String)>, Expect)>> {
+    use Expect::*;
+    let made_up = "987654321".to_string();
+    let ids = |f: &dyn Fn(String) -> Vec<(&'static str, String)>| -> Vec<(Vec<(&'static str, String)>, Expect)> {
+        vec![(f(fx.ws_b.to_string()), Denied), (f(made_up.clone()), Denied)]
+    };
+    let users = |f: &dyn Fn(String) -> Vec<(&'static str, String)>| -> Vec<(Vec<(&'static str, String)>, Expect)> {
+        vec![(f(fx.client_b_id.to_string()), Denied), (f(made_up.clone()), Denied), (f(fx.admin_id.to_string()), Denied)]
+    };
+    let s = |v: &str| v.to_string();
+    Some(match path {
+        "/api/me" => vec![(vec![], Own(200))],
+        "/api/account/change_password" => vec![(
+            vec![("current", s("not-my-password")), ("new_password", s("whatever-123")), ("confirm", s("whatever-123"))],
+            Own(400),
+        )],
+        "/api/portal/workspaces" => vec![(vec![], Own(200))],
+        "/api/portal/workspace" => vec![(vec![("slug", s("beta-secret"))], Denied), (vec![("slug", s("no-such-ws"))], Denied)],
+        "/api/admin/overview" | "/api/admin/users" | "/api/admin/workspaces" => vec![(vec![], Denied)],
+        "/api/admin/users/create" => vec![(
+            vec![("email", s("intruder@beta.test")), ("display_name", s("X")), ("role", s("admin")), ("password", s("password-123"))],
+            Denied,
+        )],
+        "/api/admin/users/set_disabled" => users(&|id| vec![("user_id", id), ("disabled", s("true"))]),
+        "/api/admin/users/reset_password" => users(&|id| vec![("user_id", id), ("new_password", s("hijacked-pass-1"))]),
+        "/api/admin/access/grant" => {
+            let mut v = ids(&|ws| vec![("user_id", fx.client_a_id.to_string()), ("workspace_id", ws), ("level", s("client"))]);
+            v.extend(users(&|u| vec![("user_id", u), ("workspace_id", fx.ws_b.to_string()), ("level", s("viewer"))]));
+            v
+        }
+        "/api/admin/access/revoke" => users(&|u| vec![("user_id", u), ("workspace_id", fx.ws_b.to_string())]),
+        "/api/admin/workspaces/create" => vec![(
+            vec![
+                ("name", s("Beta Secret Dental 2")),
+                ("slug", s("")),
+                ("monthly_lead_target", s("1")),
+                ("daily_send_target", s("1")),
+                ("weekly_contact_target", s("1")),
+                ("pricing_model", s("per_lead")),
+                ("price", s("1")),
+            ],
+            Denied,
+        )],
+        "/api/admin/workspaces/set_active" => ids(&|ws| vec![("workspace_id", ws), ("active", s("false"))]),
+        _ => return None,
+    })
+}
+
+#[tokio::test]
+async fn a_client_of_one_workspace_gets_nothing_of_another_from_any_server_function() {
+    let srv = common::start().await;
+    let fx = &srv.fx;
+    let client_a = srv.sign_in("clienta@acme.test").await;
+
+    let paths: BTreeSet<String> = server_fn::axum::server_fn_paths().map(|(p, _)| p.to_string()).collect();
+    assert!(paths.len() >= 14, "server functions are registered: {paths:?}");
+    let missing: Vec<&String> = paths.iter().filter(|p| cases(p, fx).is_none()).collect();
+    assert!(missing.is_empty(), "add an isolation case for these server functions: {missing:?}");
+
+    for path in &paths {
+        for (args, expect) in cases(path, fx).unwrap() {
+            let (status, body) = srv.call(&client_a, path, &args).await;
+            for marker in B_MARKERS {
+                assert!(!body.contains(marker), "{path} {args:?} leaked {marker:?}: {body}");
+            }
+            match expect {
+                Expect::Denied => assert!(status == 403 || status == 404, "{path} {args:?} answered {status}: {body}"),
+                Expect::Own(code) => assert_eq!(status, code, "{path} {args:?}: {body}"),
+            }
+        }
+    }
+
+    // And nothing of B changed.
+    let db = &srv.state.db;
+    let b_user = backend::users::get(db, fx.client_b_id).await.unwrap();
+    assert!(!b_user.disabled);
+    let b_ws = backend::workspaces::get(db, fx.ws_b).await.unwrap();
+    assert!(b_ws.active);
+    let grants = backend::access::list_grants(db).await.unwrap();
+    assert_eq!(grants.len(), 3, "no grant was added or removed");
+    assert_eq!(backend::users::list(db).await.unwrap().len(), 4, "no user was created");
+    srv.sign_in("clientb@beta.test").await; // B's password still works
+    // A's own view holds only A.
+    let (status, body) = srv.call(&client_a, "/api/portal/workspaces", &[]).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("acme-roofing"), "{body}");
+}
+
+#[tokio::test]
+async fn visitors_get_401_from_every_server_function_except_me() {
+    let srv = common::start().await;
+    let anonymous = common::browser();
+    for (path, _) in server_fn::axum::server_fn_paths() {
+        let Some(case) = cases(path, &srv.fx) else { continue };
+        let (args, _) = &case[0];
+        let (status, body) = srv.call(&anonymous, path, args).await;
+        if path == "/api/me" {
+            assert_eq!((status, body.as_str()), (200, "null"));
+        } else {
+            assert_eq!(status, 401, "{path}: {body}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn pages_of_another_workspace_and_admin_pages_are_refused_to_a_client() {
+    let srv = common::start().await;
+    let client_a = srv.sign_in("clienta@acme.test").await;
+    for (path, want) in [
+        ("/client-portal/beta-secret", 404),
+        ("/client-portal/no-such-workspace", 404),
+        ("/admin", 403),
+        ("/admin/users", 403),
+        ("/admin/clients", 403),
+        ("/admin/users.csv", 403),
+        ("/admin/workspaces.csv", 403),
+    ] {
+        let res = client_a.get(srv.url(path)).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), want, "{path}");
+        let body = res.text().await.unwrap();
+        // The slug the caller typed may echo back (it is in the URL); nothing else of B may.
+        for marker in B_MARKERS.iter().filter(|m| !path.contains(**m)) {
+            assert!(!body.contains(marker), "{path} leaked {marker}");
+        }
+    }
+    let res = client_a.get(srv.url("/client-portal/acme-roofing")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("Acme Roofing"));
+}
