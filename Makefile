@@ -1,0 +1,65 @@
+# Maverick — the two commands a newcomer needs:
+#   make run    install what is missing, build, serve http://127.0.0.1:3000 with a demo agency
+#   make test   every test: Rust on SQLite and on PostgreSQL, then Playwright in Chromium
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+export CARGO_TERM_COLOR ?= always
+# Where cargo puts builds; CI points it outside the clone so repeated runs reuse dependencies.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+SERVER_BIN := $(TARGET_DIR)/debug/server
+PG_DIR := $(or $(TMPDIR),/tmp)/maverick-pg-$(shell id -u)
+
+.PHONY: help setup build run release test test-sqlite test-postgres test-e2e e2e-deps clean
+
+help:
+	@echo "make run      build and serve http://127.0.0.1:3000 with the demo agency (SQLite under data/)"
+	@echo "make test     all tests: Rust on SQLite and PostgreSQL, then the Playwright suite"
+	@echo "make release  optimised build for self-hosting: target/release/server + target/site"
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	cargo leptos build
+
+run: build
+	@mkdir -p data
+	LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR=$${LEPTOS_SITE_ADDR:-127.0.0.1:3000} "$(SERVER_BIN)" --demo serve
+
+release:
+	@bash scripts/setup.sh --release
+	cargo leptos build --release
+	@echo "Built $(TARGET_DIR)/release/server and target/site — see README, 'Self-hosting'."
+
+test: test-sqlite test-postgres test-e2e
+
+# Rust unit and integration tests against SQLite (a fresh file per test).
+test-sqlite:
+	@rm -rf "$${TMPDIR:-/tmp}/maverick-tests"
+	cargo test -p backend -p app -p server
+
+# The same tests against PostgreSQL: TEST_DATABASE_URL if given, else a throwaway cluster.
+test-postgres:
+	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
+	  echo "==> PostgreSQL tests against TEST_DATABASE_URL"; \
+	  cargo test -p backend -p app -p server; \
+	else \
+	  bash scripts/pg-throwaway.sh stop "$(PG_DIR)"; \
+	  url=$$(bash scripts/pg-throwaway.sh start "$(PG_DIR)"); \
+	  echo "==> PostgreSQL tests against a throwaway cluster ($$url)"; \
+	  trap 'bash scripts/pg-throwaway.sh stop "$(PG_DIR)"' EXIT; \
+	  TEST_DATABASE_URL="$$url" cargo test -p backend -p app -p server; \
+	fi
+
+e2e-deps:
+	@cd end2end && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund; fi
+
+# Playwright against a freshly built server (demo data in a temporary database).
+test-e2e: build e2e-deps
+	cd end2end && MAVERICK_BIN="$(SERVER_BIN)" E2E_SITE_ROOT="$(CURDIR)/target/site" npx playwright test
+
+clean:
+	cargo clean
+	rm -rf target/site end2end/node_modules end2end/test-results end2end/playwright-report
