@@ -135,13 +135,8 @@ async fn create_admin(state: &AppState, email: String, name: String, password_en
 }
 
 fn prompt_password() -> Result<String> {
-    use std::io::Write;
-    let read = |label: &str| -> Result<String> {
-        print!("{label}");
-        std::io::stdout().flush().ok();
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line).map_err(|e| Error::Internal(format!("cannot read stdin: {e}")))?;
-        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    let read = |label: &str| {
+        rpassword::prompt_password(label).map_err(|e| Error::Internal(format!("cannot read the password: {e}")))
     };
     let first = read("Password (at least 10 characters): ")?;
     if read("Repeat it: ")? != first {

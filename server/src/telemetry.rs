@@ -1,4 +1,4 @@
-//! Logs: `tracing` to stderr, human-readable by default, JSON with `MAVERICK_LOG_FORMAT=json`
+//! Logs: `tracing` to stderr (stdout is for what commands print), human-readable by default, JSON with `MAVERICK_LOG_FORMAT=json`
 //! (or `--log-json`). Every request gets an `x-request-id` (kept if the caller sent one) that is
 //! on each of its log lines and in its response.
 
@@ -13,9 +13,9 @@ pub fn init(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
     let registry = tracing_subscriber::registry().with(filter);
     let result = if json {
-        registry.with(fmt::layer().json().with_current_span(true).with_span_list(false)).try_init()
+        registry.with(fmt::layer().json().with_current_span(true).with_span_list(false).with_writer(std::io::stderr)).try_init()
     } else {
-        registry.with(fmt::layer().compact()).try_init()
+        registry.with(fmt::layer().compact().with_writer(std::io::stderr)).try_init()
     };
     // A second init (tests) is harmless.
     let _ = result;

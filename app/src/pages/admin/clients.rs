@@ -46,10 +46,10 @@ pub fn ClientsPage() -> impl IntoView {
             <form method="get" class="filters" role="search">
                 <label>"Search" <input type="search" name="q" placeholder="name" value=q/></label>
                 <label>"Status"
-                    <select name="status" prop:value=status>
-                        <option value="">"any"</option>
-                        <option value="active">"active"</option>
-                        <option value="archived">"archived"</option>
+                    <select name="status">
+                        {["", "active", "archived"].map(|v| view! {
+                            <option value=v selected=move || status() == v>{if v.is_empty() { "any" } else { v }}</option>
+                        })}
                     </select>
                 </label>
                 <button type="submit" class="button">"Filter"</button>

@@ -49,11 +49,10 @@ pub fn UsersPage() -> impl IntoView {
             <form method="get" class="filters" role="search">
                 <label>"Search" <input type="search" name="q" placeholder="email or name" value=q/></label>
                 <label>"Role"
-                    <select name="role" prop:value=role>
-                        <option value="">"any"</option>
-                        <option value="admin">"admin"</option>
-                        <option value="client">"client"</option>
-                        <option value="viewer">"viewer"</option>
+                    <select name="role">
+                        {["", "admin", "client", "viewer"].map(|r| view! {
+                            <option value=r selected=move || role() == r>{if r.is_empty() { "any" } else { r }}</option>
+                        })}
                     </select>
                 </label>
                 <button type="submit" class="button">"Filter"</button>

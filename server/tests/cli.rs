@@ -1,0 +1,73 @@
+//! The command line, as an operator runs it: the real binary on a fresh database.
+
+use std::process::{Command, Output};
+
+async fn run(db_url: &str, data_dir: &std::path::Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+    cmd.args(args)
+        .env("DATABASE_URL", db_url)
+        .env("MAVERICK_DATA_DIR", data_dir)
+        .env("MAVERICK_SECRET_KEY", "cli-test-key-0123456789abcdef0123456789")
+        .env_remove("MAVERICK_DEMO")
+        .env_remove("RUST_LOG");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
+}
+
+fn temp_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join("maverick-tests").join(uuid::Uuid::new_v4().simple().to_string());
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn create_admin_makes_a_working_admin_once_and_explains_failures() {
+    let (db, url) = backend::testing::fresh_db().await;
+    let dir = temp_dir();
+    let out = run(&url, &dir, &["create-admin", "--email", "Owner@Agency.test", "--name", "Owner"], &[("MAVERICK_ADMIN_PASSWORD", "owner-password-1")]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Admin owner@agency.test created"));
+
+    let cfg = backend::config::Config::with_database(&url, dir.clone());
+    let (_, user) = backend::auth::login(&db, "owner@agency.test", "owner-password-1", &Default::default(), &cfg.sessions, &cfg.throttle)
+        .await
+        .unwrap();
+    assert_eq!(user.role, backend::users::Role::Admin);
+
+    let again = run(&url, &dir, &["create-admin", "--email", "owner@agency.test"], &[("MAVERICK_ADMIN_PASSWORD", "owner-password-1")]).await;
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"), "{}", String::from_utf8_lossy(&again.stderr));
+    let weak = run(&url, &dir, &["create-admin", "--email", "b@agency.test"], &[("MAVERICK_ADMIN_PASSWORD", "short")]).await;
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 10 characters"));
+}
+
+#[tokio::test]
+async fn migrate_logs_json_lines_when_asked_and_demo_seeding_prints_the_logins() {
+    let (_db, url) = backend::testing::fresh_db().await;
+    let dir = temp_dir();
+    let out = run(&url, &dir, &["migrate", "--log-json"], &[]).await;
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr.lines().find(|l| l.contains("migrations applied")).expect("a log line");
+    let json: serde_json::Value = serde_json::from_str(line).expect("JSON log line");
+    assert_eq!(json["level"], "INFO");
+
+    let seeded = run(&url, &dir, &["seed-demo"], &[]).await;
+    let stdout = String::from_utf8_lossy(&seeded.stdout);
+    assert!(stdout.contains("admin@demo.maverick") && stdout.contains("demo-client-pass"), "{stdout}");
+    let twice = run(&url, &dir, &["seed-demo"], &[]).await;
+    assert!(!String::from_utf8_lossy(&twice.stdout).contains("demo-client-pass"), "seeding happens only into an empty database");
+}
+
+#[tokio::test]
+async fn a_bad_setting_stops_start_up_with_a_message_naming_it() {
+    let (_db, url) = backend::testing::fresh_db().await;
+    let dir = temp_dir();
+    let out = run(&url, &dir, &["migrate"], &[("MAVERICK_SESSION_IDLE_MINUTES", "soon")]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("MAVERICK_SESSION_IDLE_MINUTES"));
+    let out = run("mysql://nope", &dir, &["migrate"], &[]).await;
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL must start with sqlite:// or postgres://"));
+}
