@@ -22,7 +22,7 @@ pub const LOGINS: &[DemoLogin] = &[
     DemoLogin { role: "viewer", email: "viewer@demo.maverick", password: "demo-viewer-pass", note: "reads Bright Smile Dental" },
 ];
 
-struct DemoWorkspace {
+pub(crate) struct DemoWorkspace {
     name: &'static str,
     slug: &'static str,
     monthly_lead_target: i64,
@@ -33,15 +33,53 @@ struct DemoWorkspace {
     retainer_fee_cents: i64,
 }
 
+const fn ws(
+    name: &'static str,
+    slug: &'static str,
+    monthly_lead_target: i64,
+    daily_send_target: i64,
+    pricing: PricingModel,
+    price_cents: i64,
+) -> DemoWorkspace {
+    let (price_per_lead_cents, retainer_fee_cents) = match pricing {
+        PricingModel::PerLead => (price_cents, 0),
+        PricingModel::Retainer => (0, price_cents),
+    };
+    DemoWorkspace {
+        name,
+        slug,
+        monthly_lead_target,
+        daily_send_target,
+        weekly_contact_target: daily_send_target * 5 / 2,
+        pricing,
+        price_per_lead_cents,
+        retainer_fee_cents,
+    }
+}
+
+/// Twelve client businesses, both pricing models, targets of different sizes.
 const WORKSPACES: &[DemoWorkspace] = &[
-    DemoWorkspace { name: "Acme Roofing", slug: "acme-roofing", monthly_lead_target: 40, daily_send_target: 1200, weekly_contact_target: 3000, pricing: PricingModel::PerLead, price_per_lead_cents: 15_000, retainer_fee_cents: 0 },
-    DemoWorkspace { name: "Bright Smile Dental", slug: "bright-smile-dental", monthly_lead_target: 25, daily_send_target: 800, weekly_contact_target: 2000, pricing: PricingModel::Retainer, price_per_lead_cents: 0, retainer_fee_cents: 450_000 },
-    DemoWorkspace { name: "Summit Realty Group", slug: "summit-realty", monthly_lead_target: 30, daily_send_target: 1000, weekly_contact_target: 2500, pricing: PricingModel::PerLead, price_per_lead_cents: 20_000, retainer_fee_cents: 0 },
-    DemoWorkspace { name: "Glow Med Spa", slug: "glow-med-spa", monthly_lead_target: 20, daily_send_target: 600, weekly_contact_target: 1500, pricing: PricingModel::Retainer, price_per_lead_cents: 0, retainer_fee_cents: 300_000 },
+    ws("Acme Roofing", "acme-roofing", 40, 1200, PricingModel::PerLead, 15_000),
+    ws("Bright Smile Dental", "bright-smile-dental", 25, 800, PricingModel::Retainer, 450_000),
+    ws("Summit Realty Group", "summit-realty", 30, 1000, PricingModel::PerLead, 20_000),
+    ws("Glow Med Spa", "glow-med-spa", 20, 600, PricingModel::Retainer, 300_000),
+    ws("Evergreen Landscaping", "evergreen-landscaping", 35, 1100, PricingModel::PerLead, 12_000),
+    ws("Harbor HVAC", "harbor-hvac", 45, 1400, PricingModel::PerLead, 14_000),
+    ws("Keystone Consulting", "keystone-consulting", 15, 500, PricingModel::Retainer, 600_000),
+    ws("Lakeside Solar", "lakeside-solar", 50, 1600, PricingModel::PerLead, 18_000),
+    ws("Northside Plumbing", "northside-plumbing", 30, 900, PricingModel::PerLead, 11_000),
+    ws("Pinnacle Fitness", "pinnacle-fitness", 20, 700, PricingModel::Retainer, 250_000),
+    ws("Riverbend Law", "riverbend-law", 12, 450, PricingModel::Retainer, 550_000),
+    ws("Sunrise Home Care", "sunrise-home-care", 25, 800, PricingModel::PerLead, 16_000),
 ];
 
 /// Seeds the demo agency when the database has no users. Returns whether it seeded.
 pub async fn seed_if_empty(db: &Db) -> Result<bool> {
+    seed_if_empty_at(db, crate::metrics::agency_today(chrono::Utc::now(), crate::settings::DEFAULT_TIME_ZONE)).await
+}
+
+/// Same, with 90 days of history ending on `today` (tests pin the day).
+pub async fn seed_if_empty_at(db: &Db, today: chrono::NaiveDate) -> Result<bool> {
     if users::count(db).await? > 0 {
         return Ok(false);
     }
@@ -82,5 +120,9 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool> {
     let now = chrono::Utc::now();
     access::grant(db, user_ids[1], ids[0], GrantLevel::Client, user_ids[0], now).await?;
     access::grant(db, user_ids[2], ids[1], GrantLevel::Viewer, user_ids[0], now).await?;
+    for (i, (id, w)) in ids.iter().zip(WORKSPACES).enumerate() {
+        crate::demo_history::seed_workspace(db, *id, i, w.monthly_lead_target, w.daily_send_target, today).await?;
+    }
+    crate::demo_history::seed_zip_territories(db, &ids).await?;
     Ok(true)
 }

@@ -1,0 +1,117 @@
+//! The admin dashboards' numbers, gathered with a few grouped queries over all workspaces and
+//! turned into metrics by [`crate::metrics`]. Admin-only: every function checks the caller.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    access, daily_metrics,
+    db::Db,
+    error::{Error, Result},
+    leads,
+    metrics::{self, MonthClock, Pacing, ReplyRates},
+    sessions::SessionUser,
+    workspaces::{self, Workspace},
+};
+
+/// The period a dashboard looks at: by default the month to date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Period {
+    pub fn month_to_date(clock: &MonthClock) -> Period {
+        Period { from: clock.month_start, to: clock.today }
+    }
+
+    /// A period from optional `YYYY-MM-DD` texts, defaulting to the month to date; the message
+    /// says what to fix.
+    pub fn parse(from: Option<&str>, to: Option<&str>, clock: &MonthClock) -> Result<Period> {
+        let parse = |label: &str, v: Option<&str>, default: NaiveDate| -> Result<NaiveDate> {
+            match v.map(str::trim).filter(|v| !v.is_empty()) {
+                None => Ok(default),
+                Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                    .map_err(|_| Error::invalid(format!("The {label} date {v:?} is not a date like 2026-11-01."))),
+            }
+        };
+        let p = Period { from: parse("start", from, clock.month_start)?, to: parse("end", to, clock.today)? };
+        if p.from > p.to {
+            return Err(Error::invalid("The start date is after the end date."));
+        }
+        if (p.to - p.from).num_days() > 3 * 366 {
+            return Err(Error::invalid("Choose a period of at most three years."));
+        }
+        Ok(p)
+    }
+
+    pub fn days(&self) -> i64 {
+        (self.to - self.from).num_days() + 1
+    }
+}
+
+/// One workspace's line on the KPI dashboard.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KpiRow {
+    pub workspace_id: i64,
+    pub name: String,
+    pub slug: String,
+    pub pacing: Pacing,
+    /// Activity over the chosen period.
+    pub contacted: i64,
+    pub replies: i64,
+    pub interested: i64,
+    pub rates: ReplyRates,
+    /// Interested per day over the last 30 days up to today (oldest first).
+    pub trend_30_days: Vec<i64>,
+}
+
+fn active(list: Vec<(Workspace, access::AccessLevel)>, only: Option<&str>) -> Vec<Workspace> {
+    list.into_iter().map(|(w, _)| w).filter(|w| w.active && only.is_none_or(|s| s == w.slug)).collect()
+}
+
+/// KPI vs target and pacing for every active workspace (or just `only`), month to date, with
+/// activity and reply rates over `period`.
+pub async fn kpi(db: &Db, caller: &SessionUser, clock: &MonthClock, period: Period, only: Option<&str>) -> Result<Vec<KpiRow>> {
+    access::require_admin(caller)?;
+    let list = active(workspaces::list_visible(db, caller).await?, only);
+    let counts: HashMap<i64, leads::InterestedCounts> =
+        leads::interested_counts(db, clock.month_start, clock.today).await?.into_iter().map(|c| (c.workspace_id, c)).collect();
+    let totals: HashMap<i64, daily_metrics::Totals> =
+        daily_metrics::totals(db, period.from, period.to).await?.into_iter().map(|t| (t.workspace_id, t)).collect();
+    let in_period: HashMap<i64, i64> = leads::interested_by_day(db, period.from, period.to).await?.into_iter().fold(
+        HashMap::new(),
+        |mut m, (ws, _, n)| {
+            *m.entry(ws).or_default() += n;
+            m
+        },
+    );
+    let trend_from = clock.today - Duration::days(29);
+    let mut trend: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (ws, day, n) in leads::interested_by_day(db, trend_from, clock.today).await? {
+        let slot = (day - trend_from).num_days() as usize;
+        trend.entry(ws).or_insert_with(|| vec![0; 30])[slot] = n;
+    }
+    Ok(list
+        .into_iter()
+        .map(|w| {
+            let c = counts.get(&w.id).copied().unwrap_or_default();
+            let t = totals.get(&w.id).copied().unwrap_or_default();
+            let interested = in_period.get(&w.id).copied().unwrap_or(0);
+            KpiRow {
+                workspace_id: w.id,
+                pacing: metrics::pacing(w.monthly_lead_target, c.mtd, c.last_7_days, clock),
+                contacted: t.contacted,
+                replies: t.replies,
+                interested,
+                rates: metrics::reply_rates(t.contacted, t.replies, interested),
+                trend_30_days: trend.remove(&w.id).unwrap_or_else(|| vec![0; 30]),
+                name: w.name,
+                slug: w.slug,
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,116 @@
+//! Dashboard numbers on a real database (both backends), against hand-computed fixtures.
+
+use backend::{
+    daily_metrics::{self, DayCounts},
+    dashboards::{self, Period},
+    error::Error,
+    leads::{self, NewLead},
+    metrics::{MonthClock, PacingStatus},
+    sessions::SessionUser,
+    testing::test_state,
+    users::Role,
+    workspaces::{self, WorkspaceInput},
+};
+use chrono::NaiveDate;
+
+fn day(m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, m, d).unwrap()
+}
+
+fn caller(role: Role) -> SessionUser {
+    SessionUser { session_id: 1, user_id: 1, email: "x@agency.test".into(), display_name: "X".into(), role }
+}
+
+async fn interested(db: &backend::db::Db, ws: i64, on: NaiveDate, n: usize, tag: &str) {
+    for i in 0..n {
+        let lead = NewLead { email: format!("{tag}{i}-{on}@lead.test"), interested_day: Some(on), stage: "new".into(), ..Default::default() };
+        leads::insert(db, ws, &lead).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn kpi_pacing_rates_and_trend_match_hand_computed_values() {
+    let state = test_state().await;
+    let db = &state.db;
+    let mut acme = WorkspaceInput::named("Acme");
+    acme.monthly_lead_target = 40;
+    let acme = workspaces::create(db, acme).await.unwrap().id;
+    let beta = workspaces::create(db, WorkspaceInput::named("Beta")).await.unwrap().id;
+    let gone = workspaces::create(db, WorkspaceInput::named("Gone")).await.unwrap().id;
+    workspaces::set_active(db, gone, false).await.unwrap();
+
+    // 21 Nov 2026: 17 interested over 1–13 Nov, one a day 14–20 Nov (the last 7 complete days),
+    // one today → MTD 25; three on 31 Oct (previous month).
+    for d in 1..=13 {
+        interested(db, acme, day(11, d), if d <= 4 { 2 } else { 1 }, "a").await; // 8 + 9 = 17
+    }
+    for d in 14..=20 {
+        interested(db, acme, day(11, d), 1, "b").await;
+    }
+    interested(db, acme, day(11, 21), 1, "c").await;
+    interested(db, acme, day(10, 31), 3, "d").await;
+    interested(db, gone, day(11, 5), 4, "g").await;
+    // 100 contacted and 4 replies a day, 1–21 Nov.
+    for d in 1..=21 {
+        let c = DayCounts { sent: 180, contacted: 100, replies: 4, ..Default::default() };
+        daily_metrics::upsert(db, acme, day(11, d), &c).await.unwrap();
+    }
+    // Writing a day again replaces it (idempotent sync).
+    daily_metrics::upsert(db, acme, day(11, 21), &DayCounts { sent: 180, contacted: 100, replies: 4, ..Default::default() }).await.unwrap();
+
+    let clock = MonthClock::at(day(11, 21));
+    let admin = caller(Role::Admin);
+    let rows = dashboards::kpi(db, &admin, &clock, Period::month_to_date(&clock), None).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.slug.as_str()).collect::<Vec<_>>(), vec!["acme", "beta"], "archived workspaces are left out");
+
+    let a = &rows[0];
+    assert_eq!((a.pacing.mtd, a.pacing.target), (25, 40));
+    assert!((a.pacing.expected_by_today - 28.0).abs() < 1e-9);
+    assert!((a.pacing.pacing.unwrap() - 25.0 / 28.0).abs() < 1e-9);
+    assert!((a.pacing.projection - 34.0).abs() < 1e-9, "25 + (7/7)·(30 − 21)");
+    assert_eq!(a.pacing.status, PacingStatus::AtRisk);
+    assert_eq!((a.contacted, a.replies, a.interested), (2100, 84, 25));
+    assert_eq!(a.rates.reply_rate, Some(84.0 / 2100.0));
+    assert_eq!(a.rates.positive_of_replies, Some(25.0 / 84.0));
+    assert_eq!(a.rates.positive_of_contacted, Some(25.0 / 2100.0));
+    // Trend: 23 Oct … 21 Nov; 31 Oct is slot 8 (3 leads), 1 Nov slot 9 (2), today slot 29 (1).
+    assert_eq!(a.trend_30_days.len(), 30);
+    assert_eq!((a.trend_30_days[8], a.trend_30_days[9], a.trend_30_days[29]), (3, 2, 1));
+    assert_eq!(a.trend_30_days.iter().sum::<i64>(), 28);
+
+    let b = &rows[1];
+    assert_eq!((b.pacing.status, b.pacing.mtd, b.rates.reply_rate), (PacingStatus::NoTarget, 0, None));
+
+    // A chosen period changes the activity and rates, not the month-to-date pacing.
+    let week = Period::parse(Some("2026-11-14"), Some("2026-11-20"), &clock).unwrap();
+    let rows = dashboards::kpi(db, &admin, &clock, week, Some("acme")).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].contacted, rows[0].replies, rows[0].interested, rows[0].pacing.mtd), (700, 28, 7, 25));
+
+    assert!(matches!(dashboards::kpi(db, &caller(Role::Client), &clock, week, None).await, Err(Error::Forbidden)));
+    assert!(Period::parse(Some("2026-11-30"), Some("2026-11-01"), &clock).unwrap_err().to_string().contains("after the end"));
+    assert!(Period::parse(Some("21/11/2026"), None, &clock).unwrap_err().to_string().contains("not a date"));
+}
+
+#[tokio::test]
+async fn the_demo_agency_is_alive_and_varied() {
+    let state = test_state().await;
+    let db = &state.db;
+    let today = day(11, 21);
+    assert!(backend::demo::seed_if_empty_at(db, today).await.unwrap());
+    let clock = MonthClock::at(today);
+    let rows = dashboards::kpi(db, &caller(Role::Admin), &clock, Period::month_to_date(&clock), None).await.unwrap();
+    assert_eq!(rows.len(), 12);
+    let statuses: Vec<_> = rows.iter().map(|r| r.pacing.status).collect();
+    assert!(statuses.contains(&PacingStatus::OnTrack) && statuses.contains(&PacingStatus::Behind), "{statuses:?}");
+    assert!(rows.iter().all(|r| r.contacted > 0 && r.replies > 0));
+    let senders: i64 = backend::on_db!(db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM sender_accounts").fetch_one(p).await).unwrap();
+    assert_eq!(senders, 204);
+    let conflicts: i64 = backend::on_db!(db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT zip FROM client_zip_codes GROUP BY zip HAVING COUNT(*) > 1) c"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    assert_eq!(conflicts, 1);
+}
