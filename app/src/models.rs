@@ -96,3 +96,39 @@ pub struct AgencyOverview {
     pub users_disabled: i64,
     pub recent_activity: Vec<AuditRow>,
 }
+
+/// One workspace on the KPI dashboard (see product.md, "Metric definitions").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KpiLine {
+    pub slug: String,
+    pub name: String,
+    pub target: i64,
+    pub mtd: i64,
+    pub expected_by_today: f64,
+    pub pacing: Option<f64>,
+    pub projection: f64,
+    pub percent_of_target: Option<f64>,
+    /// `on_track`, `at_risk`, `behind` or `no_target`.
+    pub status: String,
+    pub contacted: i64,
+    pub replies: i64,
+    pub interested: i64,
+    pub reply_rate: Option<f64>,
+    pub positive_of_replies: Option<f64>,
+    pub positive_of_contacted: Option<f64>,
+    /// Interested per day, the last 30 days up to today.
+    pub trend_30_days: Vec<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KpiReport {
+    /// Agency-local today and the period shown (`YYYY-MM-DD`).
+    pub today: String,
+    pub from: String,
+    pub to: String,
+    pub elapsed_days: u32,
+    pub days_in_month: u32,
+    pub lines: Vec<KpiLine>,
+    /// (slug, name) of every active workspace, for the filter.
+    pub workspaces: Vec<(String, String)>,
+}

@@ -116,3 +116,58 @@ pub async fn workspaces_csv(
     .await;
     csv_response("workspaces.csv", result)
 }
+
+pub async fn kpi_csv(
+    State(state): State<HostState>,
+    Extension(caller): Extension<SessionUser>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let get = |k: &str| q.get(k).map(String::as_str);
+    let result = async {
+        let report = app::api::dashboards::kpi_report(&state.app, &caller, get("from"), get("to"), get("workspace")).await?;
+        let mut lines = report.lines;
+        app::pages::admin::kpi::sort_lines(&mut lines, get("sort").unwrap_or(""), get("dir").unwrap_or(""));
+        let num = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
+        let rows = lines.into_iter().map(|l| {
+            vec![
+                l.name,
+                l.slug,
+                l.mtd.to_string(),
+                l.target.to_string(),
+                num(l.percent_of_target),
+                format!("{:.2}", l.expected_by_today),
+                num(l.pacing),
+                format!("{:.2}", l.projection),
+                l.status,
+                l.contacted.to_string(),
+                l.replies.to_string(),
+                l.interested.to_string(),
+                num(l.reply_rate),
+                num(l.positive_of_replies),
+                num(l.positive_of_contacted),
+            ]
+        });
+        backend::export::to_csv(
+            &[
+                "workspace",
+                "slug",
+                "interested_mtd",
+                "monthly_target",
+                "share_of_target",
+                "expected_by_today",
+                "pacing",
+                "projection",
+                "status",
+                "contacted",
+                "replies",
+                "interested_in_period",
+                "reply_rate",
+                "positive_of_replies",
+                "positive_of_contacted",
+            ],
+            rows,
+        )
+    }
+    .await;
+    csv_response("kpi.csv", result)
+}

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod dashboards;
 pub mod portal;
 
 #[cfg(feature = "ssr")]
@@ -11,4 +12,5 @@ pub mod ctx;
 
 pub use account::*;
 pub use admin::*;
+pub use dashboards::*;
 pub use portal::*;

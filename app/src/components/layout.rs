@@ -28,6 +28,7 @@ fn Nav(me: Me) -> impl IntoView {
     let links = if me.is_admin() {
         view! {
             <NavLink href="/admin" label="Home" exact=true/>
+            <NavLink href="/admin/kpi" label="KPI"/>
             <NavLink href="/admin/clients" label="Clients"/>
             <NavLink href="/admin/users" label="Users"/>
             <NavLink href="/client-portal" label="Client portal"/>

@@ -1,3 +1,4 @@
 pub mod clients;
 pub mod home;
+pub mod kpi;
 pub mod users;

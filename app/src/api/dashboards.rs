@@ -1,0 +1,64 @@
+//! Admin dashboards.
+
+use leptos::prelude::*;
+
+use crate::{error::AppError, models::KpiReport};
+
+/// KPI vs target and pacing, month to date; activity and reply rates over `from`–`to`
+/// (default: month to date); optionally one workspace.
+#[server(endpoint = "admin/kpi")]
+pub async fn kpi_dashboard(from: Option<String>, to: Option<String>, workspace: Option<String>) -> Result<KpiReport, AppError> {
+    let (state, caller) = (super::ctx::state()?, super::ctx::caller()?);
+    Ok(kpi_report(&state, &caller, from.as_deref(), to.as_deref(), workspace.as_deref()).await?)
+}
+
+/// The KPI report for the page and its CSV export (same filters, same numbers).
+#[cfg(feature = "ssr")]
+pub async fn kpi_report(
+    state: &backend::AppState,
+    caller: &backend::sessions::SessionUser,
+    from: Option<&str>,
+    to: Option<&str>,
+    workspace: Option<&str>,
+) -> backend::Result<KpiReport> {
+    use backend::{dashboards, metrics, settings};
+    backend::access::require_admin(caller)?;
+    let db = &state.db;
+    let tz = settings::agency_time_zone(db).await?;
+    let clock = metrics::MonthClock::at(metrics::agency_today(chrono::Utc::now(), tz));
+    let period = dashboards::Period::parse(from, to, &clock)?;
+    let only = workspace.map(str::trim).filter(|s| !s.is_empty());
+    let all = dashboards::kpi(db, caller, &clock, period, None).await?;
+    let workspaces = all.iter().map(|r| (r.slug.clone(), r.name.clone())).collect();
+    let lines = all
+        .into_iter()
+        .filter(|r| only.is_none_or(|s| s == r.slug))
+        .map(|r| crate::models::KpiLine {
+            slug: r.slug,
+            name: r.name,
+            target: r.pacing.target,
+            mtd: r.pacing.mtd,
+            expected_by_today: r.pacing.expected_by_today,
+            pacing: r.pacing.pacing,
+            projection: r.pacing.projection,
+            percent_of_target: r.pacing.percent_of_target,
+            status: serde_json::to_value(r.pacing.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+            contacted: r.contacted,
+            replies: r.replies,
+            interested: r.interested,
+            reply_rate: r.rates.reply_rate,
+            positive_of_replies: r.rates.positive_of_replies,
+            positive_of_contacted: r.rates.positive_of_contacted,
+            trend_30_days: r.trend_30_days,
+        })
+        .collect();
+    Ok(KpiReport {
+        today: clock.today.to_string(),
+        from: period.from.to_string(),
+        to: period.to.to_string(),
+        elapsed_days: clock.elapsed_days,
+        days_in_month: clock.days_in_month,
+        lines,
+        workspaces,
+    })
+}
