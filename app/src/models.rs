@@ -88,8 +88,14 @@ pub struct AuditRow {
     pub ip: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AgencyOverview {
+    pub today: String,
+    pub alerts: HomeAlerts,
+    /// Σ interested month to date and Σ monthly targets over active workspaces.
+    pub interested_mtd: i64,
+    pub target_total: i64,
+    pub contacted_mtd: i64,
     pub workspaces_total: i64,
     pub workspaces_active: i64,
     pub users_total: i64,
@@ -131,4 +137,37 @@ pub struct KpiReport {
     pub lines: Vec<KpiLine>,
     /// (slug, name) of every active workspace, for the filter.
     pub workspaces: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HomeAlerts {
+    /// (slug, name, interested MTD, target, projection)
+    pub behind: Vec<(String, String, i64, i64, f64)>,
+    pub critical_senders: Vec<SenderAlertRow>,
+    /// (ZIP, the workspaces that claim it)
+    pub zip_conflicts: Vec<(String, Vec<String>)>,
+    /// (job type, failed in the last 7 days)
+    pub failed_jobs: Vec<(String, i64)>,
+}
+
+impl HomeAlerts {
+    pub fn is_empty(&self) -> bool {
+        self.behind.is_empty() && self.critical_senders.is_empty() && self.zip_conflicts.is_empty() && self.failed_jobs.is_empty()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SenderAlertRow {
+    pub email: String,
+    pub workspace: String,
+    pub status: String,
+    pub bounce_rate: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RolloutRow {
+    pub workspace_slug: String,
+    pub workspace_name: String,
+    /// (label, due day, completed day, overdue)
+    pub steps: Vec<(String, Option<String>, Option<String>, bool)>,
 }

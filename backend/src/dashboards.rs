@@ -115,3 +115,107 @@ pub async fn kpi(db: &Db, caller: &SessionUser, clock: &MonthClock, period: Peri
         })
         .collect())
 }
+
+/// What needs attention now, for the admin home.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Alerts {
+    /// Active workspaces whose month-end projection is below 80 % of target.
+    pub behind: Vec<KpiRow>,
+    pub critical_senders: Vec<SenderAlert>,
+    pub zip_conflicts: Vec<ZipConflict>,
+    /// (job type, failed or killed jobs in the last 7 days)
+    pub failed_jobs: Vec<(String, i64)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct SenderAlert {
+    pub email: String,
+    pub workspace_name: String,
+    pub status: String,
+    pub sent_total: i64,
+    pub bounced_total: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ZipConflict {
+    pub zip: String,
+    pub workspaces: Vec<String>,
+}
+
+/// Alerts, given this month's KPI rows (the home page computes them once for alerts and totals).
+pub async fn alerts(db: &Db, caller: &SessionUser, kpi_month_to_date: &[KpiRow]) -> Result<Alerts> {
+    access::require_admin(caller)?;
+    let behind = kpi_month_to_date.iter().filter(|r| r.pacing.status == metrics::PacingStatus::Behind).cloned().collect();
+    // Critical: bounce rate above 5 % (bounced·100 > sent·5 keeps it in integers), or disconnected.
+    let critical_senders = crate::on_db!(db, |pool| sqlx::query_as::<_, SenderAlert>(
+        "SELECT s.email, w.name AS workspace_name, s.status, s.sent_total, s.bounced_total \
+         FROM sender_accounts s JOIN workspaces w ON w.id = s.workspace_id \
+         WHERE w.active AND (s.status = 'disconnected' OR s.bounced_total * 100 > s.sent_total * 5) \
+         ORDER BY w.name, s.email"
+    )
+    .fetch_all(pool)
+    .await)?;
+    let rows = crate::on_db!(db, |pool| sqlx::query_as::<_, (String, String)>(
+        "SELECT z.zip, w.name FROM client_zip_codes z JOIN workspaces w ON w.id = z.workspace_id \
+         WHERE z.zip IN (SELECT zip FROM client_zip_codes GROUP BY zip HAVING COUNT(*) > 1) ORDER BY z.zip, w.name"
+    )
+    .fetch_all(pool)
+    .await)?;
+    let mut zip_conflicts: Vec<ZipConflict> = Vec::new();
+    for (zip, name) in rows {
+        match zip_conflicts.last_mut() {
+            Some(c) if c.zip == zip => c.workspaces.push(name),
+            _ => zip_conflicts.push(ZipConflict { zip, workspaces: vec![name] }),
+        }
+    }
+    let failed_jobs = crate::jobs::failed_since(db, chrono::Utc::now() - Duration::days(7)).await?;
+    Ok(Alerts { behind, critical_senders, zip_conflicts, failed_jobs })
+}
+
+/// One workspace's rollout checklist.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rollout {
+    pub workspace_name: String,
+    pub workspace_slug: String,
+    pub steps: Vec<RolloutStep>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct RolloutStep {
+    #[sqlx(skip)]
+    #[serde(skip)]
+    pub workspace_id: i64,
+    pub label: String,
+    pub due_on: Option<NaiveDate>,
+    pub completed_on: Option<NaiveDate>,
+    /// Not done and past its due day.
+    #[sqlx(skip)]
+    pub overdue: bool,
+}
+
+pub async fn rollout(db: &Db, caller: &SessionUser, today: NaiveDate) -> Result<Vec<Rollout>> {
+    access::require_admin(caller)?;
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        workspace_id: i64,
+        #[sqlx(flatten)]
+        step: RolloutStep,
+    }
+    let rows = crate::on_db!(db, |pool| sqlx::query_as::<_, Row>(
+        "SELECT workspace_id, label, due_on, completed_on FROM rollout_steps ORDER BY workspace_id, position"
+    )
+    .fetch_all(pool)
+    .await)?;
+    let mut by_ws: HashMap<i64, Vec<RolloutStep>> = HashMap::new();
+    for mut r in rows {
+        r.step.workspace_id = r.workspace_id;
+        r.step.overdue = r.step.completed_on.is_none() && r.step.due_on.is_some_and(|d| d < today);
+        by_ws.entry(r.workspace_id).or_default().push(r.step);
+    }
+    Ok(workspaces::list_visible(db, caller)
+        .await?
+        .into_iter()
+        .filter(|(w, _)| w.active)
+        .map(|(w, _)| Rollout { steps: by_ws.remove(&w.id).unwrap_or_default(), workspace_name: w.name, workspace_slug: w.slug })
+        .collect())
+}

@@ -176,3 +176,26 @@ pub async fn run_with_poll(state: AppState, shutdown: impl Future<Output = ()> +
     heartbeat::remove(&state.db, &suffix, chrono::Utc::now()).await?;
     result.map_err(|e| Error::Internal(format!("job workers stopped with an error: {e}")))
 }
+
+/// Jobs that failed for good (or were killed) since `since`, per job type. apalis' tables differ
+/// by backend (SQLite stores unix seconds; PostgreSQL keeps its own schema), hence two texts.
+pub async fn failed_since(db: &Db, since: chrono::DateTime<chrono::Utc>) -> Result<Vec<(String, i64)>> {
+    Ok(match db {
+        Db::Sqlite(pool) => {
+            sqlx::query_as::<_, (String, i64)>(
+                "SELECT job_type, COUNT(*) FROM Jobs WHERE status IN ('Failed', 'Killed') AND done_at >= $1 GROUP BY job_type ORDER BY job_type",
+            )
+            .bind(since.timestamp())
+            .fetch_all(pool)
+            .await?
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_as::<_, (String, i64)>(
+                "SELECT job_type, COUNT(*) FROM apalis.jobs WHERE status IN ('Failed', 'Killed') AND done_at >= $1 GROUP BY job_type ORDER BY job_type",
+            )
+            .bind(since)
+            .fetch_all(pool)
+            .await?
+        }
+    })
+}

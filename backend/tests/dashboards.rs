@@ -114,3 +114,33 @@ async fn the_demo_agency_is_alive_and_varied() {
     .unwrap();
     assert_eq!(conflicts, 1);
 }
+
+#[tokio::test]
+async fn home_alerts_and_rollout_from_the_demo_agency() {
+    let state = test_state().await;
+    let db = &state.db;
+    let today = day(11, 21);
+    backend::demo::seed_if_empty_at(db, today).await.unwrap();
+    let clock = MonthClock::at(today);
+    let admin = caller(Role::Admin);
+
+    let kpi = dashboards::kpi(db, &admin, &clock, Period::month_to_date(&clock), None).await.unwrap();
+    let alerts = dashboards::alerts(db, &admin, &kpi).await.unwrap();
+    let behind = kpi.iter().filter(|r| r.pacing.status == PacingStatus::Behind).count();
+    assert!(behind > 0);
+    assert_eq!(alerts.behind.len(), behind);
+    assert_eq!(alerts.zip_conflicts.len(), 1);
+    assert_eq!(alerts.zip_conflicts[0].zip, "78701");
+    assert_eq!(alerts.zip_conflicts[0].workspaces, vec!["Bright Smile Dental", "Glow Med Spa"]);
+    assert!(!alerts.critical_senders.is_empty());
+    assert!(alerts.critical_senders.iter().all(|s| s.status == "disconnected" || s.bounced_total * 100 > s.sent_total * 5));
+    assert!(alerts.failed_jobs.is_empty());
+
+    let rollout = dashboards::rollout(db, &admin, today).await.unwrap();
+    assert_eq!(rollout.len(), 12);
+    assert!(rollout.iter().all(|r| r.steps.len() == 5));
+    let overdue: Vec<&str> = rollout.iter().filter(|r| r.steps.iter().any(|s| s.overdue)).map(|r| r.workspace_slug.as_str()).collect();
+    // The last workspace has finished one step; its second was due yesterday.
+    assert_eq!(overdue, vec!["sunrise-home-care"]);
+    assert!(matches!(dashboards::rollout(db, &caller(Role::Viewer), today).await, Err(Error::Forbidden)));
+}

@@ -171,3 +171,23 @@ pub async fn kpi_csv(
     .await;
     csv_response("kpi.csv", result)
 }
+
+pub async fn rollout_csv(
+    State(state): State<HostState>,
+    Extension(caller): Extension<SessionUser>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let show = q.get("show").cloned().unwrap_or_default();
+    let result = async {
+        let rows = app::api::dashboards::rollout_rows(&state.app, &caller).await?;
+        let lines = rows.into_iter().filter(|r| app::pages::admin::rollout::matches(r, &show)).flat_map(|r| {
+            let (name, slug) = (r.workspace_name, r.workspace_slug);
+            r.steps.into_iter().map(move |(label, due, completed, overdue)| {
+                vec![name.clone(), slug.clone(), label, due.unwrap_or_default(), completed.unwrap_or_default(), overdue.to_string()]
+            })
+        });
+        backend::export::to_csv(&["workspace", "slug", "step", "due_on", "completed_on", "overdue"], lines)
+    }
+    .await;
+    csv_response("rollout.csv", result)
+}

@@ -69,12 +69,35 @@ fn admin() -> Result<(backend::AppState, backend::sessions::SessionUser), AppErr
 #[server(endpoint = "admin/overview")]
 pub async fn admin_overview() -> Result<AgencyOverview, AppError> {
     use super::ctx::ts;
-    let (state, _) = admin()?;
+    use backend::{dashboards, metrics};
+    let (state, caller) = admin()?;
     let db = &state.db;
+    let clock = super::dashboards::agency_clock(db).await?;
+    let kpi = dashboards::kpi(db, &caller, &clock, dashboards::Period::month_to_date(&clock), None).await?;
+    let alerts = dashboards::alerts(db, &caller, &kpi).await?;
     let (workspaces_total, workspaces_active) = backend::workspaces::count(db).await?;
     let users = backend::users::list(db).await?;
     let recent = backend::audit::recent(db, 15).await?;
     Ok(AgencyOverview {
+        today: clock.today.to_string(),
+        interested_mtd: kpi.iter().map(|r| r.pacing.mtd).sum(),
+        target_total: kpi.iter().map(|r| r.pacing.target).sum(),
+        contacted_mtd: kpi.iter().map(|r| r.contacted).sum(),
+        alerts: crate::models::HomeAlerts {
+            behind: alerts.behind.into_iter().map(|r| (r.slug, r.name, r.pacing.mtd, r.pacing.target, r.pacing.projection)).collect(),
+            critical_senders: alerts
+                .critical_senders
+                .into_iter()
+                .map(|s| crate::models::SenderAlertRow {
+                    bounce_rate: metrics::ratio(s.bounced_total as f64, s.sent_total as f64),
+                    email: s.email,
+                    workspace: s.workspace_name,
+                    status: s.status,
+                })
+                .collect(),
+            zip_conflicts: alerts.zip_conflicts.into_iter().map(|c| (c.zip, c.workspaces)).collect(),
+            failed_jobs: alerts.failed_jobs,
+        },
         workspaces_total,
         workspaces_active,
         users_total: users.len() as i64,

@@ -2,7 +2,17 @@
 
 use leptos::prelude::*;
 
-use crate::{error::AppError, models::KpiReport};
+use crate::{
+    error::AppError,
+    models::{KpiReport, RolloutRow},
+};
+
+/// Today's place in the month, in the agency time zone.
+#[cfg(feature = "ssr")]
+pub async fn agency_clock(db: &backend::db::Db) -> backend::Result<backend::metrics::MonthClock> {
+    let tz = backend::settings::agency_time_zone(db).await?;
+    Ok(backend::metrics::MonthClock::at(backend::metrics::agency_today(chrono::Utc::now(), tz)))
+}
 
 /// KPI vs target and pacing, month to date; activity and reply rates over `from`–`to`
 /// (default: month to date); optionally one workspace.
@@ -21,11 +31,10 @@ pub async fn kpi_report(
     to: Option<&str>,
     workspace: Option<&str>,
 ) -> backend::Result<KpiReport> {
-    use backend::{dashboards, metrics, settings};
+    use backend::dashboards;
     backend::access::require_admin(caller)?;
     let db = &state.db;
-    let tz = settings::agency_time_zone(db).await?;
-    let clock = metrics::MonthClock::at(metrics::agency_today(chrono::Utc::now(), tz));
+    let clock = agency_clock(db).await?;
     let period = dashboards::Period::parse(from, to, &clock)?;
     let only = workspace.map(str::trim).filter(|s| !s.is_empty());
     let all = dashboards::kpi(db, caller, &clock, period, None).await?;
@@ -61,4 +70,30 @@ pub async fn kpi_report(
         lines,
         workspaces,
     })
+}
+
+/// Rollout checklists of every active workspace.
+#[server(endpoint = "admin/rollout")]
+pub async fn rollout_progress() -> Result<Vec<RolloutRow>, AppError> {
+    let (state, caller) = (super::ctx::state()?, super::ctx::caller()?);
+    Ok(rollout_rows(&state, &caller).await?)
+}
+
+#[cfg(feature = "ssr")]
+pub async fn rollout_rows(state: &backend::AppState, caller: &backend::sessions::SessionUser) -> backend::Result<Vec<RolloutRow>> {
+    backend::access::require_admin(caller)?;
+    let clock = agency_clock(&state.db).await?;
+    Ok(backend::dashboards::rollout(&state.db, caller, clock.today)
+        .await?
+        .into_iter()
+        .map(|r| RolloutRow {
+            workspace_slug: r.workspace_slug,
+            workspace_name: r.workspace_name,
+            steps: r
+                .steps
+                .into_iter()
+                .map(|s| (s.label, s.due_on.map(|d| d.to_string()), s.completed_on.map(|d| d.to_string()), s.overdue))
+                .collect(),
+        })
+        .collect())
 }

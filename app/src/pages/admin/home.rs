@@ -8,9 +8,14 @@ use crate::{
     components::{
         guard::RequireAdmin,
         status::{ErrorNotice, Loading},
+        format::{percent, thousands},
         ui::short_time,
     },
 };
+
+fn ratio(num: i64, den: i64) -> Option<f64> {
+    (den != 0).then(|| num as f64 / den as f64)
+}
 
 #[component]
 pub fn AdminHome() -> impl IntoView {
@@ -24,7 +29,49 @@ pub fn AdminHome() -> impl IntoView {
                     match overview.await {
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                         Ok(o) => view! {
+                            <section class="alerts" aria-labelledby="alerts-title" data-testid="alerts">
+                                <h2 id="alerts-title">"Needs attention"</h2>
+                                {o.alerts.is_empty().then(|| view! { <p class="alert alert-ok" role="status">"All clear: no workspace behind, no critical sender, no ZIP conflict, no failed job."</p> })}
+                                {(!o.alerts.behind.is_empty()).then(|| view! {
+                                    <div class="alert alert-error" data-testid="alert-behind">
+                                        <strong>{format!("{} workspace(s) behind target", o.alerts.behind.len())}</strong>
+                                        <ul>{o.alerts.behind.iter().map(|(slug, name, mtd, target, projection)| view! {
+                                            <li><a href=format!("/admin/kpi?workspace={slug}")>{name.clone()}</a>
+                                                {format!(": {mtd} of {target} interested, projected {projection:.0}")}</li>
+                                        }).collect_view()}</ul>
+                                    </div>
+                                })}
+                                {(!o.alerts.critical_senders.is_empty()).then(|| view! {
+                                    <div class="alert alert-error" data-testid="alert-senders">
+                                        <strong>{format!("{} critical sender(s)", o.alerts.critical_senders.len())}</strong>
+                                        " (bounce rate over 5 %, or disconnected)"
+                                        <ul>{o.alerts.critical_senders.iter().take(8).map(|s| view! {
+                                            <li>{format!("{} — {}: {}, bounce {}", s.email, s.workspace, s.status, percent(s.bounce_rate))}</li>
+                                        }).collect_view()}</ul>
+                                    </div>
+                                })}
+                                {(!o.alerts.zip_conflicts.is_empty()).then(|| view! {
+                                    <div class="alert alert-error" data-testid="alert-zips">
+                                        <strong>{format!("{} ZIP conflict(s)", o.alerts.zip_conflicts.len())}</strong>
+                                        <ul>{o.alerts.zip_conflicts.iter().map(|(zip, names)| view! {
+                                            <li>{format!("{zip} is assigned to {}", names.join(" and "))}</li>
+                                        }).collect_view()}</ul>
+                                    </div>
+                                })}
+                                {(!o.alerts.failed_jobs.is_empty()).then(|| view! {
+                                    <div class="alert alert-error" data-testid="alert-jobs">
+                                        <strong>"Failed jobs in the last 7 days"</strong>
+                                        <ul>{o.alerts.failed_jobs.iter().map(|(kind, n)| view! { <li>{format!("{kind}: {n}")}</li> }).collect_view()}</ul>
+                                    </div>
+                                })}
+                            </section>
                             <div class="stat-grid">
+                                <a class="stat" href="/admin/kpi"><span class="stat-value">{thousands(o.interested_mtd)}</span>
+                                    <span class="stat-label">"interested leads this month"</span>
+                                    <span class="muted">{format!("of {} targeted ({})", thousands(o.target_total), percent(ratio(o.interested_mtd, o.target_total)))}</span></a>
+                                <a class="stat" href="/admin/kpi"><span class="stat-value">{thousands(o.contacted_mtd)}</span>
+                                    <span class="stat-label">"leads contacted this month"</span>
+                                    <span class="muted">{format!("as of {}", o.today)}</span></a>
                                 <a class="stat" href="/admin/clients"><span class="stat-value">{o.workspaces_active}</span>
                                     <span class="stat-label">"active client workspaces"</span>
                                     <span class="muted">{o.workspaces_total} " in total"</span></a>

@@ -1,4 +1,5 @@
 pub mod clients;
 pub mod home;
 pub mod kpi;
+pub mod rollout;
 pub mod users;
