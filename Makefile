@@ -11,7 +11,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 SERVER_BIN := $(TARGET_DIR)/debug/server
 PG_DIR := $(or $(TMPDIR),/tmp)/maverick-pg-$(shell id -u)
 
-.PHONY: help setup build run release test test-sqlite test-postgres test-e2e e2e-deps clean
+.PHONY: help setup assets build run release test test-sqlite test-postgres test-e2e e2e-deps clean
 
 help:
 	@echo "make run      build and serve http://127.0.0.1:3000 with the demo agency (SQLite under data/)"
@@ -21,14 +21,18 @@ help:
 setup:
 	@bash scripts/setup.sh
 
-build: setup
+# Front-end assets from npm (ECharts), copied into public/vendor so our host serves them.
+assets:
+	@bash scripts/vendor-assets.sh
+
+build: setup assets
 	cargo leptos build
 
 run: build
 	@mkdir -p data
 	LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR=$${LEPTOS_SITE_ADDR:-127.0.0.1:3000} "$(SERVER_BIN)" --demo serve
 
-release:
+release: assets
 	@bash scripts/setup.sh --release
 	cargo leptos build --release
 	@echo "Built $(TARGET_DIR)/release/server and target/site — see README, 'Self-hosting'."
@@ -62,4 +66,4 @@ test-e2e: build e2e-deps
 
 clean:
 	cargo clean
-	rm -rf target/site end2end/node_modules end2end/test-results end2end/playwright-report
+	rm -rf target/site node_modules public/vendor end2end/node_modules end2end/test-results end2end/playwright-report

@@ -171,3 +171,26 @@ pub struct RolloutRow {
     /// (label, due day, completed day, overdue)
     pub steps: Vec<(String, Option<String>, Option<String>, bool)>,
 }
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VolumeLine {
+    pub slug: String,
+    pub name: String,
+    pub daily_send_target: i64,
+    /// Σ daily limits of connected senders.
+    pub capacity: i64,
+    pub connected_senders: i64,
+    pub total_sent: i64,
+    pub sent_per_day: Vec<i64>,
+    /// Days below 80 % of the daily send target (`YYYY-MM-DD`).
+    pub under_sending_days: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VolumeReport {
+    pub from: String,
+    pub to: String,
+    pub days: Vec<String>,
+    pub lines: Vec<VolumeLine>,
+    pub workspaces: Vec<(String, String)>,
+}

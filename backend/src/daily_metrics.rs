@@ -58,3 +58,24 @@ pub async fn totals(db: &Db, from: NaiveDate, to: NaiveDate) -> Result<Vec<Total
     .fetch_all(pool)
     .await)?)
 }
+
+/// Emails sent per workspace and day in `[from, to]`.
+pub async fn sent_by_day(db: &Db, from: NaiveDate, to: NaiveDate) -> Result<Vec<(i64, NaiveDate, i64)>> {
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, (i64, NaiveDate, i64)>(
+        "SELECT workspace_id, day, sent FROM daily_metrics WHERE day >= $1 AND day <= $2 ORDER BY workspace_id, day"
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// Sending capacity per workspace: Σ daily limit of its connected senders, and how many there are.
+pub async fn sending_capacity(db: &Db) -> Result<Vec<(i64, i64, i64)>> {
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, (i64, i64, i64)>(
+        "SELECT workspace_id, CAST(SUM(daily_limit) AS BIGINT), COUNT(*) FROM sender_accounts \
+         WHERE status = 'connected' GROUP BY workspace_id"
+    )
+    .fetch_all(pool)
+    .await)?)
+}

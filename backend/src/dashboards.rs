@@ -219,3 +219,57 @@ pub async fn rollout(db: &Db, caller: &SessionUser, today: NaiveDate) -> Result<
         .map(|(w, _)| Rollout { steps: by_ws.remove(&w.id).unwrap_or_default(), workspace_name: w.name, workspace_slug: w.slug })
         .collect())
 }
+
+/// A day counts as under-sending when fewer than this share of the daily send target went out.
+pub const UNDER_SENDING_SHARE: f64 = 0.8;
+
+/// One workspace on the volume dashboard.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VolumeRow {
+    pub name: String,
+    pub slug: String,
+    pub daily_send_target: i64,
+    /// Σ daily limits of connected senders.
+    pub capacity: i64,
+    pub connected_senders: i64,
+    /// Sent per day over the period, every day present (0 when nothing was reported).
+    pub sent_per_day: Vec<i64>,
+    /// Days with sent < 80 % of the daily send target.
+    pub under_sending_days: Vec<NaiveDate>,
+    pub total_sent: i64,
+}
+
+pub async fn volume(db: &Db, caller: &SessionUser, period: Period) -> Result<Vec<VolumeRow>> {
+    access::require_admin(caller)?;
+    let days = period.days() as usize;
+    let mut sent: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (ws, day, n) in daily_metrics::sent_by_day(db, period.from, period.to).await? {
+        sent.entry(ws).or_insert_with(|| vec![0; days])[(day - period.from).num_days() as usize] = n;
+    }
+    let capacity: HashMap<i64, (i64, i64)> =
+        daily_metrics::sending_capacity(db).await?.into_iter().map(|(ws, cap, n)| (ws, (cap, n))).collect();
+    Ok(active(workspaces::list_visible(db, caller).await?, None)
+        .into_iter()
+        .map(|w| {
+            let per_day = sent.remove(&w.id).unwrap_or_else(|| vec![0; days]);
+            let threshold = w.daily_send_target as f64 * UNDER_SENDING_SHARE;
+            let under_sending_days = per_day
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| w.daily_send_target > 0 && (**n as f64) < threshold)
+                .map(|(i, _)| period.from + Duration::days(i as i64))
+                .collect();
+            let (capacity, connected_senders) = capacity.get(&w.id).copied().unwrap_or((0, 0));
+            VolumeRow {
+                total_sent: per_day.iter().sum(),
+                name: w.name,
+                slug: w.slug,
+                daily_send_target: w.daily_send_target,
+                capacity,
+                connected_senders,
+                sent_per_day: per_day,
+                under_sending_days,
+            }
+        })
+        .collect())
+}

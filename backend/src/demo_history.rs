@@ -128,7 +128,9 @@ pub(crate) async fn seed_workspace(db: &Db, ws_id: i64, index: usize, target: i6
         let roll: f64 = rng.gen();
         let bounce = if roll < 0.8 { rng.gen_range(0.004..0.018) } else if roll < 0.93 { rng.gen_range(0.021..0.049) } else { rng.gen_range(0.055..0.09) };
         let status = if roll > 0.97 { "disconnected" } else if roll > 0.95 { "paused" } else { "connected" };
-        let daily_limit = rng.gen_range(30..=50);
+        // Enough capacity for the daily target, except one workspace that is short of inboxes.
+        let cover = if index == 9 { 0.7 } else { rng.gen_range(1.05..1.35) };
+        let daily_limit = ((daily_send_target as f64 * cover / 16.0) as i64).max(20);
         let sent_total = daily_limit * rng.gen_range(40..80);
         on_db!(db, |pool| sqlx::query(
             "INSERT INTO sender_accounts (workspace_id, bison_sender_id, email, status, daily_limit, warmup_enabled, sent_total, \

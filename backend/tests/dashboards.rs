@@ -144,3 +144,38 @@ async fn home_alerts_and_rollout_from_the_demo_agency() {
     assert_eq!(overdue, vec!["sunrise-home-care"]);
     assert!(matches!(dashboards::rollout(db, &caller(Role::Viewer), today).await, Err(Error::Forbidden)));
 }
+
+#[tokio::test]
+async fn volume_flags_under_sending_days_and_sums_connected_capacity() {
+    let state = test_state().await;
+    let db = &state.db;
+    let mut w = WorkspaceInput::named("Acme");
+    w.daily_send_target = 1000;
+    let ws = workspaces::create(db, w).await.unwrap().id;
+    for (d, sent) in [(1, 1000), (2, 790), (3, 800), (5, 1200)] {
+        daily_metrics::upsert(db, ws, day(11, d), &DayCounts { sent, ..Default::default() }).await.unwrap();
+    }
+    for (email, status, limit) in [("a@s.test", "connected", 40), ("b@s.test", "connected", 50), ("c@s.test", "disconnected", 45)] {
+        backend::on_db!(db, |p| sqlx::query(
+            "INSERT INTO sender_accounts (workspace_id, email, status, daily_limit, created_at) VALUES ($1, $2, $3, $4, $5)"
+        )
+        .bind(ws)
+        .bind(email)
+        .bind(status)
+        .bind(limit as i64)
+        .bind(chrono::Utc::now())
+        .execute(p)
+        .await
+        .map(|_| ()))
+        .unwrap();
+    }
+    let clock = MonthClock::at(day(11, 21));
+    let period = Period::parse(Some("2026-11-01"), Some("2026-11-05"), &clock).unwrap();
+    let rows = dashboards::volume(db, &caller(Role::Admin), period).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    assert_eq!(r.sent_per_day, vec![1000, 790, 800, 0, 1200]);
+    // Under 80 % of 1,000: 790 on the 2nd and nothing reported on the 4th; exactly 800 is not under.
+    assert_eq!(r.under_sending_days, vec![day(11, 2), day(11, 4)]);
+    assert_eq!((r.total_sent, r.capacity, r.connected_senders), (3790, 90, 2));
+}

@@ -191,3 +191,34 @@ pub async fn rollout_csv(
     .await;
     csv_response("rollout.csv", result)
 }
+
+pub async fn volume_csv(
+    State(state): State<HostState>,
+    Extension(caller): Extension<SessionUser>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let get = |k: &str| q.get(k).map(String::as_str);
+    let result = async {
+        let r = app::api::dashboards::volume_report(&state.app, &caller, get("from"), get("to"), get("workspace")).await?;
+        let days = r.days.clone();
+        // One row per workspace and day: the shape a spreadsheet pivots best.
+        let rows = r.lines.into_iter().flat_map(move |l| {
+            let days = days.clone();
+            (0..days.len()).map(move |i| {
+                let sent = l.sent_per_day.get(i).copied().unwrap_or(0);
+                vec![
+                    l.name.clone(),
+                    l.slug.clone(),
+                    days[i].clone(),
+                    sent.to_string(),
+                    l.daily_send_target.to_string(),
+                    l.under_sending_days.contains(&days[i]).to_string(),
+                    l.capacity.to_string(),
+                ]
+            })
+        });
+        backend::export::to_csv(&["workspace", "slug", "day", "sent", "daily_send_target", "under_sending", "sending_capacity"], rows)
+    }
+    .await;
+    csv_response("volume.csv", result)
+}

@@ -97,3 +97,49 @@ pub async fn rollout_rows(state: &backend::AppState, caller: &backend::sessions:
         })
         .collect())
 }
+
+/// Emails sent per day against each workspace's daily send target (default: the last 30 days).
+#[server(endpoint = "admin/volume")]
+pub async fn volume_dashboard(from: Option<String>, to: Option<String>, workspace: Option<String>) -> Result<crate::models::VolumeReport, AppError> {
+    let (state, caller) = (super::ctx::state()?, super::ctx::caller()?);
+    Ok(volume_report(&state, &caller, from.as_deref(), to.as_deref(), workspace.as_deref()).await?)
+}
+
+#[cfg(feature = "ssr")]
+pub async fn volume_report(
+    state: &backend::AppState,
+    caller: &backend::sessions::SessionUser,
+    from: Option<&str>,
+    to: Option<&str>,
+    workspace: Option<&str>,
+) -> backend::Result<crate::models::VolumeReport> {
+    use backend::dashboards::{self, Period};
+    backend::access::require_admin(caller)?;
+    let clock = agency_clock(&state.db).await?;
+    let default_from = (clock.today - chrono::Duration::days(29)).to_string();
+    let from = from.map(str::trim).filter(|s| !s.is_empty()).unwrap_or(&default_from);
+    let period = Period::parse(Some(from), to, &clock)?;
+    let only = workspace.map(str::trim).filter(|s| !s.is_empty());
+    let all = dashboards::volume(&state.db, caller, period).await?;
+    let workspaces = all.iter().map(|r| (r.slug.clone(), r.name.clone())).collect();
+    Ok(crate::models::VolumeReport {
+        from: period.from.to_string(),
+        to: period.to.to_string(),
+        days: (0..period.days()).map(|i| (period.from + chrono::Duration::days(i)).to_string()).collect(),
+        lines: all
+            .into_iter()
+            .filter(|r| only.is_none_or(|s| s == r.slug))
+            .map(|r| crate::models::VolumeLine {
+                slug: r.slug,
+                name: r.name,
+                daily_send_target: r.daily_send_target,
+                capacity: r.capacity,
+                connected_senders: r.connected_senders,
+                total_sent: r.total_sent,
+                sent_per_day: r.sent_per_day,
+                under_sending_days: r.under_sending_days.iter().map(|d| d.to_string()).collect(),
+            })
+            .collect(),
+        workspaces,
+    })
+}

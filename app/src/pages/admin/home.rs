@@ -47,7 +47,8 @@ pub fn AdminHome() -> impl IntoView {
                                         " (bounce rate over 5 %, or disconnected)"
                                         <ul>{o.alerts.critical_senders.iter().take(8).map(|s| view! {
                                             <li>{format!("{} — {}: {}, bounce {}", s.email, s.workspace, s.status, percent(s.bounce_rate))}</li>
-                                        }).collect_view()}</ul>
+                                        }).collect_view()}
+                                        {(o.alerts.critical_senders.len() > 8).then(|| view! { <li>{format!("and {} more", o.alerts.critical_senders.len() - 8)}</li> })}</ul>
                                     </div>
                                 })}
                                 {(!o.alerts.zip_conflicts.is_empty()).then(|| view! {

@@ -3,3 +3,4 @@ pub mod home;
 pub mod kpi;
 pub mod rollout;
 pub mod users;
+pub mod volume;

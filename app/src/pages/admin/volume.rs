@@ -1,0 +1,131 @@
+//! Sending volume: emails sent per day against each workspace's daily send target, under-sending
+//! days flagged, and sending capacity (Σ daily limits of connected senders) against the target.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::volume_dashboard,
+    components::{
+        chart::{EChart, EchartsScript, SeriesChart},
+        format::{one_decimal, percent, thousands},
+        guard::{encode_component, RequireAdmin},
+        status::{ErrorNotice, Loading},
+        ui::Empty,
+    },
+    models::VolumeReport,
+};
+
+/// The chart for the lines shown: sent per day (bars) against the daily target (line).
+pub fn volume_chart(r: &VolumeReport) -> SeriesChart {
+    let days = r.days.len();
+    let sent: Vec<f64> = (0..days).map(|i| r.lines.iter().map(|l| l.sent_per_day.get(i).copied().unwrap_or(0)).sum::<i64>() as f64).collect();
+    let target = r.lines.iter().map(|l| l.daily_send_target).sum::<i64>() as f64;
+    let who = if r.lines.len() == 1 { r.lines[0].name.clone() } else { "All active workspaces".into() };
+    SeriesChart {
+        title: format!("{who}: emails sent per day against the daily send target, {} to {}", r.from, r.to),
+        categories: r.days.iter().map(|d| d[5..].to_owned()).collect(),
+        series: vec![("Sent".into(), sent, true), ("Daily send target".into(), vec![target; days], false)],
+        y_name: "emails".into(),
+    }
+}
+
+#[component]
+pub fn VolumePage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |k: &str| query.with(|q| q.get(k).unwrap_or_default());
+    let data = Resource::new_blocking(
+        move || (param("from"), param("to"), param("workspace")),
+        |(from, to, ws)| volume_dashboard(Some(from), Some(to), Some(ws)),
+    );
+    let export_href = move || {
+        format!(
+            "/admin/volume.csv?from={}&to={}&workspace={}",
+            encode_component(&param("from")),
+            encode_component(&param("to")),
+            encode_component(&param("workspace"))
+        )
+    };
+    view! {
+        <Title text="Sending volume"/>
+        <EchartsScript/>
+        <RequireAdmin>
+            <div class="page-head">
+                <h1>"Sending volume"</h1>
+                <a class="button" href=export_href download>"Export CSV"</a>
+            </div>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Err(e) => view! { <ErrorNotice error=e/> <p><a class="button" href="/admin/volume">"Reset the filters"</a></p> }.into_any(),
+                        Ok(r) => {
+                            let selected = param("workspace");
+                            let chart = volume_chart(&r);
+                            let days = r.days.len().max(1) as f64;
+                            view! {
+                                <form method="get" class="filters" role="search">
+                                    <label>"Workspace"
+                                        <select name="workspace">
+                                            <option value="">"all"</option>
+                                            {r.workspaces.iter().map(|(slug, name)| {
+                                                let is = *slug == selected;
+                                                view! { <option value=slug.clone() selected=is>{name.clone()}</option> }
+                                            }).collect_view()}
+                                        </select>
+                                    </label>
+                                    <label>"From" <input type="date" name="from" value=r.from.clone()/></label>
+                                    <label>"to" <input type="date" name="to" value=r.to.clone()/></label>
+                                    <button type="submit" class="button">"Apply"</button>
+                                </form>
+                                {if r.lines.is_empty() {
+                                    view! { <Empty title="No active workspaces">"Create a client workspace to see its sending here."</Empty> }.into_any()
+                                } else {
+                                    view! {
+                                        <section class="card"><EChart id="volume-chart" chart/></section>
+                                        <div class="table-wrap">
+                                        <table data-testid="volume-table">
+                                            <thead><tr>
+                                                <th scope="col">"Workspace"</th>
+                                                <th scope="col" class="num">"Daily send target"</th>
+                                                <th scope="col" class="num">"Sent per day (mean)"</th>
+                                                <th scope="col" class="num">"of target"</th>
+                                                <th scope="col" class="num" title="days with fewer than 80 % of the daily send target sent">"Under-sending days"</th>
+                                                <th scope="col" class="num" title="Σ daily limits of connected senders">"Sending capacity"</th>
+                                                <th scope="col" class="num">"Connected senders"</th>
+                                                <th scope="col">"Capacity vs target"</th>
+                                            </tr></thead>
+                                            <tbody>
+                                            {r.lines.into_iter().map(|l| {
+                                                let mean = l.total_sent as f64 / days;
+                                                let short = l.capacity < l.daily_send_target;
+                                                view! {
+                                                    <tr data-under=l.under_sending_days.len().to_string()>
+                                                        <td><a href=format!("?workspace={}", l.slug)>{l.name.clone()}</a></td>
+                                                        <td class="num">{thousands(l.daily_send_target)}</td>
+                                                        <td class="num">{one_decimal(mean)}</td>
+                                                        <td class="num">{percent((l.daily_send_target > 0).then(|| mean / l.daily_send_target as f64))}</td>
+                                                        <td class="num" title=l.under_sending_days.join(", ")>
+                                                            {if l.under_sending_days.is_empty() { view! { <span>"0"</span> }.into_any() }
+                                                             else { view! { <span class="badge status-behind">{l.under_sending_days.len()}</span> }.into_any() }}
+                                                        </td>
+                                                        <td class="num">{thousands(l.capacity)}</td>
+                                                        <td class="num">{l.connected_senders}</td>
+                                                        <td>{if short { view! { <span class="badge status-behind">"short"</span> }.into_any() }
+                                                             else { view! { <span class="badge status-on_track">"enough"</span> }.into_any() }}</td>
+                                                    </tr>
+                                                }
+                                            }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                        </div>
+                                    }.into_any()
+                                }}
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </RequireAdmin>
+    }
+}
