@@ -194,3 +194,36 @@ pub struct VolumeReport {
     pub lines: Vec<VolumeLine>,
     pub workspaces: Vec<(String, String)>,
 }
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RevenueLine {
+    pub slug: String,
+    pub name: String,
+    /// `per_lead` or `retainer`.
+    pub pricing_model: String,
+    pub billable_leads: i64,
+    pub revenue_cents: i64,
+    pub costs_cents: i64,
+    pub profit_cents: i64,
+    pub margin: Option<f64>,
+    /// Agency ROI: profit / costs.
+    pub roi: Option<f64>,
+    pub won_value_cents: i64,
+    /// Client ROI: won deal value / fees billed.
+    pub client_roi: Option<f64>,
+    pub frozen: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RevenueReport {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub current_month: String,
+    pub lines: Vec<RevenueLine>,
+    pub total: RevenueLine,
+    /// (month, revenue, costs), oldest first.
+    pub history: Vec<(String, i64, i64)>,
+    /// (day, billable revenue in cents)
+    pub daily: Vec<(String, i64)>,
+    pub workspaces: Vec<(String, String)>,
+}

@@ -273,3 +273,55 @@ pub async fn volume(db: &Db, caller: &SessionUser, period: Period) -> Result<Vec
         })
         .collect())
 }
+
+/// Revenue, costs, profit and ROI of each active workspace for one month, plus the agency's
+/// monthly history and its daily billable revenue in that month.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RevenueReport {
+    pub month: String,
+    pub rows: Vec<(String, String, crate::revenue::MonthRevenue)>,
+    /// (month, revenue, costs) for the agency, oldest first, ending with the chosen month.
+    pub history: Vec<(String, i64, i64)>,
+    /// Agency billable revenue per day of the chosen month (up to today in the current month).
+    pub daily: Vec<(NaiveDate, i64)>,
+}
+
+pub const HISTORY_MONTHS: u32 = 6;
+
+pub async fn revenue(db: &Db, caller: &SessionUser, year: i32, month: u32, today: NaiveDate, only: Option<&str>) -> Result<RevenueReport> {
+    use chrono::Datelike;
+    access::require_admin(caller)?;
+    let list = active(workspaces::list_visible(db, caller).await?, only);
+    let chosen = MonthClock::closed(year, month);
+    let last_day = chosen.month_end.min(today);
+    let mut rows = Vec::new();
+    let mut daily = vec![0i64; ((last_day - chosen.month_start).num_days() + 1).max(0) as usize];
+    let mut history: Vec<(String, i64, i64)> = Vec::new();
+    for back in (0..HISTORY_MONTHS).rev() {
+        let first = chosen.month_start - chrono::Months::new(back);
+        history.push((format!("{:04}-{:02}", first.year(), first.month()), 0, 0));
+    }
+    for w in list {
+        // Earlier months (from snapshots once frozen), then the chosen one, which is also the row.
+        for (i, slot) in history.iter_mut().enumerate() {
+            let first = chosen.month_start - chrono::Months::new(HISTORY_MONTHS - 1 - i as u32);
+            let m = crate::revenue::month(db, &w, first.year(), first.month(), today).await?;
+            slot.1 += m.revenue_cents;
+            slot.2 += m.costs_cents;
+            if i as u32 == HISTORY_MONTHS - 1 {
+                rows.push((w.name.clone(), w.slug.clone(), m));
+            }
+        }
+        if chosen.month_start <= today {
+            for (i, v) in crate::revenue::daily_billable(db, &w, chosen.month_start, last_day).await?.into_iter().enumerate() {
+                daily[i] += v;
+            }
+        }
+    }
+    Ok(RevenueReport {
+        month: format!("{year:04}-{month:02}"),
+        rows,
+        history,
+        daily: daily.into_iter().enumerate().map(|(i, v)| (chosen.month_start + Duration::days(i as i64), v)).collect(),
+    })
+}

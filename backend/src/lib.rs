@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod maintenance;
 pub mod metrics;
 pub mod password;
+pub mod revenue;
 pub mod sessions;
 pub mod settings;
 pub mod state;

@@ -36,6 +36,7 @@ async fn kpi_pacing_rates_and_trend_match_hand_computed_values() {
     acme.monthly_lead_target = 40;
     let acme = workspaces::create(db, acme).await.unwrap().id;
     let beta = workspaces::create(db, WorkspaceInput::named("Beta")).await.unwrap().id;
+    assert!(beta > acme);
     let gone = workspaces::create(db, WorkspaceInput::named("Gone")).await.unwrap().id;
     workspaces::set_active(db, gone, false).await.unwrap();
 

@@ -222,3 +222,40 @@ pub async fn volume_csv(
     .await;
     csv_response("volume.csv", result)
 }
+
+pub async fn revenue_csv(
+    State(state): State<HostState>,
+    Extension(caller): Extension<SessionUser>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let get = |k: &str| q.get(k).map(String::as_str);
+    let result = async {
+        let r = app::api::dashboards::revenue_report(&state.app, &caller, get("month"), get("workspace")).await?;
+        let month = r.month.clone();
+        let money = |c: i64| format!("{:.2}", c as f64 / 100.0);
+        let ratio = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
+        let rows = r.lines.into_iter().chain(std::iter::once(r.total)).map(|l| {
+            vec![
+                month.clone(),
+                l.name,
+                l.slug,
+                l.pricing_model,
+                l.billable_leads.to_string(),
+                money(l.revenue_cents),
+                money(l.costs_cents),
+                money(l.profit_cents),
+                ratio(l.margin),
+                ratio(l.roi),
+                money(l.won_value_cents),
+                ratio(l.client_roi),
+                l.frozen.to_string(),
+            ]
+        });
+        backend::export::to_csv(
+            &["month", "workspace", "slug", "pricing_model", "billable_leads", "revenue", "costs", "profit", "margin", "agency_roi", "won_value", "client_roi", "frozen"],
+            rows,
+        )
+    }
+    .await;
+    csv_response("revenue.csv", result)
+}

@@ -143,3 +143,84 @@ pub async fn volume_report(
         workspaces,
     })
 }
+
+/// Revenue, costs, profit, margin and ROI per workspace for a month (`YYYY-MM`, default: this one).
+#[server(endpoint = "admin/revenue")]
+pub async fn revenue_dashboard(month: Option<String>, workspace: Option<String>) -> Result<crate::models::RevenueReport, AppError> {
+    let (state, caller) = (super::ctx::state()?, super::ctx::caller()?);
+    Ok(revenue_report(&state, &caller, month.as_deref(), workspace.as_deref()).await?)
+}
+
+#[cfg(feature = "ssr")]
+pub async fn revenue_report(
+    state: &backend::AppState,
+    caller: &backend::sessions::SessionUser,
+    month: Option<&str>,
+    workspace: Option<&str>,
+) -> backend::Result<crate::models::RevenueReport> {
+    use backend::metrics;
+    use chrono::Datelike;
+    backend::access::require_admin(caller)?;
+    let db = &state.db;
+    let clock = agency_clock(db).await?;
+    let current = format!("{:04}-{:02}", clock.today.year(), clock.today.month());
+    let month = month.map(str::trim).filter(|m| !m.is_empty()).unwrap_or(&current);
+    let (year, mon) = month
+        .split_once('-')
+        .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok().filter(|m| (1..=12).contains(m))?)))
+        .filter(|(y, _)| (2000..=2100).contains(y))
+        .ok_or_else(|| backend::Error::invalid(format!("The month {month:?} is not a month like 2026-11.")))?;
+    if (year, mon) > (clock.today.year(), clock.today.month()) {
+        return Err(backend::Error::invalid("That month has not started yet: choose this month or an earlier one."));
+    }
+    let all_ws = backend::workspaces::list_visible(db, caller).await?;
+    let workspaces = all_ws.iter().filter(|(w, _)| w.active).map(|(w, _)| (w.slug.clone(), w.name.clone())).collect();
+    let only = workspace.map(str::trim).filter(|s| !s.is_empty());
+    let r = backend::dashboards::revenue(db, caller, year, mon, clock.today, only).await?;
+    let line = |slug: String, name: String, pricing: String, m: &backend::revenue::MonthRevenue, frozen: bool| {
+        let money = metrics::money(m.revenue_cents, m.costs_cents);
+        crate::models::RevenueLine {
+            slug,
+            name,
+            pricing_model: pricing,
+            billable_leads: m.billable_leads,
+            revenue_cents: m.revenue_cents,
+            costs_cents: m.costs_cents,
+            profit_cents: money.profit_cents,
+            margin: money.margin,
+            roi: money.roi,
+            won_value_cents: m.won_value_cents,
+            client_roi: metrics::client_roi(m.won_value_cents, m.revenue_cents),
+            frozen,
+        }
+    };
+    let mut sum = backend::revenue::MonthRevenue {
+        month: r.month.clone(),
+        pricing_model: backend::workspaces::PricingModel::PerLead,
+        billable_leads: 0,
+        revenue_cents: 0,
+        costs_cents: 0,
+        won_value_cents: 0,
+        frozen: false,
+    };
+    let lines = r
+        .rows
+        .iter()
+        .map(|(name, slug, m)| {
+            sum.billable_leads += m.billable_leads;
+            sum.revenue_cents += m.revenue_cents;
+            sum.costs_cents += m.costs_cents;
+            sum.won_value_cents += m.won_value_cents;
+            line(slug.clone(), name.clone(), m.pricing_model.as_str().into(), m, m.frozen)
+        })
+        .collect();
+    Ok(crate::models::RevenueReport {
+        month: r.month.clone(),
+        current_month: current,
+        total: line(String::new(), "Agency total".into(), String::new(), &sum, false),
+        lines,
+        history: r.history,
+        daily: r.daily.into_iter().map(|(d, v)| (d.to_string(), v)).collect(),
+        workspaces,
+    })
+}

@@ -1,6 +1,7 @@
 pub mod clients;
 pub mod home;
 pub mod kpi;
+pub mod revenue;
 pub mod rollout;
 pub mod users;
 pub mod volume;

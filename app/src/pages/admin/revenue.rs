@@ -1,0 +1,143 @@
+//! Revenue: per workspace and agency-wide, by pricing model — revenue, costs, profit, margin,
+//! agency ROI (profit / costs) and client ROI (won deal value / fees) for a month; the agency's
+//! last six months (closed months from frozen snapshots) and its daily billable revenue.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::revenue_dashboard,
+    components::{
+        chart::{EChart, EchartsScript, SeriesChart},
+        format::{percent, thousands},
+        guard::{encode_component, RequireAdmin},
+        status::{ErrorNotice, Loading},
+        ui::Empty,
+    },
+    models::{RevenueLine, RevenueReport},
+    money::format_cents,
+};
+
+fn dollars(cents: i64) -> f64 {
+    cents as f64 / 100.0
+}
+
+pub fn history_chart(r: &RevenueReport) -> SeriesChart {
+    SeriesChart {
+        title: format!("Agency revenue, costs and profit by month, {} to {}", r.history.first().map(|h| h.0.as_str()).unwrap_or(""), r.month),
+        categories: r.history.iter().map(|h| h.0.clone()).collect(),
+        series: vec![
+            ("Revenue".into(), r.history.iter().map(|h| dollars(h.1)).collect(), true),
+            ("Costs".into(), r.history.iter().map(|h| dollars(h.2)).collect(), true),
+            ("Profit".into(), r.history.iter().map(|h| dollars(h.1 - h.2)).collect(), false),
+        ],
+        y_name: "USD".into(),
+    }
+}
+
+pub fn daily_chart(r: &RevenueReport) -> SeriesChart {
+    SeriesChart {
+        title: format!("Billable revenue per day in {}", r.month),
+        categories: r.daily.iter().map(|d| d.0[8..].to_owned()).collect(),
+        series: vec![("Billable revenue".into(), r.daily.iter().map(|d| dollars(d.1)).collect(), true)],
+        y_name: "USD".into(),
+    }
+}
+
+#[component]
+fn Row(line: RevenueLine, #[prop(optional)] total: bool) -> impl IntoView {
+    let model = match line.pricing_model.as_str() {
+        "per_lead" => "per lead",
+        "retainer" => "retainer",
+        _ => "",
+    };
+    view! {
+        <tr class:total-row=total>
+            <td>{if total { view! { <strong>{line.name.clone()}</strong> }.into_any() } else { view! { <a href=format!("?workspace={}", line.slug)>{line.name.clone()}</a> }.into_any() }}
+                {line.frozen.then(|| view! { " " <span class="badge" title="closed month: frozen at the prices of the time">"frozen"</span> })}</td>
+            <td>{model}</td>
+            <td class="num">{thousands(line.billable_leads)}</td>
+            <td class="num">{format_cents(line.revenue_cents)}</td>
+            <td class="num">{format_cents(line.costs_cents)}</td>
+            <td class="num">{format_cents(line.profit_cents)}</td>
+            <td class="num">{percent(line.margin)}</td>
+            <td class="num">{percent(line.roi)}</td>
+            <td class="num" title=format!("won deals {} / fees {}", format_cents(line.won_value_cents), format_cents(line.revenue_cents))>
+                {line.client_roi.map(|r| format!("{r:.1}×")).unwrap_or_else(|| "—".into())}</td>
+        </tr>
+    }
+}
+
+#[component]
+pub fn RevenuePage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |k: &str| query.with(|q| q.get(k).unwrap_or_default());
+    let data = Resource::new_blocking(move || (param("month"), param("workspace")), |(m, w)| revenue_dashboard(Some(m), Some(w)));
+    let export_href =
+        move || format!("/admin/revenue.csv?month={}&workspace={}", encode_component(&param("month")), encode_component(&param("workspace")));
+    view! {
+        <Title text="Revenue"/>
+        <EchartsScript/>
+        <RequireAdmin>
+            <div class="page-head">
+                <h1>"Revenue and profit"</h1>
+                <a class="button" href=export_href download>"Export CSV"</a>
+            </div>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Err(e) => view! { <ErrorNotice error=e/> <p><a class="button" href="/admin/revenue">"Reset the filters"</a></p> }.into_any(),
+                        Ok(r) => {
+                            let selected = param("workspace");
+                            let (history, daily) = (history_chart(&r), daily_chart(&r));
+                            let mtd = r.month == r.current_month;
+                            view! {
+                                <form method="get" class="filters" role="search">
+                                    <label>"Month" <input type="month" name="month" value=r.month.clone() max=r.current_month.clone()/></label>
+                                    <label>"Workspace"
+                                        <select name="workspace">
+                                            <option value="">"all"</option>
+                                            {r.workspaces.iter().map(|(slug, name)| {
+                                                let is = *slug == selected;
+                                                view! { <option value=slug.clone() selected=is>{name.clone()}</option> }
+                                            }).collect_view()}
+                                        </select>
+                                    </label>
+                                    <button type="submit" class="button">"Apply"</button>
+                                </form>
+                                <p class="muted">{if mtd { "Month to date: retainers and recurring costs are prorated by the days elapsed." } else { "A closed month, frozen at the prices of the time." }}</p>
+                                {if r.lines.is_empty() {
+                                    view! { <Empty title="No active workspaces">"Create a client workspace with a price to see revenue here."</Empty> }.into_any()
+                                } else {
+                                    view! {
+                                        <div class="chart-grid">
+                                            <section class="card"><h2>"Last six months"</h2><EChart id="revenue-history-chart" chart=history height=280/></section>
+                                            <section class="card"><h2>"Daily billable revenue"</h2><EChart id="revenue-daily-chart" chart=daily height=280/></section>
+                                        </div>
+                                        <div class="table-wrap">
+                                        <table data-testid="revenue-table">
+                                            <thead><tr>
+                                                <th scope="col">"Workspace"</th><th scope="col">"Pricing"</th>
+                                                <th scope="col" class="num">"Billable leads"</th><th scope="col" class="num">"Revenue"</th>
+                                                <th scope="col" class="num">"Costs"</th><th scope="col" class="num">"Profit"</th>
+                                                <th scope="col" class="num" title="profit / revenue">"Margin"</th>
+                                                <th scope="col" class="num" title="profit / costs">"Agency ROI"</th>
+                                                <th scope="col" class="num" title="won deal value / fees billed">"Client ROI"</th>
+                                            </tr></thead>
+                                            <tbody>
+                                                {r.lines.into_iter().map(|line| view! { <Row line/> }).collect_view()}
+                                            </tbody>
+                                            <tfoot><Row line=r.total.clone() total=true/></tfoot>
+                                        </table>
+                                        </div>
+                                    }.into_any()
+                                }}
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </RequireAdmin>
+    }
+}

@@ -1,0 +1,41 @@
+import { expect, test } from '@playwright/test';
+import { ADMIN, CLIENT, login } from './helpers';
+
+test('revenue shows both pricing models, a total, two charts, and exports the rows shown', async ({ page }) => {
+  await login(page, ADMIN.email, ADMIN.password);
+  await page.goto('/admin/revenue');
+  const table = page.locator('[data-testid=revenue-table]');
+  await expect(table.locator('tbody tr')).toHaveCount(12);
+  await expect(table.locator('tbody')).toContainText('per lead');
+  await expect(table.locator('tbody')).toContainText('retainer');
+  await expect(table.locator('tfoot')).toContainText('Agency total');
+  await expect(page.locator('#revenue-history-chart canvas')).toHaveCount(1, { timeout: 15_000 });
+  await expect(page.locator('#revenue-daily-chart canvas')).toHaveCount(1, { timeout: 15_000 });
+
+  await page.locator('select[name=workspace]').selectOption('bright-smile-dental');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/workspace=bright-smile-dental/);
+  await expect(table.locator('tbody tr')).toHaveCount(1);
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
+  const text = (await (await download.createReadStream()).toArray()).map(String).join('').replace(/^\uFEFF/, '');
+  const lines = text.trim().split('\n');
+  expect(lines[0]).toBe('month,workspace,slug,pricing_model,billable_leads,revenue,costs,profit,margin,agency_roi,won_value,client_roi,frozen');
+  expect(lines).toHaveLength(3); // the workspace and the total
+  expect(lines[1]).toContain('bright-smile-dental,retainer');
+});
+
+test('a closed month is frozen and a future month is refused with a reason', async ({ page }) => {
+  await login(page, ADMIN.email, ADMIN.password);
+  const d = new Date();
+  const prev = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 15)).toISOString().slice(0, 7);
+  await page.goto(`/admin/revenue?month=${prev}`);
+  await expect(page.locator('[data-testid=revenue-table] tbody tr').first()).toContainText('frozen');
+  await page.goto('/admin/revenue?month=2099-01');
+  await expect(page.getByRole('alert')).toContainText('has not started yet');
+});
+
+test('a client is refused the revenue page', async ({ page }) => {
+  await login(page, CLIENT.email, CLIENT.password);
+  expect((await page.goto('/admin/revenue'))!.status()).toBe(403);
+});
