@@ -58,6 +58,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=admin::home::AdminHome ssr=SsrMode::Async/>
                     <Route path=path!("/admin/kpi") view=admin::kpi::KpiPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/revenue") view=admin::revenue::RevenuePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/roi") view=admin::roi::RoiPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/volume") view=admin::volume::VolumePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/rollout") view=admin::rollout::RolloutPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=admin::users::UsersPage ssr=SsrMode::Async/>

@@ -227,3 +227,18 @@ pub struct RevenueReport {
     pub daily: Vec<(String, i64)>,
     pub workspaces: Vec<(String, String)>,
 }
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoiLine {
+    pub slug: String,
+    pub name: String,
+    /// (month, revenue, costs, won value), oldest first.
+    pub months: Vec<(String, i64, i64, i64)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoiReport {
+    pub months: Vec<String>,
+    pub lines: Vec<RoiLine>,
+    pub workspaces: Vec<(String, String)>,
+}

@@ -325,3 +325,26 @@ pub async fn revenue(db: &Db, caller: &SessionUser, year: i32, month: u32, today
         daily: daily.into_iter().enumerate().map(|(i, v)| (chosen.month_start + Duration::days(i as i64), v)).collect(),
     })
 }
+
+/// Each active workspace's last months (oldest first, ending with the current month), for ROI trends.
+pub async fn monthly_history(
+    db: &Db,
+    caller: &SessionUser,
+    today: NaiveDate,
+    months: u32,
+    only: Option<&str>,
+) -> Result<Vec<(String, String, Vec<crate::revenue::MonthRevenue>)>> {
+    use chrono::Datelike;
+    access::require_admin(caller)?;
+    let start = MonthClock::at(today).month_start;
+    let mut out = Vec::new();
+    for w in active(workspaces::list_visible(db, caller).await?, only) {
+        let mut series = Vec::with_capacity(months as usize);
+        for back in (0..months).rev() {
+            let first = start - chrono::Months::new(back);
+            series.push(crate::revenue::month(db, &w, first.year(), first.month(), today).await?);
+        }
+        out.push((w.name, w.slug, series));
+    }
+    Ok(out)
+}

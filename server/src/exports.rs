@@ -259,3 +259,26 @@ pub async fn revenue_csv(
     .await;
     csv_response("revenue.csv", result)
 }
+
+pub async fn roi_csv(
+    State(state): State<HostState>,
+    Extension(caller): Extension<SessionUser>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let result = async {
+        let r = app::api::dashboards::roi_report(&state.app, &caller, q.get("workspace").map(String::as_str)).await?;
+        let money = |c: i64| format!("{:.2}", c as f64 / 100.0);
+        let ratio = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
+        let rows = r.lines.into_iter().flat_map(move |l| {
+            let (name, slug) = (l.name, l.slug);
+            l.months.into_iter().map(move |m| {
+                let one = [m.clone()];
+                let (agency, client) = app::pages::admin::roi::rois(&one);
+                vec![name.clone(), slug.clone(), m.0, money(m.1), money(m.2), money(m.3), ratio(agency), ratio(client)]
+            })
+        });
+        backend::export::to_csv(&["workspace", "slug", "month", "fees", "costs", "won_value", "agency_roi", "client_roi"], rows)
+    }
+    .await;
+    csv_response("roi.csv", result)
+}

@@ -51,6 +51,7 @@ pub fn build(state: HostState) -> Router {
         .route("/admin/rollout.csv", get(exports::rollout_csv))
         .route("/admin/volume.csv", get(exports::volume_csv))
         .route("/admin/revenue.csv", get(exports::revenue_csv))
+        .route("/admin/roi.csv", get(exports::roi_csv))
         .leptos_routes_with_context(&state, routes, context.clone(), shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<HostState, _>(context, app::shell))
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))

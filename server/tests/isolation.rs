@@ -36,6 +36,7 @@ fn cases(path: &str, fx: &Fixture) -> Option<Vec<(Vec<(&'static str, String)>, E
         "/api/portal/workspaces" => vec![(vec![], Own(200))],
         "/api/portal/workspace" => vec![(vec![("slug", s("beta-secret"))], Denied), (vec![("slug", s("no-such-ws"))], Denied)],
         "/api/admin/overview" | "/api/admin/users" | "/api/admin/workspaces" | "/api/admin/rollout" => vec![(vec![], Denied)],
+        "/api/admin/roi" => vec![(vec![("workspace", s("beta-secret"))], Denied), (vec![], Denied)],
         "/api/admin/revenue" => vec![(vec![("workspace", s("beta-secret")), ("month", s(""))], Denied), (vec![], Denied)],
         "/api/admin/kpi" | "/api/admin/volume" => vec![
             (vec![("workspace", s("beta-secret")), ("from", s("")), ("to", s(""))], Denied),
@@ -77,7 +78,7 @@ async fn a_client_of_one_workspace_gets_nothing_of_another_from_any_server_funct
     let client_a = srv.sign_in("clienta@acme.test").await;
 
     let paths: BTreeSet<String> = server_fn::axum::server_fn_paths().map(|(p, _)| p.to_string()).collect();
-    assert!(paths.len() >= 18, "server functions are registered: {paths:?}");
+    assert!(paths.len() >= 19, "server functions are registered: {paths:?}");
     let missing: Vec<&String> = paths.iter().filter(|p| cases(p, fx).is_none()).collect();
     assert!(missing.is_empty(), "add an isolation case for these server functions: {missing:?}");
 
@@ -146,6 +147,8 @@ async fn pages_of_another_workspace_and_admin_pages_are_refused_to_a_client() {
         ("/admin/volume.csv", 403),
         ("/admin/revenue", 403),
         ("/admin/revenue.csv", 403),
+        ("/admin/roi", 403),
+        ("/admin/roi.csv", 403),
     ] {
         let res = client_a.get(srv.url(path)).send().await.unwrap();
         assert_eq!(res.status().as_u16(), want, "{path}");

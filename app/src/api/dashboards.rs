@@ -224,3 +224,37 @@ pub async fn revenue_report(
         workspaces,
     })
 }
+
+/// Agency ROI (profit / costs) and client ROI (won deal value / fees) per workspace, six months.
+#[server(endpoint = "admin/roi")]
+pub async fn roi_dashboard(workspace: Option<String>) -> Result<crate::models::RoiReport, AppError> {
+    let (state, caller) = (super::ctx::state()?, super::ctx::caller()?);
+    Ok(roi_report(&state, &caller, workspace.as_deref()).await?)
+}
+
+#[cfg(feature = "ssr")]
+pub async fn roi_report(
+    state: &backend::AppState,
+    caller: &backend::sessions::SessionUser,
+    workspace: Option<&str>,
+) -> backend::Result<crate::models::RoiReport> {
+    backend::access::require_admin(caller)?;
+    let clock = agency_clock(&state.db).await?;
+    let only = workspace.map(str::trim).filter(|s| !s.is_empty());
+    let months = backend::dashboards::HISTORY_MONTHS;
+    let all = backend::dashboards::monthly_history(&state.db, caller, clock.today, months, None).await?;
+    let workspaces = all.iter().map(|(n, s, _)| (s.clone(), n.clone())).collect();
+    Ok(crate::models::RoiReport {
+        months: all.first().map(|(_, _, m)| m.iter().map(|m| m.month.clone()).collect()).unwrap_or_default(),
+        lines: all
+            .into_iter()
+            .filter(|(_, s, _)| only.is_none_or(|o| o == s))
+            .map(|(name, slug, ms)| crate::models::RoiLine {
+                slug,
+                name,
+                months: ms.into_iter().map(|m| (m.month, m.revenue_cents, m.costs_cents, m.won_value_cents)).collect(),
+            })
+            .collect(),
+        workspaces,
+    })
+}

@@ -1,0 +1,150 @@
+//! ROI: per client, the agency's ROI (profit / costs) and the client's ROI (won deal value /
+//! fees billed), this month and over the last six months, with their trends.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::roi_dashboard,
+    components::{
+        chart::{EChart, EchartsScript, SeriesChart},
+        format::percent,
+        guard::{encode_component, RequireAdmin},
+        status::{ErrorNotice, Loading},
+        ui::Empty,
+    },
+    models::{RoiLine, RoiReport},
+    money::format_cents,
+};
+
+fn ratio(num: i64, den: i64) -> Option<f64> {
+    (den != 0).then(|| num as f64 / den as f64)
+}
+
+/// (agency ROI, client ROI) over the given months: Σ profit / Σ costs, Σ won / Σ fees.
+pub fn rois(months: &[(String, i64, i64, i64)]) -> (Option<f64>, Option<f64>) {
+    let (rev, cost, won) = months.iter().fold((0, 0, 0), |a, m| (a.0 + m.1, a.1 + m.2, a.2 + m.3));
+    (ratio(rev - cost, cost), ratio(won, rev))
+}
+
+fn times(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.1}×")).unwrap_or_else(|| "—".into())
+}
+
+pub fn roi_chart(r: &RoiReport) -> SeriesChart {
+    let per_month = |f: &dyn Fn(&[(String, i64, i64, i64)]) -> Option<f64>| -> Vec<f64> {
+        (0..r.months.len())
+            .map(|i| {
+                let slice: Vec<_> = r.lines.iter().filter_map(|l| l.months.get(i).cloned()).collect();
+                f(&slice).map(|v| (v * 1000.0).round() / 10.0).unwrap_or(0.0)
+            })
+            .collect()
+    };
+    let who = if r.lines.len() == 1 { r.lines[0].name.clone() } else { "All active workspaces".into() };
+    SeriesChart {
+        title: format!("{who}: agency ROI and client ROI by month, in percent"),
+        categories: r.months.clone(),
+        series: vec![("Agency ROI %".into(), per_month(&|m| rois(m).0), false), ("Client ROI %".into(), per_month(&|m| rois(m).1), false)],
+        y_name: "%".into(),
+    }
+}
+
+#[component]
+pub fn RoiPage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |k: &str| query.with(|q| q.get(k).unwrap_or_default());
+    let data = Resource::new_blocking(move || param("workspace"), |w| roi_dashboard(Some(w)));
+    view! {
+        <Title text="ROI"/>
+        <EchartsScript/>
+        <RequireAdmin>
+            <div class="page-head">
+                <h1>"Return on investment"</h1>
+                <a class="button" href=move || format!("/admin/roi.csv?workspace={}", encode_component(&param("workspace"))) download>"Export CSV"</a>
+            </div>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                        Ok(r) => {
+                            let selected = param("workspace");
+                            let chart = roi_chart(&r);
+                            view! {
+                                <form method="get" class="filters" role="search">
+                                    <label>"Workspace"
+                                        <select name="workspace">
+                                            <option value="">"all"</option>
+                                            {r.workspaces.iter().map(|(slug, name)| {
+                                                let is = *slug == selected;
+                                                view! { <option value=slug.clone() selected=is>{name.clone()}</option> }
+                                            }).collect_view()}
+                                        </select>
+                                    </label>
+                                    <button type="submit" class="button">"Apply"</button>
+                                </form>
+                                <p class="muted">"Agency ROI = profit / costs. Client ROI = value of the client's won deals / fees billed to the client. Six months: "
+                                    {r.months.first().cloned().unwrap_or_default()} " to " {r.months.last().cloned().unwrap_or_default()} "."</p>
+                                {if r.lines.is_empty() {
+                                    view! { <Empty title="No active workspaces">"Create a client workspace to follow its ROI."</Empty> }.into_any()
+                                } else {
+                                    view! {
+                                        <section class="card"><EChart id="roi-chart" chart height=280/></section>
+                                        <div class="table-wrap">
+                                        <table data-testid="roi-table">
+                                            <thead><tr>
+                                                <th scope="col">"Workspace"</th>
+                                                <th scope="col" class="num">"Fees, 6 months"</th>
+                                                <th scope="col" class="num">"Costs, 6 months"</th>
+                                                <th scope="col" class="num">"Won deals, 6 months"</th>
+                                                <th scope="col" class="num">"Agency ROI, this month"</th>
+                                                <th scope="col" class="num">"Agency ROI, 6 months"</th>
+                                                <th scope="col" class="num">"Client ROI, this month"</th>
+                                                <th scope="col" class="num">"Client ROI, 6 months"</th>
+                                            </tr></thead>
+                                            <tbody>
+                                            {r.lines.into_iter().map(|l: RoiLine| {
+                                                let (all_agency, all_client) = rois(&l.months);
+                                                let (now_agency, now_client) = rois(&l.months[l.months.len().saturating_sub(1)..]);
+                                                let (rev, cost, won) = l.months.iter().fold((0, 0, 0), |a, m| (a.0 + m.1, a.1 + m.2, a.2 + m.3));
+                                                view! {
+                                                    <tr>
+                                                        <td><a href=format!("?workspace={}", l.slug)>{l.name.clone()}</a></td>
+                                                        <td class="num">{format_cents(rev)}</td>
+                                                        <td class="num">{format_cents(cost)}</td>
+                                                        <td class="num">{format_cents(won)}</td>
+                                                        <td class="num">{percent(now_agency)}</td>
+                                                        <td class="num">{percent(all_agency)}</td>
+                                                        <td class="num">{times(now_client)}</td>
+                                                        <td class="num">{times(all_client)}</td>
+                                                    </tr>
+                                                }
+                                            }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                        </div>
+                                    }.into_any()
+                                }}
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </RequireAdmin>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rois_sum_before_dividing() {
+        // Months: fees 1000/3000, costs 500/500, won 0/8000 → agency ROI (4000 − 1000)/1000 = 3,
+        // client ROI 8000/4000 = 2.
+        let m = vec![("2026-10".to_string(), 1000, 500, 0), ("2026-11".to_string(), 3000, 500, 8000)];
+        assert_eq!(rois(&m), (Some(3.0), Some(2.0)));
+        assert_eq!(rois(&[]), (None, None));
+        assert_eq!(rois(&m[..1]), (Some(1.0), Some(0.0)));
+    }
+}
