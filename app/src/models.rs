@@ -242,3 +242,29 @@ pub struct RoiReport {
     pub lines: Vec<RoiLine>,
     pub workspaces: Vec<(String, String)>,
 }
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostRow {
+    pub id: i64,
+    pub category: String,
+    pub description: String,
+    pub amount_cents: i64,
+    pub recurrence: String,
+    pub starts_on: String,
+    pub ends_on: Option<String>,
+}
+
+/// Everything about one client workspace, for its profile page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClientProfile {
+    pub workspace: WorkspaceRow,
+    pub kpi: Option<KpiLine>,
+    pub revenue: Option<RevenueLine>,
+    pub costs: Vec<CostRow>,
+    /// (zip, state, city)
+    pub zips: Vec<(String, Option<String>, Option<String>)>,
+    /// (zip, the other workspace that holds it)
+    pub zip_conflicts: Vec<(String, String)>,
+    /// (email, name, level)
+    pub members: Vec<(String, String, String)>,
+}

@@ -100,3 +100,53 @@ pub async fn set_workspace_active(db: &Db, caller: &SessionUser, workspace_id: i
     let action = if active { "workspace.activated" } else { "workspace.archived" };
     audit::record(db, Some(caller), None, action, Some(&format!("workspace:{workspace_id}")), ip(client)).await
 }
+
+pub async fn update_workspace(db: &Db, caller: &SessionUser, workspace_id: i64, input: WorkspaceInput, client: &ClientInfo) -> Result<Workspace> {
+    access::require_admin(caller)?;
+    let ws = workspaces::update(db, workspace_id, input).await?;
+    audit::record(db, Some(caller), None, "workspace.updated", Some(&format!("workspace:{} ({})", ws.id, ws.slug)), ip(client)).await?;
+    Ok(ws)
+}
+
+pub async fn set_bison_credentials(
+    db: &Db,
+    secrets: &crate::crypto::SecretBox,
+    caller: &SessionUser,
+    workspace_id: i64,
+    bison_workspace_id: Option<&str>,
+    api_key: Option<&str>,
+    client: &ClientInfo,
+) -> Result<()> {
+    access::require_admin(caller)?;
+    workspaces::set_bison_credentials(db, secrets, workspace_id, bison_workspace_id, api_key).await?;
+    // The key itself never goes into the audit trail.
+    audit::record(db, Some(caller), None, "workspace.bison_credentials", Some(&format!("workspace:{workspace_id}")), ip(client)).await
+}
+
+pub async fn add_cost(db: &Db, caller: &SessionUser, workspace_id: i64, cost: crate::client_costs::NewCost, client: &ClientInfo) -> Result<i64> {
+    access::require_admin(caller)?;
+    workspaces::get(db, workspace_id).await?;
+    let id = crate::client_costs::add(db, workspace_id, cost).await?;
+    audit::record(db, Some(caller), None, "cost.added", Some(&format!("workspace:{workspace_id} cost:{id}")), ip(client)).await?;
+    Ok(id)
+}
+
+pub async fn delete_cost(db: &Db, caller: &SessionUser, workspace_id: i64, cost_id: i64, client: &ClientInfo) -> Result<()> {
+    access::require_admin(caller)?;
+    crate::client_costs::delete(db, workspace_id, cost_id).await?;
+    audit::record(db, Some(caller), None, "cost.deleted", Some(&format!("workspace:{workspace_id} cost:{cost_id}")), ip(client)).await
+}
+
+pub async fn assign_zip(db: &Db, caller: &SessionUser, workspace_id: i64, zip: &str, state: Option<&str>, city: Option<&str>, client: &ClientInfo) -> Result<String> {
+    access::require_admin(caller)?;
+    workspaces::get(db, workspace_id).await?;
+    let zip = crate::zip_codes::assign(db, workspace_id, zip, state, city).await?;
+    audit::record(db, Some(caller), None, "zip.assigned", Some(&format!("workspace:{workspace_id} zip:{zip}")), ip(client)).await?;
+    Ok(zip)
+}
+
+pub async fn unassign_zip(db: &Db, caller: &SessionUser, workspace_id: i64, zip: &str, client: &ClientInfo) -> Result<()> {
+    access::require_admin(caller)?;
+    crate::zip_codes::unassign(db, workspace_id, zip).await?;
+    audit::record(db, Some(caller), None, "zip.unassigned", Some(&format!("workspace:{workspace_id} zip:{zip}")), ip(client)).await
+}

@@ -5,6 +5,7 @@ pub mod access;
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod client_costs;
 pub mod config;
 pub mod crypto;
 pub mod daily_metrics;
@@ -28,6 +29,7 @@ pub mod testing;
 pub mod throttle;
 pub mod users;
 pub mod workspaces;
+pub mod zip_codes;
 
 pub use error::{Error, Result};
 pub use state::AppState;

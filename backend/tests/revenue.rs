@@ -133,3 +133,36 @@ async fn billing_at_a_pipeline_stage_counts_each_lead_once_when_it_first_gets_th
     assert_eq!(revenue::billable_leads(db, &w, day(10, 1), day(10, 31)).await.unwrap(), 1);
     assert_eq!(revenue::month(db, &w, 2026, 11, day(11, 21)).await.unwrap().revenue_cents, 10_000);
 }
+
+#[tokio::test]
+async fn costs_and_zip_territories_validate_and_stay_in_their_workspace() {
+    use backend::{client_costs, zip_codes};
+    let state = test_state().await;
+    let db = &state.db;
+    let a = workspaces::create(db, WorkspaceInput::named("Alpha")).await.unwrap();
+    let b = workspaces::create(db, WorkspaceInput::named("Bravo")).await.unwrap();
+    let cost = |amount, recurrence: &str, ends: Option<NaiveDate>| client_costs::NewCost {
+        category: "software".into(),
+        description: String::new(),
+        amount_cents: amount,
+        recurrence: recurrence.into(),
+        starts_on: day(11, 1),
+        ends_on: ends,
+    };
+    assert!(client_costs::add(db, a.id, cost(0, "monthly", None)).await.unwrap_err().to_string().contains("more than $0"));
+    assert!(client_costs::add(db, a.id, cost(100, "weekly", None)).await.is_err());
+    assert!(client_costs::add(db, a.id, cost(100, "one_off", Some(day(11, 30)))).await.unwrap_err().to_string().contains("no end date"));
+    assert!(client_costs::add(db, a.id, cost(100, "monthly", Some(day(10, 1)))).await.unwrap_err().to_string().contains("before the start"));
+    let id = client_costs::add(db, a.id, cost(100, "monthly", Some(day(12, 31)))).await.unwrap();
+    // Another workspace can't delete it, even knowing its id.
+    assert!(matches!(client_costs::delete(db, b.id, id).await, Err(backend::Error::NotFound)));
+    client_costs::delete(db, a.id, id).await.unwrap();
+
+    assert_eq!(zip_codes::assign(db, a.id, " 2108", Some("ma"), Some("Boston")).await.unwrap(), "02108");
+    assert_eq!(zip_codes::assign(db, a.id, "02108", Some("MA"), Some("Boston")).await.unwrap(), "02108", "idempotent");
+    assert_eq!(zip_codes::list(db, a.id).await.unwrap().len(), 1);
+    assert!(zip_codes::assign(db, a.id, "02108", Some("Mass"), None).await.unwrap_err().to_string().contains("two-letter"));
+    zip_codes::assign(db, b.id, "02108-0001", None, None).await.unwrap();
+    assert_eq!(zip_codes::conflicts_of(db, a.id).await.unwrap(), vec![("02108".to_string(), "Bravo".to_string())]);
+    assert!(matches!(zip_codes::unassign(db, a.id, "99999").await, Err(backend::Error::NotFound)));
+}

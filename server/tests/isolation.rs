@@ -66,6 +66,35 @@ fn cases(path: &str, fx: &Fixture) -> Option<Vec<(Vec<(&'static str, String)>, E
             ],
             Denied,
         )],
+        "/api/admin/clients/profile" => vec![(vec![("slug", s("beta-secret"))], Denied), (vec![("slug", s("acme-roofing"))], Denied)],
+        "/api/admin/clients/update" => ids(&|ws| {
+            vec![
+                ("workspace_id", ws),
+                ("name", s("Hijacked")),
+                ("slug", s("hijacked")),
+                ("monthly_lead_target", s("1")),
+                ("daily_send_target", s("1")),
+                ("weekly_contact_target", s("1")),
+                ("pricing_model", s("per_lead")),
+                ("price", s("1")),
+                ("billable_stage", s("interested")),
+            ]
+        }),
+        "/api/admin/clients/bison" => ids(&|ws| vec![("workspace_id", ws), ("bison_workspace_id", s("1")), ("api_key", s(""))]),
+        "/api/admin/clients/costs/add" => ids(&|ws| {
+            vec![
+                ("workspace_id", ws),
+                ("category", s("x")),
+                ("description", s("")),
+                ("amount", s("10")),
+                ("recurrence", s("monthly")),
+                ("starts_on", s("2026-01-01")),
+                ("ends_on", s("")),
+            ]
+        }),
+        "/api/admin/clients/costs/delete" => ids(&|ws| vec![("workspace_id", ws), ("cost_id", s("1"))]),
+        "/api/admin/clients/zips/assign" => ids(&|ws| vec![("workspace_id", ws), ("zip", s("10001")), ("state_code", s("NY")), ("city", s(""))]),
+        "/api/admin/clients/zips/unassign" => ids(&|ws| vec![("workspace_id", ws), ("zip", s("10001"))]),
         "/api/admin/workspaces/set_active" => ids(&|ws| vec![("workspace_id", ws), ("active", s("false"))]),
         _ => return None,
     })
@@ -78,7 +107,7 @@ async fn a_client_of_one_workspace_gets_nothing_of_another_from_any_server_funct
     let client_a = srv.sign_in("clienta@acme.test").await;
 
     let paths: BTreeSet<String> = server_fn::axum::server_fn_paths().map(|(p, _)| p.to_string()).collect();
-    assert!(paths.len() >= 19, "server functions are registered: {paths:?}");
+    assert!(paths.len() >= 26, "server functions are registered: {paths:?}");
     let missing: Vec<&String> = paths.iter().filter(|p| cases(p, fx).is_none()).collect();
     assert!(missing.is_empty(), "add an isolation case for these server functions: {missing:?}");
 
@@ -149,6 +178,8 @@ async fn pages_of_another_workspace_and_admin_pages_are_refused_to_a_client() {
         ("/admin/revenue.csv", 403),
         ("/admin/roi", 403),
         ("/admin/roi.csv", 403),
+        ("/admin/clients/beta-secret", 403),
+        ("/admin/clients/acme-roofing", 403),
     ] {
         let res = client_a.get(srv.url(path)).send().await.unwrap();
         assert_eq!(res.status().as_u16(), want, "{path}");

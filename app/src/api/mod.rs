@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod clients;
 pub mod dashboards;
 pub mod portal;
 
@@ -12,5 +13,6 @@ pub mod ctx;
 
 pub use account::*;
 pub use admin::*;
+pub use clients::*;
 pub use dashboards::*;
 pub use portal::*;

@@ -80,7 +80,7 @@ pub fn ClientsPage() -> impl IntoView {
                                         };
                                         view! {
                                             <tr>
-                                                <td><a href=format!("/client-portal/{}", w.slug)>{w.name.clone()}</a></td>
+                                                <td><a href=format!("/admin/clients/{}", w.slug)>{w.name.clone()}</a></td>
                                                 <td><code>{w.slug.clone()}</code></td>
                                                 <td>{if w.active { view! { <span class="badge badge-ok">"active"</span> }.into_any() } else { view! { <span class="badge">"archived"</span> }.into_any() }}</td>
                                                 <td class="num">{w.monthly_lead_target}</td>

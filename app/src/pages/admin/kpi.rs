@@ -157,7 +157,7 @@ pub fn KpiPage() -> impl IntoView {
                                             <tbody>
                                             {lines.into_iter().map(|l| view! {
                                                 <tr data-status=l.status.clone()>
-                                                    <td><a href=format!("/client-portal/{}", l.slug)>{l.name.clone()}</a></td>
+                                                    <td><a href=format!("/admin/clients/{}", l.slug)>{l.name.clone()}</a></td>
                                                     <td class="num">{thousands(l.mtd)}</td>
                                                     <td class="num">{thousands(l.target)}</td>
                                                     <td class="num">{percent(l.percent_of_target)}</td>

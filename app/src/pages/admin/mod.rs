@@ -1,3 +1,4 @@
+pub mod client_profile;
 pub mod clients;
 pub mod home;
 pub mod kpi;

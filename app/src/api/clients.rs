@@ -1,0 +1,158 @@
+//! Client management: one workspace's profile and its settings, costs, ZIPs and credentials.
+
+use leptos::prelude::*;
+
+use crate::{error::AppError, models::ClientProfile};
+
+#[cfg(feature = "ssr")]
+fn admin() -> Result<(backend::AppState, backend::sessions::SessionUser), AppError> {
+    let (state, caller) = (super::ctx::state()?, super::ctx::caller()?);
+    backend::access::require_admin(&caller)?;
+    Ok((state, caller))
+}
+
+#[cfg(feature = "ssr")]
+fn parse_day(label: &str, v: &str) -> Result<Option<chrono::NaiveDate>, AppError> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| AppError::from(backend::Error::invalid(format!("The {label} {v:?} is not a date like 2026-11-01."))))
+}
+
+#[server(endpoint = "admin/clients/profile")]
+pub async fn workspace_profile(slug: String) -> Result<ClientProfile, AppError> {
+    let (state, caller) = admin()?;
+    let db = &state.db;
+    let (ws, _) = backend::workspaces::visible_by_slug(db, &caller, &slug).await?;
+    let grants = backend::access::list_grants(db).await?;
+    let users = backend::users::list(db).await?;
+    let members = grants
+        .iter()
+        .filter(|g| g.workspace_id == ws.id)
+        .filter_map(|g| users.iter().find(|u| u.id == g.user_id).map(|u| (u.email.clone(), u.display_name.clone(), g.level.as_str().to_owned())))
+        .collect();
+    let kpi = if ws.active { super::dashboards::kpi_report(&state, &caller, None, None, Some(&ws.slug)).await?.lines.pop() } else { None };
+    let revenue =
+        if ws.active { super::dashboards::revenue_report(&state, &caller, None, Some(&ws.slug)).await?.lines.pop() } else { None };
+    Ok(ClientProfile {
+        costs: backend::client_costs::list(db, ws.id)
+            .await?
+            .into_iter()
+            .map(|c| crate::models::CostRow {
+                id: c.id,
+                category: c.category,
+                description: c.description,
+                amount_cents: c.amount_cents,
+                recurrence: c.recurrence,
+                starts_on: c.starts_on.to_string(),
+                ends_on: c.ends_on.map(|d| d.to_string()),
+            })
+            .collect(),
+        zips: backend::zip_codes::list(db, ws.id).await?.into_iter().map(|z| (z.zip, z.state, z.city)).collect(),
+        zip_conflicts: backend::zip_codes::conflicts_of(db, ws.id).await?,
+        members,
+        kpi,
+        revenue,
+        workspace: super::admin::workspace_row(ws, &grants),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+#[server(endpoint = "admin/clients/update")]
+pub async fn update_workspace(
+    workspace_id: i64,
+    name: String,
+    slug: String,
+    monthly_lead_target: i64,
+    daily_send_target: i64,
+    weekly_contact_target: i64,
+    pricing_model: String,
+    price: String,
+    billable_stage: String,
+) -> Result<(), AppError> {
+    let (state, caller) = admin()?;
+    let pricing_model = pricing_model.parse::<backend::workspaces::PricingModel>()?;
+    let cents = crate::money::parse_dollars(&price).map_err(AppError::Invalid)?;
+    let (price_per_lead_cents, retainer_fee_cents) = match pricing_model {
+        backend::workspaces::PricingModel::PerLead => (cents, 0),
+        backend::workspaces::PricingModel::Retainer => (0, cents),
+    };
+    let input = backend::workspaces::WorkspaceInput {
+        name,
+        slug,
+        monthly_lead_target,
+        daily_send_target,
+        weekly_contact_target,
+        pricing_model,
+        price_per_lead_cents,
+        retainer_fee_cents,
+        billable_stage,
+    };
+    backend::admin::update_workspace(&state.db, &caller, workspace_id, input, &super::ctx::client_info()).await?;
+    Ok(())
+}
+
+/// Stores the Email Bison credentials; an empty key keeps the stored one, `remove` clears both.
+#[server(endpoint = "admin/clients/bison")]
+pub async fn set_bison_credentials(workspace_id: i64, bison_workspace_id: String, api_key: String, remove: Option<String>) -> Result<(), AppError> {
+    let (state, caller) = admin()?;
+    let db = &state.db;
+    let (bison_id, key) = if remove.is_some() {
+        (None, None)
+    } else if api_key.trim().is_empty() {
+        (Some(bison_workspace_id), backend::workspaces::bison_api_key(db, &state.secrets, workspace_id).await?)
+    } else {
+        (Some(bison_workspace_id), Some(api_key))
+    };
+    backend::admin::set_bison_credentials(db, &state.secrets, &caller, workspace_id, bison_id.as_deref(), key.as_deref(), &super::ctx::client_info())
+        .await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+#[server(endpoint = "admin/clients/costs/add")]
+pub async fn add_cost(
+    workspace_id: i64,
+    category: String,
+    description: String,
+    amount: String,
+    recurrence: String,
+    starts_on: String,
+    ends_on: String,
+) -> Result<(), AppError> {
+    let (state, caller) = admin()?;
+    let cost = backend::client_costs::NewCost {
+        category,
+        description,
+        amount_cents: crate::money::parse_dollars(&amount).map_err(AppError::Invalid)?,
+        recurrence,
+        starts_on: parse_day("start date", &starts_on)?.ok_or_else(|| AppError::Invalid("Enter the day the cost starts (or was incurred).".into()))?,
+        ends_on: parse_day("end date", &ends_on)?,
+    };
+    backend::admin::add_cost(&state.db, &caller, workspace_id, cost, &super::ctx::client_info()).await?;
+    Ok(())
+}
+
+#[server(endpoint = "admin/clients/costs/delete")]
+pub async fn delete_cost(workspace_id: i64, cost_id: i64) -> Result<(), AppError> {
+    let (state, caller) = admin()?;
+    backend::admin::delete_cost(&state.db, &caller, workspace_id, cost_id, &super::ctx::client_info()).await?;
+    Ok(())
+}
+
+#[server(endpoint = "admin/clients/zips/assign")]
+pub async fn assign_zip(workspace_id: i64, zip: String, state_code: String, city: String) -> Result<(), AppError> {
+    let (state, caller) = admin()?;
+    backend::admin::assign_zip(&state.db, &caller, workspace_id, &zip, Some(&state_code), Some(&city), &super::ctx::client_info()).await?;
+    Ok(())
+}
+
+#[server(endpoint = "admin/clients/zips/unassign")]
+pub async fn unassign_zip(workspace_id: i64, zip: String) -> Result<(), AppError> {
+    let (state, caller) = admin()?;
+    backend::admin::unassign_zip(&state.db, &caller, workspace_id, &zip, &super::ctx::client_info()).await?;
+    Ok(())
+}

@@ -1,0 +1,52 @@
+import { expect, test } from '@playwright/test';
+import { ADMIN, CLIENT, login } from './helpers';
+
+test('an admin edits a client: targets, Bison key (masked, never shown), costs and ZIPs', async ({ page }) => {
+  await login(page, ADMIN.email, ADMIN.password);
+  await page.goto('/admin/clients');
+  await page.getByRole('link', { name: 'Northside Plumbing' }).click();
+  await expect(page).toHaveURL(/\/admin\/clients\/northside-plumbing$/);
+  await expect(page.locator('[data-testid=client-name]')).toHaveText('Northside Plumbing');
+
+  const settings = page.locator('[data-testid=workspace-settings]');
+  await settings.locator('input[name=monthly_lead_target]').fill('55');
+  await settings.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByText('Settings saved.')).toBeVisible();
+  await page.reload();
+  await expect(page.locator('[data-testid=workspace-settings] input[name=monthly_lead_target]')).toHaveValue('55');
+
+  await page.locator('input[name=bison_workspace_id]:not([type=hidden])').fill('4242');
+  await page.locator('input[name=api_key]:not([type=hidden])').fill('bison-live-key-XYZ9');
+  await page.getByRole('button', { name: 'Save credentials' }).click();
+  await expect(page.locator('[data-testid=bison-key]')).toHaveText('••••XYZ9');
+  await page.reload();
+  expect(await page.content()).not.toContain('bison-live-key-XYZ9');
+  await expect(page.locator('input[name=api_key]:not([type=hidden])')).toHaveValue('');
+
+  const add = page.locator('[data-testid=add-cost]');
+  await add.locator('input[name=category]').fill('lists');
+  await add.locator('input[name=amount]').fill('123.45');
+  await add.locator('select[name=recurrence]').selectOption('one_off');
+  await add.locator('input[name=starts_on]').fill('2026-11-02');
+  await add.getByRole('button', { name: 'Add cost' }).click();
+  await expect(page.locator('[data-testid=costs-table]')).toContainText('$123.45');
+
+  await page.locator('input[name=zip]:not([type=hidden])').fill('2108');
+  await page.locator('input[name=state_code]').fill('ma');
+  await page.getByRole('button', { name: 'Assign ZIP' }).click();
+  await expect(page.locator('[data-testid=zip-list]')).toContainText('02108');
+  await page.locator('input[name=zip]:not([type=hidden])').fill('ABCDE');
+  await page.getByRole('button', { name: 'Assign ZIP' }).click();
+  await expect(page.getByRole('alert')).toContainText('is not a US ZIP code');
+});
+
+test('a ZIP held by two clients is flagged on both profiles', async ({ page }) => {
+  await login(page, ADMIN.email, ADMIN.password);
+  await page.goto('/admin/clients/glow-med-spa');
+  await expect(page.locator('[data-testid=zip-conflicts]')).toContainText('78701 is also assigned to Bright Smile Dental');
+});
+
+test('a client is refused client profiles', async ({ page }) => {
+  await login(page, CLIENT.email, CLIENT.password);
+  expect((await page.goto('/admin/clients/acme-roofing'))!.status()).toBe(403);
+});
