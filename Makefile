@@ -11,12 +11,13 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 SERVER_BIN := $(TARGET_DIR)/debug/server
 PG_DIR := $(or $(TMPDIR),/tmp)/maverick-pg-$(shell id -u)
 
-.PHONY: help setup assets build run release test test-sqlite test-postgres test-e2e e2e-deps clean
+.PHONY: help setup assets build run release bench test test-sqlite test-postgres test-e2e e2e-deps clean
 
 help:
 	@echo "make run      build and serve http://127.0.0.1:3000 with the demo agency (SQLite under data/)"
 	@echo "make test     all tests: Rust on SQLite and PostgreSQL, then the Playwright suite"
 	@echo "make release  optimised build for self-hosting: target/release/server + target/site"
+	@echo "make bench    dashboard benchmark on SQLite and PostgreSQL (figures for docs/performance.md)"
 
 setup:
 	@bash scripts/setup.sh
@@ -36,6 +37,16 @@ release: assets
 	@bash scripts/setup.sh --release
 	cargo leptos build --release
 	@echo "Built $(TARGET_DIR)/release/server and target/site — see README, 'Self-hosting'."
+
+# Dashboard benchmark (not part of `make test`): a generated agency, p50/p95 of each dashboard,
+# on SQLite and on a throwaway PostgreSQL. Sizes: BENCH_WORKSPACES, BENCH_LEADS, BENCH_SENDERS, BENCH_DAYS.
+bench:
+	cargo build --release -p backend --example dashboards_bench
+	"$(TARGET_DIR)/release/examples/dashboards_bench"
+	@bash scripts/pg-throwaway.sh stop "$(PG_DIR)-bench"
+	@url=$$(bash scripts/pg-throwaway.sh start "$(PG_DIR)-bench"); \
+	  trap 'bash scripts/pg-throwaway.sh stop "$(PG_DIR)-bench"' EXIT; \
+	  BENCH_DATABASE_URL="$$url" "$(TARGET_DIR)/release/examples/dashboards_bench"
 
 test: test-sqlite test-postgres test-e2e
 
