@@ -176,13 +176,41 @@ pub async fn create_workspace(
     price: String,
 ) -> Result<WorkspaceRow, AppError> {
     let (state, caller) = admin()?;
-    let pricing_model = pricing_model.parse::<backend::workspaces::PricingModel>()?;
-    let cents = crate::money::parse_dollars(&price).map_err(AppError::Invalid)?;
+    let input = workspace_input(
+        name,
+        slug,
+        monthly_lead_target,
+        daily_send_target,
+        weekly_contact_target,
+        &pricing_model,
+        &price,
+        "interested".into(),
+    )?;
+    let ws = backend::admin::create_workspace(&state.db, &caller, input, &super::ctx::client_info()).await?;
+    Ok(convert::workspace_row(ws, &[]))
+}
+
+/// The form fields of a workspace as typed (money in dollars) → the core's input.
+#[cfg(feature = "ssr")]
+#[allow(clippy::too_many_arguments)]
+pub fn workspace_input(
+    name: String,
+    slug: String,
+    monthly_lead_target: i64,
+    daily_send_target: i64,
+    weekly_contact_target: i64,
+    pricing_model: &str,
+    price: &str,
+    billable_stage: String,
+) -> Result<backend::workspaces::WorkspaceInput, AppError> {
+    use backend::workspaces::PricingModel;
+    let pricing_model = pricing_model.parse::<PricingModel>()?;
+    let cents = crate::money::parse_dollars(price).map_err(AppError::Invalid)?;
     let (price_per_lead_cents, retainer_fee_cents) = match pricing_model {
-        backend::workspaces::PricingModel::PerLead => (cents, 0),
-        backend::workspaces::PricingModel::Retainer => (0, cents),
+        PricingModel::PerLead => (cents, 0),
+        PricingModel::Retainer => (0, cents),
     };
-    let input = backend::workspaces::WorkspaceInput {
+    Ok(backend::workspaces::WorkspaceInput {
         name,
         slug,
         monthly_lead_target,
@@ -191,10 +219,8 @@ pub async fn create_workspace(
         pricing_model,
         price_per_lead_cents,
         retainer_fee_cents,
-        billable_stage: "interested".into(),
-    };
-    let ws = backend::admin::create_workspace(&state.db, &caller, input, &super::ctx::client_info()).await?;
-    Ok(convert::workspace_row(ws, &[]))
+        billable_stage,
+    })
 }
 
 #[server(endpoint = "admin/workspaces/set_active")]

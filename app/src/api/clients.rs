@@ -74,23 +74,16 @@ pub async fn update_workspace(
     billable_stage: String,
 ) -> Result<(), AppError> {
     let (state, caller) = admin()?;
-    let pricing_model = pricing_model.parse::<backend::workspaces::PricingModel>()?;
-    let cents = crate::money::parse_dollars(&price).map_err(AppError::Invalid)?;
-    let (price_per_lead_cents, retainer_fee_cents) = match pricing_model {
-        backend::workspaces::PricingModel::PerLead => (cents, 0),
-        backend::workspaces::PricingModel::Retainer => (0, cents),
-    };
-    let input = backend::workspaces::WorkspaceInput {
+    let input = super::admin::workspace_input(
         name,
         slug,
         monthly_lead_target,
         daily_send_target,
         weekly_contact_target,
-        pricing_model,
-        price_per_lead_cents,
-        retainer_fee_cents,
+        &pricing_model,
+        &price,
         billable_stage,
-    };
+    )?;
     backend::admin::update_workspace(&state.db, &caller, workspace_id, input, &super::ctx::client_info()).await?;
     Ok(())
 }

@@ -35,3 +35,19 @@ pub fn Empty(title: &'static str, children: Children) -> impl IntoView {
         </div>
     }
 }
+
+/// The "Workspace" filter of the dashboards: every active workspace, `selected` preselected.
+#[component]
+pub fn WorkspaceFilter(workspaces: Vec<(String, String)>, selected: String) -> impl IntoView {
+    view! {
+        <label>"Workspace"
+            <select name="workspace">
+                <option value="">"all"</option>
+                {workspaces.into_iter().map(|(slug, name)| {
+                    let is = slug == selected;
+                    view! { <option value=slug selected=is>{name}</option> }
+                }).collect_view()}
+            </select>
+        </label>
+    }
+}

@@ -15,7 +15,7 @@ use crate::{
         format::{one_decimal, percent, thousands},
         guard::{encode_component, RequireAdmin},
         status::{ErrorNotice, Loading},
-        ui::Empty,
+        ui::{Empty, WorkspaceFilter},
     },
     models::KpiLine,
 };
@@ -115,15 +115,7 @@ pub fn KpiPage() -> impl IntoView {
                             let selected = param("workspace");
                             view! {
                                 <form method="get" class="filters" role="search">
-                                    <label>"Workspace"
-                                        <select name="workspace">
-                                            <option value="">"all"</option>
-                                            {d.workspaces.iter().map(|(slug, name)| {
-                                                let is = *slug == selected;
-                                                view! { <option value=slug.clone() selected=is>{name.clone()}</option> }
-                                            }).collect_view()}
-                                        </select>
-                                    </label>
+                                    <WorkspaceFilter workspaces=d.workspaces.clone() selected=selected.clone()/>
                                     <label>"Activity from" <input type="date" name="from" value=d.from.clone()/></label>
                                     <label>"to" <input type="date" name="to" value=d.to.clone()/></label>
                                     <input type="hidden" name="sort" value=param("sort")/>

@@ -13,7 +13,7 @@ use crate::{
         format::{percent, thousands},
         guard::{encode_component, RequireAdmin},
         status::{ErrorNotice, Loading},
-        ui::Empty,
+        ui::{Empty, WorkspaceFilter},
     },
     models::{RevenueLine, RevenueReport},
     money::format_cents,
@@ -95,15 +95,7 @@ pub fn RevenuePage() -> impl IntoView {
                             view! {
                                 <form method="get" class="filters" role="search">
                                     <label>"Month" <input type="month" name="month" value=r.month.clone() max=r.current_month.clone()/></label>
-                                    <label>"Workspace"
-                                        <select name="workspace">
-                                            <option value="">"all"</option>
-                                            {r.workspaces.iter().map(|(slug, name)| {
-                                                let is = *slug == selected;
-                                                view! { <option value=slug.clone() selected=is>{name.clone()}</option> }
-                                            }).collect_view()}
-                                        </select>
-                                    </label>
+                                    <WorkspaceFilter workspaces=r.workspaces.clone() selected=selected.clone()/>
                                     <button type="submit" class="button">"Apply"</button>
                                 </form>
                                 <p class="muted">{if mtd { "Month to date: retainers and recurring costs are prorated by the days elapsed." } else { "A closed month, frozen at the prices of the time." }}</p>

@@ -12,7 +12,7 @@ use crate::{
         format::percent,
         guard::{encode_component, RequireAdmin},
         status::{ErrorNotice, Loading},
-        ui::Empty,
+        ui::{Empty, WorkspaceFilter},
     },
     models::{RoiLine, RoiReport},
     money::format_cents,
@@ -72,15 +72,7 @@ pub fn RoiPage() -> impl IntoView {
                             let chart = roi_chart(&r);
                             view! {
                                 <form method="get" class="filters" role="search">
-                                    <label>"Workspace"
-                                        <select name="workspace">
-                                            <option value="">"all"</option>
-                                            {r.workspaces.iter().map(|(slug, name)| {
-                                                let is = *slug == selected;
-                                                view! { <option value=slug.clone() selected=is>{name.clone()}</option> }
-                                            }).collect_view()}
-                                        </select>
-                                    </label>
+                                    <WorkspaceFilter workspaces=r.workspaces.clone() selected=selected.clone()/>
                                     <button type="submit" class="button">"Apply"</button>
                                 </form>
                                 <p class="muted">"Agency ROI = profit / costs. Client ROI = value of the client's won deals / fees billed to the client. Six months: "

@@ -12,7 +12,7 @@ use crate::{
         format::{one_decimal, percent, thousands},
         guard::{encode_component, RequireAdmin},
         status::{ErrorNotice, Loading},
-        ui::Empty,
+        ui::{Empty, WorkspaceFilter},
     },
     models::VolumeReport,
 };
@@ -65,15 +65,7 @@ pub fn VolumePage() -> impl IntoView {
                             let days = r.days.len().max(1) as f64;
                             view! {
                                 <form method="get" class="filters" role="search">
-                                    <label>"Workspace"
-                                        <select name="workspace">
-                                            <option value="">"all"</option>
-                                            {r.workspaces.iter().map(|(slug, name)| {
-                                                let is = *slug == selected;
-                                                view! { <option value=slug.clone() selected=is>{name.clone()}</option> }
-                                            }).collect_view()}
-                                        </select>
-                                    </label>
+                                    <WorkspaceFilter workspaces=r.workspaces.clone() selected=selected.clone()/>
                                     <label>"From" <input type="date" name="from" value=r.from.clone()/></label>
                                     <label>"to" <input type="date" name="to" value=r.to.clone()/></label>
                                     <button type="submit" class="button">"Apply"</button>
