@@ -157,9 +157,8 @@ pub async fn revoke_access(user_id: i64, workspace_id: i64) -> Result<(), AppErr
 
 #[server(endpoint = "admin/workspaces")]
 pub async fn list_workspaces() -> Result<Vec<WorkspaceRow>, AppError> {
-    let (state, _) = admin()?;
+    let (state, caller) = admin()?;
     let grants = backend::access::list_grants(&state.db).await?;
-    let caller = super::ctx::caller()?;
     let rows = backend::workspaces::list_visible(&state.db, &caller).await?;
     Ok(rows.into_iter().map(|(w, _)| convert::workspace_row(w, &grants)).collect())
 }
