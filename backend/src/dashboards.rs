@@ -301,19 +301,23 @@ pub async fn revenue(db: &Db, caller: &SessionUser, year: i32, month: u32, today
         let first = chosen.month_start - chrono::Months::new(back);
         history.push((format!("{:04}-{:02}", first.year(), first.month()), 0, 0));
     }
-    for w in list {
-        // Earlier months (from snapshots once frozen), then the chosen one, which is also the row.
-        for (i, slot) in history.iter_mut().enumerate() {
-            let first = chosen.month_start - chrono::Months::new(HISTORY_MONTHS - 1 - i as u32);
-            let m = crate::revenue::month(db, &w, first.year(), first.month(), today).await?;
-            slot.1 += m.revenue_cents;
-            slot.2 += m.costs_cents;
-            if i as u32 == HISTORY_MONTHS - 1 {
-                rows.push((w.name.clone(), w.slug.clone(), m));
+    // One grouped pass per month over all workspaces (snapshots once frozen).
+    for (i, slot) in history.iter_mut().enumerate() {
+        let first = chosen.month_start - chrono::Months::new(HISTORY_MONTHS - 1 - i as u32);
+        let months = crate::revenue::months_for(db, &list, first.year(), first.month(), today).await?;
+        slot.1 = months.values().map(|m| m.revenue_cents).sum();
+        slot.2 = months.values().map(|m| m.costs_cents).sum();
+        if i as u32 == HISTORY_MONTHS - 1 {
+            for w in &list {
+                if let Some(m) = months.get(&w.id) {
+                    rows.push((w.name.clone(), w.slug.clone(), m.clone()));
+                }
             }
         }
-        if chosen.month_start <= today {
-            for (i, v) in crate::revenue::daily_billable(db, &w, chosen.month_start, last_day).await?.into_iter().enumerate() {
+    }
+    if chosen.month_start <= today {
+        for series in crate::revenue::daily_billable_all(db, &list, chosen.month_start, last_day).await?.into_values() {
+            for (i, v) in series.into_iter().enumerate() {
                 daily[i] += v;
             }
         }
@@ -337,14 +341,16 @@ pub async fn monthly_history(
     use chrono::Datelike;
     access::require_admin(caller)?;
     let start = MonthClock::at(today).month_start;
-    let mut out = Vec::new();
-    for w in active(workspaces::list_visible(db, caller).await?, only) {
-        let mut series = Vec::with_capacity(months as usize);
-        for back in (0..months).rev() {
-            let first = start - chrono::Months::new(back);
-            series.push(crate::revenue::month(db, &w, first.year(), first.month(), today).await?);
+    let list = active(workspaces::list_visible(db, caller).await?, only);
+    let mut series: Vec<Vec<crate::revenue::MonthRevenue>> = vec![Vec::with_capacity(months as usize); list.len()];
+    for back in (0..months).rev() {
+        let first = start - chrono::Months::new(back);
+        let mut month = crate::revenue::months_for(db, &list, first.year(), first.month(), today).await?;
+        for (w, s) in list.iter().zip(series.iter_mut()) {
+            if let Some(m) = month.remove(&w.id) {
+                s.push(m);
+            }
         }
-        out.push((w.name, w.slug, series));
     }
-    Ok(out)
+    Ok(list.into_iter().zip(series).map(|(w, s)| (w.name, w.slug, s)).collect())
 }

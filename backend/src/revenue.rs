@@ -5,6 +5,8 @@
 //! day. Closed months are frozen in `monthly_revenue_snapshots` the first time they are read, so
 //! a later price change does not rewrite history.
 
+use std::collections::HashMap;
+
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -82,149 +84,197 @@ pub async fn billable_leads(db: &Db, ws: &Workspace, from: NaiveDate, to: NaiveD
     Ok(count)
 }
 
-/// Costs of a workspace for the month of `clock`, month to date.
-pub async fn costs(db: &Db, workspace_id: i64, clock: &MonthClock) -> Result<i64> {
-    let rows: Vec<(i64, String)> = on_db!(db, |pool| sqlx::query_as(
-        "SELECT amount_cents, recurrence FROM client_costs WHERE workspace_id = $1 AND \
-         ((recurrence = 'monthly' AND starts_on <= $2 AND (ends_on IS NULL OR ends_on >= $3)) \
-          OR (recurrence = 'one_off' AND starts_on >= $3 AND starts_on <= $4))"
+/// Costs per workspace for the month of `clock`, month to date (recurring prorated d/D).
+async fn costs_all(db: &Db, clock: &MonthClock) -> Result<HashMap<i64, i64>> {
+    let rows: Vec<(i64, i64, String)> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT workspace_id, amount_cents, recurrence FROM client_costs WHERE \
+         (recurrence = 'monthly' AND starts_on <= $1 AND (ends_on IS NULL OR ends_on >= $2)) \
+          OR (recurrence = 'one_off' AND starts_on >= $2 AND starts_on <= $3)"
     )
-    .bind(workspace_id)
     .bind(clock.month_end)
     .bind(clock.month_start)
     .bind(clock.today)
     .fetch_all(pool)
     .await)?;
-    Ok(rows.into_iter().map(|(amount, kind)| if kind == "monthly" { metrics::prorate_cents(amount, clock) } else { amount }).sum())
-}
-
-async fn won_value(db: &Db, workspace_id: i64, from: NaiveDate, to: NaiveDate) -> Result<i64> {
-    Ok(on_db!(db, |pool| sqlx::query_scalar::<_, Option<i64>>(
-        "SELECT CAST(SUM(deal_value_cents) AS BIGINT) FROM leads WHERE workspace_id = $1 AND stage = 'won' AND won_day >= $2 AND won_day <= $3"
-    )
-    .bind(workspace_id)
-    .bind(from)
-    .bind(to)
-    .fetch_one(pool)
-    .await)?
-    .unwrap_or(0))
-}
-
-/// The month of `clock` computed live from the current prices.
-pub async fn compute_month(db: &Db, ws: &Workspace, clock: &MonthClock) -> Result<MonthRevenue> {
-    let billable = billable_leads(db, ws, clock.month_start, clock.today).await?;
-    let revenue = match ws.pricing_model {
-        PricingModel::PerLead => billable * ws.price_per_lead_cents,
-        PricingModel::Retainer => metrics::prorate_cents(ws.retainer_fee_cents, clock),
-    };
-    Ok(MonthRevenue {
-        month: month_key(clock.month_start),
-        pricing_model: ws.pricing_model,
-        billable_leads: billable,
-        revenue_cents: revenue,
-        costs_cents: costs(db, ws.id, clock).await?,
-        won_value_cents: won_value(db, ws.id, clock.month_start, clock.today).await?,
-        frozen: false,
-    })
-}
-
-/// A month of a workspace: live for the current month, from its snapshot once closed (the
-/// snapshot is written on first read of a closed month).
-pub async fn month(db: &Db, ws: &Workspace, year: i32, month: u32, today: NaiveDate) -> Result<MonthRevenue> {
-    let key = format!("{year:04}-{month:02}");
-    let current = (today.year(), today.month()) == (year, month);
-    if current {
-        return compute_month(db, ws, &MonthClock::at(today)).await;
-    }
-    #[derive(sqlx::FromRow)]
-    struct Snap {
-        pricing_model: String,
-        billable_leads: i64,
-        revenue_cents: i64,
-        costs_cents: i64,
-        won_value_cents: i64,
-    }
-    let snap = on_db!(db, |pool| sqlx::query_as::<_, Snap>(
-        "SELECT pricing_model, billable_leads, revenue_cents, costs_cents, won_value_cents FROM monthly_revenue_snapshots \
-         WHERE workspace_id = $1 AND month = $2"
-    )
-    .bind(ws.id)
-    .bind(&key)
-    .fetch_optional(pool)
-    .await)?;
-    if let Some(s) = snap {
-        return Ok(MonthRevenue {
-            month: key,
-            pricing_model: s.pricing_model.parse()?,
-            billable_leads: s.billable_leads,
-            revenue_cents: s.revenue_cents,
-            costs_cents: s.costs_cents,
-            won_value_cents: s.won_value_cents,
-            frozen: true,
-        });
-    }
-    let closed = MonthClock::closed(year, month);
-    let mut computed = compute_month(db, ws, &closed).await?;
-    if closed.month_end < today {
-        on_db!(db, |pool| sqlx::query(
-            "INSERT INTO monthly_revenue_snapshots (workspace_id, month, pricing_model, billable_leads, price_per_lead_cents, \
-             retainer_fee_cents, revenue_cents, costs_cents, won_value_cents, frozen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (workspace_id, month) DO NOTHING"
-        )
-        .bind(ws.id)
-        .bind(&key)
-        .bind(ws.pricing_model.as_str())
-        .bind(computed.billable_leads)
-        .bind(ws.price_per_lead_cents)
-        .bind(ws.retainer_fee_cents)
-        .bind(computed.revenue_cents)
-        .bind(computed.costs_cents)
-        .bind(computed.won_value_cents)
-        .bind(Utc::now())
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-        computed.frozen = true;
-    }
-    Ok(computed)
-}
-
-/// Billable revenue per day of `[from, to]` (per-lead: billable leads that day × price;
-/// retainer: the fee / days of that month).
-pub async fn daily_billable(db: &Db, ws: &Workspace, from: NaiveDate, to: NaiveDate) -> Result<Vec<i64>> {
-    let days = (to - from).num_days() + 1;
-    let mut out = Vec::with_capacity(days as usize);
-    match ws.pricing_model {
-        PricingModel::Retainer => {
-            for i in 0..days {
-                let d = from + Duration::days(i);
-                out.push(ws.retainer_fee_cents / metrics::days_in_month(d.year(), d.month()) as i64);
-            }
-        }
-        PricingModel::PerLead => {
-            let counts: Vec<(NaiveDate, i64)> = if ws.billable_stage == "interested" {
-                on_db!(db, |pool| sqlx::query_as(
-                    "SELECT interested_day, COUNT(*) FROM leads WHERE workspace_id = $1 AND NOT invalid \
-                     AND interested_day >= $2 AND interested_day <= $3 GROUP BY interested_day"
-                )
-                .bind(ws.id)
-                .bind(from)
-                .bind(to)
-                .fetch_all(pool)
-                .await)?
-            } else {
-                let mut v = Vec::new();
-                for i in 0..days {
-                    let d = from + Duration::days(i);
-                    v.push((d, billable_leads(db, ws, d, d).await?));
-                }
-                v
-            };
-            out = vec![0; days as usize];
-            for (d, n) in counts {
-                out[(d - from).num_days() as usize] = n * ws.price_per_lead_cents;
-            }
-        }
+    let mut out = HashMap::new();
+    for (ws, amount, kind) in rows {
+        *out.entry(ws).or_default() += if kind == "monthly" { metrics::prorate_cents(amount, clock) } else { amount };
     }
     Ok(out)
+}
+
+async fn won_value_all(db: &Db, from: NaiveDate, to: NaiveDate) -> Result<HashMap<i64, i64>> {
+    let rows: Vec<(i64, Option<i64>)> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT workspace_id, CAST(SUM(deal_value_cents) AS BIGINT) FROM leads \
+         WHERE stage = 'won' AND won_day >= $1 AND won_day <= $2 GROUP BY workspace_id"
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await)?;
+    Ok(rows.into_iter().map(|(ws, v)| (ws, v.unwrap_or(0))).collect())
+}
+
+/// Valid interested leads per workspace in `[from, to]` (the default billable rule).
+async fn interested_billable_all(db: &Db, from: NaiveDate, to: NaiveDate) -> Result<HashMap<i64, i64>> {
+    let rows: Vec<(i64, i64)> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT workspace_id, COUNT(*) FROM leads WHERE interested_day >= $1 AND interested_day <= $2 AND NOT invalid \
+         GROUP BY workspace_id"
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The month of `clock` for each workspace, computed live from the current prices with one
+/// grouped query per quantity (not one per workspace).
+pub async fn compute_all(db: &Db, wss: &[Workspace], clock: &MonthClock) -> Result<HashMap<i64, MonthRevenue>> {
+    let interested = interested_billable_all(db, clock.month_start, clock.today).await?;
+    let costs = costs_all(db, clock).await?;
+    let won = won_value_all(db, clock.month_start, clock.today).await?;
+    let mut out = HashMap::with_capacity(wss.len());
+    for ws in wss {
+        let billable = if ws.billable_stage == "interested" {
+            interested.get(&ws.id).copied().unwrap_or(0)
+        } else {
+            billable_leads(db, ws, clock.month_start, clock.today).await?
+        };
+        let revenue = match ws.pricing_model {
+            PricingModel::PerLead => billable * ws.price_per_lead_cents,
+            PricingModel::Retainer => metrics::prorate_cents(ws.retainer_fee_cents, clock),
+        };
+        let m = MonthRevenue {
+            month: month_key(clock.month_start),
+            pricing_model: ws.pricing_model,
+            billable_leads: billable,
+            revenue_cents: revenue,
+            costs_cents: costs.get(&ws.id).copied().unwrap_or(0),
+            won_value_cents: won.get(&ws.id).copied().unwrap_or(0),
+            frozen: false,
+        };
+        out.insert(ws.id, m);
+    }
+    Ok(out)
+}
+
+/// One month for each workspace: live for the current month; for a closed month from its
+/// snapshot, written on first read so later price changes keep history.
+pub async fn months_for(db: &Db, wss: &[Workspace], year: i32, month: u32, today: NaiveDate) -> Result<HashMap<i64, MonthRevenue>> {
+    if (today.year(), today.month()) == (year, month) {
+        return compute_all(db, wss, &MonthClock::at(today)).await;
+    }
+    let key = format!("{year:04}-{month:02}");
+    let snaps: Vec<(i64, String, i64, i64, i64, i64)> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT workspace_id, pricing_model, billable_leads, revenue_cents, costs_cents, won_value_cents \
+         FROM monthly_revenue_snapshots WHERE month = $1"
+    )
+    .bind(&key)
+    .fetch_all(pool)
+    .await)?;
+    let mut out = HashMap::with_capacity(wss.len());
+    for (ws, model, billable, revenue, costs, won) in snaps {
+        if wss.iter().any(|w| w.id == ws) {
+            let m = MonthRevenue {
+                month: key.clone(),
+                pricing_model: model.parse()?,
+                billable_leads: billable,
+                revenue_cents: revenue,
+                costs_cents: costs,
+                won_value_cents: won,
+                frozen: true,
+            };
+            out.insert(ws, m);
+        }
+    }
+    let missing: Vec<Workspace> = wss.iter().filter(|w| !out.contains_key(&w.id)).cloned().collect();
+    if missing.is_empty() {
+        return Ok(out);
+    }
+    let closed = MonthClock::closed(year, month);
+    let freeze = closed.month_end < today;
+    let mut computed = compute_all(db, &missing, &closed).await?;
+    for ws in &missing {
+        let Some(mut m) = computed.remove(&ws.id) else { continue };
+        if freeze {
+            on_db!(db, |pool| sqlx::query(
+                "INSERT INTO monthly_revenue_snapshots (workspace_id, month, pricing_model, billable_leads, price_per_lead_cents, \
+                 retainer_fee_cents, revenue_cents, costs_cents, won_value_cents, frozen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (workspace_id, month) DO NOTHING"
+            )
+            .bind(ws.id)
+            .bind(&key)
+            .bind(ws.pricing_model.as_str())
+            .bind(m.billable_leads)
+            .bind(ws.price_per_lead_cents)
+            .bind(ws.retainer_fee_cents)
+            .bind(m.revenue_cents)
+            .bind(m.costs_cents)
+            .bind(m.won_value_cents)
+            .bind(Utc::now())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+            m.frozen = true;
+        }
+        out.insert(ws.id, m);
+    }
+    Ok(out)
+}
+
+/// One workspace's month (see [`months_for`]).
+pub async fn month(db: &Db, ws: &Workspace, year: i32, month: u32, today: NaiveDate) -> Result<MonthRevenue> {
+    months_for(db, std::slice::from_ref(ws), year, month, today)
+        .await?
+        .remove(&ws.id)
+        .ok_or_else(|| crate::error::Error::Internal("revenue month missing".into()))
+}
+
+/// Billable revenue per day of `[from, to]` for each workspace (per-lead: billable leads that
+/// day × price; retainer: the fee / days of that month).
+pub async fn daily_billable_all(db: &Db, wss: &[Workspace], from: NaiveDate, to: NaiveDate) -> Result<HashMap<i64, Vec<i64>>> {
+    let days = ((to - from).num_days() + 1).max(0) as usize;
+    let rows: Vec<(i64, NaiveDate, i64)> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT workspace_id, interested_day, COUNT(*) FROM leads WHERE interested_day >= $1 AND interested_day <= $2 \
+         AND NOT invalid GROUP BY workspace_id, interested_day"
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await)?;
+    let mut counts: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (ws, d, n) in rows {
+        counts.entry(ws).or_insert_with(|| vec![0; days])[(d - from).num_days() as usize] = n;
+    }
+    let mut out = HashMap::with_capacity(wss.len());
+    for ws in wss {
+        let series = match ws.pricing_model {
+            PricingModel::Retainer => (0..days)
+                .map(|i| {
+                    let d = from + Duration::days(i as i64);
+                    ws.retainer_fee_cents / metrics::days_in_month(d.year(), d.month()) as i64
+                })
+                .collect(),
+            PricingModel::PerLead if ws.billable_stage == "interested" => counts
+                .get(&ws.id)
+                .map(|c| c.iter().map(|n| n * ws.price_per_lead_cents).collect())
+                .unwrap_or_else(|| vec![0; days]),
+            PricingModel::PerLead => {
+                let mut v = Vec::with_capacity(days);
+                for i in 0..days {
+                    let d = from + Duration::days(i as i64);
+                    v.push(billable_leads(db, ws, d, d).await? * ws.price_per_lead_cents);
+                }
+                v
+            }
+        };
+        out.insert(ws.id, series);
+    }
+    Ok(out)
+}
+
+/// One workspace's daily billable revenue (see [`daily_billable_all`]).
+pub async fn daily_billable(db: &Db, ws: &Workspace, from: NaiveDate, to: NaiveDate) -> Result<Vec<i64>> {
+    Ok(daily_billable_all(db, std::slice::from_ref(ws), from, to).await?.remove(&ws.id).unwrap_or_default())
 }
