@@ -59,18 +59,11 @@ mod convert {
     }
 }
 
-#[cfg(feature = "ssr")]
-fn admin() -> Result<(backend::AppState, backend::sessions::SessionUser), AppError> {
-    let (state, caller) = (super::ctx::state()?, super::ctx::caller()?);
-    backend::access::require_admin(&caller)?;
-    Ok((state, caller))
-}
-
 #[server(endpoint = "admin/overview")]
 pub async fn admin_overview() -> Result<AgencyOverview, AppError> {
     use super::ctx::ts;
     use backend::{dashboards, metrics};
-    let (state, caller) = admin()?;
+    let (state, caller) = super::ctx::admin()?;
     let db = &state.db;
     let clock = super::dashboards::agency_clock(db).await?;
     let kpi = dashboards::kpi(db, &caller, &clock, dashboards::Period::month_to_date(&clock), None).await?;
@@ -111,7 +104,7 @@ pub async fn admin_overview() -> Result<AgencyOverview, AppError> {
 
 #[server(endpoint = "admin/users")]
 pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
-    let (state, _) = admin()?;
+    let (state, _) = super::ctx::admin()?;
     let grants = backend::access::list_grants(&state.db).await?;
     let users = backend::users::list(&state.db).await?;
     Ok(users.into_iter().map(|u| convert::user_row(u, &grants)).collect())
@@ -119,7 +112,7 @@ pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
 
 #[server(endpoint = "admin/users/create")]
 pub async fn create_user(email: String, display_name: String, role: String, password: String) -> Result<UserRow, AppError> {
-    let (state, caller) = admin()?;
+    let (state, caller) = super::ctx::admin()?;
     let role = role.parse::<backend::users::Role>()?;
     let new = backend::users::NewUser { email, display_name, role, password };
     let user = backend::admin::create_user(&state.db, &caller, new, &super::ctx::client_info()).await?;
@@ -128,21 +121,21 @@ pub async fn create_user(email: String, display_name: String, role: String, pass
 
 #[server(endpoint = "admin/users/set_disabled")]
 pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), AppError> {
-    let (state, caller) = admin()?;
+    let (state, caller) = super::ctx::admin()?;
     backend::admin::set_user_disabled(&state.db, &caller, user_id, disabled, &super::ctx::client_info()).await?;
     Ok(())
 }
 
 #[server(endpoint = "admin/users/reset_password")]
 pub async fn reset_user_password(user_id: i64, new_password: String) -> Result<(), AppError> {
-    let (state, caller) = admin()?;
+    let (state, caller) = super::ctx::admin()?;
     backend::admin::reset_password(&state.db, &caller, user_id, &new_password, &super::ctx::client_info()).await?;
     Ok(())
 }
 
 #[server(endpoint = "admin/access/grant")]
 pub async fn grant_access(user_id: i64, workspace_id: i64, level: String) -> Result<(), AppError> {
-    let (state, caller) = admin()?;
+    let (state, caller) = super::ctx::admin()?;
     let level = level.parse::<backend::access::GrantLevel>()?;
     backend::admin::grant_access(&state.db, &caller, user_id, workspace_id, level, &super::ctx::client_info()).await?;
     Ok(())
@@ -150,14 +143,14 @@ pub async fn grant_access(user_id: i64, workspace_id: i64, level: String) -> Res
 
 #[server(endpoint = "admin/access/revoke")]
 pub async fn revoke_access(user_id: i64, workspace_id: i64) -> Result<(), AppError> {
-    let (state, caller) = admin()?;
+    let (state, caller) = super::ctx::admin()?;
     backend::admin::revoke_access(&state.db, &caller, user_id, workspace_id, &super::ctx::client_info()).await?;
     Ok(())
 }
 
 #[server(endpoint = "admin/workspaces")]
 pub async fn list_workspaces() -> Result<Vec<WorkspaceRow>, AppError> {
-    let (state, caller) = admin()?;
+    let (state, caller) = super::ctx::admin()?;
     let grants = backend::access::list_grants(&state.db).await?;
     let rows = backend::workspaces::list_visible(&state.db, &caller).await?;
     Ok(rows.into_iter().map(|(w, _)| convert::workspace_row(w, &grants)).collect())
@@ -174,7 +167,7 @@ pub async fn create_workspace(
     pricing_model: String,
     price: String,
 ) -> Result<WorkspaceRow, AppError> {
-    let (state, caller) = admin()?;
+    let (state, caller) = super::ctx::admin()?;
     let input = workspace_input(
         name,
         slug,
@@ -224,7 +217,7 @@ pub fn workspace_input(
 
 #[server(endpoint = "admin/workspaces/set_active")]
 pub async fn set_workspace_active(workspace_id: i64, active: bool) -> Result<(), AppError> {
-    let (state, caller) = admin()?;
+    let (state, caller) = super::ctx::admin()?;
     backend::admin::set_workspace_active(&state.db, &caller, workspace_id, active, &super::ctx::client_info()).await?;
     Ok(())
 }

@@ -5,13 +5,6 @@ use leptos::prelude::*;
 use crate::{error::AppError, models::ClientProfile};
 
 #[cfg(feature = "ssr")]
-fn admin() -> Result<(backend::AppState, backend::sessions::SessionUser), AppError> {
-    let (state, caller) = (super::ctx::state()?, super::ctx::caller()?);
-    backend::access::require_admin(&caller)?;
-    Ok((state, caller))
-}
-
-#[cfg(feature = "ssr")]
 fn parse_day(label: &str, v: &str) -> Result<Option<chrono::NaiveDate>, AppError> {
     let v = v.trim();
     if v.is_empty() {
@@ -24,7 +17,7 @@ fn parse_day(label: &str, v: &str) -> Result<Option<chrono::NaiveDate>, AppError
 
 #[server(endpoint = "admin/clients/profile")]
 pub async fn workspace_profile(slug: String) -> Result<ClientProfile, AppError> {
-    let (state, caller) = admin()?;
+    let (state, caller) = super::ctx::admin()?;
     let db = &state.db;
     let (ws, _) = backend::workspaces::visible_by_slug(db, &caller, &slug).await?;
     let grants = backend::access::list_grants(db).await?;
@@ -73,7 +66,7 @@ pub async fn update_workspace(
     price: String,
     billable_stage: String,
 ) -> Result<(), AppError> {
-    let (state, caller) = admin()?;
+    let (state, caller) = super::ctx::admin()?;
     let input = super::admin::workspace_input(
         name,
         slug,
@@ -91,7 +84,7 @@ pub async fn update_workspace(
 /// Stores the Email Bison credentials; an empty key keeps the stored one, `remove` clears both.
 #[server(endpoint = "admin/clients/bison")]
 pub async fn set_bison_credentials(workspace_id: i64, bison_workspace_id: String, api_key: String, remove: Option<String>) -> Result<(), AppError> {
-    let (state, caller) = admin()?;
+    let (state, caller) = super::ctx::admin()?;
     let db = &state.db;
     let (bison_id, key) = if remove.is_some() {
         (None, None)
@@ -116,7 +109,7 @@ pub async fn add_cost(
     starts_on: String,
     ends_on: String,
 ) -> Result<(), AppError> {
-    let (state, caller) = admin()?;
+    let (state, caller) = super::ctx::admin()?;
     let cost = backend::client_costs::NewCost {
         category,
         description,
@@ -131,21 +124,21 @@ pub async fn add_cost(
 
 #[server(endpoint = "admin/clients/costs/delete")]
 pub async fn delete_cost(workspace_id: i64, cost_id: i64) -> Result<(), AppError> {
-    let (state, caller) = admin()?;
+    let (state, caller) = super::ctx::admin()?;
     backend::admin::delete_cost(&state.db, &caller, workspace_id, cost_id, &super::ctx::client_info()).await?;
     Ok(())
 }
 
 #[server(endpoint = "admin/clients/zips/assign")]
 pub async fn assign_zip(workspace_id: i64, zip: String, state_code: String, city: String) -> Result<(), AppError> {
-    let (state, caller) = admin()?;
+    let (state, caller) = super::ctx::admin()?;
     backend::admin::assign_zip(&state.db, &caller, workspace_id, &zip, Some(&state_code), Some(&city), &super::ctx::client_info()).await?;
     Ok(())
 }
 
 #[server(endpoint = "admin/clients/zips/unassign")]
 pub async fn unassign_zip(workspace_id: i64, zip: String) -> Result<(), AppError> {
-    let (state, caller) = admin()?;
+    let (state, caller) = super::ctx::admin()?;
     backend::admin::unassign_zip(&state.db, &caller, workspace_id, &zip, &super::ctx::client_info()).await?;
     Ok(())
 }

@@ -14,6 +14,13 @@ pub fn caller() -> Result<SessionUser, Error> {
     use_context::<Parts>().and_then(|p| p.extensions.get::<SessionUser>().cloned()).ok_or(Error::Unauthenticated)
 }
 
+/// The state and the caller, for admin-only server functions; `Forbidden` for everybody else.
+pub fn admin() -> Result<(AppState, SessionUser), Error> {
+    let (state, caller) = (state()?, caller()?);
+    backend::access::require_admin(&caller)?;
+    Ok((state, caller))
+}
+
 pub fn client_info() -> ClientInfo {
     use_context::<Parts>().and_then(|p| p.extensions.get::<ClientInfo>().cloned()).unwrap_or_default()
 }
