@@ -27,11 +27,15 @@ pub struct Config {
     /// Run the job workers inside the web server process (default) or leave them to `server worker`.
     pub workers_in_process: bool,
     pub max_body_bytes: usize,
+    /// Largest CSV of ZIP assignments accepted by the ZIP page's upload.
+    pub zip_upload_max_bytes: usize,
     pub log_json: bool,
     /// Take the client IP from `X-Forwarded-For` (only behind a reverse proxy you control).
     pub trust_proxy: bool,
     /// When the nightly maintenance (session/audit pruning) runs: cron with seconds, in UTC.
     pub maintenance_cron: String,
+    /// The ZIP places file (`MAVERICK_ZIP_PLACES`); by default `vendor/geo/zip-places.csv` in the site root.
+    pub zip_places_path: Option<PathBuf>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -68,9 +72,11 @@ impl Config {
             audit_retention_days: 365,
             workers_in_process: true,
             max_body_bytes: 2 * 1024 * 1024,
+            zip_upload_max_bytes: 5 * 1024 * 1024,
             log_json: false,
             trust_proxy: false,
             maintenance_cron: "0 30 3 * * *".into(),
+            zip_places_path: None,
         }
     }
 
@@ -119,9 +125,11 @@ impl Config {
             audit_retention_days: positive("MAVERICK_AUDIT_RETENTION_DAYS", parse("MAVERICK_AUDIT_RETENTION_DAYS", 365)?)?,
             workers_in_process: flag("MAVERICK_WORKERS", true)?,
             max_body_bytes: parse("MAVERICK_MAX_BODY_BYTES", 2 * 1024 * 1024usize)?,
+            zip_upload_max_bytes: parse("MAVERICK_ZIP_UPLOAD_MAX_BYTES", 5 * 1024 * 1024usize)?,
             log_json: matches!(var("MAVERICK_LOG_FORMAT").as_deref(), Some("json")),
             trust_proxy: flag("MAVERICK_TRUST_PROXY", false)?,
             maintenance_cron: var("MAVERICK_MAINTENANCE_CRON").unwrap_or_else(|| "0 30 3 * * *".into()),
+            zip_places_path: var("MAVERICK_ZIP_PLACES").map(PathBuf::from),
             data_dir,
         })
     }

@@ -155,19 +155,14 @@ pub async fn alerts(db: &Db, caller: &SessionUser, kpi_month_to_date: &[KpiRow])
     )
     .fetch_all(pool)
     .await)?;
-    let rows = crate::on_db!(db, |pool| sqlx::query_as::<_, (String, String)>(
-        "SELECT z.zip, w.name FROM client_zip_codes z JOIN workspaces w ON w.id = z.workspace_id \
-         WHERE z.zip IN (SELECT zip FROM client_zip_codes GROUP BY zip HAVING COUNT(*) > 1) ORDER BY z.zip, w.name"
-    )
-    .fetch_all(pool)
-    .await)?;
     let mut zip_conflicts: Vec<ZipConflict> = Vec::new();
-    for (zip, name) in rows {
+    for t in crate::zip_codes::territories(db).await? {
         match zip_conflicts.last_mut() {
-            Some(c) if c.zip == zip => c.workspaces.push(name),
-            _ => zip_conflicts.push(ZipConflict { zip, workspaces: vec![name] }),
+            Some(c) if c.zip == t.zip => c.workspaces.push(t.workspace_name),
+            _ => zip_conflicts.push(ZipConflict { zip: t.zip, workspaces: vec![t.workspace_name] }),
         }
     }
+    zip_conflicts.retain(|c| c.workspaces.len() > 1);
     let failed_jobs = crate::jobs::failed_since(db, chrono::Utc::now() - Duration::days(7)).await?;
     Ok(Alerts { behind, critical_senders, zip_conflicts, failed_jobs })
 }

@@ -51,7 +51,8 @@ pub async fn run(cli: Cli) -> Result<()> {
 
     let db = Db::connect(&config.database_url, &config.pool).await?;
     db.migrate().await?;
-    let state = AppState { db: db.clone(), secrets: config.secret_box()?, config: Arc::new(config) };
+    let places = Arc::new(load_zip_places(&config));
+    let state = AppState { db: db.clone(), secrets: config.secret_box()?, config: Arc::new(config), places };
 
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(state).await,
@@ -65,6 +66,24 @@ pub async fn run(cli: Cli) -> Result<()> {
     };
     db.close().await;
     outcome
+}
+
+/// The ZIP places for the map; without them ZIPs still work, they are just not drawn.
+fn load_zip_places(config: &Config) -> backend::geo::ZipPlaces {
+    let path = config.zip_places_path.clone().unwrap_or_else(|| {
+        let site_root = std::env::var("LEPTOS_SITE_ROOT").ok().filter(|v| !v.is_empty()).unwrap_or_else(|| "target/site".into());
+        std::path::Path::new(&site_root).join("vendor/geo/zip-places.csv")
+    });
+    match backend::geo::ZipPlaces::load(&path) {
+        Ok(places) => {
+            tracing::debug!(zips = places.len(), path = %path.display(), "ZIP places loaded");
+            places
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "ZIP places not loaded: the ZIP map shows no points (run `make assets`, or set MAVERICK_ZIP_PLACES)");
+            Default::default()
+        }
+    }
 }
 
 async fn serve(state: AppState) -> Result<()> {

@@ -11,6 +11,15 @@ use backend::sessions::SessionUser;
 
 use crate::{session_layer::no_store, HostState};
 
+/// An error as a plain-text response with its status; internal details stay in the log.
+pub fn error_response(e: backend::Error) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if !e.is_user_facing() {
+        tracing::error!(error = %e, "request failed");
+    }
+    (status, if e.is_user_facing() { e.to_string() } else { "That did not work; try again.".into() }).into_response()
+}
+
 fn csv_response(filename: &str, result: backend::Result<Vec<u8>>) -> Response {
     match result {
         Ok(bytes) => {
@@ -24,13 +33,7 @@ fn csv_response(filename: &str, result: backend::Result<Vec<u8>>) -> Response {
             no_store(&mut res);
             res
         }
-        Err(e) => {
-            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            if !e.is_user_facing() {
-                tracing::error!(error = %e, "export failed");
-            }
-            (status, if e.is_user_facing() { e.to_string() } else { "The export failed; try again.".into() }).into_response()
-        }
+        Err(e) => error_response(e),
     }
 }
 
@@ -281,4 +284,44 @@ pub async fn roi_csv(
     }
     .await;
     csv_response("roi.csv", result)
+}
+
+pub async fn zips_csv(
+    State(state): State<HostState>,
+    Extension(caller): Extension<SessionUser>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+    let result = async {
+        let filter = app::api::ZipFilter { q: get("q"), workspace: get("workspace"), state: get("state"), show: get("show") };
+        let report = app::api::zips::zip_report(&state.app, &caller, &filter, None).await?;
+        let mut lines = report.lines;
+        app::pages::admin::zips::sort_lines(&mut lines, &get("sort"), &get("dir"));
+        let rows = lines.into_iter().map(|l| {
+            vec![
+                l.zip.clone(),
+                l.city.clone().unwrap_or_default(),
+                l.state.clone().unwrap_or_default(),
+                l.workspaces.iter().map(|w| w.1.as_str()).collect::<Vec<_>>().join("; "),
+                l.workspaces.iter().map(|w| w.0.as_str()).collect::<Vec<_>>().join("; "),
+                if l.conflict() { "yes" } else { "no" }.to_owned(),
+                l.assigned_on.clone(),
+            ]
+        });
+        backend::export::to_csv(&["zip", "city", "state", "workspaces", "workspace_slugs", "conflict", "assigned_on"], rows)
+    }
+    .await;
+    csv_response("zips.csv", result)
+}
+
+/// The rejected rows of one ZIP upload, each with its line and reason.
+pub async fn zip_import_rejected_csv(
+    State(state): State<HostState>,
+    Extension(caller): Extension<SessionUser>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Response {
+    let result = backend::zip_codes::get_import(&state.app.db, &caller, id)
+        .await
+        .map(|i| i.rejected_csv.unwrap_or_default().into_bytes());
+    csv_response(&format!("zip-upload-{id}-rejected.csv"), result)
 }

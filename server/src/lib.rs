@@ -7,6 +7,7 @@ pub mod health;
 pub mod router;
 pub mod session_layer;
 pub mod telemetry;
+pub mod uploads;
 pub mod web_auth;
 
 use axum::extract::FromRef;

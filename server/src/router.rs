@@ -1,9 +1,10 @@
 //! The HTTP surface: the Leptos app (pages + server functions), the form endpoints, health,
-//! exports and static files, wrapped in the middleware stack (outermost first): request id →
-//! trace → panic → 500 → body limit → origin check → session.
+//! exports, uploads and static files, wrapped in the middleware stack (outermost first): request
+//! id → trace → panic → 500 → origin check → session → body limit (uploads have their own).
 
 use axum::{
     body::Body,
+    extract::DefaultBodyLimit,
     http::{HeaderName, Response, StatusCode},
     middleware,
     routing::{get, post},
@@ -20,7 +21,7 @@ use tower_http::{
 };
 
 use crate::{
-    exports, health,
+    exports, health, uploads,
     session_layer::{origin_guard, session_layer},
     telemetry::{MakeUuid, RequestSpan},
     web_auth, HostState,
@@ -38,6 +39,11 @@ pub fn build(state: HostState) -> Router {
     };
     let request_id = HeaderName::from_static("x-request-id");
 
+    // Uploads read their multipart bodies within their own, larger limits.
+    let uploads = Router::new()
+        .route("/admin/zips/import", post(uploads::zip_import))
+        .layer(DefaultBodyLimit::max(state.app.config.zip_upload_max_bytes));
+
     Router::new()
         .route("/", get(web_auth::home))
         .route("/auth/login", post(web_auth::login))
@@ -52,8 +58,12 @@ pub fn build(state: HostState) -> Router {
         .route("/admin/volume.csv", get(exports::volume_csv))
         .route("/admin/revenue.csv", get(exports::revenue_csv))
         .route("/admin/roi.csv", get(exports::roi_csv))
+        .route("/admin/zips.csv", get(exports::zips_csv))
+        .route("/admin/zips/imports/{id}/rejected.csv", get(exports::zip_import_rejected_csv))
         .leptos_routes_with_context(&state, routes, context.clone(), shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<HostState, _>(context, app::shell))
+        .layer(RequestBodyLimitLayer::new(state.app.config.max_body_bytes))
+        .merge(uploads)
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
         .layer(middleware::from_fn_with_state(state.clone(), origin_guard))
         .layer(
@@ -61,8 +71,7 @@ pub fn build(state: HostState) -> Router {
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeUuid))
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(TraceLayer::new_for_http().make_span_with(RequestSpan))
-                .layer(CatchPanicLayer::custom(panic_response))
-                .layer(RequestBodyLimitLayer::new(state.app.config.max_body_bytes)),
+                .layer(CatchPanicLayer::custom(panic_response)),
         )
         .with_state(state)
 }

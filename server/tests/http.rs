@@ -236,3 +236,62 @@ async fn the_bison_key_never_reaches_the_browser() {
     let page = admin.get(srv.url("/admin/clients")).send().await.unwrap().text().await.unwrap();
     assert!(!page.contains("bison-secret-key-of-b"));
 }
+
+#[tokio::test]
+async fn a_zip_upload_lands_reports_rejected_rows_and_refuses_clients_and_oversized_files() {
+    use reqwest::multipart::{Form, Part};
+    let srv = common::start().await;
+    let admin = srv.sign_in("admin@agency.test").await;
+    let form = |csv: &'static str, ws: &str| {
+        Form::new().text("workspace", ws.to_owned()).part("file", Part::bytes(csv.as_bytes()).file_name("territory.csv"))
+    };
+    let res = admin
+        .post(srv.url("/admin/zips/import"))
+        .multipart(form("workspace,zip\nacme-roofing,78701\nbeta-secret,78701\nnobody,10001\nacme-roofing,12\n", ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    let id: i64 = to.strip_prefix("/admin/zips?import=").expect("back to the ZIP page with the upload's id").parse().unwrap();
+    let page = admin.get(srv.url(&to)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("4 rows read — 3 assigned, 0 unchanged (already assigned or repeated), 1 rejected."), "{page}");
+    assert!(page.contains("line 4: no workspace has the slug or name"), "{page}");
+    assert!(page.contains("data-conflict=\"true\""), "78701 is now held by two workspaces");
+    let rejected = admin.get(srv.url(&format!("/admin/zips/imports/{id}/rejected.csv"))).send().await.unwrap();
+    assert_eq!(rejected.status(), 200);
+    assert_eq!(rejected.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = rejected.text().await.unwrap();
+    assert_eq!(text, "\u{feff}line,error,workspace,zip\n4,\"no workspace has the slug or name \"\"nobody\"\"\",nobody,10001\n");
+
+    // The ZIP export follows the page's filters.
+    let csv = admin.get(srv.url("/admin/zips.csv?show=conflicts")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(
+        csv.trim_start_matches('\u{feff}').lines().collect::<Vec<_>>(),
+        vec!["zip,city,state,workspaces,workspace_slugs,conflict,assigned_on", &format!(
+            "78701,,,Acme Roofing; Beta Secret Dental,acme-roofing; beta-secret,yes,{}",
+            chrono::Utc::now().date_naive()
+        )]
+    );
+
+    // A client cannot upload, nor read an upload's rejected rows.
+    let client = srv.sign_in("clienta@acme.test").await;
+    let res = client.post(srv.url("/admin/zips/import")).multipart(form("zip\n10001\n", "acme-roofing")).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    let res = client.get(srv.url(&format!("/admin/zips/imports/{id}/rejected.csv"))).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(backend::zip_codes::list(&srv.state.db, srv.fx.ws_a).await.unwrap().iter().all(|z| z.zip != "10001"));
+
+    // Over the upload limit (5 MiB by default): recorded as refused, with the reason on the page.
+    let big = "workspace,zip\n".to_owned() + &"acme-roofing,78702\n".repeat(300_000);
+    let res = admin
+        .post(srv.url("/admin/zips/import"))
+        .multipart(Form::new().part("file", Part::bytes(big.into_bytes()).file_name("big.csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let page = admin.get(srv.url(res.headers()["location"].to_str().unwrap())).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("nothing was assigned. The file is larger than 5 MB"), "{page}");
+    assert!(backend::zip_codes::list(&srv.state.db, srv.fx.ws_a).await.unwrap().iter().all(|z| z.zip != "78702"));
+}

@@ -95,6 +95,7 @@ fn cases(path: &str, fx: &Fixture) -> Option<Vec<(Vec<(&'static str, String)>, E
         "/api/admin/clients/costs/delete" => ids(&|ws| vec![("workspace_id", ws), ("cost_id", s("1"))]),
         "/api/admin/clients/zips/assign" => ids(&|ws| vec![("workspace_id", ws), ("zip", s("10001")), ("state_code", s("NY")), ("city", s(""))]),
         "/api/admin/clients/zips/unassign" => ids(&|ws| vec![("workspace_id", ws), ("zip", s("10001"))]),
+        "/api/admin/zips" => vec![(vec![("workspace", s("beta-secret"))], Denied), (vec![("import", s("1"))], Denied)],
         "/api/admin/workspaces/set_active" => ids(&|ws| vec![("workspace_id", ws), ("active", s("false"))]),
         _ => return None,
     })
@@ -107,7 +108,7 @@ async fn a_client_of_one_workspace_gets_nothing_of_another_from_any_server_funct
     let client_a = srv.sign_in("clienta@acme.test").await;
 
     let paths: BTreeSet<String> = server_fn::axum::server_fn_paths().map(|(p, _)| p.to_string()).collect();
-    assert!(paths.len() >= 26, "server functions are registered: {paths:?}");
+    assert!(paths.len() >= 27, "server functions are registered: {paths:?}");
     let missing: Vec<&String> = paths.iter().filter(|p| cases(p, fx).is_none()).collect();
     assert!(missing.is_empty(), "add an isolation case for these server functions: {missing:?}");
 
@@ -178,6 +179,9 @@ async fn pages_of_another_workspace_and_admin_pages_are_refused_to_a_client() {
         ("/admin/revenue.csv", 403),
         ("/admin/roi", 403),
         ("/admin/roi.csv", 403),
+        ("/admin/zips", 403),
+        ("/admin/zips.csv", 403),
+        ("/admin/zips/imports/1/rejected.csv", 403),
         ("/admin/clients/beta-secret", 403),
         ("/admin/clients/acme-roofing", 403),
     ] {

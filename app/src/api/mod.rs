@@ -7,6 +7,7 @@ pub mod admin;
 pub mod clients;
 pub mod dashboards;
 pub mod portal;
+pub mod zips;
 
 #[cfg(feature = "ssr")]
 pub mod ctx;
@@ -16,3 +17,4 @@ pub use admin::*;
 pub use clients::*;
 pub use dashboards::*;
 pub use portal::*;
+pub use zips::*;

@@ -87,3 +87,108 @@ fn draw_when_ready(id: String, spec: SeriesChart, height: u32, tries_left: u32) 
         leptos::logging::warn!("chart {id} could not be drawn: {e:?}");
     }
 }
+
+/// What the ZIP map shows: points per workspace and the ZIPs in conflict, in the map's own frame
+/// (see `scripts/build-geo.mjs`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ZipMapPoints {
+    pub title: String,
+    /// (workspace name, [(zip, x, y)])
+    pub series: Vec<(String, Vec<(String, f32, f32)>)>,
+    pub conflicts: Vec<(String, f32, f32)>,
+}
+
+/// Loads the US state outlines (served by our host) for [`ZipMap`].
+#[component]
+pub fn UsStatesScript() -> impl IntoView {
+    view! { <leptos_meta::Script src="/vendor/geo/us-states.js"/> }
+}
+
+/// The US map of assigned ZIPs, coloured by workspace, conflicts ringed in red. Drawn in the
+/// browser; the page's table lists the same ZIPs.
+#[component]
+pub fn ZipMap(#[prop(into)] id: String, points: ZipMapPoints, #[prop(default = 460)] height: u32) -> impl IntoView {
+    let label = points.title.clone();
+    #[cfg(feature = "hydrate")]
+    {
+        let id = id.clone();
+        Effect::new(move |_| draw_map_when_ready(id.clone(), points.clone(), 50));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = points;
+    view! { <div id=id class="chart zip-map" style=format!("height:{height}px") role="img" aria-label=label></div> }
+}
+
+/// charming 0.6 has the `geo` component but no `Chart::geo`, so the option is assembled from
+/// charming parts as JSON and handed to ECharts directly.
+#[cfg(feature = "hydrate")]
+fn draw_map_when_ready(id: String, spec: ZipMapPoints, tries_left: u32) {
+    use charming::{
+        component::{Geo, Legend},
+        datatype::DataPointItem,
+        element::{CoordinateSystem, ItemStyle, Tooltip, Trigger},
+        series::Scatter,
+    };
+    use js_sys::{Function, Reflect};
+    use wasm_bindgen::{JsCast, JsValue};
+
+    let Some(window) = web_sys::window() else { return };
+    let has = |k: &str| Reflect::has(&window, &JsValue::from_str(k)).unwrap_or(false);
+    if !(has("echarts") && has("MAVERICK_US_STATES")) {
+        if tries_left > 0 {
+            set_timeout(move || draw_map_when_ready(id, spec, tries_left - 1), std::time::Duration::from_millis(100));
+        }
+        return;
+    }
+    let get = |obj: &JsValue, k: &str| Reflect::get(obj, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+    let call = |obj: &JsValue, k: &str, args: &[JsValue]| -> Result<JsValue, JsValue> {
+        let f: Function = get(obj, k).dyn_into()?;
+        f.apply(obj, &args.iter().collect::<js_sys::Array>())
+    };
+    let echarts = get(&window, "echarts");
+    let Some(el) = window.document().and_then(|d| d.get_element_by_id(&id)) else { return };
+
+    let point = |(zip, x, y): (String, f32, f32)| DataPointItem::new(vec![x as f64, y as f64]).name(zip);
+    let mut series: Vec<serde_json::Value> = spec
+        .series
+        .into_iter()
+        .map(|(name, pts)| {
+            let s = Scatter::new()
+                .name(name)
+                .coordinate_system(CoordinateSystem::Geo)
+                .symbol_size(7)
+                .data(pts.into_iter().map(point).collect());
+            serde_json::to_value(s).unwrap_or_default()
+        })
+        .collect();
+    if !spec.conflicts.is_empty() {
+        let s = Scatter::new()
+            .name("Conflicts")
+            .coordinate_system(CoordinateSystem::Geo)
+            .symbol_size(16)
+            .item_style(ItemStyle::new().color("rgba(220,38,38,0.15)").border_color("#dc2626").border_width(2))
+            .data(spec.conflicts.into_iter().map(point).collect());
+        series.push(serde_json::to_value(s).unwrap_or_default());
+    }
+    let geo = Geo::new()
+        .map("USA")
+        .roam(true)
+        .aspect_scale(1.0)
+        .item_style(ItemStyle::new().color("#eef2f6").border_color("#9aa5b1").border_width(0.6));
+    let option = serde_json::json!({
+        "tooltip": serde_json::to_value(Tooltip::new().trigger(Trigger::Item).formatter("{a}<br/>ZIP {b}")).unwrap_or_default(),
+        "legend": serde_json::to_value(Legend::new()).unwrap_or_default(),
+        "geo": serde_json::to_value(geo).unwrap_or_default(),
+        "series": series,
+    });
+    let drawn = (|| -> Result<(), JsValue> {
+        call(&echarts, "registerMap", &[JsValue::from_str("USA"), get(&window, "MAVERICK_US_STATES")])?;
+        let existing = call(&echarts, "getInstanceByDom", &[el.clone().into()])?;
+        let chart = if existing.is_undefined() || existing.is_null() { call(&echarts, "init", &[el.into()])? } else { existing };
+        call(&chart, "setOption", &[js_sys::JSON::parse(&option.to_string())?, JsValue::TRUE])?;
+        Ok(())
+    })();
+    if let Err(e) = drawn {
+        leptos::logging::warn!("ZIP map {id} could not be drawn: {e:?}");
+    }
+}

@@ -57,6 +57,7 @@ pub fn AdminHome() -> impl IntoView {
                                         <ul>{o.alerts.zip_conflicts.iter().map(|(zip, names)| view! {
                                             <li>{format!("{zip} is assigned to {}", names.join(" and "))}</li>
                                         }).collect_view()}</ul>
+                                        <a href="/admin/zips?show=conflicts">"See them on the ZIP map"</a>
                                     </div>
                                 })}
                                 {(!o.alerts.failed_jobs.is_empty()).then(|| view! {

@@ -7,3 +7,4 @@ pub mod roi;
 pub mod rollout;
 pub mod users;
 pub mod volume;
+pub mod zips;

@@ -1,0 +1,134 @@
+//! Reading CSV files people upload: whatever a spreadsheet saved. Text is UTF-8 (with or without
+//! a BOM), UTF-16 with a BOM, or else Windows-1252 (what Excel writes as "CSV" on Windows, a
+//! superset of Latin-1); the delimiter is `,`, `;` or a tab, whichever the header line uses most.
+
+use crate::error::{Error, Result};
+
+/// The file's text, decoded.
+pub fn decode(bytes: &[u8]) -> String {
+    if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
+        return enc.decode_without_bom_handling(&bytes[bom_len..]).0.into_owned();
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned(),
+    }
+}
+
+/// `,`, `;` or tab: the one that appears most often in the first line outside quotes.
+pub fn sniff_delimiter(text: &str) -> u8 {
+    let (mut counts, mut quoted) = ([0usize; 3], false);
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' if !quoted => break,
+            '"' => quoted = !quoted,
+            ',' if !quoted => counts[0] += 1,
+            ';' if !quoted => counts[1] += 1,
+            '\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let best = (0..3).max_by_key(|&i| (counts[i], usize::from(i == 0))).unwrap_or(0);
+    [b',', b';', b'\t'][best]
+}
+
+/// A header cell reduced to what identifies it: `First Name`, `firstName`, `first_name` and
+/// `FIRST-NAME` all become `firstname`.
+pub fn header_key(raw: &str) -> String {
+    raw.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+}
+
+/// A reader over decoded text: header row, sniffed delimiter, rows of any length (a short or
+/// long row is the caller's to judge, not a parse failure).
+pub fn reader(text: &str) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new().delimiter(sniff_delimiter(text)).flexible(true).has_headers(true).from_reader(text.as_bytes())
+}
+
+/// The header cells, or a message saying the file has none.
+pub fn headers(rdr: &mut csv::Reader<&[u8]>) -> Result<Vec<String>> {
+    let headers = rdr.headers().map_err(|e| Error::invalid(format!("The header row cannot be read: {e}")))?;
+    let cells: Vec<String> = headers.iter().map(|h| h.trim().to_owned()).collect();
+    if cells.iter().all(String::is_empty) {
+        return Err(Error::invalid("The file is empty: the first line must name the columns."));
+    }
+    Ok(cells)
+}
+
+/// Index of the first column whose key is one of `names` (already in [`header_key`] form).
+pub fn find_column(headers: &[String], names: &[&str]) -> Option<usize> {
+    headers.iter().position(|h| names.contains(&header_key(h).as_str()))
+}
+
+/// Physical line numbers (as an editor shows them) from byte offsets, counted incrementally: the
+/// csv reader's own count skips blank lines. `\n`, `\r\n` and a lone `\r` each end a line.
+pub struct LineCounter<'a> {
+    text: &'a [u8],
+    at: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    pub fn new(text: &'a str) -> Self {
+        LineCounter { text: text.as_bytes(), at: 0, line: 1 }
+    }
+
+    /// The line where a record starting at byte `offset` begins; offsets must not go backwards.
+    /// The reader reports a record's start before the line ends (and blank lines) it skipped, so
+    /// those are stepped over first.
+    pub fn line_at(&mut self, offset: u64) -> u64 {
+        let mut end = (offset as usize).min(self.text.len());
+        while matches!(self.text.get(end), Some(b'\r' | b'\n')) {
+            end += 1;
+        }
+        while self.at < end {
+            match self.text[self.at] {
+                b'\n' => self.line += 1,
+                b'\r' if self.text.get(self.at + 1) != Some(&b'\n') => self.line += 1,
+                _ => {}
+            }
+            self.at += 1;
+        }
+        self.line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_are_decoded() {
+        assert_eq!(decode(b"\xEF\xBB\xBFzip\n"), "zip\n");
+        assert_eq!(decode("Zoë".as_bytes()), "Zoë");
+        assert_eq!(decode(b"Zo\xEB"), "Zoë", "Latin-1 / Windows-1252 byte");
+        assert_eq!(decode(b"\xFF\xFEz\x00i\x00p\x00"), "zip", "UTF-16LE with BOM");
+    }
+
+    #[test]
+    fn delimiters_are_sniffed_outside_quotes() {
+        assert_eq!(sniff_delimiter("zip;workspace\n1;2"), b';');
+        assert_eq!(sniff_delimiter("zip\tworkspace"), b'\t');
+        assert_eq!(sniff_delimiter("\"a;b;c\",d\n"), b',');
+        assert_eq!(sniff_delimiter("zip"), b',');
+    }
+
+    #[test]
+    fn line_numbers_count_every_kind_of_line_end() {
+        let text = "a\r\nb\n\nc\rd";
+        let mut lines = LineCounter::new(text);
+        assert_eq!(lines.line_at(0), 1);
+        assert_eq!(lines.line_at(3), 2);
+        assert_eq!(lines.line_at(5), 4, "from the blank line before it, the record starts on line 4");
+        assert_eq!(lines.line_at(8), 5, "a lone CR ends a line");
+    }
+
+    #[test]
+    fn header_keys_ignore_case_and_punctuation() {
+        for h in ["First Name", "firstName", "first_name", "FIRST-NAME", " first name "] {
+            assert_eq!(header_key(h), "firstname", "{h}");
+        }
+        let headers = vec!["Name".to_owned(), "ZIP Code".to_owned(), "zip".to_owned()];
+        assert_eq!(find_column(&headers, &["zip", "zipcode"]), Some(1), "the first match wins");
+        assert_eq!(find_column(&headers, &["state"]), None);
+    }
+}
