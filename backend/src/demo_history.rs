@@ -197,9 +197,10 @@ pub(crate) async fn seed_workspace(db: &Db, ws_id: i64, index: usize, target: i6
     Ok(())
 }
 
-/// Real ZIP codes in several states, a few per workspace; 78701 is claimed by two workspaces.
+/// Metro areas in several states, by their first ZIP: each workspace holds two metros, five
+/// consecutive (real) ZIPs each; 78701 is claimed by two workspaces.
 const ZIPS: &[(&str, &str, &str)] = &[
-    ("10001", "NY", "New York"), ("11201", "NY", "Brooklyn"), ("33101", "FL", "Miami"), ("32801", "FL", "Orlando"),
+    ("10001", "NY", "New York"), ("11201", "NY", "Brooklyn"), ("33125", "FL", "Miami"), ("32801", "FL", "Orlando"),
     ("33602", "FL", "Tampa"), ("30301", "GA", "Atlanta"), ("75201", "TX", "Dallas"), ("78701", "TX", "Austin"),
     ("77002", "TX", "Houston"), ("85001", "AZ", "Phoenix"), ("90001", "CA", "Los Angeles"), ("94102", "CA", "San Francisco"),
     ("92101", "CA", "San Diego"), ("60601", "IL", "Chicago"), ("98101", "WA", "Seattle"), ("80202", "CO", "Denver"),
@@ -214,12 +215,18 @@ pub(crate) async fn seed_zip_territories(db: &Db, workspace_ids: &[i64]) -> Resu
         if i == 1 {
             picks.push(&ZIPS[7]); // the conflict: Austin 78701 is also workspace 4's
         }
-        for (zip, state, city) in picks {
+        let zips = picks.into_iter().flat_map(|(first, state, city)| {
+            let first: u32 = first.parse().expect("demo ZIPs are numbers");
+            let span = if first == 78701 { 1 } else { 5 };
+            (first..first + span).map(move |z| (format!("{z:05}"), *state, *city))
+        });
+        let zips: Vec<(String, &str, &str)> = zips.collect();
+        for (zip, state, city) in &zips {
             on_db!(db, |pool| sqlx::query(
                 "INSERT INTO client_zip_codes (workspace_id, zip, state, city, assigned_at) VALUES ($1, $2, $3, $4, $5)"
             )
             .bind(ws)
-            .bind(*zip)
+            .bind(zip)
             .bind(*state)
             .bind(*city)
             .bind(now)

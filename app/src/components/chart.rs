@@ -119,6 +119,20 @@ pub fn ZipMap(#[prop(into)] id: String, points: ZipMapPoints, #[prop(default = 4
     view! { <div id=id class="chart zip-map" style=format!("height:{height}px") role="img" aria-label=label></div> }
 }
 
+/// Removes `null` members: charming's `Geo` serialises unset options as `null`, and ECharts reads
+/// `show: null` as "hidden".
+#[cfg(feature = "hydrate")]
+fn strip_nulls(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(strip_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}
+
 /// charming 0.6 has the `geo` component but no `Chart::geo`, so the option is assembled from
 /// charming parts as JSON and handed to ECharts directly.
 #[cfg(feature = "hydrate")]
@@ -170,17 +184,17 @@ fn draw_map_when_ready(id: String, spec: ZipMapPoints, tries_left: u32) {
             .data(spec.conflicts.into_iter().map(point).collect());
         series.push(serde_json::to_value(s).unwrap_or_default());
     }
-    let geo = Geo::new()
-        .map("USA")
-        .roam(true)
-        .aspect_scale(1.0)
-        .item_style(ItemStyle::new().color("#eef2f6").border_color("#9aa5b1").border_width(0.6));
-    let option = serde_json::json!({
+    let mut geo = serde_json::to_value(Geo::new().map("USA").roam(true).aspect_scale(1.0)).unwrap_or_default();
+    // Fill colours of regions (`areaColor`) are not in charming's ItemStyle.
+    geo["itemStyle"] = serde_json::json!({ "areaColor": "rgba(148,163,184,0.18)", "borderColor": "#94a3b8", "borderWidth": 0.6 });
+    geo["emphasis"] = serde_json::json!({ "itemStyle": { "areaColor": "rgba(99,102,241,0.14)" }, "label": { "show": false } });
+    let mut option = serde_json::json!({
         "tooltip": serde_json::to_value(Tooltip::new().trigger(Trigger::Item).formatter("{a}<br/>ZIP {b}")).unwrap_or_default(),
         "legend": serde_json::to_value(Legend::new()).unwrap_or_default(),
-        "geo": serde_json::to_value(geo).unwrap_or_default(),
+        "geo": geo,
         "series": series,
     });
+    strip_nulls(&mut option);
     let drawn = (|| -> Result<(), JsValue> {
         call(&echarts, "registerMap", &[JsValue::from_str("USA"), get(&window, "MAVERICK_US_STATES")])?;
         let existing = call(&echarts, "getInstanceByDom", &[el.clone().into()])?;
