@@ -28,6 +28,16 @@ pub enum AppError {
     Transport(String),
 }
 
+impl AppError {
+    /// Bad input from the caller: on the server this also answers 400 (build `Invalid` through
+    /// here, never directly, or the response would go out as 500).
+    pub fn invalid(message: impl Into<String>) -> AppError {
+        #[cfg(feature = "ssr")]
+        crate::api::ctx::set_status(http::StatusCode::BAD_REQUEST);
+        AppError::Invalid(message.into())
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 

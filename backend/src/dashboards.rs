@@ -73,10 +73,10 @@ fn active(list: Vec<(Workspace, access::AccessLevel)>, only: Option<&str>) -> Ve
     list.into_iter().map(|(w, _)| w).filter(|w| w.active && only.is_none_or(|s| s == w.slug)).collect()
 }
 
-/// KPI vs target and pacing for every active workspace (or just `only`), month to date, with
-/// activity and reply rates over `period`.
+/// KPI vs target and pacing month to date, with activity and reply rates over `period`, for each
+/// active workspace the caller can see (admins: all, for the dashboard; clients: their own, for
+/// the portal), or just `only`.
 pub async fn kpi(db: &Db, caller: &SessionUser, clock: &MonthClock, period: Period, only: Option<&str>) -> Result<Vec<KpiRow>> {
-    access::require_admin(caller)?;
     let list = active(workspaces::list_visible(db, caller).await?, only);
     let counts: HashMap<i64, leads::InterestedCounts> =
         leads::interested_counts(db, clock.month_start, clock.today).await?.into_iter().map(|c| (c.workspace_id, c)).collect();

@@ -1,9 +1,10 @@
 //! What every request handler, server function and job shares: the pool, the configuration, the
-//! secret box and the ZIP places. Cheap to clone.
+//! secret box, the ZIP places and
+//! the live-event fan-out. Cheap to clone.
 
 use std::sync::Arc;
 
-use crate::{config::Config, crypto::SecretBox, db::Db, geo::ZipPlaces};
+use crate::{config::Config, crypto::SecretBox, db::Db, events::EventHub, geo::ZipPlaces};
 
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -11,4 +12,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub secrets: SecretBox,
     pub places: Arc<ZipPlaces>,
+    /// Workspace events for this host's open live boards (fed by `events::tail`).
+    pub events: EventHub,
 }

@@ -43,5 +43,6 @@ pub async fn test_state() -> AppState {
         config: Arc::new(config),
         secrets: SecretBox::from_passphrase("test-key-0123456789abcdef0123456789").expect("key"),
         places: Default::default(),
+        events: Default::default(),
     }
 }

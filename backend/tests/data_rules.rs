@@ -274,10 +274,21 @@ async fn maintenance_prunes_exactly_what_is_expired() {
     backend::audit::record(db, None, Some("x"), "new.thing", None, None).await.unwrap();
     backend::throttle::record_failure(db, "ida@acme.test", Some("198.51.100.1"), now - Duration::minutes(20)).await.unwrap();
     backend::throttle::record_failure(db, "ida@acme.test", Some("198.51.100.1"), now).await.unwrap();
+    let ws = backend::workspaces::create(db, backend::workspaces::WorkspaceInput::named("Acme")).await.unwrap().id;
+    for days_ago in [8, 6] {
+        backend::events::publish(db, ws, "lead.moved", None, None, &serde_json::json!({})).await.unwrap();
+        backend::on_db!(db, |p| sqlx::query("UPDATE workspace_events SET at = $1 WHERE id = (SELECT MAX(id) FROM workspace_events)")
+            .bind(now - Duration::days(days_ago))
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .unwrap();
+    }
 
     let report = backend::maintenance::prune(db, &state.config, now).await.unwrap();
-    // 2 sessions; 2 failure rows (account + ip) of the old attempt; 1 audit row older than 365 days.
-    assert_eq!(report, backend::maintenance::PruneReport { sessions: 2, login_failures: 2, audit_rows: 1 });
+    // 2 sessions; 2 failure rows (account + ip) of the old attempt; 1 audit row older than 365
+    // days; the event of 8 days ago (a week is kept).
+    assert_eq!(report, backend::maintenance::PruneReport { sessions: 2, login_failures: 2, audit_rows: 1, events: 1 });
     assert_eq!(sessions::count_for_user(db, u.id).await.unwrap(), 1);
 }
 

@@ -52,7 +52,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     let db = Db::connect(&config.database_url, &config.pool).await?;
     db.migrate().await?;
     let places = Arc::new(load_zip_places(&config));
-    let state = AppState { db: db.clone(), secrets: config.secret_box()?, config: Arc::new(config), places };
+    let state = AppState { db: db.clone(), secrets: config.secret_box()?, config: Arc::new(config), places, events: Default::default() };
 
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(state).await,
@@ -93,6 +93,8 @@ async fn serve(state: AppState) -> Result<()> {
     let leptos = crate::leptos_options()?;
     let addr = leptos.site_addr;
     let host = HostState { app: state.clone(), leptos };
+    // Live boards: every web host tails the event log (moves and leads from any process).
+    tokio::spawn(backend::events::tail(state.db.clone(), state.events.clone(), std::time::Duration::from_millis(250)));
     let app = router::build(host);
 
     let listener = tokio::net::TcpListener::bind(addr)

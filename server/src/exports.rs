@@ -7,6 +7,7 @@ use axum::{
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
+use app::components::sort::sort_rows;
 use backend::sessions::SessionUser;
 
 use crate::{session_layer::no_store, HostState};
@@ -20,7 +21,7 @@ pub fn error_response(e: backend::Error) -> Response {
     (status, if e.is_user_facing() { e.to_string() } else { "That did not work; try again.".into() }).into_response()
 }
 
-fn csv_response(filename: &str, result: backend::Result<Vec<u8>>) -> Response {
+pub fn csv_response(filename: &str, result: backend::Result<Vec<u8>>) -> Response {
     match result {
         Ok(bytes) => {
             let mut res = bytes.into_response();
@@ -47,11 +48,13 @@ pub async fn users_csv(
         let grants = backend::access::list_grants(&state.app.db).await?;
         let users = backend::users::list(&state.app.db).await?;
         let (text, role) = (q.get("q").cloned().unwrap_or_default(), q.get("role").cloned().unwrap_or_default());
-        let rows = users
+        let mut shown: Vec<_> = users
             .into_iter()
             .map(|u| app::api::admin::user_row(u, &grants))
             .filter(|u| app::pages::admin::users::matches(u, &text, &role))
-            .map(|u| {
+            .collect();
+        sort_rows(&mut shown, app::pages::admin::users::SORTS, q.get("sort").map_or("", String::as_str), q.get("dir").map_or("", String::as_str));
+        let rows = shown.into_iter().map(|u| {
                 let grants = u.grants.iter().map(|g| format!("{} ({})", g.workspace_slug, g.level)).collect::<Vec<_>>().join("; ");
                 vec![
                     u.id.to_string(),
@@ -80,11 +83,13 @@ pub async fn workspaces_csv(
         let grants = backend::access::list_grants(&state.app.db).await?;
         let list = backend::workspaces::list_visible(&state.app.db, &caller).await?;
         let (text, status) = (q.get("q").cloned().unwrap_or_default(), q.get("status").cloned().unwrap_or_default());
-        let rows = list
+        let mut shown: Vec<_> = list
             .into_iter()
             .map(|(w, _)| app::api::admin::workspace_row(w, &grants))
             .filter(|w| app::pages::admin::clients::matches(w, &text, &status))
-            .map(|w| {
+            .collect();
+        sort_rows(&mut shown, app::pages::admin::clients::SORTS, q.get("sort").map_or("", String::as_str), q.get("dir").map_or("", String::as_str));
+        let rows = shown.into_iter().map(|w| {
                 vec![
                     w.id.to_string(),
                     w.name,
@@ -202,7 +207,8 @@ pub async fn volume_csv(
 ) -> Response {
     let get = |k: &str| q.get(k).map(String::as_str);
     let result = async {
-        let r = app::api::dashboards::volume_report(&state.app, &caller, get("from"), get("to"), get("workspace")).await?;
+        let mut r = app::api::dashboards::volume_report(&state.app, &caller, get("from"), get("to"), get("workspace")).await?;
+        sort_rows(&mut r.lines, app::pages::admin::volume::SORTS, get("sort").unwrap_or(""), get("dir").unwrap_or(""));
         let days = r.days.clone();
         // One row per workspace and day: the shape a spreadsheet pivots best.
         let rows = r.lines.into_iter().flat_map(move |l| {
@@ -233,7 +239,8 @@ pub async fn revenue_csv(
 ) -> Response {
     let get = |k: &str| q.get(k).map(String::as_str);
     let result = async {
-        let r = app::api::dashboards::revenue_report(&state.app, &caller, get("month"), get("workspace")).await?;
+        let mut r = app::api::dashboards::revenue_report(&state.app, &caller, get("month"), get("workspace")).await?;
+        sort_rows(&mut r.lines, app::pages::admin::revenue::SORTS, get("sort").unwrap_or(""), get("dir").unwrap_or(""));
         let month = r.month.clone();
         let money = |c: i64| format!("{:.2}", c as f64 / 100.0);
         let ratio = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
@@ -269,7 +276,9 @@ pub async fn roi_csv(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let result = async {
-        let r = app::api::dashboards::roi_report(&state.app, &caller, q.get("workspace").map(String::as_str)).await?;
+        let mut r = app::api::dashboards::roi_report(&state.app, &caller, q.get("workspace").map(String::as_str)).await?;
+        let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
+        sort_rows(&mut r.lines, app::pages::admin::roi::SORTS, get("sort"), get("dir"));
         let money = |c: i64| format!("{:.2}", c as f64 / 100.0);
         let ratio = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
         let rows = r.lines.into_iter().flat_map(move |l| {

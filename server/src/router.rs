@@ -21,7 +21,7 @@ use tower_http::{
 };
 
 use crate::{
-    exports, health, uploads,
+    exports, health, portal, uploads,
     session_layer::{origin_guard, session_layer},
     telemetry::{MakeUuid, RequestSpan},
     web_auth, HostState,
@@ -59,6 +59,8 @@ pub fn build(state: HostState) -> Router {
         .route("/admin/revenue.csv", get(exports::revenue_csv))
         .route("/admin/roi.csv", get(exports::roi_csv))
         .route("/admin/zips.csv", get(exports::zips_csv))
+        .route("/client-portal/{workspace}/events", get(portal::events))
+        .route("/client-portal/{workspace}/leads.csv", get(portal::leads_csv))
         .route("/admin/zips/imports/{id}/rejected.csv", get(exports::zip_import_rejected_csv))
         .leptos_routes_with_context(&state, routes, context.clone(), shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<HostState, _>(context, app::shell))

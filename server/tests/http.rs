@@ -235,6 +235,47 @@ async fn the_bison_key_never_reaches_the_browser() {
     assert!(!body.contains("bison-secret-key-of-b"));
     let page = admin.get(srv.url("/admin/clients")).send().await.unwrap().text().await.unwrap();
     assert!(!page.contains("bison-secret-key-of-b"));
+
+    // Created with its billable stage and Bison credentials: the answer holds the mask only,
+    // the database the sealed key.
+    let create = |key: &str| {
+        vec![
+            ("name", "Gamma Pools".to_string()),
+            ("slug", String::new()),
+            ("monthly_lead_target", "10".into()),
+            ("daily_send_target", "100".into()),
+            ("weekly_contact_target", "50".into()),
+            ("pricing_model", "per_lead".into()),
+            ("price", "120".into()),
+            ("billable_stage", "meeting_booked".into()),
+            ("bison_workspace_id", if key.is_empty() { String::new() } else { "42".into() }),
+            ("bison_api_key", key.to_owned()),
+        ]
+    };
+    let (status, body) = srv.call(&admin, "/api/admin/workspaces/create", &create("gamma-bison-key-9876")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("••••9876") && body.contains("\"billable_stage\":\"meeting_booked\""), "{body}");
+    assert!(!body.contains("gamma-bison-key-9876"));
+    let (ws, _) = backend::workspaces::visible_by_slug(&srv.state.db, &backend::sessions::SessionUser {
+        session_id: 0,
+        user_id: srv.fx.admin_id,
+        email: "admin@agency.test".into(),
+        display_name: "Ada".into(),
+        role: backend::users::Role::Admin,
+    }, "gamma-pools")
+    .await
+    .unwrap();
+    assert_eq!(backend::workspaces::bison_api_key(&srv.state.db, &srv.state.secrets, ws.id).await.unwrap().as_deref(), Some("gamma-bison-key-9876"));
+    // A key without its Bison workspace id is refused, and nothing is created.
+    let mut args = create("lonely-key");
+    args[0].1 = "Delta Pools".into();
+    args[8].1 = String::new();
+    let (status, body) = srv.call(&admin, "/api/admin/workspaces/create", &args).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("Bison workspace id"), "{body}");
+    let (status, list) = srv.call(&admin, "/api/admin/workspaces", &[]).await;
+    assert_eq!(status, 200);
+    assert!(list.contains("gamma-pools") && !list.contains("delta-pools"), "{list}");
 }
 
 #[tokio::test]

@@ -95,10 +95,35 @@ fn cases(path: &str, fx: &Fixture) -> Option<Vec<(Vec<(&'static str, String)>, E
         "/api/admin/clients/costs/delete" => ids(&|ws| vec![("workspace_id", ws), ("cost_id", s("1"))]),
         "/api/admin/clients/zips/assign" => ids(&|ws| vec![("workspace_id", ws), ("zip", s("10001")), ("state_code", s("NY")), ("city", s(""))]),
         "/api/admin/clients/zips/unassign" => ids(&|ws| vec![("workspace_id", ws), ("zip", s("10001"))]),
+        "/api/portal/board" => vec![(vec![("slug", s("beta-secret"))], Denied), (vec![("slug", s("no-such-ws"))], Denied)],
+        "/api/portal/leads/move" => vec![
+            (vec![("lead_id", fx.lead_b.to_string()), ("to_stage", s("lost")), ("lost_reason", s("x"))], Denied),
+            (vec![("lead_id", made_up.clone()), ("to_stage", s("contacted"))], Denied),
+        ],
+        "/api/portal/lead" => vec![
+            (vec![("slug", s("beta-secret")), ("lead_id", fx.lead_b.to_string())], Denied),
+            (vec![("slug", s("acme-roofing")), ("lead_id", fx.lead_b.to_string())], Denied),
+            (vec![("slug", s("acme-roofing")), ("lead_id", made_up.clone())], Denied),
+        ],
+        "/api/portal/notes/add" => vec![(vec![("lead_id", fx.lead_b.to_string()), ("body", s("hello"))], Denied)],
+        "/api/portal/notes/edit" => vec![
+            (vec![("note_id", fx.note_b.to_string()), ("body", s("overwritten"))], Denied),
+            (vec![("note_id", made_up.clone()), ("body", s("x"))], Denied),
+        ],
         "/api/admin/zips" => vec![(vec![("workspace", s("beta-secret"))], Denied), (vec![("import", s("1"))], Denied)],
         "/api/admin/workspaces/set_active" => ids(&|ws| vec![("workspace_id", ws), ("active", s("false"))]),
         _ => return None,
     })
+}
+
+fn admin_caller(fx: &Fixture) -> backend::sessions::SessionUser {
+    backend::sessions::SessionUser {
+        session_id: 0,
+        user_id: fx.admin_id,
+        email: "admin@agency.test".into(),
+        display_name: "Ada Admin".into(),
+        role: backend::users::Role::Admin,
+    }
 }
 
 #[tokio::test]
@@ -108,7 +133,7 @@ async fn a_client_of_one_workspace_gets_nothing_of_another_from_any_server_funct
     let client_a = srv.sign_in("clienta@acme.test").await;
 
     let paths: BTreeSet<String> = server_fn::axum::server_fn_paths().map(|(p, _)| p.to_string()).collect();
-    assert!(paths.len() >= 27, "server functions are registered: {paths:?}");
+    assert!(paths.len() >= 31, "server functions are registered: {paths:?}");
     let missing: Vec<&String> = paths.iter().filter(|p| cases(p, fx).is_none()).collect();
     assert!(missing.is_empty(), "add an isolation case for these server functions: {missing:?}");
 
@@ -131,6 +156,8 @@ async fn a_client_of_one_workspace_gets_nothing_of_another_from_any_server_funct
     assert!(!b_user.disabled);
     let b_ws = backend::workspaces::get(db, fx.ws_b).await.unwrap();
     assert!(b_ws.active);
+    let d = backend::pipeline::lead_detail(db, &admin_caller(fx), fx.lead_b).await.unwrap();
+    assert_eq!((d.lead.stage.as_str(), d.notes[0].body.as_str(), d.history.len()), ("new", "Beta Secret Dental private note", 0));
     let grants = backend::access::list_grants(db).await.unwrap();
     assert_eq!(grants.len(), 3, "no grant was added or removed");
     assert_eq!(backend::users::list(db).await.unwrap().len(), 4, "no user was created");
@@ -184,6 +211,8 @@ async fn pages_of_another_workspace_and_admin_pages_are_refused_to_a_client() {
         ("/admin/zips/imports/1/rejected.csv", 403),
         ("/admin/clients/beta-secret", 403),
         ("/admin/clients/acme-roofing", 403),
+        ("/client-portal/beta-secret/events", 404),
+        ("/client-portal/beta-secret/leads.csv", 404),
     ] {
         let res = client_a.get(srv.url(path)).send().await.unwrap();
         assert_eq!(res.status().as_u16(), want, "{path}");
@@ -192,6 +221,13 @@ async fn pages_of_another_workspace_and_admin_pages_are_refused_to_a_client() {
         for marker in B_MARKERS.iter().filter(|m| !path.contains(**m)) {
             assert!(!body.contains(marker), "{path} leaked {marker}");
         }
+    }
+    // A lead of B is not found, not even through A's own workspace URL.
+    for path in [format!("/client-portal/beta-secret/leads/{}", srv.fx.lead_b), format!("/client-portal/acme-roofing/leads/{}", srv.fx.lead_b)] {
+        let res = client_a.get(srv.url(&path)).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+        let body = res.text().await.unwrap();
+        assert!(!body.contains("lead@beta-secret.test") && !body.contains("private note"), "{path} leaked B's lead");
     }
     let res = client_a.get(srv.url("/client-portal/acme-roofing")).send().await.unwrap();
     assert_eq!(res.status(), 200);

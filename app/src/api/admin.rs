@@ -156,7 +156,9 @@ pub async fn list_workspaces() -> Result<Vec<WorkspaceRow>, AppError> {
     Ok(rows.into_iter().map(|(w, _)| convert::workspace_row(w, &grants)).collect())
 }
 
-/// Money arrives in dollars as typed (`150` or `150.00`); it is stored in cents.
+/// Money arrives in dollars as typed (`150` or `150.00`); it is stored in cents. The billable
+/// stage defaults to `interested`; Email Bison credentials are optional (stored encrypted).
+#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "admin/workspaces/create")]
 pub async fn create_workspace(
     name: String,
@@ -166,8 +168,16 @@ pub async fn create_workspace(
     weekly_contact_target: i64,
     pricing_model: String,
     price: String,
+    billable_stage: Option<String>,
+    bison_workspace_id: Option<String>,
+    bison_api_key: Option<String>,
 ) -> Result<WorkspaceRow, AppError> {
     let (state, caller) = super::ctx::admin()?;
+    let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let (bison_id, bison_key) = (given(bison_workspace_id), given(bison_api_key));
+    if bison_key.is_some() && bison_id.is_none() {
+        return Err(AppError::invalid("Enter the Email Bison workspace id that goes with the API key."));
+    }
     let input = workspace_input(
         name,
         slug,
@@ -176,9 +186,15 @@ pub async fn create_workspace(
         weekly_contact_target,
         &pricing_model,
         &price,
-        "interested".into(),
+        given(billable_stage).unwrap_or_else(|| "interested".into()),
     )?;
-    let ws = backend::admin::create_workspace(&state.db, &caller, input, &super::ctx::client_info()).await?;
+    let client = super::ctx::client_info();
+    let mut ws = backend::admin::create_workspace(&state.db, &caller, input, &client).await?;
+    if bison_id.is_some() {
+        backend::admin::set_bison_credentials(&state.db, &state.secrets, &caller, ws.id, bison_id.as_deref(), bison_key.as_deref(), &client)
+            .await?;
+        ws = backend::workspaces::get(&state.db, ws.id).await?;
+    }
     Ok(convert::workspace_row(ws, &[]))
 }
 
@@ -197,7 +213,7 @@ pub fn workspace_input(
 ) -> Result<backend::workspaces::WorkspaceInput, AppError> {
     use backend::workspaces::PricingModel;
     let pricing_model = pricing_model.parse::<PricingModel>()?;
-    let cents = crate::money::parse_dollars(price).map_err(AppError::Invalid)?;
+    let cents = crate::money::parse_dollars(price).map_err(AppError::invalid)?;
     let (price_per_lead_cents, retainer_fee_cents) = match pricing_model {
         PricingModel::PerLead => (cents, 0),
         PricingModel::Retainer => (0, cents),

@@ -113,9 +113,9 @@ pub async fn add_cost(
     let cost = backend::client_costs::NewCost {
         category,
         description,
-        amount_cents: crate::money::parse_dollars(&amount).map_err(AppError::Invalid)?,
+        amount_cents: crate::money::parse_dollars(&amount).map_err(AppError::invalid)?,
         recurrence,
-        starts_on: parse_day("start date", &starts_on)?.ok_or_else(|| AppError::Invalid("Enter the day the cost starts (or was incurred).".into()))?,
+        starts_on: parse_day("start date", &starts_on)?.ok_or_else(|| AppError::invalid("Enter the day the cost starts (or was incurred)."))?,
         ends_on: parse_day("end date", &ends_on)?,
     };
     backend::admin::add_cost(&state.db, &caller, workspace_id, cost, &super::ctx::client_info()).await?;

@@ -52,29 +52,6 @@ pub fn WorkspaceFilter(workspaces: Vec<(String, String)>, selected: String) -> i
     }
 }
 
-/// A column title that sorts the table by `key`, keeping every other URL parameter; clicking the
-/// current column again reverses the order. The arrow says which column sorts and which way.
-#[component]
-pub fn SortLink(key: &'static str, title: &'static str) -> impl IntoView {
-    let query = leptos_router::hooks::use_query_map();
-    let state = move || {
-        query.with(|q| {
-            let current = q.get_str("sort") == Some(key);
-            let desc = q.get_str("dir") == Some("desc");
-            let mut next = q.clone();
-            next.replace("sort", key.to_owned());
-            next.replace("dir", if current && !desc { "desc" } else { "asc" }.to_owned());
-            (next.to_query_string(), current.then_some(desc))
-        })
-    };
-    view! {
-        <a href=move || state().0 class="sort-link">
-            {title}
-            {move || match state().1 { Some(true) => " ▼", Some(false) => " ▲", None => "" }}
-        </a>
-    }
-}
-
 /// `/admin/x.csv` plus the page's current query (filters and sort), for "Export CSV".
 pub fn export_href(path: &'static str) -> impl Fn() -> String + Send + Sync + Copy + 'static {
     let query = leptos_router::hooks::use_query_map();

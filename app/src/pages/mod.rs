@@ -1,4 +1,5 @@
 pub mod account;
 pub mod admin;
+pub mod lead;
 pub mod login;
 pub mod portal;

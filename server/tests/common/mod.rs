@@ -24,6 +24,10 @@ pub struct Fixture {
     pub viewer_a_id: i64,
     pub ws_a: i64,
     pub ws_b: i64,
+    /// A lead of A, and one of B with a note by B's client.
+    pub lead_a: i64,
+    pub lead_b: i64,
+    pub note_b: i64,
 }
 
 /// Strings that only workspace B's data contains: none may ever reach a user of A.
@@ -60,6 +64,25 @@ pub async fn start() -> TestServer {
     access::grant(db, client_a_id, ws_a, GrantLevel::Client, admin_id, now).await.unwrap();
     access::grant(db, viewer_a_id, ws_a, GrantLevel::Viewer, admin_id, now).await.unwrap();
     access::grant(db, client_b_id, ws_b, GrantLevel::Client, admin_id, now).await.unwrap();
+    let lead = |email: &str, company: &str| backend::leads::NewLead {
+        email: email.into(),
+        company: Some(company.into()),
+        reply_text: Some("Yes, interested".into()),
+        received_at: Some(now),
+        interested_day: Some(now.date_naive()),
+        stage: "new".into(),
+        ..Default::default()
+    };
+    let lead_a = backend::leads::insert(db, ws_a, &lead("pat@acme-customer.test", "Acme Customer")).await.unwrap();
+    let lead_b = backend::leads::insert(db, ws_b, &lead("lead@beta-secret.test", "Beta Secret Dental patient")).await.unwrap();
+    let client_b = backend::sessions::SessionUser {
+        session_id: 0,
+        user_id: client_b_id,
+        email: "clientb@beta.test".into(),
+        display_name: "Bea Beta".into(),
+        role: Role::Client,
+    };
+    let note_b = backend::pipeline::add_note(db, &client_b, lead_b, "Beta Secret Dental private note").await.unwrap();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -70,10 +93,11 @@ pub async fn start() -> TestServer {
         .site_addr(addr)
         .build();
     let app = router::build(HostState { app: state.clone(), leptos });
+    tokio::spawn(backend::events::tail(state.db.clone(), state.events.clone(), std::time::Duration::from_millis(50)));
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
-    TestServer { base: format!("http://{addr}"), state, fx: Fixture { admin_id, client_a_id, client_b_id, viewer_a_id, ws_a, ws_b } }
+    TestServer { base: format!("http://{addr}"), state, fx: Fixture { admin_id, client_a_id, client_b_id, viewer_a_id, ws_a, ws_b, lead_a, lead_b, note_b } }
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).

@@ -17,7 +17,8 @@ use crate::{
     money::format_cents,
 };
 
-const STAGES: &[(&str, &str)] = &[
+/// The stages a workspace can bill at (the create form offers the same).
+pub const BILLABLE_STAGES: &[(&str, &str)] = &[
     ("interested", "interested (every interested lead)"),
     ("contacted", "contacted"),
     ("follow_up", "follow-up"),
@@ -124,7 +125,7 @@ fn Profile(
                 <label>"Price per lead or monthly fee ($)" <input type="text" name="price" inputmode="decimal" value=price/></label>
                 <label>"Billable when a lead reaches"
                     <select name="billable_stage">
-                        {STAGES.iter().map(|(v, l)| view! { <option value=*v selected=w.billable_stage == *v>{*l}</option> }).collect_view()}
+                        {BILLABLE_STAGES.iter().map(|(v, l)| view! { <option value=*v selected=w.billable_stage == *v>{*l}</option> }).collect_view()}
                     </select>
                 </label>
                 <button type="submit" class="button primary">"Save settings"</button>

@@ -8,13 +8,25 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::{list_workspaces, CreateWorkspace, SetWorkspaceActive},
     components::{
-        guard::{encode_component, RequireAdmin},
+        guard::RequireAdmin,
+        sort::{sort_rows, text, Compare, KeepSort, SortLink},
         status::{ErrorNotice, Loading},
-        ui::{ActionResult, Empty},
+        ui::{export_href, ActionResult, Empty},
     },
     models::WorkspaceRow,
     money::format_cents,
 };
+
+/// The table's sortable columns (default: by name).
+pub const SORTS: &[(&str, Compare<WorkspaceRow>)] = &[
+    ("name", |a, b| text(&a.name, &b.name)),
+    ("slug", |a, b| a.slug.cmp(&b.slug)),
+    ("status", |a, b| b.active.cmp(&a.active)),
+    ("lead_target", |a, b| a.monthly_lead_target.cmp(&b.monthly_lead_target)),
+    ("send_target", |a, b| a.daily_send_target.cmp(&b.daily_send_target)),
+    ("pricing", |a, b| a.pricing_model.cmp(&b.pricing_model)),
+    ("members", |a, b| a.member_count.cmp(&b.member_count)),
+];
 
 pub fn matches(w: &WorkspaceRow, q: &str, status: &str) -> bool {
     let q = q.trim().to_lowercase();
@@ -34,7 +46,7 @@ pub fn ClientsPage() -> impl IntoView {
     let create = ServerAction::<CreateWorkspace>::new();
     let set_active = ServerAction::<SetWorkspaceActive>::new();
     let list = Resource::new_blocking(move || (create.version().get(), set_active.version().get()), |_| list_workspaces());
-    let export_href = move || format!("/admin/workspaces.csv?q={}&status={}", encode_component(&q()), encode_component(&status()));
+    let export_href = export_href("/admin/workspaces.csv");
 
     view! {
         <Title text="Clients"/>
@@ -52,6 +64,7 @@ pub fn ClientsPage() -> impl IntoView {
                         })}
                     </select>
                 </label>
+                <KeepSort/>
                 <button type="submit" class="button">"Filter"</button>
             </form>
             <ActionResult value=set_active.value() success="Saved."/>
@@ -61,16 +74,20 @@ pub fn ClientsPage() -> impl IntoView {
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                         Ok(all) => {
                             let (q, status) = (q(), status());
-                            let shown: Vec<WorkspaceRow> = all.into_iter().filter(|w| matches(w, &q, &status)).collect();
+                            let mut shown: Vec<WorkspaceRow> = all.into_iter().filter(|w| matches(w, &q, &status)).collect();
+                            query.with(|m| sort_rows(&mut shown, SORTS, m.get_str("sort").unwrap_or(""), m.get_str("dir").unwrap_or("")));
                             if shown.is_empty() {
                                 return view! { <Empty title="No workspaces match">"Change the filters, or create a workspace below."</Empty> }.into_any();
                             }
                             view! {
                                 <div class="table-wrap">
                                 <table data-testid="workspaces-table">
-                                    <thead><tr><th scope="col">"Name"</th><th scope="col">"URL name"</th><th scope="col">"Status"</th>
-                                        <th scope="col" class="num">"Monthly lead target"</th><th scope="col" class="num">"Daily send target"</th>
-                                        <th scope="col">"Pricing"</th><th scope="col">"Email Bison key"</th><th scope="col" class="num">"Members"</th><th scope="col">"Actions"</th></tr></thead>
+                                    <thead><tr><th scope="col"><SortLink key="name" title="Name"/></th><th scope="col"><SortLink key="slug" title="URL name"/></th>
+                                        <th scope="col"><SortLink key="status" title="Status"/></th>
+                                        <th scope="col" class="num"><SortLink key="lead_target" title="Monthly lead target"/></th>
+                                        <th scope="col" class="num"><SortLink key="send_target" title="Daily send target"/></th>
+                                        <th scope="col"><SortLink key="pricing" title="Pricing"/></th><th scope="col">"Email Bison key"</th>
+                                        <th scope="col" class="num"><SortLink key="members" title="Members"/></th><th scope="col">"Actions"</th></tr></thead>
                                     <tbody>
                                     {shown.into_iter().map(|w| {
                                         let pricing = if w.pricing_model == "per_lead" {
@@ -121,6 +138,13 @@ pub fn ClientsPage() -> impl IntoView {
                         </select>
                     </label>
                     <label>"Price per lead or monthly fee ($)" <input type="text" name="price" inputmode="decimal" placeholder="150.00"/></label>
+                    <label>"Bill per-lead clients at"
+                        <select name="billable_stage">
+                            {super::client_profile::BILLABLE_STAGES.iter().map(|(v, l)| view! { <option value=*v>{*l}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    <label>"Email Bison workspace id (optional)" <input type="text" name="bison_workspace_id" autocomplete="off"/></label>
+                    <label>"Email Bison API key (optional)" <input type="password" name="bison_api_key" autocomplete="off" placeholder="stored encrypted, never shown again"/></label>
                     <button type="submit" class="button primary" disabled=move || create.pending().get()>"Create workspace"</button>
                 </ActionForm>
                 <ActionResult value=create.value() success="Workspace created."/>

@@ -11,13 +11,27 @@ use crate::{
     components::{
         chart::{EChart, EchartsScript, SeriesChart},
         format::{percent, thousands},
-        guard::{encode_component, RequireAdmin},
+        guard::RequireAdmin,
+        sort::{ratio, sort_rows, text, Compare, KeepSort, SortLink},
         status::{ErrorNotice, Loading},
-        ui::{Empty, WorkspaceFilter},
+        ui::{export_href, Empty, WorkspaceFilter},
     },
     models::{RevenueLine, RevenueReport},
     money::format_cents,
 };
+
+/// The table's sortable columns (default: by workspace name); the agency total stays last.
+pub const SORTS: &[(&str, Compare<RevenueLine>)] = &[
+    ("name", |a, b| text(&a.name, &b.name)),
+    ("pricing", |a, b| a.pricing_model.cmp(&b.pricing_model)),
+    ("billable", |a, b| a.billable_leads.cmp(&b.billable_leads)),
+    ("revenue", |a, b| a.revenue_cents.cmp(&b.revenue_cents)),
+    ("costs", |a, b| a.costs_cents.cmp(&b.costs_cents)),
+    ("profit", |a, b| a.profit_cents.cmp(&b.profit_cents)),
+    ("margin", |a, b| ratio(a.margin, b.margin)),
+    ("roi", |a, b| ratio(a.roi, b.roi)),
+    ("client_roi", |a, b| ratio(a.client_roi, b.client_roi)),
+];
 
 fn dollars(cents: i64) -> f64 {
     cents as f64 / 100.0
@@ -74,8 +88,7 @@ pub fn RevenuePage() -> impl IntoView {
     let query = use_query_map();
     let param = move |k: &str| query.with(|q| q.get(k).unwrap_or_default());
     let data = Resource::new_blocking(move || (param("month"), param("workspace")), |(m, w)| revenue_dashboard(Some(m), Some(w)));
-    let export_href =
-        move || format!("/admin/revenue.csv?month={}&workspace={}", encode_component(&param("month")), encode_component(&param("workspace")));
+    let export_href = export_href("/admin/revenue.csv");
     view! {
         <Title text="Revenue"/>
         <EchartsScript/>
@@ -88,7 +101,8 @@ pub fn RevenuePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Err(e) => view! { <ErrorNotice error=e/> <p><a class="button" href="/admin/revenue">"Reset the filters"</a></p> }.into_any(),
-                        Ok(r) => {
+                        Ok(mut r) => {
+                            sort_rows(&mut r.lines, SORTS, &param("sort"), &param("dir"));
                             let selected = param("workspace");
                             let (history, daily) = (history_chart(&r), daily_chart(&r));
                             let mtd = r.month == r.current_month;
@@ -96,6 +110,7 @@ pub fn RevenuePage() -> impl IntoView {
                                 <form method="get" class="filters" role="search">
                                     <label>"Month" <input type="month" name="month" value=r.month.clone() max=r.current_month.clone()/></label>
                                     <WorkspaceFilter workspaces=r.workspaces.clone() selected=selected.clone()/>
+                                    <KeepSort/>
                                     <button type="submit" class="button">"Apply"</button>
                                 </form>
                                 <p class="muted">{if mtd { "Month to date: retainers and recurring costs are prorated by the days elapsed." } else { "A closed month, frozen at the prices of the time." }}</p>
@@ -110,12 +125,12 @@ pub fn RevenuePage() -> impl IntoView {
                                         <div class="table-wrap">
                                         <table data-testid="revenue-table">
                                             <thead><tr>
-                                                <th scope="col">"Workspace"</th><th scope="col">"Pricing"</th>
-                                                <th scope="col" class="num">"Billable leads"</th><th scope="col" class="num">"Revenue"</th>
-                                                <th scope="col" class="num">"Costs"</th><th scope="col" class="num">"Profit"</th>
-                                                <th scope="col" class="num" title="profit / revenue">"Margin"</th>
-                                                <th scope="col" class="num" title="profit / costs">"Agency ROI"</th>
-                                                <th scope="col" class="num" title="won deal value / fees billed">"Client ROI"</th>
+                                                <th scope="col"><SortLink key="name" title="Workspace"/></th><th scope="col"><SortLink key="pricing" title="Pricing"/></th>
+                                                <th scope="col" class="num"><SortLink key="billable" title="Billable leads"/></th><th scope="col" class="num"><SortLink key="revenue" title="Revenue"/></th>
+                                                <th scope="col" class="num"><SortLink key="costs" title="Costs"/></th><th scope="col" class="num"><SortLink key="profit" title="Profit"/></th>
+                                                <th scope="col" class="num" title="profit / revenue"><SortLink key="margin" title="Margin"/></th>
+                                                <th scope="col" class="num" title="profit / costs"><SortLink key="roi" title="Agency ROI"/></th>
+                                                <th scope="col" class="num" title="won deal value / fees billed"><SortLink key="client_roi" title="Client ROI"/></th>
                                             </tr></thead>
                                             <tbody>
                                                 {r.lines.into_iter().map(|line| view! { <Row line/> }).collect_view()}

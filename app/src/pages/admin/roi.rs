@@ -10,13 +10,27 @@ use crate::{
     components::{
         chart::{EChart, EchartsScript, SeriesChart},
         format::percent,
-        guard::{encode_component, RequireAdmin},
+        guard::RequireAdmin,
+        sort::{self, sort_rows, text, Compare, KeepSort, SortLink},
         status::{ErrorNotice, Loading},
-        ui::{Empty, WorkspaceFilter},
+        ui::{export_href, Empty, WorkspaceFilter},
     },
     models::{RoiLine, RoiReport},
     money::format_cents,
 };
+
+fn this_month(l: &RoiLine) -> (Option<f64>, Option<f64>) {
+    rois(&l.months[l.months.len().saturating_sub(1)..])
+}
+
+/// The table's sortable columns (default: by workspace name).
+pub const SORTS: &[(&str, Compare<RoiLine>)] = &[
+    ("name", |a, b| text(&a.name, &b.name)),
+    ("agency_now", |a, b| sort::ratio(this_month(a).0, this_month(b).0)),
+    ("agency_6m", |a, b| sort::ratio(rois(&a.months).0, rois(&b.months).0)),
+    ("client_now", |a, b| sort::ratio(this_month(a).1, this_month(b).1)),
+    ("client_6m", |a, b| sort::ratio(rois(&a.months).1, rois(&b.months).1)),
+];
 
 fn ratio(num: i64, den: i64) -> Option<f64> {
     (den != 0).then(|| num as f64 / den as f64)
@@ -61,18 +75,20 @@ pub fn RoiPage() -> impl IntoView {
         <RequireAdmin>
             <div class="page-head">
                 <h1>"Return on investment"</h1>
-                <a class="button" href=move || format!("/admin/roi.csv?workspace={}", encode_component(&param("workspace"))) download>"Export CSV"</a>
+                <a class="button" href=export_href("/admin/roi.csv") download>"Export CSV"</a>
             </div>
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match data.await {
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                        Ok(r) => {
+                        Ok(mut r) => {
+                            sort_rows(&mut r.lines, SORTS, &param("sort"), &param("dir"));
                             let selected = param("workspace");
                             let chart = roi_chart(&r);
                             view! {
                                 <form method="get" class="filters" role="search">
                                     <WorkspaceFilter workspaces=r.workspaces.clone() selected=selected.clone()/>
+                                    <KeepSort/>
                                     <button type="submit" class="button">"Apply"</button>
                                 </form>
                                 <p class="muted">"Agency ROI = profit / costs. Client ROI = value of the client's won deals / fees billed to the client. Six months: "
@@ -85,19 +101,19 @@ pub fn RoiPage() -> impl IntoView {
                                         <div class="table-wrap">
                                         <table data-testid="roi-table">
                                             <thead><tr>
-                                                <th scope="col">"Workspace"</th>
+                                                <th scope="col"><SortLink key="name" title="Workspace"/></th>
                                                 <th scope="col" class="num">"Fees, 6 months"</th>
                                                 <th scope="col" class="num">"Costs, 6 months"</th>
                                                 <th scope="col" class="num">"Won deals, 6 months"</th>
-                                                <th scope="col" class="num">"Agency ROI, this month"</th>
-                                                <th scope="col" class="num">"Agency ROI, 6 months"</th>
-                                                <th scope="col" class="num">"Client ROI, this month"</th>
-                                                <th scope="col" class="num">"Client ROI, 6 months"</th>
+                                                <th scope="col" class="num"><SortLink key="agency_now" title="Agency ROI, this month"/></th>
+                                                <th scope="col" class="num"><SortLink key="agency_6m" title="Agency ROI, 6 months"/></th>
+                                                <th scope="col" class="num"><SortLink key="client_now" title="Client ROI, this month"/></th>
+                                                <th scope="col" class="num"><SortLink key="client_6m" title="Client ROI, 6 months"/></th>
                                             </tr></thead>
                                             <tbody>
                                             {r.lines.into_iter().map(|l: RoiLine| {
                                                 let (all_agency, all_client) = rois(&l.months);
-                                                let (now_agency, now_client) = rois(&l.months[l.months.len().saturating_sub(1)..]);
+                                                let (now_agency, now_client) = this_month(&l);
                                                 let (rev, cost, won) = l.months.iter().fold((0, 0, 0), |a, m| (a.0 + m.1, a.1 + m.2, a.2 + m.3));
                                                 view! {
                                                     <tr>

@@ -8,12 +8,22 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::{list_users, list_workspaces, CreateUser, GrantAccess, ResetUserPassword, RevokeAccess, SetUserDisabled},
     components::{
-        guard::{encode_component, RequireAdmin},
+        guard::RequireAdmin,
+        sort::{sort_rows, text, Compare, KeepSort, SortLink},
         status::{ErrorNotice, Loading},
-        ui::{short_time, ActionResult, Empty},
+        ui::{export_href, short_time, ActionResult, Empty},
     },
     models::{UserRow, WorkspaceRow},
 };
+
+/// The table's sortable columns (default: by email).
+pub const SORTS: &[(&str, Compare<UserRow>)] = &[
+    ("email", |a, b| a.email.cmp(&b.email)),
+    ("name", |a, b| text(&a.display_name, &b.display_name)),
+    ("role", |a, b| a.role.cmp(&b.role)),
+    ("status", |a, b| a.disabled.cmp(&b.disabled)),
+    ("last_login", |a, b| a.last_login_at.cmp(&b.last_login_at)),
+];
 
 /// Whether a user matches the filters (text in email or name; role).
 pub fn matches(u: &UserRow, q: &str, role: &str) -> bool {
@@ -37,7 +47,7 @@ pub fn UsersPage() -> impl IntoView {
     };
     let users = Resource::new_blocking(version, |_| list_users());
     let workspaces = Resource::new_blocking(|| (), |_| list_workspaces());
-    let export_href = move || format!("/admin/users.csv?q={}&role={}", encode_component(&q()), encode_component(&role()));
+    let export_href = export_href("/admin/users.csv");
 
     view! {
         <Title text="Users"/>
@@ -55,6 +65,7 @@ pub fn UsersPage() -> impl IntoView {
                         })}
                     </select>
                 </label>
+                <KeepSort/>
                 <button type="submit" class="button">"Filter"</button>
             </form>
             <ActionResult value=disable.value() success="Saved."/>
@@ -68,7 +79,8 @@ pub fn UsersPage() -> impl IntoView {
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                         Ok(all) => {
                             let (q, role) = (q(), role());
-                            let shown: Vec<UserRow> = all.into_iter().filter(|u| matches(u, &q, &role)).collect();
+                            let mut shown: Vec<UserRow> = all.into_iter().filter(|u| matches(u, &q, &role)).collect();
+                            query.with(|m| sort_rows(&mut shown, SORTS, m.get_str("sort").unwrap_or(""), m.get_str("dir").unwrap_or("")));
                             if shown.is_empty() {
                                 view! { <Empty title="No users match">"Change the filters, or create a user below."</Empty> }.into_any()
                             } else {
@@ -112,8 +124,9 @@ fn UserTable(
         <div class="table-wrap">
         <table data-testid="users-table">
             <thead><tr>
-                <th scope="col">"Email"</th><th scope="col">"Name"</th><th scope="col">"Role"</th><th scope="col">"Status"</th>
-                <th scope="col">"Last sign-in"</th><th scope="col">"Workspaces"</th><th scope="col">"Actions"</th>
+                <th scope="col"><SortLink key="email" title="Email"/></th><th scope="col"><SortLink key="name" title="Name"/></th>
+                <th scope="col"><SortLink key="role" title="Role"/></th><th scope="col"><SortLink key="status" title="Status"/></th>
+                <th scope="col"><SortLink key="last_login" title="Last sign-in"/></th><th scope="col">"Workspaces"</th><th scope="col">"Actions"</th>
             </tr></thead>
             <tbody>
             {users.into_iter().map(|u| {

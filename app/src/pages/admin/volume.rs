@@ -10,12 +10,23 @@ use crate::{
     components::{
         chart::{EChart, EchartsScript, SeriesChart},
         format::{one_decimal, percent, thousands},
-        guard::{encode_component, RequireAdmin},
+        guard::RequireAdmin,
+        sort::{sort_rows, text, Compare, KeepSort, SortLink},
         status::{ErrorNotice, Loading},
-        ui::{Empty, WorkspaceFilter},
+        ui::{export_href, Empty, WorkspaceFilter},
     },
-    models::VolumeReport,
+    models::{VolumeLine, VolumeReport},
 };
+
+/// The table's sortable columns (default: the server's order, by workspace name).
+pub const SORTS: &[(&str, Compare<VolumeLine>)] = &[
+    ("name", |a, b| text(&a.name, &b.name)),
+    ("target", |a, b| a.daily_send_target.cmp(&b.daily_send_target)),
+    ("sent", |a, b| a.total_sent.cmp(&b.total_sent)),
+    ("under", |a, b| a.under_sending_days.len().cmp(&b.under_sending_days.len())),
+    ("capacity", |a, b| a.capacity.cmp(&b.capacity)),
+    ("senders", |a, b| a.connected_senders.cmp(&b.connected_senders)),
+];
 
 /// The chart for the lines shown: sent per day (bars) against the daily target (line).
 pub fn volume_chart(r: &VolumeReport) -> SeriesChart {
@@ -39,14 +50,7 @@ pub fn VolumePage() -> impl IntoView {
         move || (param("from"), param("to"), param("workspace")),
         |(from, to, ws)| volume_dashboard(Some(from), Some(to), Some(ws)),
     );
-    let export_href = move || {
-        format!(
-            "/admin/volume.csv?from={}&to={}&workspace={}",
-            encode_component(&param("from")),
-            encode_component(&param("to")),
-            encode_component(&param("workspace"))
-        )
-    };
+    let export_href = export_href("/admin/volume.csv");
     view! {
         <Title text="Sending volume"/>
         <EchartsScript/>
@@ -59,7 +63,8 @@ pub fn VolumePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Err(e) => view! { <ErrorNotice error=e/> <p><a class="button" href="/admin/volume">"Reset the filters"</a></p> }.into_any(),
-                        Ok(r) => {
+                        Ok(mut r) => {
+                            sort_rows(&mut r.lines, SORTS, &param("sort"), &param("dir"));
                             let selected = param("workspace");
                             let chart = volume_chart(&r);
                             let days = r.days.len().max(1) as f64;
@@ -68,6 +73,7 @@ pub fn VolumePage() -> impl IntoView {
                                     <WorkspaceFilter workspaces=r.workspaces.clone() selected=selected.clone()/>
                                     <label>"From" <input type="date" name="from" value=r.from.clone()/></label>
                                     <label>"to" <input type="date" name="to" value=r.to.clone()/></label>
+                                    <KeepSort/>
                                     <button type="submit" class="button">"Apply"</button>
                                 </form>
                                 {if r.lines.is_empty() {
@@ -78,13 +84,13 @@ pub fn VolumePage() -> impl IntoView {
                                         <div class="table-wrap">
                                         <table data-testid="volume-table">
                                             <thead><tr>
-                                                <th scope="col">"Workspace"</th>
-                                                <th scope="col" class="num">"Daily send target"</th>
-                                                <th scope="col" class="num">"Sent per day (mean)"</th>
+                                                <th scope="col"><SortLink key="name" title="Workspace"/></th>
+                                                <th scope="col" class="num"><SortLink key="target" title="Daily send target"/></th>
+                                                <th scope="col" class="num"><SortLink key="sent" title="Sent per day (mean)"/></th>
                                                 <th scope="col" class="num">"of target"</th>
-                                                <th scope="col" class="num" title="days with fewer than 80 % of the daily send target sent">"Under-sending days"</th>
-                                                <th scope="col" class="num" title="Σ daily limits of connected senders">"Sending capacity"</th>
-                                                <th scope="col" class="num">"Connected senders"</th>
+                                                <th scope="col" class="num" title="days with fewer than 80 % of the daily send target sent"><SortLink key="under" title="Under-sending days"/></th>
+                                                <th scope="col" class="num" title="Σ daily limits of connected senders"><SortLink key="capacity" title="Sending capacity"/></th>
+                                                <th scope="col" class="num"><SortLink key="senders" title="Connected senders"/></th>
                                                 <th scope="col">"Capacity vs target"</th>
                                             </tr></thead>
                                             <tbody>

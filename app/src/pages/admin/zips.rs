@@ -15,7 +15,8 @@ use crate::{
         format::thousands,
         guard::RequireAdmin,
         status::{ErrorNotice, Loading},
-        ui::{export_href, short_time, Empty, SortLink, WorkspaceFilter},
+        sort::{KeepSort, SortLink},
+        ui::{export_href, short_time, Empty, WorkspaceFilter},
     },
     models::{ZipImportSummary, ZipLine},
 };
@@ -102,8 +103,7 @@ pub fn ZipsPage() -> impl IntoView {
                                             <option value="conflicts" selected=param("show") == "conflicts">"conflicts only"</option>
                                         </select>
                                     </label>
-                                    <input type="hidden" name="sort" value=param("sort")/>
-                                    <input type="hidden" name="dir" value=param("dir")/>
+                                    <KeepSort/>
                                     <button type="submit" class="button">"Apply"</button>
                                 </form>
                                 <p class="muted" data-testid="zip-summary">

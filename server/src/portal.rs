@@ -1,0 +1,121 @@
+//! The client portal's HTTP endpoints beside its pages: the live event stream of a workspace
+//! (server-sent events) and the CSV export of its filtered leads. Both authorize like the pages:
+//! a workspace the caller may not see is 404.
+
+use std::{collections::HashMap, convert::Infallible, time::Duration};
+
+use axum::{
+    extract::{Extension, Path, Query, State},
+    http::HeaderMap,
+    response::{
+        sse::{Event, KeepAlive, Sse},
+        IntoResponse, Response,
+    },
+};
+use backend::{events::WorkspaceEvent, sessions::SessionUser};
+use futures_util::{stream, Stream, StreamExt};
+use tokio_stream::wrappers::{errors::BroadcastStreamRecvError, BroadcastStream};
+
+use crate::{exports::error_response, HostState};
+
+/// A stream lives this long, then the browser reconnects (and is authorized again).
+const STREAM_LIFETIME: Duration = Duration::from_secs(30 * 60);
+/// Events replayed to a browser that reconnects with `Last-Event-ID`.
+const REPLAY_LIMIT: i64 = 500;
+
+fn sse_event(e: &WorkspaceEvent) -> Event {
+    let data = serde_json::json!({
+        "id": e.id,
+        "kind": e.kind,
+        "lead_id": e.lead_id,
+        "actor_user_id": e.actor_user_id,
+        "at": e.at,
+    });
+    Event::default().id(e.id.to_string()).data(data.to_string())
+}
+
+/// `GET /client-portal/{workspace}/events`: this workspace's events as they happen. A browser
+/// that reconnects with `Last-Event-ID` first gets what it missed.
+pub async fn events(
+    State(state): State<HostState>,
+    Extension(caller): Extension<SessionUser>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let app = state.app;
+    let ws = match backend::workspaces::visible_by_slug(&app.db, &caller, &slug).await {
+        Ok((ws, _)) => ws,
+        Err(e) => return error_response(e),
+    };
+    // Subscribe before reading the replay, so nothing falls between the two.
+    let live = BroadcastStream::new(app.events.subscribe());
+    let last_seen: i64 = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(i64::MAX);
+    let replay = if last_seen == i64::MAX {
+        Vec::new()
+    } else {
+        match backend::events::since(&app.db, ws.id, last_seen, REPLAY_LIMIT).await {
+            Ok(r) => r,
+            Err(e) => return error_response(e),
+        }
+    };
+    let replayed_up_to = replay.last().map_or(last_seen.min(i64::MAX - 1), |e| e.id);
+    let workspace_id = ws.id;
+    let live = live.filter_map(move |item: Result<_, BroadcastStreamRecvError>| async move {
+        match item {
+            Ok(e) if e.workspace_id == workspace_id && (replayed_up_to == i64::MAX - 1 || e.id > replayed_up_to) => Some(sse_event(&e)),
+            Ok(_) => None,
+            // This browser fell behind: tell it to fetch the board again.
+            Err(BroadcastStreamRecvError::Lagged(_)) => Some(Event::default().data(r#"{"kind":"resync"}"#)),
+        }
+    });
+    let events: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> = Box::pin(
+        stream::iter(replay.iter().map(sse_event).collect::<Vec<_>>())
+            .chain(live)
+            .map(Ok)
+            .take_until(tokio::time::sleep(STREAM_LIFETIME)),
+    );
+    let mut res = Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response();
+    res.headers_mut().insert("x-accel-buffering", axum::http::HeaderValue::from_static("no"));
+    res
+}
+
+/// `GET /client-portal/{workspace}/leads.csv`: the leads the board's filters select, all of them.
+pub async fn leads_csv(
+    State(state): State<HostState>,
+    Extension(caller): Extension<SessionUser>,
+    Path(slug): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
+    let result = async {
+        let (ws, _) = backend::workspaces::visible_by_slug(&state.app.db, &caller, &slug).await?;
+        let filter = app::api::portal::lead_filter(get("q"), get("from"), get("to"), get("campaign"))?;
+        let leads = backend::pipeline::filtered_leads(&state.app.db, ws.id, &filter).await?;
+        let rows = leads.into_iter().map(|l| {
+            vec![
+                l.email,
+                l.first_name.unwrap_or_default(),
+                l.last_name.unwrap_or_default(),
+                l.company.unwrap_or_default(),
+                l.title.unwrap_or_default(),
+                l.phone.unwrap_or_default(),
+                l.campaign.unwrap_or_default(),
+                l.interested_day.map(|d| d.to_string()).unwrap_or_default(),
+                l.stage,
+                l.deal_value_cents.map(|c| format!("{}.{:02}", c / 100, c % 100)).unwrap_or_default(),
+                l.lost_reason.unwrap_or_default(),
+                l.reply_text.unwrap_or_default(),
+            ]
+        });
+        backend::export::to_csv(
+            &["email", "first_name", "last_name", "company", "title", "phone", "campaign", "received_on", "stage", "deal_value", "lost_reason", "reply"],
+            rows,
+        )
+        .map(|bytes| (ws.slug, bytes))
+    }
+    .await;
+    match result {
+        Ok((slug, bytes)) => crate::exports::csv_response(&format!("{slug}-leads.csv"), Ok(bytes)),
+        Err(e) => error_response(e),
+    }
+}

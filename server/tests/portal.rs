@@ -1,0 +1,92 @@
+//! The client portal over HTTP: moves by role, the live event stream (only the caller's
+//! workspace, resumable with Last-Event-ID), the lead page and the CSV export.
+
+mod common;
+
+use std::time::Duration;
+
+use reqwest::Response;
+
+/// Reads a server-sent event stream until `want` appears (or `wait` passes); returns what came.
+async fn read_until(res: &mut Response, want: &str, wait: Duration) -> String {
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    while !seen.contains(want) {
+        match tokio::time::timeout_at(deadline, res.chunk()).await {
+            Ok(Ok(Some(bytes))) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+            _ => break,
+        }
+    }
+    seen
+}
+
+#[tokio::test]
+async fn moves_reach_open_boards_of_that_workspace_only_and_a_reconnect_replays_what_was_missed() {
+    let srv = common::start().await;
+    let fx = &srv.fx;
+    let client_a = srv.sign_in("clienta@acme.test").await;
+    let client_b = srv.sign_in("clientb@beta.test").await;
+    let viewer_a = srv.sign_in("viewera@acme.test").await;
+
+    let mut stream = client_a.get(srv.url("/client-portal/acme-roofing/events")).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    // B's move happens first: it must never show on A's stream.
+    let (status, body) = srv.call(&client_b, "/api/portal/leads/move", &[("lead_id", fx.lead_b.to_string()), ("to_stage", "contacted".into())]).await;
+    assert_eq!(status, 200, "{body}");
+    // A viewer may not move; A's client may.
+    let (status, _) = srv.call(&viewer_a, "/api/portal/leads/move", &[("lead_id", fx.lead_a.to_string()), ("to_stage", "contacted".into())]).await;
+    assert_eq!(status, 403);
+    let started = std::time::Instant::now();
+    let (status, body) = srv.call(&client_a, "/api/portal/leads/move", &[("lead_id", fx.lead_a.to_string()), ("to_stage", "follow_up".into())]).await;
+    assert_eq!(status, 200, "{body}");
+    let seen = read_until(&mut stream, "lead.moved", Duration::from_secs(2)).await;
+    assert!(seen.contains("\"kind\":\"lead.moved\""), "the move arrives within 2 s: {seen:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(seen.contains(&format!("\"lead_id\":{}", fx.lead_a)), "{seen}");
+    assert!(!seen.contains(&format!("\"lead_id\":{}", fx.lead_b)), "B's event leaked: {seen}");
+    let last_id: i64 = seen.lines().find_map(|l| l.strip_prefix("id:")).map(|v| v.trim().parse().unwrap()).expect("events carry ids");
+
+    // Reconnecting from before that event replays it, and nothing of B.
+    let mut again = client_a.get(srv.url("/client-portal/acme-roofing/events")).header("last-event-id", "0").send().await.unwrap();
+    let replay = read_until(&mut again, &format!("id: {last_id}"), Duration::from_secs(2)).await;
+    assert!(replay.contains(&format!("id: {last_id}")), "{replay}");
+    assert!(!replay.contains(&format!("\"lead_id\":{}", fx.lead_b)), "{replay}");
+
+    // Another workspace's stream is not found.
+    let res = client_a.get(srv.url("/client-portal/beta-secret/events")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+
+    // The move is on the lead's page, with who did it.
+    let page = client_a.get(srv.url(&format!("/client-portal/acme-roofing/leads/{}", fx.lead_a))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("New → Follow-up"), "history shows the move");
+    assert!(page.contains("Al Acme"), "and who made it");
+}
+
+#[tokio::test]
+async fn the_lead_export_follows_the_filters_and_defuses_formulas() {
+    let srv = common::start().await;
+    let db = &srv.state.db;
+    let now = chrono::Utc::now();
+    let lead = backend::leads::NewLead {
+        email: "mal@evil.test".into(),
+        company: Some("=HYPERLINK(\"http://evil\",\"x\")".into()),
+        received_at: Some(now),
+        interested_day: Some(now.date_naive()),
+        stage: "new".into(),
+        ..Default::default()
+    };
+    backend::leads::insert(db, srv.fx.ws_a, &lead).await.unwrap();
+    let client_a = srv.sign_in("clienta@acme.test").await;
+    let res = client_a.get(srv.url("/client-portal/acme-roofing/leads.csv?q=evil")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = res.text().await.unwrap();
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines[0], "email,first_name,last_name,company,title,phone,campaign,received_on,stage,deal_value,lost_reason,reply");
+    assert_eq!(lines.len(), 2, "only the lead the search matches: {text}");
+    assert!(lines[1].starts_with("mal@evil.test,,,\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\","), "{text}");
+    let all = client_a.get(srv.url("/client-portal/acme-roofing/leads.csv")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(all.trim_start_matches('\u{feff}').lines().count(), 3, "header + both of A's leads: {all}");
+    assert!(!all.contains("beta-secret"));
+}
