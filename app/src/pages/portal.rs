@@ -132,7 +132,8 @@ pub fn WorkspacePortal() -> impl IntoView {
 #[component]
 fn BoardPage(board: PortalBoard) -> impl IntoView {
     let query = use_query_map();
-    let param = move |k: &str| query.with(|q| q.get(k).unwrap_or_default());
+    // The page is rendered again for every new query (the board is fetched per query).
+    let param = move |k: &str| query.with_untracked(|q| q.get(k).unwrap_or_default());
     let w = board.workspace.clone();
     let export = {
         let slug = w.slug.clone();
