@@ -17,7 +17,7 @@ help:
 	@echo "make run      build and serve http://127.0.0.1:3000 with the demo agency (SQLite under data/)"
 	@echo "make test     all tests: Rust on SQLite and PostgreSQL, then the Playwright suite"
 	@echo "make release  optimised build for self-hosting: target/release/server + target/site"
-	@echo "make bench    dashboard benchmark on SQLite and PostgreSQL (figures for docs/performance.md)"
+	@echo "make bench    dashboard and portal benchmarks on SQLite and PostgreSQL (figures for docs/performance.md)"
 
 setup:
 	@bash scripts/setup.sh
@@ -38,15 +38,20 @@ release: assets
 	cargo leptos build --release
 	@echo "Built $(TARGET_DIR)/release/server and target/site — see README, 'Self-hosting'."
 
-# Dashboard benchmark (not part of `make test`): a generated agency, p50/p95 of each dashboard,
-# on SQLite and on a throwaway PostgreSQL. Sizes: BENCH_WORKSPACES, BENCH_LEADS, BENCH_SENDERS, BENCH_DAYS.
+# Benchmarks (not part of `make test`), on SQLite and on a throwaway PostgreSQL: every dashboard over
+# a generated agency (BENCH_WORKSPACES, BENCH_LEADS, BENCH_SENDERS, BENCH_DAYS), and the client
+# portal's board page and stage move over HTTP (BENCH_PORTAL_LEADS).
 bench:
 	cargo build --release -p backend --example dashboards_bench
+	cargo build --release -p server --example portal_bench
 	"$(TARGET_DIR)/release/examples/dashboards_bench"
+	"$(TARGET_DIR)/release/examples/portal_bench"
 	@bash scripts/pg-throwaway.sh stop "$(PG_DIR)-bench"
 	@url=$$(bash scripts/pg-throwaway.sh start "$(PG_DIR)-bench"); \
 	  trap 'bash scripts/pg-throwaway.sh stop "$(PG_DIR)-bench"' EXIT; \
-	  BENCH_DATABASE_URL="$$url" "$(TARGET_DIR)/release/examples/dashboards_bench"
+	  BENCH_DATABASE_URL="$$url" "$(TARGET_DIR)/release/examples/dashboards_bench" && \
+	  BENCH_DATABASE_URL="$$url" "$(TARGET_DIR)/release/examples/portal_bench"
+	@rm -f "$${TMPDIR:-/tmp}"/maverick-bench/*.db*
 
 test: test-sqlite test-postgres test-e2e
 

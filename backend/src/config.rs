@@ -29,6 +29,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Largest CSV of ZIP assignments accepted by the ZIP page's upload.
     pub zip_upload_max_bytes: usize,
+    /// Largest webhook body processed (a larger one is stored truncated, as failed).
+    pub webhook_max_bytes: usize,
     pub log_json: bool,
     /// Take the client IP from `X-Forwarded-For` (only behind a reverse proxy you control).
     pub trust_proxy: bool,
@@ -73,6 +75,7 @@ impl Config {
             workers_in_process: true,
             max_body_bytes: 2 * 1024 * 1024,
             zip_upload_max_bytes: 5 * 1024 * 1024,
+            webhook_max_bytes: 256 * 1024,
             log_json: false,
             trust_proxy: false,
             maintenance_cron: "0 30 3 * * *".into(),
@@ -126,6 +129,7 @@ impl Config {
             workers_in_process: flag("MAVERICK_WORKERS", true)?,
             max_body_bytes: parse("MAVERICK_MAX_BODY_BYTES", 2 * 1024 * 1024usize)?,
             zip_upload_max_bytes: parse("MAVERICK_ZIP_UPLOAD_MAX_BYTES", 5 * 1024 * 1024usize)?,
+            webhook_max_bytes: parse("MAVERICK_WEBHOOK_MAX_BYTES", 256 * 1024usize)?,
             log_json: matches!(var("MAVERICK_LOG_FORMAT").as_deref(), Some("json")),
             trust_proxy: flag("MAVERICK_TRUST_PROXY", false)?,
             maintenance_cron: var("MAVERICK_MAINTENANCE_CRON").unwrap_or_else(|| "0 30 3 * * *".into()),

@@ -107,3 +107,137 @@ pub async fn interested_by_day(db: &Db, from: NaiveDate, to: NaiveDate) -> Resul
     .fetch_all(pool)
     .await)?)
 }
+
+/// An interested reply, as Email Bison reports it (webhook or sync).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct InterestedReply {
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub title: Option<String>,
+    pub bison_lead_id: Option<String>,
+    /// (Bison campaign id, name)
+    pub campaign: Option<(String, String)>,
+    pub reply_text: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// What an upsert did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upserted {
+    /// A new lead on the board (stage `new`).
+    Created(i64),
+    /// A known contact just turned interested: now on the board.
+    BecameInterested(i64),
+    /// Already interested: nothing changed.
+    Unchanged(i64),
+}
+
+/// Puts an interested reply on the workspace's board: creates the lead (stage `new`), or marks a
+/// known contact interested; a lead already interested is left as it is, so repeated deliveries
+/// and repeated syncs change nothing. The board's event log gets a `lead.arrived` in the same
+/// transaction.
+pub async fn upsert_interested(db: &Db, workspace_id: i64, reply: &InterestedReply, interested_day: NaiveDate) -> Result<Upserted> {
+    let email = reply.email.trim().to_lowercase();
+    if !email.contains('@') {
+        return Err(Error::invalid(format!("{:?} is not an email address.", reply.email)));
+    }
+    // Two deliveries for one new contact can race to insert it: the loser reads it again.
+    for _ in 0..3 {
+        let result = on_db!(db, |pool| async {
+            let mut tx = pool.begin().await?;
+            let campaign_id: Option<i64> = match &reply.campaign {
+                None => None,
+                Some((bison_id, name)) => Some(
+                    sqlx::query_scalar(
+                        "INSERT INTO campaigns (workspace_id, bison_campaign_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
+                         ON CONFLICT (workspace_id, bison_campaign_id) DO UPDATE SET name = excluded.name RETURNING id",
+                    )
+                    .bind(workspace_id)
+                    .bind(bison_id)
+                    .bind(name)
+                    .bind(Utc::now())
+                    .fetch_one(&mut *tx)
+                    .await?,
+                ),
+            };
+            let existing: Option<(i64, bool)> = sqlx::query_as("SELECT id, interested FROM leads WHERE workspace_id = $1 AND email = $2")
+                .bind(workspace_id)
+                .bind(&email)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let now = Utc::now();
+            let outcome = match existing {
+                Some((id, true)) => Upserted::Unchanged(id),
+                Some((id, false)) => {
+                    sqlx::query(
+                        "UPDATE leads SET interested = TRUE, interested_day = $1, reply_text = COALESCE($2, reply_text), received_at = $3, \
+                         campaign_id = COALESCE($4, campaign_id), bison_lead_id = COALESCE($5, bison_lead_id), updated_at = $6 WHERE id = $7",
+                    )
+                    .bind(interested_day)
+                    .bind(&reply.reply_text)
+                    .bind(reply.received_at)
+                    .bind(campaign_id)
+                    .bind(&reply.bison_lead_id)
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    Upserted::BecameInterested(id)
+                }
+                None => {
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO leads (workspace_id, campaign_id, bison_lead_id, email, first_name, last_name, company, title, reply_text, \
+                         received_at, interested, interested_day, stage, stage_changed_at, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, TRUE, $11, 'new', $12, $12, $12) RETURNING id",
+                    )
+                    .bind(workspace_id)
+                    .bind(campaign_id)
+                    .bind(&reply.bison_lead_id)
+                    .bind(&email)
+                    .bind(&reply.first_name)
+                    .bind(&reply.last_name)
+                    .bind(&reply.company)
+                    .bind(&reply.title)
+                    .bind(&reply.reply_text)
+                    .bind(reply.received_at)
+                    .bind(interested_day)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO lead_stage_history (lead_id, workspace_id, from_stage, to_stage, actor_user_id, note, at) \
+                         VALUES ($1, $2, NULL, 'new', NULL, 'interested reply (Email Bison)', $3)",
+                    )
+                    .bind(id)
+                    .bind(workspace_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    Upserted::Created(id)
+                }
+            };
+            if let Upserted::Created(id) | Upserted::BecameInterested(id) = outcome {
+                sqlx::query(crate::events::INSERT)
+                    .bind(workspace_id)
+                    .bind(crate::events::LEAD_ARRIVED)
+                    .bind(id)
+                    .bind(None::<i64>)
+                    .bind(serde_json::json!({ "lead_id": id, "email": email }).to_string())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok::<Upserted, sqlx::Error>(outcome)
+        }
+        .await);
+        match result {
+            Ok(outcome) => return Ok(outcome),
+            Err(e) if crate::error::is_unique_violation(&e) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Error::Conflict(format!("the lead {email} kept changing while it was being saved; it will be retried")))
+}

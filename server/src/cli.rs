@@ -54,7 +54,14 @@ pub async fn run(cli: Cli) -> Result<()> {
     let places = Arc::new(load_zip_places(&config));
     let state = AppState { db: db.clone(), secrets: config.secret_box()?, config: Arc::new(config), places, events: Default::default() };
 
-    let outcome = match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if matches!(command, Command::Serve | Command::Worker) {
+        // Integration loops: pending webhook deliveries (at start-up, then every few seconds) and
+        // the Slack outbox. Each claims its rows, so any number of processes can run them.
+        tokio::spawn(backend::bison_webhook::run_sweeper(state.db.clone(), std::time::Duration::from_secs(5)));
+        tokio::spawn(backend::slack::run_sender(state.db.clone(), state.secrets.clone(), std::time::Duration::from_secs(2)));
+    }
+    let outcome = match command {
         Command::Serve => serve(state).await,
         Command::Worker => backend::jobs::run_until_shutdown(state, shutdown_signal()).await,
         Command::Migrate => {

@@ -10,6 +10,7 @@ pub mod session_layer;
 pub mod telemetry;
 pub mod uploads;
 pub mod web_auth;
+pub mod webhooks;
 
 use axum::extract::FromRef;
 use backend::AppState;

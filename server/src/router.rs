@@ -21,7 +21,7 @@ use tower_http::{
 };
 
 use crate::{
-    exports, health, portal, uploads,
+    exports, health, portal, uploads, webhooks,
     session_layer::{origin_guard, session_layer},
     telemetry::{MakeUuid, RequestSpan},
     web_auth, HostState,
@@ -43,6 +43,8 @@ pub fn build(state: HostState) -> Router {
     let uploads = Router::new()
         .route("/admin/zips/import", post(uploads::zip_import))
         .layer(DefaultBodyLimit::max(state.app.config.zip_upload_max_bytes));
+    // Webhooks read their bodies themselves (an oversized delivery is still recorded).
+    let webhooks = Router::new().route("/webhooks/bison/{token}", post(webhooks::bison)).layer(DefaultBodyLimit::disable());
 
     Router::new()
         .route("/", get(web_auth::home))
@@ -66,6 +68,7 @@ pub fn build(state: HostState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<HostState, _>(context, app::shell))
         .layer(RequestBodyLimitLayer::new(state.app.config.max_body_bytes))
         .merge(uploads)
+        .merge(webhooks)
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
         .layer(middleware::from_fn_with_state(state.clone(), origin_guard))
         .layer(

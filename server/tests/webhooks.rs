@@ -1,0 +1,211 @@
+//! Email Bison's interested-lead webhook over HTTP, and the Slack outbox against a local fake of
+//! Slack's incoming-webhook endpoint.
+
+mod common;
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::{http::StatusCode, response::IntoResponse, routing::post, Router};
+use backend::on_db;
+
+fn interested(reply_id: i64, email: &str) -> serde_json::Value {
+    serde_json::json!({
+        "event": {"type": "LEAD_INTERESTED", "name": "Lead Interested", "workspace_id": 1, "workspace_name": "Acme"},
+        "data": {
+            "reply": {"id": reply_id, "uuid": "u", "email_subject": "Re: roofs", "interested": true, "automated_reply": false,
+                      "text_body": "Yes — send me a quote", "date_received": "2026-11-20T15:04:05Z", "from_email_address": email},
+            "lead": {"id": 77, "email": email, "first_name": "Pat", "last_name": "Lee", "company": "Lee Homes", "custom_variables": []},
+            "campaign": {"id": 2, "name": "Q4 homeowners"},
+            "sender_email": {"id": 3, "email": "s@acme.test", "emails_sent": 0, "bounced": 0}
+        }
+    })
+}
+
+async fn count(db: &backend::db::Db, sql: &'static str, ws: i64) -> i64 {
+    on_db!(db, |p| sqlx::query_scalar::<_, i64>(sql).bind(ws).fetch_one(p).await).unwrap()
+}
+
+async fn wait_for(db: &backend::db::Db, sql: &'static str, ws: i64, want: i64) -> i64 {
+    for _ in 0..100 {
+        let n = count(db, sql, ws).await;
+        if n == want {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    count(db, sql, ws).await
+}
+
+const LEADS: &str = "SELECT COUNT(*) FROM leads WHERE workspace_id = $1 AND interested AND stage = 'new' AND email = 'pat@leehomes.test'";
+const DELIVERIES: &str = "SELECT COUNT(*) FROM webhook_deliveries WHERE workspace_id = $1";
+
+#[tokio::test]
+async fn an_interested_reply_lands_once_on_the_board_however_often_it_is_delivered() {
+    let srv = common::start().await;
+    let db = &srv.state.db;
+    let ws = srv.fx.ws_a;
+    let token = backend::bison_webhook::rotate_token(db, ws).await.unwrap();
+    let http = reqwest::Client::new();
+    let url = srv.url(&format!("/webhooks/bison/{token}"));
+
+    let res = http.post(&url).json(&interested(9, "Pat@LeeHomes.test")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["status"], "accepted");
+    assert_eq!(wait_for(db, LEADS, ws, 1).await, 1, "the lead is on A's board");
+    // The same reply again: nothing new. Another reply of the same lead: still one lead.
+    let res = http.post(&url).json(&interested(9, "Pat@LeeHomes.test")).send().await.unwrap();
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["status"], "duplicate");
+    let res = http.post(&url).json(&interested(10, "pat@leehomes.test")).send().await.unwrap();
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["status"], "accepted");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(count(db, LEADS, ws).await, 1);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM leads WHERE workspace_id = $1 AND email = 'pat@leehomes.test'", ws).await, 1);
+    assert_eq!(wait_for(db, "SELECT COUNT(*) FROM webhook_deliveries WHERE workspace_id = $1 AND status = 'processed'", ws, 2).await, 2);
+    // The campaign came along, the board's event log says a lead arrived, B saw nothing.
+    assert_eq!(count(db, "SELECT COUNT(*) FROM campaigns WHERE workspace_id = $1 AND bison_campaign_id = '2' AND name = 'Q4 homeowners'", ws).await, 1);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM workspace_events WHERE workspace_id = $1 AND kind = 'lead.arrived'", ws).await, 1);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM leads WHERE workspace_id = $1 AND email = 'pat@leehomes.test'", srv.fx.ws_b).await, 0);
+
+    // A token nobody holds: 404, nothing stored. After a rotation the old URL is dead too.
+    let before = count(db, "SELECT COUNT(*) FROM webhook_deliveries WHERE workspace_id > $1", 0).await;
+    let res = http.post(srv.url("/webhooks/bison/not-a-real-token-at-all")).json(&interested(11, "x@y.test")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    backend::bison_webhook::rotate_token(db, ws).await.unwrap();
+    let res = http.post(&url).json(&interested(12, "x@y.test")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM webhook_deliveries WHERE workspace_id > $1", 0).await, before);
+}
+
+#[tokio::test]
+async fn unusable_bodies_are_stored_as_failed_with_the_reason_and_other_events_are_ignored() {
+    let srv = common::start().await;
+    let db = &srv.state.db;
+    let ws = srv.fx.ws_a;
+    let token = backend::bison_webhook::rotate_token(db, ws).await.unwrap();
+    let http = reqwest::Client::new();
+    let url = srv.url(&format!("/webhooks/bison/{token}"));
+
+    let res = http.post(&url).body("<xml>not json</xml>").send().await.unwrap();
+    assert_eq!(res.status(), 200, "not worth a retry");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(body["reason"].as_str().unwrap().contains("not JSON"), "{body}");
+    let no_lead = serde_json::json!({"event": {"type": "LEAD_INTERESTED"}, "data": {"reply": {"id": 5}}});
+    assert_eq!(http.post(&url).json(&no_lead).send().await.unwrap().status(), 200);
+    let opened = serde_json::json!({"event": {"type": "EMAIL_OPENED"}, "data": {"campaign_event": {"id": 8}, "lead": {"id": 1, "email": "o@x.test"}}});
+    assert_eq!(http.post(&url).json(&opened).send().await.unwrap().status(), 200);
+    let huge = format!("{{\"event\":{{\"type\":\"LEAD_INTERESTED\"}},\"pad\":\"{}\"}}", "x".repeat(300 * 1024));
+    assert_eq!(http.post(&url).body(huge).send().await.unwrap().status(), 413);
+
+    assert_eq!(wait_for(db, "SELECT COUNT(*) FROM webhook_deliveries WHERE workspace_id = $1 AND status IN ('failed', 'ignored')", ws, 4).await, 4);
+    let rows: Vec<(Option<String>, String, Option<String>, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT event_type, status, error, CAST(LENGTH(body) AS BIGINT) FROM webhook_deliveries WHERE workspace_id = $1 ORDER BY id"
+    )
+    .bind(ws)
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    assert_eq!(rows[0].1, "failed");
+    assert_eq!((rows[1].0.as_deref(), rows[1].1.as_str()), (Some("lead_interested"), "failed"));
+    assert!(rows[1].2.as_deref().unwrap().contains("data.lead.email"), "{rows:?}");
+    assert_eq!((rows[2].0.as_deref(), rows[2].1.as_str()), (Some("email_opened"), "ignored"));
+    assert_eq!(rows[3].1, "failed");
+    assert!(rows[3].2.as_deref().unwrap().contains("at most 262144"), "{rows:?}");
+    assert_eq!(rows[3].3, 256 * 1024, "kept truncated");
+    assert_eq!(count(db, "SELECT COUNT(*) FROM leads WHERE workspace_id = $1 AND email = 'o@x.test'", ws).await, 0);
+}
+
+#[tokio::test]
+async fn a_delivery_stored_before_a_crash_is_processed_by_the_next_sweep() {
+    let srv = common::start().await;
+    let db = &srv.state.db;
+    let ws = srv.fx.ws_a;
+    let token = backend::bison_webhook::rotate_token(db, ws).await.unwrap();
+    // Stored, then the process "died" before processing (and one died mid-processing).
+    let body = serde_json::to_vec(&interested(21, "pat@leehomes.test")).unwrap();
+    assert!(matches!(backend::bison_webhook::receive(db, &token, &body, 1 << 20).await.unwrap(), Some(backend::bison_webhook::Receipt::Accepted(_))));
+    let body = serde_json::to_vec(&interested(22, "sam@leehomes.test")).unwrap();
+    backend::bison_webhook::receive(db, &token, &body, 1 << 20).await.unwrap();
+    on_db!(db, |p| sqlx::query("UPDATE webhook_deliveries SET status = 'processing', claimed_at = $1 WHERE dedupe_key LIKE '%:22'")
+        .bind(chrono::Utc::now() - chrono::Duration::minutes(10))
+        .execute(p)
+        .await
+        .map(|_| ()))
+    .unwrap();
+    assert_eq!(count(db, LEADS, ws).await, 0);
+    assert_eq!(backend::bison_webhook::sweep(db, Duration::from_secs(300)).await.unwrap(), 2);
+    assert_eq!(count(db, LEADS, ws).await, 1);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM leads WHERE workspace_id = $1 AND email = 'sam@leehomes.test'", ws).await, 1);
+    assert_eq!(backend::bison_webhook::sweep(db, Duration::from_secs(300)).await.unwrap(), 0, "nothing left");
+    assert_eq!(count(db, DELIVERIES, ws).await, 2);
+}
+
+/// A fake Slack incoming webhook: answers from a script, records what it got.
+async fn fake_slack(script: Vec<(u16, Option<&'static str>)>) -> (String, Arc<Mutex<Vec<String>>>) {
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let script = Arc::new(Mutex::new(script));
+    let (g, s) = (got.clone(), script.clone());
+    let app = Router::new().route(
+        "/services/T1/B1/x",
+        post(move |body: String| {
+            let (g, s) = (g.clone(), s.clone());
+            async move {
+                g.lock().unwrap().push(body);
+                let (code, retry_after) = {
+                    let mut s = s.lock().unwrap();
+                    if s.is_empty() { (200, None) } else { s.remove(0) }
+                };
+                let mut res = (StatusCode::from_u16(code).unwrap(), if code == 200 { "ok" } else { "rollup_error" }).into_response();
+                if let Some(v) = retry_after {
+                    res.headers_mut().insert("retry-after", v.parse().unwrap());
+                }
+                res
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/services/T1/B1/x"), got)
+}
+
+#[tokio::test]
+async fn slack_messages_are_retried_past_errors_and_rate_limits_and_given_up_when_refused() {
+    let srv = common::start().await;
+    let db = &srv.state.db;
+    let secrets = &srv.state.secrets;
+    let (url, got) = fake_slack(vec![(500, None), (429, Some("0")), (200, None)]).await;
+    backend::slack::set_workspace_url(db, secrets, srv.fx.ws_a, Some(&url)).await.unwrap();
+    let reply = backend::leads::InterestedReply { email: "pat@leehomes.test".into(), first_name: Some("Pat".into()), company: Some("Lee <Homes>".into()), reply_text: Some("Yes".into()), ..Default::default() };
+    backend::slack::new_interested_lead(db, srv.fx.ws_a, &reply).await.unwrap();
+    // No agency channel configured: only the workspace's message is queued.
+    assert_eq!(count(db, "SELECT COUNT(*) FROM slack_messages WHERE id > $1", 0).await, 1);
+    let http = reqwest::Client::new();
+    let mut sent = 0;
+    for _ in 0..5 {
+        sent += backend::slack::send_due(db, secrets, &http, Duration::ZERO).await.unwrap();
+    }
+    assert_eq!(sent, 1);
+    let bodies = got.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 3, "500, then 429, then 200");
+    let body: serde_json::Value = serde_json::from_str(&bodies[2]).unwrap();
+    assert_eq!(body["text"], "*New interested lead* for Acme Roofing: Pat &lt;pat@leehomes.test&gt; at Lee &lt;Homes&gt;\n> Yes");
+    assert!(body["blocks"].is_array(), "blocks with a text fallback");
+
+    // A refusal that will not change (the channel is gone) fails at once.
+    let (gone, _) = fake_slack(vec![(410, None)]).await;
+    backend::slack::set_agency_url(db, secrets, Some(&gone)).await.unwrap();
+    backend::slack::enqueue(db, None, "hello").await.unwrap();
+    backend::slack::send_due(db, secrets, &http, Duration::ZERO).await.unwrap();
+    let (status, attempts, error): (String, i64, Option<String>) = on_db!(db, |p| sqlx::query_as(
+        "SELECT status, attempts, last_error FROM slack_messages WHERE workspace_id IS NULL"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    assert_eq!((status.as_str(), attempts), ("failed", 1));
+    assert!(error.unwrap().contains("410"));
+    assert!(backend::slack::set_workspace_url(db, secrets, srv.fx.ws_a, Some("ftp://nope")).await.is_err());
+}
