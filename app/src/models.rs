@@ -65,6 +65,9 @@ pub struct WorkspaceRow {
     pub bison_workspace_id: Option<String>,
     /// `••••abcd` when a key is stored; the key itself never leaves the server.
     pub bison_api_key_masked: Option<String>,
+    /// `••••abcd` when a webhook URL has been made (its token is only shown once).
+    pub bison_webhook_masked: Option<String>,
+    pub slack_webhook_masked: Option<String>,
     pub member_count: i64,
 }
 

@@ -108,6 +108,32 @@ pub async fn update_workspace(db: &Db, caller: &SessionUser, workspace_id: i64, 
     Ok(ws)
 }
 
+/// A new Email Bison webhook token for the workspace (the old URL stops working); returns it once.
+pub async fn rotate_bison_webhook(db: &Db, caller: &SessionUser, workspace_id: i64, client: &ClientInfo) -> Result<String> {
+    access::require_admin(caller)?;
+    let token = crate::bison_webhook::rotate_token(db, workspace_id).await?;
+    audit::record(db, Some(caller), None, "workspace.bison_webhook_rotated", Some(&format!("workspace:{workspace_id}")), ip(client)).await?;
+    Ok(token)
+}
+
+/// Sets or removes a workspace's Slack webhook (`workspace_id`), or the agency's (`None`).
+pub async fn set_slack_webhook(
+    db: &Db,
+    secrets: &crate::crypto::SecretBox,
+    caller: &SessionUser,
+    workspace_id: Option<i64>,
+    url: Option<&str>,
+    client: &ClientInfo,
+) -> Result<()> {
+    access::require_admin(caller)?;
+    match workspace_id {
+        Some(ws) => crate::slack::set_workspace_url(db, secrets, ws, url).await?,
+        None => crate::slack::set_agency_url(db, secrets, url).await?,
+    }
+    let target = workspace_id.map_or("agency".to_owned(), |ws| format!("workspace:{ws}"));
+    audit::record(db, Some(caller), None, "slack.webhook_set", Some(&target), ip(client)).await
+}
+
 pub async fn set_bison_credentials(
     db: &Db,
     secrets: &crate::crypto::SecretBox,

@@ -67,6 +67,9 @@ pub struct Workspace {
     pub billable_stage: String,
     pub bison_workspace_id: Option<String>,
     pub bison_api_key_hint: Option<String>,
+    /// Last characters of the webhook token (the token itself is only hashed).
+    pub bison_webhook_hint: Option<String>,
+    pub slack_webhook_hint: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -76,7 +79,7 @@ macro_rules! ws_columns {
     () => {
         "w.id, w.name, w.slug, w.active, w.monthly_lead_target, w.daily_send_target, \
     w.weekly_contact_target, w.pricing_model, w.price_per_lead_cents, w.retainer_fee_cents, w.billable_stage, \
-    w.bison_workspace_id, w.bison_api_key_hint, w.created_at, w.updated_at"
+    w.bison_workspace_id, w.bison_api_key_hint, w.bison_webhook_hint, w.slack_webhook_hint, w.created_at, w.updated_at"
     };
 }
 

@@ -209,3 +209,24 @@ async fn slack_messages_are_retried_past_errors_and_rate_limits_and_given_up_whe
     assert!(error.unwrap().contains("410"));
     assert!(backend::slack::set_workspace_url(db, secrets, srv.fx.ws_a, Some("ftp://nope")).await.is_err());
 }
+
+#[tokio::test]
+async fn an_admin_makes_the_webhook_url_which_is_shown_once_and_then_only_masked() {
+    let srv = common::start().await;
+    let admin = srv.sign_in("admin@agency.test").await;
+    let (status, body) = srv.call(&admin, "/api/admin/clients/bison_webhook", &[("workspace_id", srv.fx.ws_a.to_string())]).await;
+    assert_eq!(status, 200, "{body}");
+    let url: String = serde_json::from_str(&body).unwrap();
+    let token = url.strip_prefix("/webhooks/bison/").expect("the webhook path").to_owned();
+    let res = reqwest::Client::new().post(srv.url(&url)).json(&interested(1, "pat@leehomes.test")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let (_, list) = srv.call(&admin, "/api/admin/workspaces", &[]).await;
+    assert!(!list.contains(&token), "the token is not shown again");
+    assert!(list.contains(&format!("••••{}", &token[token.len() - 4..])), "{list}");
+    let (status, body) = srv
+        .call(&admin, "/api/admin/slack_webhook", &[("workspace_id", srv.fx.ws_a.to_string()), ("url", "https://hooks.slack.com/services/T/B/secretpart".into())])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, list) = srv.call(&admin, "/api/admin/workspaces", &[]).await;
+    assert!(!list.contains("secretpart") && list.contains("••••part"), "{list}");
+}

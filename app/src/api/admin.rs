@@ -55,6 +55,8 @@ mod convert {
             billable_stage: w.billable_stage,
             bison_workspace_id: w.bison_workspace_id,
             bison_api_key_masked: backend::workspaces::masked_key(w.bison_api_key_hint.as_deref()),
+            bison_webhook_masked: backend::workspaces::masked_key(w.bison_webhook_hint.as_deref()),
+            slack_webhook_masked: w.slack_webhook_hint,
         }
     }
 }

@@ -142,3 +142,29 @@ pub async fn unassign_zip(workspace_id: i64, zip: String) -> Result<(), AppError
     backend::admin::unassign_zip(&state.db, &caller, workspace_id, &zip, &super::ctx::client_info()).await?;
     Ok(())
 }
+
+/// A new Email Bison webhook URL for the workspace (the previous one stops working). The URL is
+/// shown this once: only a hash of its secret is kept.
+#[server(endpoint = "admin/clients/bison_webhook")]
+pub async fn rotate_bison_webhook(workspace_id: i64) -> Result<String, AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    let token = backend::admin::rotate_bison_webhook(&state.db, &caller, workspace_id, &super::ctx::client_info()).await?;
+    let base = state.config.public_url.clone().unwrap_or_default();
+    Ok(format!("{base}/webhooks/bison/{token}"))
+}
+
+/// Sets the Slack incoming-webhook URL of a workspace, or of the agency without `workspace_id`;
+/// `remove` clears it. The URL is stored encrypted and never sent back.
+#[server(endpoint = "admin/slack_webhook")]
+pub async fn set_slack_webhook(workspace_id: Option<i64>, url: String, remove: Option<String>) -> Result<(), AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    let url = if remove.is_some() {
+        None
+    } else if url.trim().is_empty() {
+        return Err(AppError::invalid("Paste the Slack incoming-webhook URL (https://hooks.slack.com/services/…)."));
+    } else {
+        Some(url)
+    };
+    backend::admin::set_slack_webhook(&state.db, &state.secrets, &caller, workspace_id, url.as_deref(), &super::ctx::client_info()).await?;
+    Ok(())
+}

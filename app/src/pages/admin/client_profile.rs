@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::{
-    api::{workspace_profile, AddCost, AssignZip, DeleteCost, SetBisonCredentials, UnassignZip, UpdateWorkspace},
+    api::{workspace_profile, AddCost, AssignZip, DeleteCost, RotateBisonWebhook, SetBisonCredentials, SetSlackWebhook, UnassignZip, UpdateWorkspace},
     components::{
         format::{one_decimal, percent, thousands},
         guard::RequireAdmin,
@@ -153,6 +153,8 @@ fn Profile(
             <ActionResult value=bison.value() success="Credentials saved."/>
         </section>
 
+        <Integrations workspace_id=id bison_webhook=w.bison_webhook_masked.clone() slack=w.slack_webhook_masked.clone()/>
+
         <section class="card">
             <h2>"Costs"</h2>
             <div class="table-wrap">
@@ -230,6 +232,42 @@ fn Profile(
             } else {
                 view! { <ul>{p.members.iter().map(|(email, name, level)| view! { <li>{format!("{name} <{email}> — {level}")}</li> }).collect_view()}</ul> }.into_any()
             }}
+        </section>
+    }
+}
+
+/// The interested-lead webhook URL (made here, shown once) and the workspace's Slack channel.
+#[component]
+fn Integrations(workspace_id: i64, bison_webhook: Option<String>, slack: Option<String>) -> impl IntoView {
+    let rotate = ServerAction::<RotateBisonWebhook>::new();
+    let slack_action = ServerAction::<SetSlackWebhook>::new();
+    let (id, id2) = (workspace_id.to_string(), workspace_id.to_string());
+    view! {
+        <section class="card" data-testid="integrations">
+            <h2>"Webhook and Slack"</h2>
+            <p class="muted">"Email Bison webhook (event: lead interested): "
+                <span data-testid="webhook-state">{bison_webhook.map(|h| format!("set, URL ending {h}")).unwrap_or_else(|| "not set".into())}</span>
+                ". Making a new URL stops the old one."</p>
+            <ActionForm action=rotate attr:class="inline">
+                <input type="hidden" name="workspace_id" value=id/>
+                <button type="submit" class="button">"Make a new webhook URL"</button>
+            </ActionForm>
+            {move || match rotate.value().get() {
+                Some(Ok(url)) => Some(view! {
+                    <p class="alert alert-ok" role="status">"Paste this into Email Bison's webhook settings now — it is not shown again: "
+                        <code data-testid="webhook-url">{url}</code></p>
+                }.into_any()),
+                Some(Err(e)) => Some(view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any()),
+                None => None,
+            }}
+            <p class="muted">"Slack channel for this client's new interested leads: "
+                <span data-testid="slack-state">{slack.unwrap_or_else(|| "not set".into())}</span></p>
+            <ActionForm action=slack_action attr:class="form-grid">
+                <input type="hidden" name="workspace_id" value=id2/>
+                <label>"Slack incoming-webhook URL" <input type="password" name="url" autocomplete="off" placeholder="https://hooks.slack.com/services/…"/></label>
+                <button type="submit" class="button">"Save Slack webhook"</button>
+            </ActionForm>
+            <ActionResult value=slack_action.value() success="Slack webhook saved."/>
         </section>
     }
 }

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::{list_workspaces, CreateWorkspace, SetWorkspaceActive},
+    api::{list_workspaces, CreateWorkspace, SetSlackWebhook, SetWorkspaceActive},
     components::{
         guard::RequireAdmin,
         sort::{sort_rows, text, Compare, KeepSort, SortLink},
@@ -149,6 +149,29 @@ pub fn ClientsPage() -> impl IntoView {
                 </ActionForm>
                 <ActionResult value=create.value() success="Workspace created."/>
             </section>
+            <AgencySlack/>
         </RequireAdmin>
+    }
+}
+
+/// The agency-wide Slack channel: every new interested lead, sender and sync alert.
+#[component]
+fn AgencySlack() -> impl IntoView {
+    let save = ServerAction::<SetSlackWebhook>::new();
+    view! {
+        <section class="card" data-testid="agency-slack">
+            <h2>"Agency Slack channel"</h2>
+            <p class="muted">"New interested leads of every client, critical senders and failed syncs are posted here. The URL is stored encrypted."</p>
+            <ActionForm action=save attr:class="form-grid">
+                <label>"Slack incoming-webhook URL" <input type="password" name="url" autocomplete="off" placeholder="https://hooks.slack.com/services/…"/></label>
+                <button type="submit" class="button">"Save"</button>
+            </ActionForm>
+            <ActionForm action=save attr:class="inline">
+                <input type="hidden" name="url" value=""/>
+                <input type="hidden" name="remove" value="1"/>
+                <button type="submit" class="button small">"Remove"</button>
+            </ActionForm>
+            <ActionResult value=save.value() success="Saved."/>
+        </section>
     }
 }
