@@ -31,6 +31,14 @@ pub struct Config {
     pub zip_upload_max_bytes: usize,
     /// Largest webhook body processed (a larger one is stored truncated, as failed).
     pub webhook_max_bytes: usize,
+    /// Email Bison's API base (each agency has its own instance), without `/api`.
+    pub bison_url: String,
+    /// First backoff of Email Bison retries (doubled each time).
+    pub bison_retry_delay: StdDuration,
+    /// When every connected workspace gets a full sync (cron with seconds, UTC).
+    pub bison_sync_cron: String,
+    /// When sender accounts are polled.
+    pub sender_poll_cron: String,
     pub log_json: bool,
     /// Take the client IP from `X-Forwarded-For` (only behind a reverse proxy you control).
     pub trust_proxy: bool,
@@ -76,6 +84,10 @@ impl Config {
             max_body_bytes: 2 * 1024 * 1024,
             zip_upload_max_bytes: 5 * 1024 * 1024,
             webhook_max_bytes: 256 * 1024,
+            bison_url: "https://dedi.emailbison.com".into(),
+            bison_retry_delay: StdDuration::from_secs(1),
+            bison_sync_cron: "0 15 6 * * *".into(),
+            sender_poll_cron: "0 */30 * * * *".into(),
             log_json: false,
             trust_proxy: false,
             maintenance_cron: "0 30 3 * * *".into(),
@@ -130,6 +142,10 @@ impl Config {
             max_body_bytes: parse("MAVERICK_MAX_BODY_BYTES", 2 * 1024 * 1024usize)?,
             zip_upload_max_bytes: parse("MAVERICK_ZIP_UPLOAD_MAX_BYTES", 5 * 1024 * 1024usize)?,
             webhook_max_bytes: parse("MAVERICK_WEBHOOK_MAX_BYTES", 256 * 1024usize)?,
+            bison_url: var("MAVERICK_BISON_URL").unwrap_or_else(|| "https://dedi.emailbison.com".into()).trim_end_matches('/').to_owned(),
+            bison_retry_delay: StdDuration::from_millis(parse("MAVERICK_BISON_RETRY_DELAY_MS", 1000u64)?),
+            bison_sync_cron: var("MAVERICK_BISON_SYNC_CRON").unwrap_or_else(|| "0 15 6 * * *".into()),
+            sender_poll_cron: var("MAVERICK_SENDER_POLL_CRON").unwrap_or_else(|| "0 */30 * * * *".into()),
             log_json: matches!(var("MAVERICK_LOG_FORMAT").as_deref(), Some("json")),
             trust_proxy: flag("MAVERICK_TRUST_PROXY", false)?,
             maintenance_cron: var("MAVERICK_MAINTENANCE_CRON").unwrap_or_else(|| "0 30 3 * * *".into()),

@@ -15,10 +15,72 @@ use apalis_sqlite::SqliteStorage;
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    bison_sync::{self, SyncKind},
     db::Db,
     error::{Error, Result},
     heartbeat, maintenance, AppState,
 };
+
+/// An Email Bison sync of one workspace (a recorded run from "Sync now", or a scheduled one).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BisonSyncJob {
+    pub workspace_id: i64,
+    pub kind: SyncKind,
+    pub run_id: Option<i64>,
+}
+
+const SYNC_QUEUE: &str = "bison.sync";
+
+/// A handle to push sync jobs.
+#[derive(Clone)]
+pub enum SyncQueue {
+    Sqlite(SqliteStorage<BisonSyncJob>),
+    Postgres(PostgresStorage<BisonSyncJob>),
+}
+
+impl SyncQueue {
+    pub fn new(db: &Db) -> Self {
+        match db {
+            Db::Sqlite(pool) => SyncQueue::Sqlite(SqliteStorage::new(pool).with_config(apalis_sqlite::Config::default().queue(SYNC_QUEUE))),
+            Db::Postgres(pool) => SyncQueue::Postgres(PostgresStorage::new(pool).with_config(apalis_postgres::Config::default().queue(SYNC_QUEUE))),
+        }
+    }
+
+    /// Enqueues a sync; with a key, a second push of the same key is a no-op (one per tick).
+    pub async fn push(&self, job: BisonSyncJob, idempotency_key: Option<String>) -> Result<()> {
+        // A failed sync is recorded with its error; the next schedule or "Sync now" tries again.
+        let mut task = TaskBuilder::new(job).max_attempts(1);
+        if let Some(key) = idempotency_key {
+            task = task.idempotency_key(key);
+        }
+        let task = task.build();
+        let pushed = match self.clone() {
+            SyncQueue::Sqlite(mut s) => s.push_task(task).await.map_err(|e| e.to_string()),
+            SyncQueue::Postgres(mut s) => s.push_task(task).await.map_err(|e| e.to_string()),
+        };
+        match pushed {
+            Ok(()) => Ok(()),
+            Err(e) if e.contains("idx_jobs_idempotency_key") || e.contains("duplicate key") => Ok(()),
+            Err(e) => Err(Error::Internal(format!("could not enqueue the sync: {e}"))),
+        }
+    }
+}
+
+async fn run_sync(job: BisonSyncJob, state: Data<AppState>) -> std::result::Result<String, BoxDynError> {
+    let run = bison_sync::execute(&state, job.workspace_id, job.kind, job.run_id).await?;
+    tracing::info!(workspace = job.workspace_id, kind = ?job.kind, status = %run.status, "Email Bison sync done");
+    Ok(run.status)
+}
+
+/// A schedule's tick: one sync job per connected workspace (one per tick across processes).
+async fn on_sync_tick(tick: Tick, ctx: Data<(Db, SyncQueue, SyncKind)>) -> std::result::Result<(), BoxDynError> {
+    let (db, queue, kind) = &*ctx;
+    for ws in bison_sync::connected_workspaces(db).await? {
+        let key = format!("sync:{}:{ws}:{}", kind.as_str(), tick.get_timestamp());
+        queue.push(BisonSyncJob { workspace_id: ws, kind: *kind, run_id: None }, Some(key)).await?;
+    }
+    Ok(())
+}
 
 /// Nightly housekeeping: expired sessions, old login failures, audit rows past retention.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -124,15 +186,45 @@ fn monitor(state: &AppState, suffix: &str, poll: Duration) -> Result<Monitor> {
                 .build(run_prune)
         }),
     };
-    let monitor = monitor
-        .register(move |_restarts| {
-            WorkerBuilder::new(name2.clone())
-                .backend(CronScheduler::new(schedule.clone()))
-                .data(q2.clone())
-                .build(on_prune_tick)
-        })
-        .shutdown_timeout(Duration::from_secs(10));
-    Ok(monitor)
+    let monitor = monitor.register(move |_restarts| {
+        WorkerBuilder::new(name2.clone())
+            .backend(CronScheduler::new(schedule.clone()))
+            .data(q2.clone())
+            .build(on_prune_tick)
+    });
+    // Email Bison: the sync worker and its two schedules.
+    let cron = |var: &str, value: &str| {
+        cron::Schedule::from_str(value).map_err(|e| Error::invalid(format!("{var}={value:?} is not a cron schedule: {e}")))
+    };
+    let full = cron("MAVERICK_BISON_SYNC_CRON", &state.config.bison_sync_cron)?;
+    let senders = cron("MAVERICK_SENDER_POLL_CRON", &state.config.sender_poll_cron)?;
+    let sync_queue = SyncQueue::new(&state.db);
+    let (s3, name3) = (state.clone(), format!("bison-sync-{suffix}"));
+    let monitor = match sync_queue.clone() {
+        SyncQueue::Sqlite(storage) => monitor.register(move |_restarts| {
+            WorkerBuilder::new(name3.clone())
+                .backend(storage.clone().poll_with_interval(poll))
+                .data(s3.clone())
+                .concurrency(2)
+                .build(run_sync)
+        }),
+        SyncQueue::Postgres(storage) => monitor.register(move |_restarts| {
+            WorkerBuilder::new(name3.clone())
+                .backend(storage.clone().with_pubsub().poll_with_strategy(Strategy::new().interval(poll)))
+                .data(s3.clone())
+                .concurrency(2)
+                .build(run_sync)
+        }),
+    };
+    let mut monitor = monitor;
+    for (name, schedule, kind) in [("bison-sync-cron", full, SyncKind::All), ("sender-poll-cron", senders, SyncKind::Senders)] {
+        let ctx = (state.db.clone(), sync_queue.clone(), kind);
+        let name = format!("{name}-{suffix}");
+        monitor = monitor.register(move |_restarts| {
+            WorkerBuilder::new(name.clone()).backend(CronScheduler::new(schedule.clone())).data(ctx.clone()).build(on_sync_tick)
+        });
+    }
+    Ok(monitor.shutdown_timeout(Duration::from_secs(10)))
 }
 
 /// Runs the workers and the heartbeat until `shutdown` resolves.

@@ -5,6 +5,8 @@ pub mod access;
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod bison;
+pub mod bison_sync;
 pub mod bison_webhook;
 pub mod client_costs;
 pub mod config;

@@ -1,0 +1,246 @@
+//! The Email Bison client and sync against a local fake of its API (same paths, envelope,
+//! pagination, string numbers, 429/5xx/401/422, slow answers), on a real database.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::{
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use backend::{
+    bison::{BisonClient, BisonError, RetryPolicy},
+    bison_sync::{self, SyncKind},
+    on_db,
+    testing::test_state,
+    workspaces::{self, WorkspaceInput},
+    AppState,
+};
+use serde_json::{json, Value};
+
+#[derive(Default)]
+struct Fake {
+    /// Calls per path.
+    calls: HashMap<String, usize>,
+    /// Scripted failures per path: (status, retry-after), consumed first.
+    fail: HashMap<String, Vec<(u16, Option<&'static str>)>>,
+    /// Paths that answer slowly.
+    slow: Vec<String>,
+}
+
+type Shared = Arc<Mutex<Fake>>;
+
+fn page(items: Vec<Value>, page: usize, per: usize) -> Value {
+    let last = items.len().div_ceil(per).max(1);
+    let data: Vec<Value> = items.into_iter().skip((page - 1) * per).take(per).collect();
+    json!({"data": data, "links": {}, "meta": {"current_page": page, "last_page": last.to_string(), "per_page": per, "total": 0}})
+}
+
+async fn route(path: &'static str, State(fake): State<Shared>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    let (fail, slow) = {
+        let mut f = fake.lock().unwrap();
+        *f.calls.entry(path.to_owned()).or_default() += 1;
+        let fail = f.fail.get_mut(path).and_then(|v| if v.is_empty() { None } else { Some(v.remove(0)) });
+        (fail, f.slow.contains(&path.to_owned()))
+    };
+    if slow {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer good-token") {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"message": "Unauthenticated."}))).into_response();
+    }
+    if let Some((code, retry_after)) = fail {
+        let mut res = (StatusCode::from_u16(code).unwrap(), Json(json!({"message": "scripted failure"}))).into_response();
+        if let Some(v) = retry_after {
+            res.headers_mut().insert("retry-after", v.parse().unwrap());
+        }
+        return res;
+    }
+    let p: usize = q.get("page").and_then(|v| v.parse().ok()).unwrap_or(1);
+    let body = match path {
+        "/api/users" => json!({"data": [{"id": 1}]}),
+        "/api/campaigns" => page(
+            vec![
+                json!({"id": 42, "name": "Homeowners Q4", "status": "active", "total_leads": "1200", "total_leads_contacted": 800}),
+                json!({"id": "43", "name": "Referral", "status": "Queued", "total_leads": 50, "total_leads_contacted": "0"}),
+            ],
+            p,
+            1,
+        ),
+        "/api/sender-emails" => page(
+            vec![
+                json!({"id": 1, "email": "ok@acme-send.test", "status": "Connected", "daily_limit": "30", "warmup_enabled": true, "emails_sent_count": "1000", "bounced_count": "10", "total_replied_count": 20}),
+                json!({"id": 2, "email": "Down@Acme-Send.test", "status": "Disconnected", "daily_limit": 30, "warmup_enabled": false, "emails_sent_count": 500, "bounced_count": 0}),
+                json!({"id": 3, "email": "bouncy@acme-send.test", "status": "Connected", "daily_limit": 25, "emails_sent_count": 1000, "bounced_count": 60}),
+            ],
+            p,
+            2,
+        ),
+        "/api/replies" => {
+            assert_eq!(q.get("status").map(String::as_str), Some("interested"));
+            page(
+                vec![
+                    json!({"id": 9, "from_name": "Pat Lee", "from_email_address": "pat@leehomes.test", "text_body": "Yes, quote please", "date_received": "2026-11-20T15:00:00Z", "campaign_id": 42, "lead_id": 7}),
+                    json!({"id": 10, "from_name": "Pat Lee", "from_email_address": "PAT@leehomes.test", "text_body": "Following up", "date_received": "2026-11-21T09:00:00Z", "campaign_id": 42, "lead_id": 7}),
+                    json!({"id": 11, "from_name": "Sam", "from_email_address": "sam@oak.test", "text_body": "Interested", "date_received": "2026-11-19T12:00:00Z", "campaign_id": "43"}),
+                ],
+                p,
+                15,
+            )
+        }
+        "/api/campaign-events/stats" => {
+            assert!(q.contains_key("start_date") && q.contains_key("end_date"), "dates are required");
+            json!({"data": [
+                {"label": "Sent", "color": "#3B82F6", "dates": [["2026-11-19", 300], ["2026-11-20", "320"]]},
+                {"label": "Replied", "dates": [["2026-11-19", 6], ["2026-11-20", 4]]},
+                {"label": "Interested", "dates": [["2026-11-19", 1], ["2026-11-20", 1]]},
+                {"label": "Unique Opens", "dates": [["2026-11-19", 90]]},
+                {"label": "Bounced", "dates": [["2026-11-20", 3]]}
+            ]})
+        }
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    Json(body).into_response()
+}
+
+async fn fake_bison() -> (String, Shared) {
+    let fake: Shared = Arc::default();
+    let mut app = Router::new();
+    for path in ["/api/users", "/api/campaigns", "/api/sender-emails", "/api/replies", "/api/campaign-events/stats"] {
+        app = app.route(path, get(move |s, h, q| route(path, s, h, q)));
+    }
+    let app = app.with_state(fake.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), fake)
+}
+
+async fn state_with(base: &str, key: &str) -> (AppState, i64) {
+    let mut state = test_state().await;
+    let mut config = (*state.config).clone();
+    config.bison_url = base.to_owned();
+    config.bison_retry_delay = Duration::from_millis(5);
+    state.config = Arc::new(config);
+    let ws = workspaces::create(&state.db, WorkspaceInput::named("Acme Roofing")).await.unwrap().id;
+    workspaces::set_bison_credentials(&state.db, &state.secrets, ws, Some("1"), Some(key)).await.unwrap();
+    (state, ws)
+}
+
+/// The synced rows, without timestamps: what "changes nothing" compares.
+async fn snapshot(state: &AppState, ws: i64) -> Vec<String> {
+    let db = &state.db;
+    let mut out = Vec::new();
+    let campaigns: Vec<(String, String, String, i64, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT bison_campaign_id, name, status, leads_total, leads_contacted FROM campaigns WHERE workspace_id = $1 ORDER BY bison_campaign_id"
+    )
+    .bind(ws)
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    out.extend(campaigns.iter().map(|c| format!("{c:?}")));
+    let senders: Vec<(String, String, i64, bool, i64, i64, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT email, status, daily_limit, warmup_enabled, sent_total, bounced_total, replies_total FROM sender_accounts WHERE workspace_id = $1 ORDER BY email"
+    )
+    .bind(ws)
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    out.extend(senders.iter().map(|s| format!("{s:?}")));
+    let leads: Vec<(String, Option<String>, Option<String>, String, bool)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT email, first_name, reply_text, stage, interested FROM leads WHERE workspace_id = $1 ORDER BY email"
+    )
+    .bind(ws)
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    out.extend(leads.iter().map(|l| format!("{l:?}")));
+    let daily: Vec<(chrono::NaiveDate, i64, i64, i64, i64, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT day, sent, contacted, replies, interested, bounced FROM daily_metrics WHERE workspace_id = $1 ORDER BY day"
+    )
+    .bind(ws)
+    .fetch_all(p)
+    .await)
+    .unwrap();
+    out.extend(daily.iter().map(|d| format!("{d:?}")));
+    out
+}
+
+#[tokio::test]
+async fn a_full_sync_fills_every_table_through_rate_limits_and_errors_and_a_second_run_changes_nothing() {
+    let (base, fake) = fake_bison().await;
+    {
+        let mut f = fake.lock().unwrap();
+        f.fail.insert("/api/campaigns".into(), vec![(429, Some("0"))]);
+        f.fail.insert("/api/sender-emails".into(), vec![(503, None), (500, None)]);
+    }
+    let (state, ws) = state_with(&base, "good-token").await;
+    let run = bison_sync::execute(&state, ws, SyncKind::All, None).await.unwrap();
+    assert_eq!(run.status, "succeeded", "{:?}", run.error);
+    assert_eq!((run.step, run.steps), (4, 4));
+    let s: bison_sync::SyncSummary = serde_json::from_str(run.summary.as_deref().unwrap()).unwrap();
+    assert_eq!((s.campaigns, s.senders, s.replies_seen, s.leads_created, s.leads_marked_interested, s.days), (2, 3, 3, 2, 0, 2));
+    assert_eq!(s.newly_critical, vec!["bouncy@acme-send.test".to_string(), "down@acme-send.test".to_string()]);
+    {
+        let f = fake.lock().unwrap();
+        assert_eq!(f.calls["/api/campaigns"], 3, "a 429, then pages 1 and 2");
+        assert_eq!(f.calls["/api/sender-emails"], 4, "503, 500, then pages 1 and 2");
+    }
+    let first = snapshot(&state, ws).await;
+    assert_eq!(
+        first,
+        vec![
+            r#"("42", "Homeowners Q4", "active", 1200, 800)"#,
+            r#"("43", "Referral", "active", 50, 0)"#,
+            r#"("bouncy@acme-send.test", "connected", 25, false, 1000, 60, 0)"#,
+            r#"("down@acme-send.test", "disconnected", 30, false, 500, 0, 0)"#,
+            r#"("ok@acme-send.test", "connected", 30, true, 1000, 10, 20)"#,
+            r#"("pat@leehomes.test", Some("Pat"), Some("Yes, quote please"), "new", true)"#,
+            r#"("sam@oak.test", Some("Sam"), Some("Interested"), "new", true)"#,
+            "(2026-11-19, 300, 0, 6, 1, 0)",
+            "(2026-11-20, 320, 0, 4, 1, 3)",
+        ]
+    );
+    let run = bison_sync::execute(&state, ws, SyncKind::All, None).await.unwrap();
+    let s: bison_sync::SyncSummary = serde_json::from_str(run.summary.as_deref().unwrap()).unwrap();
+    assert_eq!((s.leads_created, s.leads_marked_interested), (0, 0));
+    assert!(s.newly_critical.is_empty(), "already known as critical");
+    assert_eq!(snapshot(&state, ws).await, first, "a second sync changes nothing");
+    assert_eq!(bison_sync::recent_runs(&state.db, ws, 10).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_refused_key_or_a_rejected_request_fails_the_run_with_a_message_and_no_retries() {
+    let (base, fake) = fake_bison().await;
+    let (state, ws) = state_with(&base, "wrong-token").await;
+    let run = bison_sync::execute(&state, ws, SyncKind::Senders, None).await.unwrap();
+    assert_eq!(run.status, "failed");
+    let error = run.error.unwrap();
+    assert!(error.contains("refused the API key (401 Unauthorized: Unauthenticated.)"), "{error}");
+    assert_eq!(fake.lock().unwrap().calls["/api/sender-emails"], 1, "auth failures are not retried");
+
+    let client = BisonClient::new(&base, "good-token", RetryPolicy { base_delay: Duration::from_millis(5), ..Default::default() });
+    fake.lock().unwrap().fail.insert("/api/campaigns".into(), vec![(422, None)]);
+    assert_eq!(client.campaigns().await.unwrap_err(), BisonError::Invalid("422 Unprocessable Entity: scripted failure".into()));
+    // No key stored at all: the run says where to add it.
+    let bare = workspaces::create(&state.db, WorkspaceInput::named("No Key")).await.unwrap().id;
+    let run = bison_sync::execute(&state, bare, SyncKind::All, None).await.unwrap();
+    assert!(run.error.unwrap().contains("No Email Bison API key"));
+}
+
+#[tokio::test]
+async fn slow_answers_time_out_and_are_retried_then_reported() {
+    let (base, fake) = fake_bison().await;
+    fake.lock().unwrap().slow.push("/api/users".into());
+    let policy = RetryPolicy { attempts: 2, base_delay: Duration::from_millis(5), timeout: Duration::from_millis(100), ..Default::default() };
+    let client = BisonClient::new(&base, "good-token", policy);
+    let err = client.check().await.unwrap_err();
+    assert!(matches!(&err, BisonError::Unavailable(m) if m.contains("timed out") && m.contains("after 2 attempts")), "{err}");
+    assert_eq!(fake.lock().unwrap().calls["/api/users"], 2);
+}
