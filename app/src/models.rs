@@ -424,3 +424,27 @@ pub struct ZipReport {
     pub places_loaded: bool,
     pub import: Option<ZipImportSummary>,
 }
+
+/// One Email Bison sync of a workspace, for the client page's sync panel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRunRow {
+    pub id: i64,
+    /// `all` or `senders`
+    pub kind: String,
+    /// `queued`, `running`, `succeeded` or `failed`
+    pub status: String,
+    pub step: i64,
+    pub steps: i64,
+    pub step_label: Option<String>,
+    /// What it did, in words (succeeded runs).
+    pub result: Option<String>,
+    pub error: Option<String>,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+}
+
+impl SyncRunRow {
+    pub fn active(&self) -> bool {
+        self.status == "queued" || self.status == "running"
+    }
+}

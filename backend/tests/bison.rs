@@ -244,3 +244,30 @@ async fn slow_answers_time_out_and_are_retried_then_reported() {
     assert!(matches!(&err, BisonError::Unavailable(m) if m.contains("timed out") && m.contains("after 2 attempts")), "{err}");
     assert_eq!(fake.lock().unwrap().calls["/api/users"], 2);
 }
+
+#[tokio::test]
+async fn sync_now_runs_through_the_job_queue_to_a_recorded_result() {
+    let (base, _fake) = fake_bison().await;
+    let (state, ws) = state_with(&base, "good-token").await;
+    let run = bison_sync::queue_run(&state.db, ws, SyncKind::All, None).await.unwrap();
+    backend::jobs::SyncQueue::new(&state.db)
+        .push(backend::jobs::BisonSyncJob { workspace_id: ws, kind: SyncKind::All, run_id: Some(run) }, Some(format!("sync-now:{run}")))
+        .await
+        .unwrap();
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let workers = tokio::spawn(backend::jobs::run_with_poll(state.clone(), async move { let _ = stop_rx.wait_for(|s| *s).await; }, Duration::from_millis(50)));
+    let mut status = String::new();
+    for _ in 0..200 {
+        status = bison_sync::recent_runs(&state.db, ws, 1).await.unwrap()[0].status.clone();
+        if status == "succeeded" || status == "failed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop_tx.send(true).unwrap();
+    workers.await.unwrap().unwrap();
+    assert_eq!(status, "succeeded");
+    let runs = bison_sync::recent_runs(&state.db, ws, 10).await.unwrap();
+    assert_eq!(runs.len(), 1, "the queued run was the one executed");
+    assert_eq!(runs[0].id, run);
+}

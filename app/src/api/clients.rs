@@ -168,3 +168,49 @@ pub async fn set_slack_webhook(workspace_id: Option<i64>, url: String, remove: O
     backend::admin::set_slack_webhook(&state.db, &state.secrets, &caller, workspace_id, url.as_deref(), &super::ctx::client_info()).await?;
     Ok(())
 }
+
+/// Queues an Email Bison sync of the workspace now; the run's progress shows in [`sync_runs`].
+#[server(endpoint = "admin/clients/sync_now")]
+pub async fn sync_now(workspace_id: i64) -> Result<i64, AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    backend::access::level_in(&state.db, &caller, workspace_id).await?;
+    let run = backend::bison_sync::queue_run(&state.db, workspace_id, backend::bison_sync::SyncKind::All, Some(caller.user_id)).await?;
+    let job = backend::jobs::BisonSyncJob { workspace_id, kind: backend::bison_sync::SyncKind::All, run_id: Some(run) };
+    backend::jobs::SyncQueue::new(&state.db).push(job, Some(format!("sync-now:{run}"))).await?;
+    Ok(run)
+}
+
+/// The workspace's latest Email Bison syncs, newest first.
+#[server(endpoint = "admin/clients/sync_runs")]
+pub async fn sync_runs(workspace_id: i64) -> Result<Vec<crate::models::SyncRunRow>, AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    backend::access::level_in(&state.db, &caller, workspace_id).await?;
+    let runs = backend::bison_sync::recent_runs(&state.db, workspace_id, 5).await?;
+    Ok(runs
+        .into_iter()
+        .map(|r| {
+            let result = r.summary.as_deref().and_then(|s| serde_json::from_str::<backend::bison_sync::SyncSummary>(s).ok()).map(|s| {
+                let mut text = format!(
+                    "{} campaigns, {} senders, {} interested replies ({} new leads, {} newly interested), {} days of stats",
+                    s.campaigns, s.senders, s.replies_seen, s.leads_created, s.leads_marked_interested, s.days
+                );
+                if !s.newly_critical.is_empty() {
+                    text.push_str(&format!("; needs attention: {}", s.newly_critical.join(", ")));
+                }
+                text
+            });
+            crate::models::SyncRunRow {
+                id: r.id,
+                kind: r.kind,
+                status: r.status,
+                step: r.step,
+                steps: r.steps,
+                step_label: r.step_label,
+                result,
+                error: r.error,
+                created_at: super::ctx::ts(r.created_at),
+                finished_at: r.finished_at.map(super::ctx::ts),
+            }
+        })
+        .collect())
+}
