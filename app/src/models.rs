@@ -448,3 +448,41 @@ impl SyncRunRow {
         self.status == "queued" || self.status == "running"
     }
 }
+
+/// A sender account, with its bounce-rate band.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SenderLine {
+    pub workspace_slug: String,
+    pub workspace_name: String,
+    pub email: String,
+    pub status: String,
+    pub daily_limit: i64,
+    pub warmup_enabled: bool,
+    pub sent: i64,
+    pub bounced: i64,
+    pub replies: i64,
+    pub bounce_rate: Option<f64>,
+    /// `healthy` (< 2 %), `warning` (2–5 %), `critical` (> 5 %) or `no_data`.
+    pub band: String,
+    pub last_synced_at: Option<String>,
+}
+
+/// A workspace's sending capacity and lead runway.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SendingLine {
+    pub slug: String,
+    pub name: String,
+    pub daily_send_target: i64,
+    pub capacity: i64,
+    pub connected_senders: i64,
+    pub uncontacted_leads: i64,
+    pub runway_days: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SenderReport {
+    pub senders: Vec<SenderLine>,
+    /// Senders before the filters, by band: (healthy, warning, critical, no data).
+    pub bands: (usize, usize, usize, usize),
+    pub workspaces: Vec<SendingLine>,
+}

@@ -349,3 +349,73 @@ pub async fn monthly_history(
     }
     Ok(list.into_iter().zip(series).map(|(w, s)| (w.name, w.slug, s)).collect())
 }
+
+/// One sender account on the "Email accounts" page.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct SenderRow {
+    pub workspace_slug: String,
+    pub workspace_name: String,
+    pub email: String,
+    pub status: String,
+    pub daily_limit: i64,
+    pub warmup_enabled: bool,
+    pub sent_total: i64,
+    pub bounced_total: i64,
+    pub replies_total: i64,
+    pub last_synced_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A workspace's sending capacity against its target, and how long its leads last.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SendingRow {
+    pub slug: String,
+    pub name: String,
+    pub daily_send_target: i64,
+    /// Σ daily limits of connected senders.
+    pub capacity: i64,
+    pub connected_senders: i64,
+    /// Leads not yet contacted in active campaigns.
+    pub uncontacted_leads: i64,
+    /// uncontacted leads ÷ daily send target (or capacity without a target).
+    pub runway_days: Option<f64>,
+}
+
+/// Every sender of the active workspaces, and each workspace's capacity and runway.
+pub async fn senders(db: &Db, caller: &SessionUser) -> Result<(Vec<SenderRow>, Vec<SendingRow>)> {
+    access::require_admin(caller)?;
+    let rows = crate::on_db!(db, |pool| sqlx::query_as::<_, SenderRow>(
+        "SELECT w.slug AS workspace_slug, w.name AS workspace_name, s.email, s.status, s.daily_limit, s.warmup_enabled, s.sent_total, \
+         s.bounced_total, s.replies_total, s.last_synced_at FROM sender_accounts s JOIN workspaces w ON w.id = s.workspace_id \
+         WHERE w.active ORDER BY w.name, s.email"
+    )
+    .fetch_all(pool)
+    .await)?;
+    let capacity: HashMap<i64, (i64, i64)> =
+        daily_metrics::sending_capacity(db).await?.into_iter().map(|(ws, cap, n)| (ws, (cap, n))).collect();
+    let uncontacted: HashMap<i64, i64> = crate::on_db!(db, |pool| sqlx::query_as::<_, (i64, i64)>(
+        "SELECT workspace_id, CAST(SUM(CASE WHEN leads_total > leads_contacted THEN leads_total - leads_contacted ELSE 0 END) AS BIGINT) \
+         FROM campaigns WHERE status = 'active' GROUP BY workspace_id"
+    )
+    .fetch_all(pool)
+    .await)?
+    .into_iter()
+    .collect();
+    let sending = active(workspaces::list_visible(db, caller).await?, None)
+        .into_iter()
+        .map(|w| {
+            let (capacity, connected_senders) = capacity.get(&w.id).copied().unwrap_or((0, 0));
+            let left = uncontacted.get(&w.id).copied().unwrap_or(0);
+            let per_day = if w.daily_send_target > 0 { w.daily_send_target } else { capacity };
+            SendingRow {
+                runway_days: metrics::lead_runway_days(left, per_day),
+                slug: w.slug,
+                name: w.name,
+                daily_send_target: w.daily_send_target,
+                capacity,
+                connected_senders,
+                uncontacted_leads: left,
+            }
+        })
+        .collect();
+    Ok((rows, sending))
+}

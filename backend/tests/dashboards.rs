@@ -181,3 +181,57 @@ async fn volume_flags_under_sending_days_and_sums_connected_capacity() {
     assert_eq!(r.under_sending_days, vec![day(11, 2), day(11, 4)]);
     assert_eq!((r.total_sent, r.capacity, r.connected_senders), (3790, 90, 2));
 }
+
+#[tokio::test]
+async fn sender_health_bands_capacity_and_runway_match_hand_computed_values() {
+    let state = test_state().await;
+    let db = &state.db;
+    let mut acme = WorkspaceInput::named("Acme");
+    acme.daily_send_target = 100;
+    let acme = workspaces::create(db, acme).await.unwrap().id;
+    let now = chrono::Utc::now();
+    for (name, status, total, contacted) in [("Live", "active", 1000, 300), ("Old", "paused", 500, 0)] {
+        backend::on_db!(db, |p| sqlx::query(
+            "INSERT INTO campaigns (workspace_id, name, status, leads_total, leads_contacted, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)"
+        )
+        .bind(acme)
+        .bind(name)
+        .bind(status)
+        .bind(total as i64)
+        .bind(contacted as i64)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|_| ()))
+        .unwrap();
+    }
+    // (email, status, daily limit, sent, bounced): 1 % healthy, 3 % warning, 6 % critical, nothing sent.
+    for (email, status, limit, sent, bounced) in
+        [("a@s.test", "connected", 40, 1000, 10), ("b@s.test", "connected", 30, 1000, 30), ("c@s.test", "disconnected", 50, 1000, 60), ("d@s.test", "paused", 20, 0, 0)]
+    {
+        backend::on_db!(db, |p| sqlx::query(
+            "INSERT INTO sender_accounts (workspace_id, email, status, daily_limit, sent_total, bounced_total, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        )
+        .bind(acme)
+        .bind(email)
+        .bind(status)
+        .bind(limit as i64)
+        .bind(sent as i64)
+        .bind(bounced as i64)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|_| ()))
+        .unwrap();
+    }
+    let (senders, sending) = dashboards::senders(db, &caller(Role::Admin)).await.unwrap();
+    let bands: Vec<_> = senders.iter().map(|s| backend::metrics::health_band(s.bounced_total, s.sent_total)).collect();
+    use backend::metrics::HealthBand::*;
+    assert_eq!(bands, vec![Healthy, Warning, Critical, NoData]);
+    assert_eq!(sending.len(), 1);
+    let w = &sending[0];
+    // Capacity counts connected senders only: 40 + 30. Leads left: 1000 − 300 in the active
+    // campaign (the paused one does not count); runway 700 / 100 a day = 7 days.
+    assert_eq!((w.capacity, w.connected_senders, w.uncontacted_leads, w.runway_days), (70, 2, 700, Some(7.0)));
+    assert!(matches!(dashboards::senders(db, &caller(Role::Client)).await, Err(Error::Forbidden)));
+}

@@ -334,3 +334,37 @@ pub async fn zip_import_rejected_csv(
         .map(|i| i.rejected_csv.unwrap_or_default().into_bytes());
     csv_response(&format!("zip-upload-{id}-rejected.csv"), result)
 }
+
+pub async fn senders_csv(
+    State(state): State<HostState>,
+    Extension(caller): Extension<SessionUser>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let get = |k: &str| q.get(k).map(String::as_str);
+    let result = async {
+        let mut r = app::api::dashboards::sender_report(&state.app, &caller, get("workspace"), get("band"), get("status"), get("q")).await?;
+        app::pages::admin::senders::default_order(&mut r.senders);
+        sort_rows(&mut r.senders, app::pages::admin::senders::SORTS, get("sort").unwrap_or(""), get("dir").unwrap_or(""));
+        let rows = r.senders.into_iter().map(|s| {
+            vec![
+                s.workspace_name,
+                s.workspace_slug,
+                s.email,
+                s.status,
+                s.daily_limit.to_string(),
+                s.sent.to_string(),
+                s.bounced.to_string(),
+                s.bounce_rate.map(|v| format!("{v:.4}")).unwrap_or_default(),
+                s.band,
+                s.warmup_enabled.to_string(),
+                s.last_synced_at.unwrap_or_default(),
+            ]
+        });
+        backend::export::to_csv(
+            &["workspace", "slug", "sender", "status", "daily_limit", "sent", "bounced", "bounce_rate", "health", "warmup", "last_synced_at"],
+            rows,
+        )
+    }
+    .await;
+    csv_response("senders.csv", result)
+}

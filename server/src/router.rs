@@ -61,6 +61,7 @@ pub fn build(state: HostState) -> Router {
         .route("/admin/revenue.csv", get(exports::revenue_csv))
         .route("/admin/roi.csv", get(exports::roi_csv))
         .route("/admin/zips.csv", get(exports::zips_csv))
+        .route("/admin/senders.csv", get(exports::senders_csv))
         .route("/client-portal/{workspace}/events", get(portal::events))
         .route("/client-portal/{workspace}/leads.csv", get(portal::leads_csv))
         .route("/admin/zips/imports/{id}/rejected.csv", get(exports::zip_import_rejected_csv))

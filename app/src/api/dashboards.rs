@@ -258,3 +258,77 @@ pub async fn roi_report(
         workspaces,
     })
 }
+
+/// The "Email accounts" page: every sender with its health band (filtered by workspace, band,
+/// status and email text), and each workspace's capacity and lead runway.
+#[server(endpoint = "admin/senders")]
+pub async fn sender_health(
+    workspace: Option<String>,
+    band: Option<String>,
+    status: Option<String>,
+    q: Option<String>,
+) -> Result<crate::models::SenderReport, AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    Ok(sender_report(&state, &caller, workspace.as_deref(), band.as_deref(), status.as_deref(), q.as_deref()).await?)
+}
+
+#[cfg(feature = "ssr")]
+pub async fn sender_report(
+    state: &backend::AppState,
+    caller: &backend::sessions::SessionUser,
+    workspace: Option<&str>,
+    band: Option<&str>,
+    status: Option<&str>,
+    q: Option<&str>,
+) -> backend::Result<crate::models::SenderReport> {
+    use crate::models::{SenderLine, SendingLine};
+    let (rows, sending) = backend::dashboards::senders(&state.db, caller).await?;
+    let given = |v: Option<&str>| v.map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase);
+    let (workspace, band, status, q) = (given(workspace), given(band), given(status), given(q));
+    let lines: Vec<SenderLine> = rows
+        .into_iter()
+        .map(|r| {
+            let band = serde_json::to_value(backend::metrics::health_band(r.bounced_total, r.sent_total))
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            SenderLine {
+                bounce_rate: backend::metrics::ratio(r.bounced_total as f64, r.sent_total as f64),
+                band,
+                workspace_slug: r.workspace_slug,
+                workspace_name: r.workspace_name,
+                email: r.email,
+                status: r.status,
+                daily_limit: r.daily_limit,
+                warmup_enabled: r.warmup_enabled,
+                sent: r.sent_total,
+                bounced: r.bounced_total,
+                replies: r.replies_total,
+                last_synced_at: r.last_synced_at.map(super::ctx::ts),
+            }
+        })
+        .collect();
+    let count = |b: &str| lines.iter().filter(|l| l.band == b).count();
+    let bands = (count("healthy"), count("warning"), count("critical"), count("no_data"));
+    let senders = lines
+        .into_iter()
+        .filter(|l| workspace.as_ref().is_none_or(|w| *w == l.workspace_slug))
+        .filter(|l| band.as_ref().is_none_or(|b| *b == l.band))
+        .filter(|l| status.as_ref().is_none_or(|s| *s == l.status))
+        .filter(|l| q.as_ref().is_none_or(|q| l.email.contains(q.as_str())))
+        .collect();
+    let workspaces = sending
+        .into_iter()
+        .filter(|w| workspace.as_ref().is_none_or(|s| *s == w.slug))
+        .map(|w| SendingLine {
+            slug: w.slug,
+            name: w.name,
+            daily_send_target: w.daily_send_target,
+            capacity: w.capacity,
+            connected_senders: w.connected_senders,
+            uncontacted_leads: w.uncontacted_leads,
+            runway_days: w.runway_days,
+        })
+        .collect();
+    Ok(crate::models::SenderReport { senders, bands, workspaces })
+}

@@ -5,6 +5,7 @@ pub mod kpi;
 pub mod revenue;
 pub mod roi;
 pub mod rollout;
+pub mod senders;
 pub mod users;
 pub mod volume;
 pub mod zips;
