@@ -373,6 +373,8 @@ pub struct ClientProfile {
     pub zip_conflicts: Vec<(String, String)>,
     /// (email, name, level)
     pub members: Vec<(String, String, String)>,
+    /// The latest Email Bison syncs, newest first.
+    pub sync_runs: Vec<SyncRunRow>,
 }
 
 /// One ZIP on the ZIP page: the workspaces holding it (two or more is a conflict).

@@ -49,6 +49,7 @@ pub async fn workspace_profile(slug: String) -> Result<ClientProfile, AppError> 
         members,
         kpi,
         revenue,
+        sync_runs: sync_run_rows(db, ws.id).await?,
         workspace: super::admin::workspace_row(ws, &grants),
     })
 }
@@ -185,7 +186,12 @@ pub async fn sync_now(workspace_id: i64) -> Result<i64, AppError> {
 pub async fn sync_runs(workspace_id: i64) -> Result<Vec<crate::models::SyncRunRow>, AppError> {
     let (state, caller) = super::ctx::admin()?;
     backend::access::level_in(&state.db, &caller, workspace_id).await?;
-    let runs = backend::bison_sync::recent_runs(&state.db, workspace_id, 5).await?;
+    Ok(sync_run_rows(&state.db, workspace_id).await?)
+}
+
+#[cfg(feature = "ssr")]
+async fn sync_run_rows(db: &backend::db::Db, workspace_id: i64) -> backend::Result<Vec<crate::models::SyncRunRow>> {
+    let runs = backend::bison_sync::recent_runs(db, workspace_id, 5).await?;
     Ok(runs
         .into_iter()
         .map(|r| {

@@ -6,14 +6,14 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::{
-    api::{workspace_profile, AddCost, AssignZip, DeleteCost, RotateBisonWebhook, SetBisonCredentials, SetSlackWebhook, SyncNow, UnassignZip, UpdateWorkspace, sync_runs},
+    api::{workspace_profile, AddCost, AssignZip, DeleteCost, RotateBisonWebhook, SetBisonCredentials, SetSlackWebhook, SyncNow, UnassignZip, UpdateWorkspace},
     components::{
         format::{one_decimal, percent, thousands},
         guard::RequireAdmin,
         status::{ErrorNotice, Loading},
         ui::{short_time, ActionResult},
     },
-    models::ClientProfile,
+    models::{ClientProfile, SyncRunRow},
     money::format_cents,
 };
 
@@ -153,7 +153,7 @@ fn Profile(
             <ActionResult value=bison.value() success="Credentials saved."/>
         </section>
 
-        <SyncPanel workspace_id=id/>
+        <SyncPanel workspace_id=id initial=p.sync_runs.clone()/>
         <Integrations workspace_id=id bison_webhook=w.bison_webhook_masked.clone() slack=w.slack_webhook_masked.clone()/>
 
         <section class="card">
@@ -273,20 +273,32 @@ fn Integrations(workspace_id: i64, bison_webhook: Option<String>, slack: Option<
     }
 }
 
-/// "Sync now" and the latest Email Bison syncs; while one is queued or running the panel looks
-/// again every second, so its progress bar moves.
+/// "Sync now" and the latest Email Bison syncs. While one is queued or running, the browser asks
+/// for the runs again every second, so the progress bar moves.
 #[component]
-fn SyncPanel(workspace_id: i64) -> impl IntoView {
+fn SyncPanel(workspace_id: i64, initial: Vec<SyncRunRow>) -> impl IntoView {
     let sync = ServerAction::<SyncNow>::new();
-    let tick = RwSignal::new(0u32);
-    let runs = Resource::new(move || (workspace_id, sync.version().get(), tick.get()), |(ws, ..)| sync_runs(ws));
-    Effect::new(move |_| {
-        if let Some(Ok(list)) = runs.get() {
-            if list.first().is_some_and(|r| r.active()) {
-                set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(1));
+    let runs = RwSignal::new(initial);
+    #[cfg(feature = "hydrate")]
+    {
+        let poll = move || {
+            leptos::task::spawn_local(async move {
+                if let Ok(list) = crate::api::sync_runs(workspace_id).await {
+                    runs.set(list);
+                }
+            })
+        };
+        Effect::new(move |_| {
+            if sync.version().get() > 0 {
+                poll();
             }
-        }
-    });
+        });
+        Effect::new(move |_| {
+            if runs.with(|l| l.first().is_some_and(|r| r.active())) {
+                set_timeout(poll, std::time::Duration::from_secs(1));
+            }
+        });
+    }
     view! {
         <section class="card" data-testid="sync-panel">
             <h2>"Email Bison sync"</h2>
@@ -295,37 +307,32 @@ fn SyncPanel(workspace_id: i64) -> impl IntoView {
                 <button type="submit" class="button primary">"Sync now"</button>
             </ActionForm>
             <ActionResult value=sync.value() success="Sync queued."/>
-            <Transition fallback=Loading>
-                {move || Suspend::new(async move {
-                    match runs.await {
-                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p class="muted">"Never synced. Add the API key above, then sync."</p> }.into_any(),
-                        Ok(list) => {
-                            let latest = list[0].clone();
+            {move || {
+                let list = runs.get();
+                let Some(latest) = list.first().cloned() else {
+                    return view! { <p class="muted">"Never synced. Add the API key above, then sync."</p> }.into_any();
+                };
+                view! {
+                    <div data-testid="sync-latest" data-status=latest.status.clone()>
+                        {if latest.active() {
                             view! {
-                                <div data-testid="sync-latest" data-status=latest.status.clone()>
-                                    {if latest.active() {
-                                        view! {
-                                            <p>{format!("{} — step {} of {}{}", if latest.status == "queued" { "Queued" } else { "Syncing" },
-                                                latest.step, latest.steps.max(1), latest.step_label.clone().map(|l| format!(": {l}")).unwrap_or_default())}</p>
-                                            <progress max=latest.steps.max(1) value=latest.step aria-label="Sync progress"></progress>
-                                        }.into_any()
-                                    } else if let Some(e) = latest.error.clone() {
-                                        view! { <p class="alert alert-error" role="alert">{format!("Last sync failed: {e}")}</p> }.into_any()
-                                    } else {
-                                        view! { <p class="alert alert-ok" role="status">{format!("Last sync: {}", latest.result.clone().unwrap_or_default())}</p> }.into_any()
-                                    }}
-                                </div>
-                                <ul class="muted small">
-                                    {list.iter().map(|r| view! {
-                                        <li>{format!("{} · {} · {}", short_time(&r.created_at), if r.kind == "all" { "full sync" } else { "senders" }, r.status)}</li>
-                                    }).collect_view()}
-                                </ul>
+                                <p>{format!("{} — step {} of {}{}", if latest.status == "queued" { "Queued" } else { "Syncing" },
+                                    latest.step, latest.steps.max(1), latest.step_label.clone().map(|l| format!(": {l}")).unwrap_or_default())}</p>
+                                <progress max=latest.steps.max(1) value=latest.step aria-label="Sync progress"></progress>
                             }.into_any()
-                        }
-                    }
-                })}
-            </Transition>
+                        } else if let Some(e) = latest.error.clone() {
+                            view! { <p class="alert alert-error" role="alert">{format!("Last sync failed: {e}")}</p> }.into_any()
+                        } else {
+                            view! { <p class="alert alert-ok" role="status">{format!("Last sync: {}", latest.result.clone().unwrap_or_default())}</p> }.into_any()
+                        }}
+                    </div>
+                    <ul class="muted small">
+                        {list.iter().map(|r| view! {
+                            <li>{format!("{} · {} · {}", short_time(&r.created_at), if r.kind == "all" { "full sync" } else { "senders" }, r.status)}</li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
         </section>
     }
 }
