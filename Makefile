@@ -43,14 +43,14 @@ release: assets
 # portal's board page and stage move over HTTP (BENCH_PORTAL_LEADS).
 bench:
 	cargo build --release -p backend --example dashboards_bench
-	cargo build --release -p server --example portal_bench
+	cargo build --release -p server --example host_bench
 	"$(TARGET_DIR)/release/examples/dashboards_bench"
-	"$(TARGET_DIR)/release/examples/portal_bench"
+	"$(TARGET_DIR)/release/examples/host_bench"
 	@bash scripts/pg-throwaway.sh stop "$(PG_DIR)-bench"
 	@url=$$(bash scripts/pg-throwaway.sh start "$(PG_DIR)-bench"); \
 	  trap 'bash scripts/pg-throwaway.sh stop "$(PG_DIR)-bench"' EXIT; \
 	  BENCH_DATABASE_URL="$$url" "$(TARGET_DIR)/release/examples/dashboards_bench" && \
-	  BENCH_DATABASE_URL="$$url" "$(TARGET_DIR)/release/examples/portal_bench"
+	  BENCH_DATABASE_URL="$$url" "$(TARGET_DIR)/release/examples/host_bench"
 	@rm -f "$${TMPDIR:-/tmp}"/maverick-bench/*.db*
 
 test: test-sqlite test-postgres test-e2e
