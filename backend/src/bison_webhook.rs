@@ -125,25 +125,28 @@ pub async fn receive(db: &Db, token: &str, body: &[u8], max_bytes: usize) -> Res
     }))
 }
 
+/// Deliveries processed at once in this process: SQLite has one writer, so a single processor
+/// keeps the receivers' inserts (the 2xx) from queueing behind a convoy of processing writes.
+static SQLITE_PROCESSING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+static POSTGRES_PROCESSING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(8);
+
 /// Claims and processes one pending delivery; `false` when another process already has it.
 pub async fn process(db: &Db, id: i64) -> Result<bool> {
+    let gate = match db.backend() {
+        crate::db::Backend::Sqlite => &SQLITE_PROCESSING,
+        crate::db::Backend::Postgres => &POSTGRES_PROCESSING,
+    };
+    let _permit = gate.acquire().await.map_err(|e| Error::Internal(format!("webhook processing: {e}")))?;
     let now = Utc::now();
-    let claimed = on_db!(db, |pool| sqlx::query(
-        "UPDATE webhook_deliveries SET status = 'processing', claimed_at = $1, attempts = attempts + 1 WHERE id = $2 AND status = 'pending'"
+    let claimed: Option<(i64, Option<String>, String)> = on_db!(db, |pool| sqlx::query_as(
+        "UPDATE webhook_deliveries SET status = 'processing', claimed_at = $1, attempts = attempts + 1 WHERE id = $2 AND status = 'pending' \
+         RETURNING workspace_id, event_type, body"
     )
     .bind(now)
     .bind(id)
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected()))?;
-    if claimed == 0 {
-        return Ok(false);
-    }
-    let (ws, event_type, body): (i64, Option<String>, String) =
-        on_db!(db, |pool| sqlx::query_as("SELECT workspace_id, event_type, body FROM webhook_deliveries WHERE id = $1")
-            .bind(id)
-            .fetch_one(pool)
-            .await)?;
+    .fetch_optional(pool)
+    .await)?;
+    let Some((ws, event_type, body)) = claimed else { return Ok(false) };
     let outcome = match event_type.as_deref() {
         Some("lead_interested") => handle_interested(db, ws, &body).await.map(|_| "processed"),
         _ => Ok("ignored"),

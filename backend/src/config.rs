@@ -29,6 +29,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Largest CSV of ZIP assignments accepted by the ZIP page's upload.
     pub zip_upload_max_bytes: usize,
+    /// Largest contacts CSV accepted by the contact pipeline's upload (streamed to disk).
+    pub contacts_upload_max_bytes: usize,
     /// Largest webhook body processed (a larger one is stored truncated, as failed).
     pub webhook_max_bytes: usize,
     /// Email Bison's API base (each agency has its own instance), without `/api`.
@@ -84,6 +86,7 @@ impl Config {
             max_body_bytes: 2 * 1024 * 1024,
             zip_upload_max_bytes: 5 * 1024 * 1024,
             webhook_max_bytes: 256 * 1024,
+            contacts_upload_max_bytes: 50 * 1024 * 1024,
             bison_url: "https://dedi.emailbison.com".into(),
             bison_retry_delay: StdDuration::from_secs(1),
             bison_sync_cron: "0 15 6 * * *".into(),
@@ -142,6 +145,7 @@ impl Config {
             max_body_bytes: parse("MAVERICK_MAX_BODY_BYTES", 2 * 1024 * 1024usize)?,
             zip_upload_max_bytes: parse("MAVERICK_ZIP_UPLOAD_MAX_BYTES", 5 * 1024 * 1024usize)?,
             webhook_max_bytes: parse("MAVERICK_WEBHOOK_MAX_BYTES", 256 * 1024usize)?,
+            contacts_upload_max_bytes: parse("MAVERICK_CONTACTS_UPLOAD_MAX_BYTES", 50 * 1024 * 1024usize)?,
             bison_url: var("MAVERICK_BISON_URL").unwrap_or_else(|| "https://dedi.emailbison.com".into()).trim_end_matches('/').to_owned(),
             bison_retry_delay: StdDuration::from_millis(parse("MAVERICK_BISON_RETRY_DELAY_MS", 1000u64)?),
             bison_sync_cron: var("MAVERICK_BISON_SYNC_CRON").unwrap_or_else(|| "0 15 6 * * *".into()),

@@ -147,9 +147,21 @@ pub async fn upsert_interested(db: &Db, workspace_id: i64, reply: &InterestedRep
     for _ in 0..3 {
         let result = on_db!(db, |pool| async {
             let mut tx = pool.begin().await?;
-            let campaign_id: Option<i64> = match &reply.campaign {
+            let known: Option<i64> = match &reply.campaign {
                 None => None,
-                Some((bison_id, name)) => Some(
+                Some((bison_id, name)) => {
+                    sqlx::query_scalar("SELECT id FROM campaigns WHERE workspace_id = $1 AND bison_campaign_id = $2 AND name = $3")
+                        .bind(workspace_id)
+                        .bind(bison_id)
+                        .bind(name)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                }
+            };
+            let campaign_id: Option<i64> = match (&reply.campaign, known) {
+                (_, Some(id)) => Some(id),
+                (None, None) => None,
+                (Some((bison_id, name)), None) => Some(
                     sqlx::query_scalar(
                         "INSERT INTO campaigns (workspace_id, bison_campaign_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
                          ON CONFLICT (workspace_id, bison_campaign_id) DO UPDATE SET name = excluded.name RETURNING id",

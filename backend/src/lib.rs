@@ -10,6 +10,7 @@ pub mod bison_sync;
 pub mod bison_webhook;
 pub mod client_costs;
 pub mod config;
+pub mod contacts;
 pub mod csv_input;
 pub mod crypto;
 pub mod daily_metrics;
