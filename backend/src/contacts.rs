@@ -433,6 +433,7 @@ async fn run_import(
     });
     let (ws, upload_id) = (upload.workspace_id, upload.id);
     let now = Utc::now();
+    let backend = db.backend();
     let counts = on_db!(db, |pool| async {
         let mut txn = pool.begin().await?;
         let mut created = 0i64;
@@ -450,7 +451,12 @@ async fn run_import(
                     if c > 1 {
                         sql.push(',');
                     }
-                    sql.push_str(&format!("${}", i * 12 + c));
+                    // Positional `?` on SQLite: with `$N` names, sqlx looks each one up among all
+                    // the statement's parameters, which is quadratic in a 6,000-value insert.
+                    match backend {
+                        crate::db::Backend::Sqlite => sql.push('?'),
+                        crate::db::Backend::Postgres => sql.push_str(&format!("${}", i * 12 + c)),
+                    }
                 }
                 sql.push(')');
             }
