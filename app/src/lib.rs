@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/rollout") view=admin::rollout::RolloutPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/zips") view=admin::zips::ZipsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/senders") view=admin::senders::SendersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/contacts") view=admin::contacts::ContactsPipelinePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=admin::users::UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/clients") view=admin::clients::ClientsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/clients/:slug") view=admin::client_profile::ClientProfilePage ssr=SsrMode::Async/>

@@ -488,3 +488,46 @@ pub struct SenderReport {
     pub bands: (usize, usize, usize, usize),
     pub workspaces: Vec<SendingLine>,
 }
+
+/// One contact upload, as the contact pipeline page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactUploadView {
+    pub id: i64,
+    pub file_name: String,
+    pub created_at: String,
+    pub bytes: i64,
+    /// `mapping` (waiting for the admin to confirm the columns), `imported` or `failed`.
+    pub status: String,
+    pub headers: Vec<String>,
+    pub preview: Vec<Vec<String>>,
+    /// field → column index
+    pub mapping: Vec<(String, usize)>,
+    pub rows_total: i64,
+    pub created: i64,
+    pub duplicates: i64,
+    pub rejected: i64,
+    pub failure: Option<String>,
+}
+
+/// The contact pipeline page of one workspace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactsPage {
+    pub workspace_slug: String,
+    pub workspace_name: String,
+    pub workspaces: Vec<(String, String)>,
+    /// Contacts by verification status.
+    pub counts: Vec<(String, i64)>,
+    pub uploads: Vec<ContactUploadView>,
+    /// The upload named in the URL (`?upload=`).
+    pub current: Option<ContactUploadView>,
+    pub max_upload_mb: usize,
+}
+
+/// What an import of contacts did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedCounts {
+    pub rows_total: i64,
+    pub created: i64,
+    pub duplicates: i64,
+    pub rejected: i64,
+}

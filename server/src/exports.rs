@@ -368,3 +368,18 @@ pub async fn senders_csv(
     .await;
     csv_response("senders.csv", result)
 }
+
+/// The rejected rows of one contact upload (written by the import, with line and reason).
+pub async fn contacts_rejected_csv(
+    State(state): State<HostState>,
+    Extension(caller): Extension<SessionUser>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Response {
+    let result = async {
+        let upload = backend::contacts::get_upload(&state.app.db, &caller, id).await?;
+        let path = upload.rejected_path.ok_or(backend::Error::NotFound)?;
+        tokio::fs::read(&path).await.map_err(|_| backend::Error::NotFound)
+    }
+    .await;
+    csv_response(&format!("contacts-upload-{id}-rejected.csv"), result)
+}

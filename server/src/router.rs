@@ -43,6 +43,9 @@ pub fn build(state: HostState) -> Router {
     let uploads = Router::new()
         .route("/admin/zips/import", post(uploads::zip_import))
         .layer(DefaultBodyLimit::max(state.app.config.zip_upload_max_bytes));
+    let contacts_uploads = Router::new()
+        .route("/admin/contacts/upload", post(uploads::contacts_upload))
+        .layer(DefaultBodyLimit::max(state.app.config.contacts_upload_max_bytes + 64 * 1024));
     // Webhooks read their bodies themselves (an oversized delivery is still recorded).
     let webhooks = Router::new().route("/webhooks/bison/{token}", post(webhooks::bison)).layer(DefaultBodyLimit::disable());
 
@@ -62,6 +65,7 @@ pub fn build(state: HostState) -> Router {
         .route("/admin/roi.csv", get(exports::roi_csv))
         .route("/admin/zips.csv", get(exports::zips_csv))
         .route("/admin/senders.csv", get(exports::senders_csv))
+        .route("/admin/contacts/uploads/{id}/rejected.csv", get(exports::contacts_rejected_csv))
         .route("/client-portal/{workspace}/events", get(portal::events))
         .route("/client-portal/{workspace}/leads.csv", get(portal::leads_csv))
         .route("/admin/zips/imports/{id}/rejected.csv", get(exports::zip_import_rejected_csv))
@@ -70,6 +74,7 @@ pub fn build(state: HostState) -> Router {
         .layer(RequestBodyLimitLayer::new(state.app.config.max_body_bytes))
         .merge(uploads)
         .merge(webhooks)
+        .merge(contacts_uploads)
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
         .layer(middleware::from_fn_with_state(state.clone(), origin_guard))
         .layer(

@@ -87,3 +87,98 @@ pub async fn zip_import(State(state): State<HostState>, Extension(caller): Exten
         Err(e) => crate::exports::error_response(e),
     }
 }
+
+/// `POST /admin/contacts/upload`: a contacts CSV for one workspace, streamed to disk within the
+/// size limit (never held in memory), then staged for the mapping step.
+pub async fn contacts_upload(State(state): State<HostState>, Extension(caller): Extension<SessionUser>, mut multipart: Multipart) -> Response {
+    let app = &state.app;
+    if let Err(e) = backend::access::require_admin(&caller) {
+        return crate::exports::error_response(e);
+    }
+    let limit = app.config.contacts_upload_max_bytes;
+    let dir = app.config.data_dir.join("uploads");
+    if let Err(e) = tokio::fs::create_dir_all(&dir).await {
+        return crate::exports::error_response(backend::Error::Internal(format!("cannot create {}: {e}", dir.display())));
+    }
+    let mut slug = None;
+    let mut staged: Option<(std::path::PathBuf, String, u64)> = None;
+    let mut failure: Option<String> = None;
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                failure = Some(too_big_or(e.status(), limit, e.body_text()));
+                break;
+            }
+        };
+        match field.file_name().map(str::to_owned) {
+            None => {
+                if field.name() == Some("workspace") {
+                    slug = field.text().await.ok();
+                }
+            }
+            Some(name) => {
+                let path = dir.join(format!("contacts-{}.csv", uuid::Uuid::new_v4().simple()));
+                let mut file = match tokio::fs::File::create(&path).await {
+                    Ok(f) => f,
+                    Err(e) => return crate::exports::error_response(backend::Error::Internal(format!("cannot store the upload: {e}"))),
+                };
+                let mut bytes = 0u64;
+                loop {
+                    match field.chunk().await {
+                        Ok(Some(chunk)) => {
+                            bytes += chunk.len() as u64;
+                            if bytes > limit as u64 {
+                                failure = Some(format!("The file is larger than {} MB; split it into smaller files.", limit / (1024 * 1024)));
+                                break;
+                            }
+                            if let Err(e) = tokio::io::AsyncWriteExt::write_all(&mut file, &chunk).await {
+                                failure = Some(format!("The upload could not be stored ({e})."));
+                                break;
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            failure = Some(too_big_or(e.status(), limit, e.body_text()));
+                            break;
+                        }
+                    }
+                }
+                let _ = tokio::io::AsyncWriteExt::flush(&mut file).await;
+                if failure.is_some() {
+                    let _ = tokio::fs::remove_file(&path).await;
+                } else {
+                    staged = Some((path, name, bytes));
+                }
+            }
+        }
+    }
+    let Some(slug) = slug.filter(|s| !s.trim().is_empty()) else {
+        if let Some((path, ..)) = &staged {
+            let _ = tokio::fs::remove_file(path).await;
+        }
+        return crate::exports::error_response(backend::Error::invalid("Choose the workspace the contacts belong to (the form's workspace comes before the file)."));
+    };
+    let ws = match backend::workspaces::visible_by_slug(&app.db, &caller, slug.trim()).await {
+        Ok((ws, _)) => ws,
+        Err(e) => return crate::exports::error_response(e),
+    };
+    let outcome = match (staged, failure) {
+        (Some((path, name, bytes)), None) => backend::contacts::stage(&app.db, &caller, ws.id, &name, &path, bytes).await,
+        (_, Some(reason)) => backend::contacts::record_refused(&app.db, &caller, ws.id, &reason).await,
+        (None, None) => backend::contacts::record_refused(&app.db, &caller, ws.id, "Choose a CSV file to upload.").await,
+    };
+    match outcome {
+        Ok(id) => Redirect::to(&format!("/admin/contacts?workspace={}&upload={id}", ws.slug)).into_response(),
+        Err(e) => crate::exports::error_response(e),
+    }
+}
+
+fn too_big_or(status: axum::http::StatusCode, limit: usize, detail: String) -> String {
+    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        format!("The file is larger than {} MB; split it into smaller files.", limit / (1024 * 1024))
+    } else {
+        format!("The upload could not be read ({detail}); try again.")
+    }
+}

@@ -336,3 +336,32 @@ async fn a_zip_upload_lands_reports_rejected_rows_and_refuses_clients_and_oversi
     assert!(page.contains("nothing was assigned. The file is larger than 5 MB"), "{page}");
     assert!(backend::zip_codes::list(&srv.state.db, srv.fx.ws_a).await.unwrap().iter().all(|z| z.zip != "78702"));
 }
+
+#[tokio::test]
+async fn a_contact_list_is_streamed_in_mapped_imported_and_its_rejected_rows_downloaded() {
+    use reqwest::multipart::{Form, Part};
+    let srv = common::start().await;
+    let admin = srv.sign_in("admin@agency.test").await;
+    let csv = "Work Email;Name;Org\nann@acme-client.test;Ann;Acme Client\nbroken;Bo;X\n";
+    let form = Form::new().text("workspace", "acme-roofing").part("file", Part::bytes(csv.as_bytes()).file_name("list.csv"));
+    let res = admin.post(srv.url("/admin/contacts/upload")).multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    let id: i64 = to.rsplit_once("upload=").unwrap().1.parse().unwrap();
+    let page = admin.get(srv.url(&to)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("data-testid=\"contacts-mapping\"") && page.contains("column 1: Work Email"), "the mapping step: {page}");
+    // "Work Email" is recognised as the email column; the admin maps Org to company.
+    let (status, body) = srv
+        .call(&admin, "/api/admin/contacts/import", &[("upload_id", id.to_string()), ("email", "1".into()), ("company", "3".into())])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, r#"{"rows_total":2,"created":1,"duplicates":0,"rejected":1}"#);
+    let rejected = admin.get(srv.url(&format!("/admin/contacts/uploads/{id}/rejected.csv"))).send().await.unwrap();
+    assert_eq!(rejected.status(), 200);
+    assert_eq!(rejected.text().await.unwrap(), "\u{feff}line,error,Work Email,Name,Org\n3,\"\"\"broken\"\" is not a valid email address\",broken,Bo,X\n");
+    // A client can neither upload nor read the rows.
+    let client = srv.sign_in("clienta@acme.test").await;
+    let form = Form::new().text("workspace", "acme-roofing").part("file", Part::bytes(csv.as_bytes()).file_name("list.csv"));
+    assert_eq!(client.post(srv.url("/admin/contacts/upload")).multipart(form).send().await.unwrap().status(), 403);
+    assert_eq!(client.get(srv.url(&format!("/admin/contacts/uploads/{id}/rejected.csv"))).send().await.unwrap().status(), 403);
+}

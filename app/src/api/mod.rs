@@ -5,6 +5,7 @@
 pub mod account;
 pub mod admin;
 pub mod clients;
+pub mod contacts;
 pub mod dashboards;
 pub mod portal;
 pub mod zips;
@@ -15,6 +16,7 @@ pub mod ctx;
 pub use account::*;
 pub use admin::*;
 pub use clients::*;
+pub use contacts::*;
 pub use dashboards::*;
 pub use portal::*;
 pub use zips::*;

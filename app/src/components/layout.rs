@@ -33,6 +33,7 @@ fn Nav(me: Me) -> impl IntoView {
             <NavLink href="/admin/revenue" label="Revenue"/>
             <NavLink href="/admin/roi" label="ROI"/>
             <NavLink href="/admin/senders" label="Senders"/>
+            <NavLink href="/admin/contacts" label="Contacts"/>
             <NavLink href="/admin/zips" label="ZIPs"/>
             <NavLink href="/admin/rollout" label="Rollout"/>
             <NavLink href="/admin/clients" label="Clients"/>

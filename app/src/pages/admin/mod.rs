@@ -1,5 +1,6 @@
 pub mod client_profile;
 pub mod clients;
+pub mod contacts;
 pub mod home;
 pub mod kpi;
 pub mod revenue;

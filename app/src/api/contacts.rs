@@ -1,0 +1,105 @@
+//! The contact pipeline page: a workspace's contacts by verification status, its uploads, and the
+//! mapping step of a staged upload. The upload itself is a plain form post to the host
+//! (`server/src/uploads.rs`), streamed to disk.
+
+use leptos::prelude::*;
+
+use crate::{
+    error::AppError,
+    models::{ContactUploadView, ContactsPage},
+};
+
+#[cfg(feature = "ssr")]
+fn upload_view(u: backend::contacts::ContactUpload) -> ContactUploadView {
+    let mut mapping: Vec<(String, usize)> = u.mapping().into_iter().collect();
+    mapping.sort_by_key(|(f, _)| backend::contacts::FIELDS.iter().position(|x| x == f));
+    ContactUploadView {
+        headers: u.header_list(),
+        preview: u.preview_rows(),
+        mapping,
+        id: u.id,
+        file_name: u.file_name,
+        created_at: super::ctx::ts(u.created_at),
+        bytes: u.bytes,
+        status: u.status,
+        rows_total: u.rows_total,
+        created: u.created,
+        duplicates: u.duplicates,
+        rejected: u.rejected,
+        failure: u.failure,
+    }
+}
+
+/// The page for `workspace` (default: the first active one) and, with `upload`, that upload.
+#[server(endpoint = "admin/contacts")]
+pub async fn load_contacts(workspace: Option<String>, upload: Option<i64>) -> Result<ContactsPage, AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    let db = &state.db;
+    let all: Vec<backend::workspaces::Workspace> =
+        backend::workspaces::list_visible(db, &caller).await?.into_iter().map(|(w, _)| w).filter(|w| w.active).collect();
+    let chosen = workspace.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let ws = match chosen {
+        Some(slug) => backend::workspaces::visible_by_slug(db, &caller, slug).await?.0,
+        None => all.first().cloned().ok_or_else(|| backend::Error::invalid("Create a client workspace first."))?,
+    };
+    let current = match upload {
+        Some(id) => {
+            let u = backend::contacts::get_upload(db, &caller, id).await?;
+            if u.workspace_id != ws.id {
+                return Err(backend::Error::NotFound.into());
+            }
+            Some(upload_view(u))
+        }
+        None => None,
+    };
+    Ok(ContactsPage {
+        counts: backend::contacts::counts_by_verification(db, ws.id).await?,
+        uploads: backend::contacts::recent_uploads(db, ws.id, 10).await?.into_iter().map(upload_view).collect(),
+        workspaces: all.into_iter().map(|w| (w.slug, w.name)).collect(),
+        workspace_slug: ws.slug,
+        workspace_name: ws.name,
+        current,
+        max_upload_mb: state.config.contacts_upload_max_bytes / (1024 * 1024),
+    })
+}
+
+/// Imports a staged upload with the columns the admin chose (column numbers from 1; empty: the
+/// field is not in the file).
+#[allow(clippy::too_many_arguments)]
+#[server(endpoint = "admin/contacts/import")]
+pub async fn import_contacts(
+    upload_id: i64,
+    email: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    company: Option<String>,
+    title: Option<String>,
+    phone: Option<String>,
+    city: Option<String>,
+    state: Option<String>,
+    zip: Option<String>,
+) -> Result<crate::models::ImportedCounts, AppError> {
+    let (app, caller) = super::ctx::admin()?;
+    let mut mapping = std::collections::HashMap::new();
+    let fields = [
+        ("email", Some(email)),
+        ("first_name", first_name),
+        ("last_name", last_name),
+        ("company", company),
+        ("title", title),
+        ("phone", phone),
+        ("city", city),
+        ("state", state),
+        ("zip", zip),
+    ];
+    for (field, column) in fields {
+        let Some(column) = column.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()) else { continue };
+        let n: usize = column.parse().map_err(|_| AppError::invalid(format!("{column:?} is not a column number.")))?;
+        if n == 0 {
+            return Err(AppError::invalid("Column numbers start at 1."));
+        }
+        mapping.insert(field.to_owned(), n - 1);
+    }
+    let c = backend::contacts::import(&app.db, &caller, upload_id, mapping, &app.config.data_dir).await?;
+    Ok(crate::models::ImportedCounts { rows_total: c.rows_total, created: c.created, duplicates: c.duplicates, rejected: c.rejected })
+}

@@ -1,0 +1,176 @@
+//! Contact pipeline: upload a workspace's contact list (streamed, up to the configured size), check
+//! how its columns were matched to our fields against the first rows, correct them, import; see
+//! what was created, skipped as duplicate or rejected (with a downloadable CSV of the rejected rows
+//! and their reasons), and the workspace's contacts by verification status.
+
+use leptos::{form::ActionForm, prelude::*};
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::{load_contacts, ImportContacts},
+    components::{
+        format::thousands,
+        guard::RequireAdmin,
+        status::{ErrorNotice, Loading},
+        ui::{short_time, ActionResult, Empty},
+    },
+    models::{ContactUploadView, ContactsPage},
+};
+
+/// Our fields as the mapping form labels them.
+const FIELDS: &[(&str, &str)] = &[
+    ("email", "Email (required)"),
+    ("first_name", "First name"),
+    ("last_name", "Last name"),
+    ("company", "Company"),
+    ("title", "Job title"),
+    ("phone", "Phone"),
+    ("city", "City"),
+    ("state", "State"),
+    ("zip", "ZIP"),
+];
+
+#[component]
+pub fn ContactsPipelinePage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |k: &str| query.with(|q| q.get(k).unwrap_or_default());
+    let import = ServerAction::<ImportContacts>::new();
+    let data = Resource::new_blocking(
+        move || (param("workspace"), param("upload").parse::<i64>().ok(), import.version().get()),
+        |(ws, upload, _)| load_contacts(Some(ws), upload),
+    );
+    view! {
+        <Title text="Contact pipeline"/>
+        <RequireAdmin>
+            <h1>"Contact pipeline"</h1>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                        Ok(p) => view! { <Body p import/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </RequireAdmin>
+    }
+}
+
+#[component]
+fn Body(p: ContactsPage, import: ServerAction<ImportContacts>) -> impl IntoView {
+    let total: i64 = p.counts.iter().map(|c| c.1).sum();
+    let slug = p.workspace_slug.clone();
+    view! {
+        <form method="get" class="filters" role="search">
+            <label>"Workspace"
+                <select name="workspace">
+                    {p.workspaces.iter().map(|(s, n)| { let is = *s == p.workspace_slug; view! { <option value=s.clone() selected=is>{n.clone()}</option> } }).collect_view()}
+                </select>
+            </label>
+            <button type="submit" class="button">"Show"</button>
+        </form>
+        <section class="card">
+            <h2>{format!("{}: {} contacts", p.workspace_name, thousands(total))}</h2>
+            {if p.counts.is_empty() {
+                view! { <p class="muted">"No contacts yet. Upload a list below."</p> }.into_any()
+            } else {
+                view! {
+                    <table data-testid="contact-counts"><thead><tr><th scope="col">"Verification"</th><th scope="col" class="num">"Contacts"</th></tr></thead>
+                    <tbody>{p.counts.iter().map(|(s, n)| view! { <tr><td>{s.clone()}</td><td class="num">{thousands(*n)}</td></tr> }).collect_view()}</tbody></table>
+                }.into_any()
+            }}
+        </section>
+        {p.current.clone().map(|u| view! { <Current u slug=slug.clone() import/> })}
+        <section class="card">
+            <h2>"Upload a contact list"</h2>
+            <form method="post" action="/admin/contacts/upload" enctype="multipart/form-data" class="stack" data-testid="contacts-upload">
+                <input type="hidden" name="workspace" value=p.workspace_slug.clone()/>
+                <p class="muted">{format!(
+                    "A CSV with a header row, up to {} MB: comma, semicolon or tab separated, UTF-8 or Excel's Windows encoding. \
+                     You will see how the columns were matched before anything is imported.", p.max_upload_mb)}</p>
+                <label>"File" <input type="file" name="file" accept=".csv,.txt,text/csv" required/></label>
+                <button type="submit" class="button primary">"Upload"</button>
+            </form>
+        </section>
+        <section class="card">
+            <h2>"Uploads"</h2>
+            {if p.uploads.is_empty() {
+                view! { <Empty title="No uploads yet">"Upload this workspace's first contact list above."</Empty> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap"><table data-testid="contact-uploads">
+                        <thead><tr><th scope="col">"When"</th><th scope="col">"File"</th><th scope="col">"Status"</th><th scope="col" class="num">"Rows"</th>
+                            <th scope="col" class="num">"Created"</th><th scope="col" class="num">"Duplicates"</th><th scope="col" class="num">"Rejected"</th></tr></thead>
+                        <tbody>{p.uploads.iter().map(|u| view! {
+                            <tr>
+                                <td><a href=format!("?workspace={}&upload={}", p.workspace_slug, u.id)>{short_time(&u.created_at)}</a></td>
+                                <td>{u.file_name.clone()}</td><td>{u.status.clone()}</td>
+                                <td class="num">{thousands(u.rows_total)}</td><td class="num">{thousands(u.created)}</td>
+                                <td class="num">{thousands(u.duplicates)}</td><td class="num">{thousands(u.rejected)}</td>
+                            </tr>
+                        }).collect_view()}</tbody>
+                    </table></div>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// The upload named in the URL: its mapping step, or its outcome.
+#[component]
+fn Current(u: ContactUploadView, slug: String, import: ServerAction<ImportContacts>) -> impl IntoView {
+    let title = format!("{} ({})", u.file_name, short_time(&u.created_at));
+    match u.status.as_str() {
+        "failed" => view! {
+            <div class="alert alert-error" role="alert" data-testid="contacts-outcome">
+                <strong>{title}</strong>{format!(": nothing was imported. {}", u.failure.clone().unwrap_or_default())}
+            </div>
+        }
+        .into_any(),
+        "imported" => view! {
+            <div class={if u.rejected > 0 { "alert alert-warn" } else { "alert alert-ok" }} role="status" data-testid="contacts-outcome">
+                <strong>{title}</strong>
+                {format!(": {} rows read — {} created, {} duplicates skipped, {} rejected.", u.rows_total, u.created, u.duplicates, u.rejected)}
+                {(u.rejected > 0).then(|| view! { " " <a href=format!("/admin/contacts/uploads/{}/rejected.csv", u.id) download>"Download the rejected rows"</a> })}
+            </div>
+        }
+        .into_any(),
+        _ => {
+            let chosen = move |field: &str| u.mapping.iter().find(|(f, _)| f == field).map(|(_, c)| c + 1);
+            let headers = u.headers.clone();
+            view! {
+                <section class="card" data-testid="contacts-mapping">
+                    <h2>{format!("Match the columns of {title}")}</h2>
+                    <p class="muted">"We matched what we could from the header. Check it against the first rows, correct it, then import."</p>
+                    <ActionForm action=import attr:class="form-grid">
+                        <input type="hidden" name="upload_id" value=u.id.to_string()/>
+                        {FIELDS.iter().map(|(field, label)| {
+                            let current = chosen(field);
+                            view! {
+                                <label>{*label}
+                                    <select name=*field>
+                                        <option value="" selected=current.is_none()>"— not in the file —"</option>
+                                        {headers.iter().enumerate().map(|(i, h)| {
+                                            let n = i + 1;
+                                            view! { <option value=n.to_string() selected=current == Some(n)>{format!("column {n}: {h}")}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                </label>
+                            }
+                        }).collect_view()}
+                        <button type="submit" class="button primary" disabled=move || import.pending().get()>
+                            {move || if import.pending().get() { "Importing…" } else { "Import" }}
+                        </button>
+                    </ActionForm>
+                    <ActionResult value=import.value() success="Imported."/>
+                    <div class="table-wrap"><table data-testid="contacts-preview">
+                        <thead><tr>{u.headers.iter().map(|h| view! { <th scope="col">{h.clone()}</th> }).collect_view()}</tr></thead>
+                        <tbody>{u.preview.iter().map(|r| view! { <tr>{r.iter().map(|c| view! { <td>{c.clone()}</td> }).collect_view()}</tr> }).collect_view()}</tbody>
+                    </table></div>
+                    <p class="muted small"><a href=format!("?workspace={slug}")>"Cancel"</a></p>
+                </section>
+            }
+            .into_any()
+        }
+    }
+}
