@@ -25,6 +25,7 @@ test('every admin page hydrates without a browser error', async ({ page }) => {
     '/admin/revenue',
     '/admin/roi',
     '/admin/senders',
+    '/admin/contacts',
     '/admin/zips',
     '/admin/rollout',
     '/admin/clients',
