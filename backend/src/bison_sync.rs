@@ -109,6 +109,25 @@ pub async fn execute(state: &AppState, workspace_id: i64, kind: SyncKind, run_id
         Some(id) => id,
         None => queue_run(db, workspace_id, kind, None).await?,
     };
+    // One sync of a workspace at a time: a schedule that fires during "Sync now" stands aside.
+    let busy: i64 = on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sync_runs WHERE workspace_id = $1 AND status = 'running' AND id <> $2 AND started_at > $3"
+    )
+    .bind(workspace_id)
+    .bind(run)
+    .bind(Utc::now() - Duration::minutes(30))
+    .fetch_one(pool)
+    .await)?;
+    if busy > 0 {
+        on_db!(db, |pool| sqlx::query("UPDATE sync_runs SET status = 'failed', error = $1, finished_at = $2 WHERE id = $3")
+            .bind("Skipped: another sync of this workspace was running.")
+            .bind(Utc::now())
+            .bind(run)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        return Ok(recent_runs(db, workspace_id, 50).await?.into_iter().find(|r| r.id == run).ok_or(Error::NotFound)?);
+    }
     on_db!(db, |pool| sqlx::query("UPDATE sync_runs SET status = 'running', started_at = $1 WHERE id = $2")
         .bind(Utc::now())
         .bind(run)

@@ -107,6 +107,16 @@ impl Db {
         crate::jobs::migrate(self).await
     }
 
+    /// How to open a transaction that reads before it writes. On SQLite it must take the write
+    /// lock up front (`IMMEDIATE`): a deferred one that tries to upgrade while another writer is
+    /// active fails at once with "database is locked" instead of waiting its turn.
+    pub fn begin_read_write(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "BEGIN IMMEDIATE",
+            Db::Postgres(_) => "BEGIN",
+        }
+    }
+
     /// A cheap round trip, for readiness checks.
     pub async fn ping(&self) -> Result<()> {
         on_db!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.map(|r| r.rows_affected()))?;

@@ -144,9 +144,10 @@ pub async fn upsert_interested(db: &Db, workspace_id: i64, reply: &InterestedRep
         return Err(Error::invalid(format!("{:?} is not an email address.", reply.email)));
     }
     // Two deliveries for one new contact can race to insert it: the loser reads it again.
+    let begin = db.begin_read_write();
     for _ in 0..3 {
         let result = on_db!(db, |pool| async {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(begin).await?;
             let known: Option<i64> = match &reply.campaign {
                 None => None,
                 Some((bison_id, name)) => {
