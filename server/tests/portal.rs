@@ -23,6 +23,7 @@ async fn read_until(res: &mut Response, want: &str, wait: Duration) -> String {
 #[tokio::test]
 async fn moves_reach_open_boards_of_that_workspace_only_and_a_reconnect_replays_what_was_missed() {
     let srv = common::start().await;
+    srv.tail_events();
     let fx = &srv.fx;
     let client_a = srv.sign_in("clienta@acme.test").await;
     let client_b = srv.sign_in("clientb@beta.test").await;

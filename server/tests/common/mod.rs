@@ -93,7 +93,6 @@ pub async fn start() -> TestServer {
         .site_addr(addr)
         .build();
     let app = router::build(HostState { app: state.clone(), leptos });
-    tokio::spawn(backend::events::tail(state.db.clone(), state.events.clone(), std::time::Duration::from_millis(50)));
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
@@ -106,6 +105,11 @@ pub fn browser() -> Client {
 }
 
 impl TestServer {
+    /// Starts what `serve` runs beside the router for live boards: the tail of the event log.
+    pub fn tail_events(&self) {
+        tokio::spawn(backend::events::tail(self.state.db.clone(), self.state.events.clone(), std::time::Duration::from_millis(50)));
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
