@@ -55,22 +55,27 @@ bench:
 
 test: test-sqlite test-postgres test-e2e
 
+# The host's HTTP tests run one at a time: under load, a page rendered on the server now and then
+# never finished while other tests' hosts rendered in parallel threads (seen on PostgreSQL in CI;
+# not reproduced alone or in a single host). See docs/status.md, "Known issues".
+RUST_TESTS = cargo test -p backend -p app && cargo test -p server -- --test-threads=1
+
 # Rust unit and integration tests against SQLite (a fresh file per test).
 test-sqlite:
 	@rm -rf "$${TMPDIR:-/tmp}/maverick-tests"
-	cargo test -p backend -p app -p server
+	$(RUST_TESTS)
 
 # The same tests against PostgreSQL: TEST_DATABASE_URL if given, else a throwaway cluster.
 test-postgres:
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 	  echo "==> PostgreSQL tests against TEST_DATABASE_URL"; \
-	  cargo test -p backend -p app -p server; \
+	  $(RUST_TESTS); \
 	else \
 	  bash scripts/pg-throwaway.sh stop "$(PG_DIR)"; \
 	  url=$$(bash scripts/pg-throwaway.sh start "$(PG_DIR)"); \
 	  echo "==> PostgreSQL tests against a throwaway cluster ($$url)"; \
 	  trap 'bash scripts/pg-throwaway.sh stop "$(PG_DIR)"' EXIT; \
-	  TEST_DATABASE_URL="$$url" cargo test -p backend -p app -p server; \
+	  TEST_DATABASE_URL="$$url" $(RUST_TESTS); \
 	fi
 
 e2e-deps:

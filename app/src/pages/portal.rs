@@ -11,7 +11,7 @@ use crate::{
     api::{load_board, move_lead, my_workspaces},
     components::{
         format::{one_decimal, percent, thousands},
-        guard::{encode_component, CurrentUser, RequireUser},
+        guard::RequireUser,
         status::{ErrorNotice, Loading},
         ui::Empty,
     },
@@ -367,6 +367,7 @@ fn LiveUpdates(slug: Signal<String>, version: RwSignal<u64>) -> impl IntoView {
         use leptos_use_event_source::{
             use_event_source_with_options, ConnectionReadyState, ReconnectLimit, UseEventSourceOptions, UseEventSourceReturn,
         };
+        use crate::components::guard::{encode_component, CurrentUser};
         let me = CurrentUser::resource();
         let url = format!("/client-portal/{}/events", encode_component(&slug.get_untracked()));
         let UseEventSourceReturn { message, ready_state, .. } = use_event_source_with_options::<String, FromToStringCodec>(
@@ -390,7 +391,7 @@ fn LiveUpdates(slug: Signal<String>, version: RwSignal<u64>) -> impl IntoView {
     }
     #[cfg(not(feature = "hydrate"))]
     {
-        let _ = (slug, version, CurrentUser::resource, encode_component);
+        let _ = (slug, version);
         view! { <p class="live-status muted small" data-testid="live-status" data-state="connecting">"Connecting…"</p> }.into_any()
     }
 }
