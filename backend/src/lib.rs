@@ -16,6 +16,7 @@ pub mod crypto;
 pub mod daily_metrics;
 pub mod dashboards;
 pub mod db;
+pub mod debounce;
 pub mod demo;
 mod demo_history;
 pub mod error;

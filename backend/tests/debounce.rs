@@ -1,0 +1,130 @@
+//! DeBounce verification against a local fake of its API (string values, `success:"0"` on 200,
+//! 402, 429 past 5 concurrent calls), on a real database.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+    time::Duration,
+};
+
+use axum::{extract::{Query, State}, http::StatusCode, response::IntoResponse, routing::get, Json, Router};
+use backend::{
+    debounce::{self, DebounceClient, Verdict},
+    on_db,
+    testing::test_state,
+    workspaces::{self, WorkspaceInput},
+};
+use serde_json::json;
+
+#[derive(Default)]
+struct Fake {
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    calls: Mutex<HashMap<String, usize>>,
+}
+
+async fn verify(State(f): State<Arc<Fake>>, Query(q): Query<HashMap<String, String>>) -> axum::response::Response {
+    let now = f.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    f.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    f.in_flight.fetch_sub(1, Ordering::SeqCst);
+    if now > 5 {
+        return (StatusCode::TOO_MANY_REQUESTS, Json(json!({"debounce": {"error": "Maximum concurrent calls reached", "code": "0"}, "success": "0"}))).into_response();
+    }
+    if q.get("api").map(String::as_str) != Some("key-1") {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"debounce": {"error": "Wrong API", "code": "0"}, "success": "0"}))).into_response();
+    }
+    let email = q.get("email").cloned().unwrap_or_default();
+    let n = {
+        let mut calls = f.calls.lock().unwrap();
+        let c = calls.entry(email.clone()).or_default();
+        *c += 1;
+        *c
+    };
+    let user = email.split('@').next().unwrap_or("");
+    let code = match user {
+        u if u.starts_with("safe") => "5",
+        "risky" => "4",
+        "role" => "8",
+        "bounce" => "6",
+        "unknown" => "7",
+        "busy" if n == 1 => return Json(json!({"debounce": {"error": "Queue busy, try again", "code": "0"}, "success": "0"})).into_response(),
+        "busy" => "5",
+        "slow" if n == 1 => return (StatusCode::TOO_MANY_REQUESTS, "").into_response(),
+        "slow" => "5",
+        "broke" => return (StatusCode::PAYMENT_REQUIRED, Json(json!({"debounce": {"error": "Credits Low", "code": "0"}, "success": "0"}))).into_response(),
+        _ => "7",
+    };
+    Json(json!({"debounce": {"email": email, "code": code, "role": "false", "free_email": "true", "result": "x", "reason": "x"}, "success": "1", "balance": "1000"})).into_response()
+}
+
+async fn fake() -> (String, Arc<Fake>) {
+    let f = Arc::new(Fake::default());
+    let app = Router::new().route("/v1/", get(verify)).with_state(f.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/v1/"), f)
+}
+
+async fn add_contacts(db: &backend::db::Db, ws: i64, emails: &[&str]) {
+    for e in emails {
+        on_db!(db, |p| sqlx::query("INSERT INTO contacts (workspace_id, email, created_at) VALUES ($1, $2, $3)")
+            .bind(ws)
+            .bind(*e)
+            .bind(chrono::Utc::now())
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .unwrap();
+    }
+}
+
+async fn verification(db: &backend::db::Db, email: &str) -> String {
+    on_db!(db, |p| sqlx::query_scalar::<_, String>("SELECT verification FROM contacts WHERE email = $1").bind(email).fetch_one(p).await).unwrap()
+}
+
+#[tokio::test]
+async fn contacts_are_verified_five_at_a_time_through_busy_answers_and_credits_are_counted() {
+    let (base, f) = fake().await;
+    let state = test_state().await;
+    let db = &state.db;
+    let ws = workspaces::create(db, WorkspaceInput::named("Acme")).await.unwrap().id;
+    let mut emails = vec!["risky@x.test", "role@x.test", "bounce@x.test", "unknown@x.test", "busy@x.test", "slow@x.test"];
+    let safes: Vec<String> = (0..10).map(|i| format!("safe{i}@x.test")).collect();
+    emails.extend(safes.iter().map(String::as_str));
+    add_contacts(db, ws, &emails).await;
+    let client = DebounceClient::new(&base, "key-1", Duration::from_millis(5));
+    let s = debounce::verify_workspace(db, &client, ws, 1000).await.unwrap();
+    assert_eq!((s.checked, s.safe, s.risky, s.invalid, s.unknown, s.stopped.as_deref()), (16, 12, 2, 1, 1, None));
+    assert!(f.max_in_flight.load(Ordering::SeqCst) <= 5, "never more than 5 calls at once");
+    assert_eq!(verification(db, "busy@x.test").await, "safe", "success \"0\" on a 200 was retried");
+    assert_eq!(verification(db, "slow@x.test").await, "safe", "429 was retried");
+    assert_eq!(verification(db, "role@x.test").await, "risky");
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    assert_eq!(debounce::credits_used(db, ws, &month).await.unwrap(), 16);
+    // Nothing left to check: no call, no credit.
+    let again = debounce::verify_workspace(db, &client, ws, 1000).await.unwrap();
+    assert_eq!(again.checked, 0);
+    assert_eq!(debounce::credits_used(db, ws, &month).await.unwrap(), 16);
+}
+
+#[tokio::test]
+async fn running_out_of_credits_or_a_wrong_key_stops_the_run_and_says_why() {
+    let (base, _f) = fake().await;
+    let state = test_state().await;
+    let db = &state.db;
+    let ws = workspaces::create(db, WorkspaceInput::named("Acme")).await.unwrap().id;
+    add_contacts(db, ws, &["broke@x.test"]).await;
+    let client = DebounceClient::new(&base, "key-1", Duration::from_millis(5));
+    let s = debounce::verify_workspace(db, &client, ws, 10).await.unwrap();
+    assert_eq!(s.checked, 0);
+    assert!(s.stopped.as_deref().unwrap().contains("credits are used up: Credits Low"), "{s:?}");
+    assert_eq!(verification(db, "broke@x.test").await, "unverified", "left for the next run");
+    let wrong = DebounceClient::new(&base, "nope", Duration::from_millis(5));
+    assert_eq!(wrong.verify("safe@x.test").await, Err(debounce::DebounceError::Auth("Wrong API".into())));
+    assert_eq!(client.verify("safe1@x.test").await, Ok(Verdict::Safe));
+}
