@@ -521,6 +521,8 @@ pub struct ContactsPage {
     /// The upload named in the URL (`?upload=`).
     pub current: Option<ContactUploadView>,
     pub max_upload_mb: usize,
+    /// The latest "Verify now": status and what it did (or why it stopped).
+    pub verification: Option<(String, String)>,
 }
 
 /// What an import of contacts did.

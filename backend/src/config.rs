@@ -37,6 +37,9 @@ pub struct Config {
     pub bison_url: String,
     /// First backoff of Email Bison retries (doubled each time).
     pub bison_retry_delay: StdDuration,
+    /// DeBounce's single-address endpoint, and the agency's key (`MAVERICK_DEBOUNCE_KEY`).
+    pub debounce_url: String,
+    pub debounce_key: Option<String>,
     /// When every connected workspace gets a full sync (cron with seconds, UTC).
     pub bison_sync_cron: String,
     /// When sender accounts are polled.
@@ -91,6 +94,8 @@ impl Config {
             bison_retry_delay: StdDuration::from_secs(1),
             bison_sync_cron: "0 15 6 * * *".into(),
             sender_poll_cron: "0 */30 * * * *".into(),
+            debounce_url: "https://api.debounce.io/v1/".into(),
+            debounce_key: None,
             log_json: false,
             trust_proxy: false,
             maintenance_cron: "0 30 3 * * *".into(),
@@ -150,6 +155,8 @@ impl Config {
             bison_retry_delay: StdDuration::from_millis(parse("MAVERICK_BISON_RETRY_DELAY_MS", 1000u64)?),
             bison_sync_cron: var("MAVERICK_BISON_SYNC_CRON").unwrap_or_else(|| "0 15 6 * * *".into()),
             sender_poll_cron: var("MAVERICK_SENDER_POLL_CRON").unwrap_or_else(|| "0 */30 * * * *".into()),
+            debounce_url: var("MAVERICK_DEBOUNCE_URL").unwrap_or_else(|| "https://api.debounce.io/v1/".into()),
+            debounce_key: var("MAVERICK_DEBOUNCE_KEY"),
             log_json: matches!(var("MAVERICK_LOG_FORMAT").as_deref(), Some("json")),
             trust_proxy: flag("MAVERICK_TRUST_PROXY", false)?,
             maintenance_cron: var("MAVERICK_MAINTENANCE_CRON").unwrap_or_else(|| "0 30 3 * * *".into()),

@@ -219,6 +219,68 @@ pub async fn credits_used(db: &Db, workspace_id: i64, month: &str) -> Result<i64
     .unwrap_or(0))
 }
 
+/// The latest verification run of a workspace: (status, summary, error, queued at).
+pub type VerificationRun = (String, Option<VerifySummary>, Option<String>, chrono::DateTime<Utc>);
+
+/// Records a queued run ("Verify now"); its job is pushed by the caller.
+pub async fn queue_run(db: &Db, workspace_id: i64) -> Result<chrono::DateTime<Utc>> {
+    let at = Utc::now();
+    on_db!(db, |pool| sqlx::query("INSERT INTO verification_runs (workspace_id, queued_at, status) VALUES ($1, $2, 'queued')")
+        .bind(workspace_id)
+        .bind(at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(at)
+}
+
+pub async fn latest_run(db: &Db, workspace_id: i64) -> Result<Option<VerificationRun>> {
+    let row: Option<(String, Option<String>, Option<String>, chrono::DateTime<Utc>)> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT status, summary, error, queued_at FROM verification_runs WHERE workspace_id = $1 ORDER BY queued_at DESC LIMIT 1"
+    )
+    .bind(workspace_id)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(row.map(|(status, summary, error, at)| (status, summary.and_then(|s| serde_json::from_str(&s).ok()), error, at)))
+}
+
+/// The job: verifies the workspace's unverified contacts (up to 10,000 a run) with the agency's
+/// DeBounce key, and writes the outcome onto the workspace's queued (or a new) run.
+pub async fn execute(state: &crate::AppState, workspace_id: i64) -> Result<VerifySummary> {
+    let db = &state.db;
+    let run_at = match latest_run(db, workspace_id).await? {
+        Some((status, _, _, at)) if status == "queued" => at,
+        _ => queue_run(db, workspace_id).await?,
+    };
+    let set = |status: &'static str, summary: Option<String>, error: Option<String>| async move {
+        on_db!(db, |pool| sqlx::query(
+            "UPDATE verification_runs SET status = $1, summary = $2, error = $3, finished_at = $4 WHERE workspace_id = $5 AND queued_at = $6"
+        )
+        .bind(status)
+        .bind(summary)
+        .bind(error)
+        .bind(Utc::now())
+        .bind(workspace_id)
+        .bind(run_at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))
+    };
+    set("running", None, None).await?;
+    let outcome = match state.config.debounce_key.as_deref() {
+        None => Err(Error::invalid("No DeBounce key: set MAVERICK_DEBOUNCE_KEY on the server.")),
+        Some(key) => {
+            let client = DebounceClient::new(&state.config.debounce_url, key, state.config.bison_retry_delay);
+            verify_workspace(db, &client, workspace_id, 10_000).await
+        }
+    };
+    match &outcome {
+        Ok(s) => set("done", serde_json::to_string(s).ok(), s.stopped.clone()).await?,
+        Err(e) => set("failed", None, Some(e.to_string())).await?,
+    };
+    outcome
+}
+
 impl From<DebounceError> for Error {
     fn from(e: DebounceError) -> Self {
         Error::invalid(e.to_string())

@@ -29,41 +29,58 @@ pub struct BisonSyncJob {
     pub run_id: Option<i64>,
 }
 
-const SYNC_QUEUE: &str = "bison.sync";
+/// A queue handle for one job type, on whichever backend is live: `new` and `push` (with an
+/// optional idempotency key: a second push of the same key is a no-op, one job per tick).
+macro_rules! job_queue {
+    ($name:ident, $job:ty, $queue:expr, $attempts:expr) => {
+        #[derive(Clone)]
+        pub enum $name {
+            Sqlite(SqliteStorage<$job>),
+            Postgres(PostgresStorage<$job>),
+        }
 
-/// A handle to push sync jobs.
-#[derive(Clone)]
-pub enum SyncQueue {
-    Sqlite(SqliteStorage<BisonSyncJob>),
-    Postgres(PostgresStorage<BisonSyncJob>),
+        impl $name {
+            pub fn new(db: &Db) -> Self {
+                match db {
+                    Db::Sqlite(pool) => $name::Sqlite(SqliteStorage::new(pool).with_config(apalis_sqlite::Config::default().queue($queue))),
+                    Db::Postgres(pool) => $name::Postgres(PostgresStorage::new(pool).with_config(apalis_postgres::Config::default().queue($queue))),
+                }
+            }
+
+            pub async fn push(&self, job: $job, idempotency_key: Option<String>) -> Result<()> {
+                let mut task = TaskBuilder::new(job).max_attempts($attempts);
+                if let Some(key) = idempotency_key {
+                    task = task.idempotency_key(key);
+                }
+                let task = task.build();
+                let pushed = match self.clone() {
+                    $name::Sqlite(mut s) => s.push_task(task).await.map_err(|e| e.to_string()),
+                    $name::Postgres(mut s) => s.push_task(task).await.map_err(|e| e.to_string()),
+                };
+                match pushed {
+                    Ok(()) => Ok(()),
+                    Err(e) if e.contains("idx_jobs_idempotency_key") || e.contains("duplicate key") => Ok(()),
+                    Err(e) => Err(Error::Internal(format!("could not enqueue {}: {e}", $queue))),
+                }
+            }
+        }
+    };
 }
 
-impl SyncQueue {
-    pub fn new(db: &Db) -> Self {
-        match db {
-            Db::Sqlite(pool) => SyncQueue::Sqlite(SqliteStorage::new(pool).with_config(apalis_sqlite::Config::default().queue(SYNC_QUEUE))),
-            Db::Postgres(pool) => SyncQueue::Postgres(PostgresStorage::new(pool).with_config(apalis_postgres::Config::default().queue(SYNC_QUEUE))),
-        }
-    }
+// A failed sync or verification is recorded with its error; the next schedule or click retries.
+job_queue!(SyncQueue, BisonSyncJob, "bison.sync", 1);
+job_queue!(VerifyQueue, VerifyContactsJob, "contacts.verify", 1);
 
-    /// Enqueues a sync; with a key, a second push of the same key is a no-op (one per tick).
-    pub async fn push(&self, job: BisonSyncJob, idempotency_key: Option<String>) -> Result<()> {
-        // A failed sync is recorded with its error; the next schedule or "Sync now" tries again.
-        let mut task = TaskBuilder::new(job).max_attempts(1);
-        if let Some(key) = idempotency_key {
-            task = task.idempotency_key(key);
-        }
-        let task = task.build();
-        let pushed = match self.clone() {
-            SyncQueue::Sqlite(mut s) => s.push_task(task).await.map_err(|e| e.to_string()),
-            SyncQueue::Postgres(mut s) => s.push_task(task).await.map_err(|e| e.to_string()),
-        };
-        match pushed {
-            Ok(()) => Ok(()),
-            Err(e) if e.contains("idx_jobs_idempotency_key") || e.contains("duplicate key") => Ok(()),
-            Err(e) => Err(Error::Internal(format!("could not enqueue the sync: {e}"))),
-        }
-    }
+/// DeBounce verification of a workspace's unverified contacts.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct VerifyContactsJob {
+    pub workspace_id: i64,
+}
+
+async fn run_verify(job: VerifyContactsJob, state: Data<AppState>) -> std::result::Result<String, BoxDynError> {
+    let run = crate::debounce::execute(&state, job.workspace_id).await?;
+    tracing::info!(workspace = job.workspace_id, ?run, "contact verification done");
+    Ok(format!("{run:?}"))
 }
 
 async fn run_sync(job: BisonSyncJob, state: Data<AppState>) -> std::result::Result<String, BoxDynError> {
@@ -214,6 +231,20 @@ fn monitor(state: &AppState, suffix: &str, poll: Duration) -> Result<Monitor> {
                 .data(s3.clone())
                 .concurrency(2)
                 .build(run_sync)
+        }),
+    };
+    let verify_queue = VerifyQueue::new(&state.db);
+    let (s4, name4) = (state.clone(), format!("contacts-verify-{suffix}"));
+    let monitor = match verify_queue {
+        VerifyQueue::Sqlite(storage) => monitor.register(move |_restarts| {
+            WorkerBuilder::new(name4.clone()).backend(storage.clone().poll_with_interval(poll)).data(s4.clone()).concurrency(1).build(run_verify)
+        }),
+        VerifyQueue::Postgres(storage) => monitor.register(move |_restarts| {
+            WorkerBuilder::new(name4.clone())
+                .backend(storage.clone().with_pubsub().poll_with_strategy(Strategy::new().interval(poll)))
+                .data(s4.clone())
+                .concurrency(1)
+                .build(run_verify)
         }),
     };
     let mut monitor = monitor;

@@ -128,3 +128,36 @@ async fn running_out_of_credits_or_a_wrong_key_stops_the_run_and_says_why() {
     assert_eq!(wrong.verify("safe@x.test").await, Err(debounce::DebounceError::Auth("Wrong API".into())));
     assert_eq!(client.verify("safe1@x.test").await, Ok(Verdict::Safe));
 }
+
+#[tokio::test]
+async fn verify_now_runs_through_the_job_queue_and_records_its_outcome() {
+    let (base, _f) = fake().await;
+    let mut state = test_state().await;
+    let mut config = (*state.config).clone();
+    config.debounce_url = base;
+    config.debounce_key = Some("key-1".into());
+    config.bison_retry_delay = Duration::from_millis(5);
+    state.config = Arc::new(config);
+    let db = state.db.clone();
+    let ws = workspaces::create(&db, WorkspaceInput::named("Acme")).await.unwrap().id;
+    add_contacts(&db, ws, &["safe1@x.test", "bounce@x.test"]).await;
+    debounce::queue_run(&db, ws).await.unwrap();
+    backend::jobs::VerifyQueue::new(&db).push(backend::jobs::VerifyContactsJob { workspace_id: ws }, None).await.unwrap();
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let workers = tokio::spawn(backend::jobs::run_with_poll(state.clone(), async move { let _ = stop_rx.wait_for(|s| *s).await; }, Duration::from_millis(50)));
+    let mut run = None;
+    for _ in 0..200 {
+        run = debounce::latest_run(&db, ws).await.unwrap();
+        if run.as_ref().is_some_and(|r| r.0 == "done" || r.0 == "failed") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop_tx.send(true).unwrap();
+    workers.await.unwrap().unwrap();
+    let (status, summary, error, _) = run.unwrap();
+    assert_eq!((status.as_str(), error), ("done", None));
+    let s = summary.unwrap();
+    assert_eq!((s.checked, s.safe, s.invalid), (2, 1, 1));
+    assert_eq!(verification(&db, "bounce@x.test").await, "invalid");
+}

@@ -60,6 +60,17 @@ pub async fn load_contacts(workspace: Option<String>, upload: Option<i64>) -> Re
         workspace_name: ws.name,
         current,
         max_upload_mb: state.config.contacts_upload_max_bytes / (1024 * 1024),
+        verification: backend::debounce::latest_run(db, ws.id).await?.map(|(status, summary, error, at)| {
+            let what = match (summary, error) {
+                (Some(s), e) => format!(
+                    "{} checked: {} safe, {} risky, {} invalid, {} unknown{}",
+                    s.checked, s.safe, s.risky, s.invalid, s.unknown, e.map(|e| format!(" — stopped: {e}")).unwrap_or_default()
+                ),
+                (None, Some(e)) => e,
+                (None, None) => format!("since {}", super::ctx::ts(at)),
+            };
+            (status, what)
+        }),
     })
 }
 
@@ -102,4 +113,16 @@ pub async fn import_contacts(
     }
     let c = backend::contacts::import(&app.db, &caller, upload_id, mapping, &app.config.data_dir).await?;
     Ok(crate::models::ImportedCounts { rows_total: c.rows_total, created: c.created, duplicates: c.duplicates, rejected: c.rejected })
+}
+
+/// Queues a DeBounce check of the workspace's unverified contacts (a job; the page shows its outcome).
+#[server(endpoint = "admin/contacts/verify")]
+pub async fn verify_contacts(workspace: String) -> Result<(), AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    let (ws, _) = backend::workspaces::visible_by_slug(&state.db, &caller, &workspace).await?;
+    let at = backend::debounce::queue_run(&state.db, ws.id).await?;
+    backend::jobs::VerifyQueue::new(&state.db)
+        .push(backend::jobs::VerifyContactsJob { workspace_id: ws.id }, Some(format!("verify:{}:{}", ws.id, at.timestamp_micros())))
+        .await?;
+    Ok(())
 }

@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::{load_contacts, ImportContacts},
+    api::{load_contacts, ImportContacts, VerifyContacts},
     components::{
         format::thousands,
         guard::RequireAdmin,
@@ -71,6 +71,7 @@ fn Body(p: ContactsPage, import: ServerAction<ImportContacts>) -> impl IntoView 
         </form>
         <section class="card">
             <h2>{format!("{}: {} contacts", p.workspace_name, thousands(total))}</h2>
+            <VerifyNow workspace=p.workspace_slug.clone() last=p.verification.clone()/>
             {if p.counts.is_empty() {
                 view! { <p class="muted">"No contacts yet. Upload a list below."</p> }.into_any()
             } else {
@@ -172,5 +173,21 @@ fn Current(u: ContactUploadView, slug: String, import: ServerAction<ImportContac
             }
             .into_any()
         }
+    }
+}
+
+/// "Verify now": DeBounce checks the unverified contacts in the background (at most 5 at a time).
+#[component]
+fn VerifyNow(workspace: String, last: Option<(String, String)>) -> impl IntoView {
+    let verify = ServerAction::<VerifyContacts>::new();
+    view! {
+        <div data-testid="verify">
+            {last.map(|(status, what)| view! { <p class="muted">{format!("Last verification: {status} — {what}")}</p> })}
+            <ActionForm action=verify attr:class="inline">
+                <input type="hidden" name="workspace" value=workspace/>
+                <button type="submit" class="button">"Verify now"</button>
+            </ActionForm>
+            <ActionResult value=verify.value() success="Verification queued: reload in a moment to see the outcome."/>
+        </div>
     }
 }
