@@ -523,6 +523,8 @@ pub struct ContactsPage {
     pub max_upload_mb: usize,
     /// The latest "Verify now": status and what it did (or why it stopped).
     pub verification: Option<(String, String)>,
+    /// Weekly batches, newest first: (id, week of, size, status, uploaded, error).
+    pub batches: Vec<(i64, String, i64, String, i64, Option<String>)>,
 }
 
 /// What an import of contacts did.

@@ -255,6 +255,30 @@ impl BisonClient {
         self.pages("/api/replies", &[("status", "interested".into()), ("folder", "all".into())]).await
     }
 
+    /// Creates up to 500 leads in one call (`POST /api/leads/multiple`); the created leads' (id, email).
+    pub async fn create_leads(&self, leads: &[Value]) -> Result<Vec<(String, String)>, BisonError> {
+        let v = self.call(reqwest::Method::POST, "/api/leads/multiple", &[], Some(&serde_json::json!({ "leads": leads }))).await?;
+        let data = v.get("data").and_then(Value::as_array).cloned().unwrap_or_default();
+        Ok(data
+            .iter()
+            .filter_map(|l| {
+                let id = match l.get("id")? {
+                    Value::Number(n) => n.to_string(),
+                    Value::String(s) => s.clone(),
+                    _ => return None,
+                };
+                Some((id, l.get("email")?.as_str()?.to_lowercase()))
+            })
+            .collect())
+    }
+
+    /// Attaches leads to a campaign (`POST /api/campaigns/{id}/leads/attach-leads`).
+    pub async fn attach_leads(&self, campaign_id: &str, lead_ids: &[String]) -> Result<(), BisonError> {
+        let ids: Vec<Value> = lead_ids.iter().map(|id| id.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(id.clone()))).collect();
+        let path = format!("/api/campaigns/{campaign_id}/leads/attach-leads");
+        self.call(reqwest::Method::POST, &path, &[], Some(&serde_json::json!({ "lead_ids": ids }))).await.map(|_| ())
+    }
+
     /// Daily counts per label over `[from, to]` for the whole workspace.
     pub async fn daily_stats(&self, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<Vec<DailySeries>, BisonError> {
         let v = self

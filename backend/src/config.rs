@@ -37,6 +37,8 @@ pub struct Config {
     pub bison_url: String,
     /// First backoff of Email Bison retries (doubled each time).
     pub bison_retry_delay: StdDuration,
+    /// When each workspace's weekly batch is made and uploaded (cron with seconds, UTC).
+    pub batch_cron: String,
     /// DeBounce's single-address endpoint, and the agency's key (`MAVERICK_DEBOUNCE_KEY`).
     pub debounce_url: String,
     pub debounce_key: Option<String>,
@@ -96,6 +98,7 @@ impl Config {
             sender_poll_cron: "0 */30 * * * *".into(),
             debounce_url: "https://api.debounce.io/v1/".into(),
             debounce_key: None,
+            batch_cron: "0 0 9 * * Fri".into(),
             log_json: false,
             trust_proxy: false,
             maintenance_cron: "0 30 3 * * *".into(),
@@ -157,6 +160,7 @@ impl Config {
             sender_poll_cron: var("MAVERICK_SENDER_POLL_CRON").unwrap_or_else(|| "0 */30 * * * *".into()),
             debounce_url: var("MAVERICK_DEBOUNCE_URL").unwrap_or_else(|| "https://api.debounce.io/v1/".into()),
             debounce_key: var("MAVERICK_DEBOUNCE_KEY"),
+            batch_cron: var("MAVERICK_BATCH_CRON").unwrap_or_else(|| "0 0 9 * * Fri".into()),
             log_json: matches!(var("MAVERICK_LOG_FORMAT").as_deref(), Some("json")),
             trust_proxy: flag("MAVERICK_TRUST_PROXY", false)?,
             maintenance_cron: var("MAVERICK_MAINTENANCE_CRON").unwrap_or_else(|| "0 30 3 * * *".into()),

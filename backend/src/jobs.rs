@@ -70,6 +70,44 @@ macro_rules! job_queue {
 // A failed sync or verification is recorded with its error; the next schedule or click retries.
 job_queue!(SyncQueue, BisonSyncJob, "bison.sync", 1);
 job_queue!(VerifyQueue, VerifyContactsJob, "contacts.verify", 1);
+job_queue!(BatchQueue, BatchJob, "contacts.batch", 1);
+
+/// This week's batch of a workspace: made (once), then uploaded to Email Bison.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BatchJob {
+    pub workspace_id: i64,
+    /// Upload an existing batch again (after a failure) instead of making this week's.
+    pub batch_id: Option<i64>,
+}
+
+async fn run_batch(job: BatchJob, state: Data<AppState>) -> std::result::Result<String, BoxDynError> {
+    let batch = match job.batch_id {
+        Some(id) => Some(id),
+        None => {
+            let tz = crate::settings::agency_time_zone(&state.db).await?;
+            let today = crate::metrics::agency_today(chrono::Utc::now(), tz);
+            let monday = today - chrono::Duration::days(chrono::Datelike::weekday(&today).num_days_from_monday() as i64);
+            crate::batches::create_weekly(&state.db, job.workspace_id, monday).await?
+        }
+    };
+    let Some(batch) = batch else { return Ok("no weekly target".into()) };
+    match crate::batches::upload(&state, batch).await {
+        Ok(n) => Ok(format!("batch {batch}: {n} leads in Email Bison")),
+        // Recorded on the batch (status failed, reason); the admin uploads it again.
+        Err(e) => Ok(format!("batch {batch} failed: {e}")),
+    }
+}
+
+async fn on_batch_tick(tick: Tick, ctx: Data<(Db, BatchQueue)>) -> std::result::Result<(), BoxDynError> {
+    let (db, queue) = &*ctx;
+    let workspaces: Vec<i64> = crate::on_db!(db, |pool| sqlx::query_scalar("SELECT id FROM workspaces WHERE active AND weekly_contact_target > 0 ORDER BY id")
+        .fetch_all(pool)
+        .await)?;
+    for ws in workspaces {
+        queue.push(BatchJob { workspace_id: ws, batch_id: None }, Some(format!("batch:{ws}:{}", tick.get_timestamp()))).await?;
+    }
+    Ok(())
+}
 
 /// DeBounce verification of a workspace's unverified contacts.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -247,6 +285,25 @@ fn monitor(state: &AppState, suffix: &str, poll: Duration) -> Result<Monitor> {
                 .build(run_verify)
         }),
     };
+    let batch_schedule = cron("MAVERICK_BATCH_CRON", &state.config.batch_cron)?;
+    let batch_queue = BatchQueue::new(&state.db);
+    let (s5, name5) = (state.clone(), format!("contacts-batch-{suffix}"));
+    let monitor = match batch_queue.clone() {
+        BatchQueue::Sqlite(storage) => monitor.register(move |_restarts| {
+            WorkerBuilder::new(name5.clone()).backend(storage.clone().poll_with_interval(poll)).data(s5.clone()).concurrency(1).build(run_batch)
+        }),
+        BatchQueue::Postgres(storage) => monitor.register(move |_restarts| {
+            WorkerBuilder::new(name5.clone())
+                .backend(storage.clone().with_pubsub().poll_with_strategy(Strategy::new().interval(poll)))
+                .data(s5.clone())
+                .concurrency(1)
+                .build(run_batch)
+        }),
+    };
+    let (batch_ctx, name6) = ((state.db.clone(), batch_queue), format!("contacts-batch-cron-{suffix}"));
+    let monitor = monitor.register(move |_restarts| {
+        WorkerBuilder::new(name6.clone()).backend(CronScheduler::new(batch_schedule.clone())).data(batch_ctx.clone()).build(on_batch_tick)
+    });
     let mut monitor = monitor;
     for (name, schedule, kind) in [("bison-sync-cron", full, SyncKind::All), ("sender-poll-cron", senders, SyncKind::Senders)] {
         let ctx = (state.db.clone(), sync_queue.clone(), kind);

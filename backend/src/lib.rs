@@ -5,6 +5,7 @@ pub mod access;
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod batches;
 pub mod bison;
 pub mod bison_sync;
 pub mod bison_webhook;

@@ -109,9 +109,33 @@ async fn route(path: &'static str, State(fake): State<Shared>, headers: HeaderMa
     Json(body).into_response()
 }
 
+/// `POST /api/leads/multiple` and `…/attach-leads`: creates ids from a counter, records what came.
+async fn post_route(path: &'static str, State(fake): State<Shared>, Json(body): Json<Value>) -> Response {
+    let fail = {
+        let mut f = fake.lock().unwrap();
+        *f.calls.entry(path.to_owned()).or_default() += 1;
+        f.fail.get_mut(path).and_then(|v| if v.is_empty() { None } else { Some(v.remove(0)) })
+    };
+    if let Some((code, _)) = fail {
+        return (StatusCode::from_u16(code).unwrap(), Json(json!({"message": "No leads were added"}))).into_response();
+    }
+    match path {
+        "/api/leads/multiple" => {
+            let leads = body["leads"].as_array().cloned().unwrap_or_default();
+            assert!(leads.len() <= 500, "at most 500 per call");
+            let created: Vec<Value> =
+                leads.iter().enumerate().map(|(i, l)| json!({"id": 9000 + i, "email": l["email"], "first_name": l["first_name"]})).collect();
+            Json(json!({"data": created})).into_response()
+        }
+        _ => Json(json!({"data": {"success": true, "message": "attached"}})).into_response(),
+    }
+}
+
 async fn fake_bison() -> (String, Shared) {
     let fake: Shared = Arc::default();
-    let mut app = Router::new();
+    let mut app = Router::new()
+        .route("/api/leads/multiple", axum::routing::post(|s, b| post_route("/api/leads/multiple", s, b)))
+        .route("/api/campaigns/42/leads/attach-leads", axum::routing::post(|s, b| post_route("/api/campaigns/42/leads/attach-leads", s, b)));
     for path in ["/api/users", "/api/campaigns", "/api/sender-emails", "/api/replies", "/api/campaign-events/stats"] {
         app = app.route(path, get(move |s, h, q| route(path, s, h, q)));
     }
@@ -285,4 +309,53 @@ async fn a_sync_stands_aside_while_another_of_the_same_workspace_runs() {
     let run = bison_sync::execute(&state, ws, SyncKind::Senders, None).await.unwrap();
     assert_eq!((run.status.as_str(), run.error.as_deref()), ("failed", Some("Skipped: another sync of this workspace was running.")));
     assert!(fake.lock().unwrap().calls.is_empty(), "Email Bison was not called");
+}
+
+#[tokio::test]
+async fn a_weekly_batch_takes_verified_contacts_up_to_the_target_and_a_failed_upload_resumes_without_duplicates() {
+    let (base, fake) = fake_bison().await;
+    let (state, ws) = state_with(&base, "good-token").await;
+    let db = &state.db;
+    on_db!(db, |p| sqlx::query("UPDATE workspaces SET weekly_contact_target = 3 WHERE id = $1").bind(ws).execute(p).await.map(|_| ())).unwrap();
+    for (email, verdict) in [("a@c.test", "safe"), ("b@c.test", "risky"), ("c@c.test", "safe"), ("d@c.test", "invalid"), ("e@c.test", "safe"), ("f@c.test", "unverified"), ("g@c.test", "safe")] {
+        on_db!(db, |p| sqlx::query("INSERT INTO contacts (workspace_id, email, first_name, verification, created_at) VALUES ($1, $2, 'X', $3, $4)")
+            .bind(ws)
+            .bind(email)
+            .bind(verdict)
+            .bind(chrono::Utc::now())
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .unwrap();
+    }
+    let week = chrono::NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+    let batch = backend::batches::create_weekly(db, ws, week).await.unwrap().unwrap();
+    assert_eq!(backend::batches::create_weekly(db, ws, week).await.unwrap(), Some(batch), "one batch per week");
+    let members: Vec<String> = on_db!(db, |p| sqlx::query_scalar("SELECT email FROM contacts WHERE batch_id = $1 ORDER BY email").bind(batch).fetch_all(p).await).unwrap();
+    assert_eq!(members, ["a@c.test", "c@c.test", "e@c.test"], "safe contacts, oldest first, up to the weekly target");
+
+    // The campaign comes from a sync; the first attach is refused.
+    bison_sync::execute(&state, ws, SyncKind::All, None).await.unwrap();
+    fake.lock().unwrap().fail.insert("/api/campaigns/42/leads/attach-leads".into(), vec![(422, None)]);
+    let err = backend::batches::upload(&state, batch).await.unwrap_err();
+    assert!(err.to_string().contains("No leads were added"), "{err}");
+    let status: (String, i64) = on_db!(db, |p| sqlx::query_as("SELECT status, uploaded FROM contact_batches WHERE id = $1").bind(batch).fetch_one(p).await).unwrap();
+    assert_eq!(status, ("failed".to_string(), 3));
+    // Again: nobody is created twice, the attach goes through.
+    assert_eq!(backend::batches::upload(&state, batch).await.unwrap(), 3);
+    let f = fake.lock().unwrap();
+    assert_eq!(f.calls["/api/leads/multiple"], 1, "leads created once");
+    assert_eq!(f.calls["/api/campaigns/42/leads/attach-leads"], 2);
+    drop(f);
+    let log: Vec<(String, i64, bool)> = on_db!(db, |p| sqlx::query_as("SELECT call, leads, ok FROM upload_audit_log WHERE batch_id = $1 ORDER BY id").bind(batch).fetch_all(p).await).unwrap();
+    assert_eq!(
+        log,
+        vec![
+            ("POST /api/leads/multiple".to_string(), 3, true),
+            ("POST /api/campaigns/42/leads/attach-leads".to_string(), 3, false),
+            ("POST /api/campaigns/42/leads/attach-leads".to_string(), 3, true),
+        ]
+    );
+    let status: (String, i64) = on_db!(db, |p| sqlx::query_as("SELECT status, uploaded FROM contact_batches WHERE id = $1").bind(batch).fetch_one(p).await).unwrap();
+    assert_eq!(status, ("uploaded".to_string(), 3));
 }

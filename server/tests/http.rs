@@ -365,3 +365,18 @@ async fn a_contact_list_is_streamed_in_mapped_imported_and_its_rejected_rows_dow
     assert_eq!(client.post(srv.url("/admin/contacts/upload")).multipart(form).send().await.unwrap().status(), 403);
     assert_eq!(client.get(srv.url(&format!("/admin/contacts/uploads/{id}/rejected.csv"))).send().await.unwrap().status(), 403);
 }
+
+#[tokio::test]
+async fn an_admin_queues_a_batch_upload_again_and_unknown_batches_are_not_found() {
+    let srv = common::start().await;
+    let db = &srv.state.db;
+    backend::on_db!(db, |p| sqlx::query("UPDATE workspaces SET weekly_contact_target = 5 WHERE id = $1").bind(srv.fx.ws_a).execute(p).await.map(|_| ())).unwrap();
+    let batch = backend::batches::create_weekly(db, srv.fx.ws_a, chrono::NaiveDate::from_ymd_opt(2026, 11, 16).unwrap()).await.unwrap().unwrap();
+    let admin = srv.sign_in("admin@agency.test").await;
+    let (status, body) = srv.call(&admin, "/api/admin/contacts/batches/upload", &[("batch_id", batch.to_string())]).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = srv.call(&admin, "/api/admin/contacts/batches/upload", &[("batch_id", "987654".into())]).await;
+    assert_eq!(status, 404);
+    let page = admin.get(srv.url("/admin/contacts?workspace=acme-roofing")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("data-testid=\"batches\"") && page.contains("2026-11-16"), "the batch is listed");
+}

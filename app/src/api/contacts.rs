@@ -60,6 +60,11 @@ pub async fn load_contacts(workspace: Option<String>, upload: Option<i64>) -> Re
         workspace_name: ws.name,
         current,
         max_upload_mb: state.config.contacts_upload_max_bytes / (1024 * 1024),
+        batches: backend::batches::list(db, ws.id, 10)
+            .await?
+            .into_iter()
+            .map(|b| (b.id, b.week_of, b.size, b.status, b.uploaded, b.error))
+            .collect(),
         verification: backend::debounce::latest_run(db, ws.id).await?.map(|(status, summary, error, at)| {
             let what = match (summary, error) {
                 (Some(s), e) => format!(
@@ -123,6 +128,18 @@ pub async fn verify_contacts(workspace: String) -> Result<(), AppError> {
     let at = backend::debounce::queue_run(&state.db, ws.id).await?;
     backend::jobs::VerifyQueue::new(&state.db)
         .push(backend::jobs::VerifyContactsJob { workspace_id: ws.id }, Some(format!("verify:{}:{}", ws.id, at.timestamp_micros())))
+        .await?;
+    Ok(())
+}
+
+/// Uploads a weekly batch to Email Bison again (after a failure); resumes without duplicates.
+#[server(endpoint = "admin/contacts/batches/upload")]
+pub async fn upload_batch(batch_id: i64) -> Result<(), AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    let b = backend::batches::get(&state.db, batch_id).await?;
+    backend::access::level_in(&state.db, &caller, b.workspace_id).await?;
+    backend::jobs::BatchQueue::new(&state.db)
+        .push(backend::jobs::BatchJob { workspace_id: b.workspace_id, batch_id: Some(b.id) }, Some(format!("batch-again:{}:{}", b.id, chrono::Utc::now().timestamp_micros())))
         .await?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::{load_contacts, ImportContacts, VerifyContacts},
+    api::{load_contacts, ImportContacts, UploadBatch, VerifyContacts},
     components::{
         format::thousands,
         guard::RequireAdmin,
@@ -82,6 +82,7 @@ fn Body(p: ContactsPage, import: ServerAction<ImportContacts>) -> impl IntoView 
             }}
         </section>
         {p.current.clone().map(|u| view! { <Current u slug=slug.clone() import/> })}
+        <Batches batches=p.batches.clone()/>
         <section class="card">
             <h2>"Upload a contact list"</h2>
             <form method="post" action="/admin/contacts/upload" enctype="multipart/form-data" class="stack" data-testid="contacts-upload">
@@ -189,5 +190,42 @@ fn VerifyNow(workspace: String, last: Option<(String, String)>) -> impl IntoView
             </ActionForm>
             <ActionResult value=verify.value() success="Verification queued: reload in a moment to see the outcome."/>
         </div>
+    }
+}
+
+/// Weekly batches of verified contacts and their upload to Email Bison.
+#[component]
+fn Batches(batches: Vec<(i64, String, i64, String, i64, Option<String>)>) -> impl IntoView {
+    let again = ServerAction::<UploadBatch>::new();
+    view! {
+        <section class="card" data-testid="batches">
+            <h2>"Weekly batches"</h2>
+            <p class="muted">"Every Friday each workspace gets a batch of verified contacts (its weekly contact target) that goes to its active Email Bison campaign."</p>
+            {if batches.is_empty() {
+                view! { <p class="muted">"No batch yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table><thead><tr><th scope="col">"Week of"</th><th scope="col" class="num">"Contacts"</th><th scope="col">"Status"</th>
+                        <th scope="col" class="num">"In Email Bison"</th><th scope="col">""</th></tr></thead>
+                    <tbody>{batches.into_iter().map(|(id, week, size, status, uploaded, error)| {
+                        let retry = status == "failed" || status == "draft";
+                        view! {
+                            <tr>
+                                <td>{week}</td><td class="num">{thousands(size)}</td>
+                                <td>{status}{error.map(|e| view! { <br/><span class="muted small">{e}</span> })}</td>
+                                <td class="num">{thousands(uploaded)}</td>
+                                <td>{retry.then(|| view! {
+                                    <ActionForm action=again attr:class="inline">
+                                        <input type="hidden" name="batch_id" value=id.to_string()/>
+                                        <button type="submit" class="button small">"Upload again"</button>
+                                    </ActionForm>
+                                })}</td>
+                            </tr>
+                        }
+                    }).collect_view()}</tbody></table>
+                }.into_any()
+            }}
+            <ActionResult value=again.value() success="Upload queued."/>
+        </section>
     }
 }
