@@ -246,6 +246,40 @@ pub async fn counts_by_verification(db: &Db, workspace_id: i64) -> Result<Vec<(S
     .await)?)
 }
 
+/// One month of the pipeline: contacts uploaded that month, how many of them are verified (safe
+/// or risky), batched, and in Email Bison.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct MonthFlow {
+    pub month: String,
+    pub uploaded: i64,
+    pub verified: i64,
+    pub batched: i64,
+    pub in_bison: i64,
+}
+
+/// The workspace's last `months` months of the pipeline, oldest first (months with uploads only).
+/// Months are cut in UTC; the month of a timestamp is spelled differently per backend, hence two texts.
+pub async fn monthly_flow(db: &Db, workspace_id: i64, months: i64) -> Result<Vec<MonthFlow>> {
+    macro_rules! flow {
+        ($month:expr) => {
+            concat!(
+                "SELECT ", $month, " AS month, COUNT(*) AS uploaded, ",
+                "CAST(SUM(CASE WHEN verification IN ('safe', 'risky') THEN 1 ELSE 0 END) AS BIGINT) AS verified, ",
+                "CAST(SUM(CASE WHEN batch_id IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS batched, ",
+                "CAST(SUM(CASE WHEN bison_lead_id IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS in_bison ",
+                "FROM contacts WHERE workspace_id = $1 AND created_at >= $2 GROUP BY 1 ORDER BY 1"
+            )
+        };
+    }
+    let since = Utc::now() - chrono::Duration::days(31 * months);
+    Ok(match db {
+        Db::Sqlite(pool) => sqlx::query_as::<_, MonthFlow>(flow!("substr(created_at, 1, 7)")).bind(workspace_id).bind(since).fetch_all(pool).await?,
+        Db::Postgres(pool) => {
+            sqlx::query_as::<_, MonthFlow>(flow!("to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM')")).bind(workspace_id).bind(since).fetch_all(pool).await?
+        }
+    })
+}
+
 pub async fn get_upload(db: &Db, caller: &SessionUser, id: i64) -> Result<ContactUpload> {
     access::require_admin(caller)?;
     on_db!(db, |pool| sqlx::query_as::<_, ContactUpload>(concat!("SELECT ", upload_columns!(), " FROM contact_uploads WHERE id = $1"))

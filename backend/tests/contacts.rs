@@ -149,3 +149,31 @@ async fn a_mapping_the_admin_corrects_is_used_and_a_missing_email_column_is_refu
     let client = SessionUser { role: Role::Client, ..s.admin.clone() };
     assert_eq!(contacts::get_upload(&s.state.db, &client, u.id).await.unwrap_err().status(), 403);
 }
+
+#[tokio::test]
+async fn the_monthly_flow_counts_uploaded_verified_batched_and_sent_by_month() {
+    let s = setup().await;
+    let db = &s.state.db;
+    let at = |m: u32, d: u32| chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, m, d, 12, 0, 0).unwrap();
+    for (email, when, verdict, bison) in [
+        ("a@x.test", at(10, 5), "safe", None),
+        ("b@x.test", at(10, 6), "risky", None),
+        ("c@x.test", at(10, 31), "invalid", None),
+        ("d@x.test", at(11, 1), "unverified", None),
+        ("e@x.test", at(11, 2), "safe", Some("77")),
+    ] {
+        on_db!(db, |p| sqlx::query("INSERT INTO contacts (workspace_id, email, verification, bison_lead_id, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(s.ws)
+            .bind(email)
+            .bind(verdict)
+            .bind(bison)
+            .bind(when)
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .unwrap();
+    }
+    let flow: Vec<(String, i64, i64, i64, i64)> =
+        contacts::monthly_flow(db, s.ws, 12).await.unwrap().into_iter().map(|m| (m.month, m.uploaded, m.verified, m.batched, m.in_bison)).collect();
+    assert_eq!(flow, vec![("2026-10".to_string(), 3, 2, 0, 0), ("2026-11".to_string(), 2, 1, 0, 1)]);
+}

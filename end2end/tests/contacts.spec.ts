@@ -22,4 +22,7 @@ test('an admin uploads a contact list, corrects the mapping, imports, and downlo
   const text = (await (await download.createReadStream()).toArray()).map(String).join('').replace(/^\uFEFF/, '');
   expect(text.trim().split('\n')).toEqual(['line,error,Contact,Given name,Org', '3,"""no-at-sign"" is not a valid email address",no-at-sign,Bad,Row']);
   await expect(page.getByTestId('contact-counts')).toContainText('unverified');
+  // The month-by-month flow: a chart (drawn in the browser) over its table.
+  await expect(page.locator('[data-testid=monthly-flow] canvas')).toHaveCount(1);
+  await expect(page.getByTestId('monthly-flow').locator('tbody tr').first()).toContainText(new Date().toISOString().slice(0, 7));
 });

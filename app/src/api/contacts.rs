@@ -6,14 +6,14 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    models::{ContactUploadView, ContactsPage},
+    models::ContactsPage,
 };
 
 #[cfg(feature = "ssr")]
-fn upload_view(u: backend::contacts::ContactUpload) -> ContactUploadView {
+fn upload_view(u: backend::contacts::ContactUpload) -> crate::models::ContactUploadView {
     let mut mapping: Vec<(String, usize)> = u.mapping().into_iter().collect();
     mapping.sort_by_key(|(f, _)| backend::contacts::FIELDS.iter().position(|x| x == f));
-    ContactUploadView {
+    crate::models::ContactUploadView {
         headers: u.header_list(),
         preview: u.preview_rows(),
         mapping,
@@ -60,6 +60,11 @@ pub async fn load_contacts(workspace: Option<String>, upload: Option<i64>) -> Re
         workspace_name: ws.name,
         current,
         max_upload_mb: state.config.contacts_upload_max_bytes / (1024 * 1024),
+        monthly: backend::contacts::monthly_flow(db, ws.id, 12)
+            .await?
+            .into_iter()
+            .map(|m| (m.month, m.uploaded, m.verified, m.batched, m.in_bison))
+            .collect(),
         batches: backend::batches::list(db, ws.id, 10)
             .await?
             .into_iter()

@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
+    components::chart::{EChart, EchartsScript, SeriesChart},
     api::{load_contacts, ImportContacts, UploadBatch, VerifyContacts},
     components::{
         format::thousands,
@@ -82,6 +83,7 @@ fn Body(p: ContactsPage, import: ServerAction<ImportContacts>) -> impl IntoView 
             }}
         </section>
         {p.current.clone().map(|u| view! { <Current u slug=slug.clone() import/> })}
+        <Monthly months=p.monthly.clone()/>
         <Batches batches=p.batches.clone()/>
         <section class="card">
             <h2>"Upload a contact list"</h2>
@@ -228,4 +230,33 @@ fn Batches(batches: Vec<(i64, String, i64, String, i64, Option<String>)>) -> imp
             <ActionResult value=again.value() success="Upload queued."/>
         </section>
     }
+}
+
+/// Uploaded → verified → batched → in Email Bison, by month of upload: a chart and its table.
+#[component]
+fn Monthly(months: Vec<(String, i64, i64, i64, i64)>) -> impl IntoView {
+    if months.is_empty() {
+        return view! { <span></span> }.into_any();
+    }
+    let series = |i: usize, name: &str| (name.to_owned(), months.iter().map(|m| [m.1, m.2, m.3, m.4][i] as f64).collect::<Vec<_>>(), true);
+    let chart = SeriesChart {
+        title: "Contacts by month of upload: uploaded, verified, batched, in Email Bison".into(),
+        categories: months.iter().map(|m| m.0.clone()).collect(),
+        series: vec![series(0, "Uploaded"), series(1, "Verified"), series(2, "Batched"), series(3, "In Email Bison")],
+        y_name: "contacts".into(),
+    };
+    view! {
+        <EchartsScript/>
+        <section class="card" data-testid="monthly-flow">
+            <h2>"Month by month"</h2>
+            <EChart id="contacts-flow-chart" chart height=260/>
+            <table><thead><tr><th scope="col">"Month"</th><th scope="col" class="num">"Uploaded"</th><th scope="col" class="num">"Verified"</th>
+                <th scope="col" class="num">"Batched"</th><th scope="col" class="num">"In Email Bison"</th></tr></thead>
+            <tbody>{months.iter().map(|m| view! {
+                <tr><td>{m.0.clone()}</td><td class="num">{thousands(m.1)}</td><td class="num">{thousands(m.2)}</td>
+                    <td class="num">{thousands(m.3)}</td><td class="num">{thousands(m.4)}</td></tr>
+            }).collect_view()}</tbody></table>
+        </section>
+    }
+    .into_any()
 }
