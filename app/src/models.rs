@@ -525,6 +525,8 @@ pub struct ContactsPage {
     pub verification: Option<(String, String)>,
     /// Weekly batches, newest first: (id, week of, size, status, uploaded, error).
     pub batches: Vec<(i64, String, i64, String, i64, Option<String>)>,
+    /// Risky contacts (accept-all, role addresses) count as verified for batches.
+    pub accept_risky: bool,
     /// The last months of the pipeline: (month, uploaded, verified, batched, in Email Bison).
     pub monthly: Vec<(String, i64, i64, i64, i64)>,
 }

@@ -202,3 +202,23 @@ pub async fn get(db: &Db, id: i64) -> Result<Batch> {
         .await)?
     .ok_or(Error::NotFound)
 }
+
+/// Whether risky contacts (accept-all domains, role addresses) count as verified for batches.
+pub async fn accept_risky(db: &Db, workspace_id: i64) -> Result<bool> {
+    on_db!(db, |pool| sqlx::query_scalar::<_, bool>("SELECT accept_risky FROM workspaces WHERE id = $1").bind(workspace_id).fetch_optional(pool).await)?
+        .ok_or(Error::NotFound)
+}
+
+pub async fn set_accept_risky(db: &Db, workspace_id: i64, accept: bool) -> Result<()> {
+    let n = on_db!(db, |pool| sqlx::query("UPDATE workspaces SET accept_risky = $1, updated_at = $2 WHERE id = $3")
+        .bind(accept)
+        .bind(Utc::now())
+        .bind(workspace_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
+}

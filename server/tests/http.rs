@@ -379,4 +379,20 @@ async fn an_admin_queues_a_batch_upload_again_and_unknown_batches_are_not_found(
     assert_eq!(status, 404);
     let page = admin.get(srv.url("/admin/contacts?workspace=acme-roofing")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("data-testid=\"batches\"") && page.contains("2026-11-16"), "the batch is listed");
+
+    // Risky contacts join next week's batch once the workspace accepts them.
+    backend::on_db!(db, |p| sqlx::query("INSERT INTO contacts (workspace_id, email, verification, created_at) VALUES ($1, 'r@risky.test', 'risky', $2)")
+        .bind(srv.fx.ws_a)
+        .bind(chrono::Utc::now())
+        .execute(p)
+        .await
+        .map(|_| ()))
+    .unwrap();
+    let (status, body) = srv.call(&admin, "/api/admin/contacts/accept_risky", &[("workspace", "acme-roofing".into()), ("accept", "yes".into())]).await;
+    assert_eq!(status, 200, "{body}");
+    let next = backend::batches::create_weekly(db, srv.fx.ws_a, chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()).await.unwrap().unwrap();
+    assert_eq!(backend::batches::get(db, next).await.unwrap().size, 1, "the risky contact");
+    let (status, _) = srv.call(&admin, "/api/admin/contacts/accept_risky", &[("workspace", "acme-roofing".into())]).await;
+    assert_eq!(status, 200);
+    assert!(!backend::batches::accept_risky(db, srv.fx.ws_a).await.unwrap(), "an unticked box turns it off");
 }

@@ -60,6 +60,7 @@ pub async fn load_contacts(workspace: Option<String>, upload: Option<i64>) -> Re
         workspace_name: ws.name,
         current,
         max_upload_mb: state.config.contacts_upload_max_bytes / (1024 * 1024),
+        accept_risky: backend::batches::accept_risky(db, ws.id).await?,
         monthly: backend::contacts::monthly_flow(db, ws.id, 12)
             .await?
             .into_iter()
@@ -146,5 +147,14 @@ pub async fn upload_batch(batch_id: i64) -> Result<(), AppError> {
     backend::jobs::BatchQueue::new(&state.db)
         .push(backend::jobs::BatchJob { workspace_id: b.workspace_id, batch_id: Some(b.id) }, Some(format!("batch-again:{}:{}", b.id, chrono::Utc::now().timestamp_micros())))
         .await?;
+    Ok(())
+}
+
+/// Whether risky contacts count as verified for this workspace's batches (a checkbox: present = yes).
+#[server(endpoint = "admin/contacts/accept_risky")]
+pub async fn set_accept_risky(workspace: String, accept: Option<String>) -> Result<(), AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    let (ws, _) = backend::workspaces::visible_by_slug(&state.db, &caller, &workspace).await?;
+    backend::batches::set_accept_risky(&state.db, ws.id, accept.is_some()).await?;
     Ok(())
 }

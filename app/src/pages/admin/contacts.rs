@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     components::chart::{EChart, EchartsScript, SeriesChart},
-    api::{load_contacts, ImportContacts, UploadBatch, VerifyContacts},
+    api::{load_contacts, ImportContacts, SetAcceptRisky, UploadBatch, VerifyContacts},
     components::{
         format::thousands,
         guard::RequireAdmin,
@@ -73,6 +73,7 @@ fn Body(p: ContactsPage, import: ServerAction<ImportContacts>) -> impl IntoView 
         <section class="card">
             <h2>{format!("{}: {} contacts", p.workspace_name, thousands(total))}</h2>
             <VerifyNow workspace=p.workspace_slug.clone() last=p.verification.clone()/>
+            <RiskySetting workspace=p.workspace_slug.clone() accept=p.accept_risky/>
             {if p.counts.is_empty() {
                 view! { <p class="muted">"No contacts yet. Upload a list below."</p> }.into_any()
             } else {
@@ -259,4 +260,20 @@ fn Monthly(months: Vec<(String, i64, i64, i64, i64)>) -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// The workspace's choice: do risky contacts count as verified for its batches?
+#[component]
+fn RiskySetting(workspace: String, accept: bool) -> impl IntoView {
+    let save = ServerAction::<SetAcceptRisky>::new();
+    view! {
+        <ActionForm action=save attr:class="inline" attr:data-testid="accept-risky">
+            <input type="hidden" name="workspace" value=workspace/>
+            <label><input type="checkbox" name="accept" value="yes" checked=accept/>
+                " Risky contacts (accept-all domains, role addresses) count as verified for weekly batches"</label>
+            " "
+            <button type="submit" class="button small">"Save"</button>
+        </ActionForm>
+        <ActionResult value=save.value() success="Saved."/>
+    }
 }
