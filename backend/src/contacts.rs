@@ -9,7 +9,7 @@
 use std::{
     collections::HashMap,
     fs::File,
-    io::{BufRead, BufReader, BufWriter, Read, Write},
+    io::{BufReader, BufWriter, Read, Write},
     path::{Path, PathBuf},
 };
 
@@ -397,7 +397,7 @@ async fn run_import(
         let (mut total, mut rejected) = (0i64, 0i64);
         let mut batch: Vec<Row> = Vec::with_capacity(BATCH);
         // Physical line numbers need the text; for speed they are counted from byte offsets.
-        let mut lines = StreamLines::new(BufReader::with_capacity(1 << 16, File::open(&path).map_err(|e| Error::Internal(format!("{e}")))?));
+        let mut lines = csv_input::LineCounter::new(BufReader::with_capacity(1 << 16, File::open(&path).map_err(|e| Error::Internal(format!("{e}")))?));
         let mut record = csv::ByteRecord::new();
         let mut first = true;
         let mut last_start = 0u64;
@@ -529,74 +529,6 @@ fn unterminated_quote(path: &Path, start: u64) -> Result<bool> {
     }
 }
 
-/// Physical line numbers for byte offsets of a file read once, front to back (the streaming twin
-/// of `csv_input::LineCounter`): the csv reader's own count skips blank lines, and it reports a
-/// record's start before the line ends it skipped, so those are stepped over first.
-struct StreamLines<R: BufRead> {
-    inner: R,
-    at: u64,
-    line: u64,
-    pending_cr: bool,
-}
-
-impl<R: BufRead> StreamLines<R> {
-    fn new(inner: R) -> Self {
-        StreamLines { inner, at: 0, line: 1, pending_cr: false }
-    }
-
-    fn count(&mut self, b: u8) {
-        match b {
-            b'\n' => {
-                self.line += 1;
-                self.pending_cr = false;
-            }
-            b'\r' => {
-                if self.pending_cr {
-                    self.line += 1;
-                }
-                self.pending_cr = true;
-            }
-            _ => {
-                if self.pending_cr {
-                    self.line += 1;
-                    self.pending_cr = false;
-                }
-            }
-        }
-    }
-
-    fn line_at(&mut self, offset: u64) -> u64 {
-        while self.at < offset {
-            let Ok(buf) = self.inner.fill_buf() else { break };
-            if buf.is_empty() {
-                break;
-            }
-            let n = buf.len().min((offset - self.at) as usize);
-            let chunk = buf[..n].to_vec();
-            self.inner.consume(n);
-            self.at += n as u64;
-            for b in chunk {
-                self.count(b);
-            }
-        }
-        loop {
-            let next = match self.inner.fill_buf() {
-                Ok(buf) => buf.first().copied(),
-                Err(_) => None,
-            };
-            match next {
-                Some(b @ (b'\r' | b'\n')) => {
-                    self.inner.consume(1);
-                    self.at += 1;
-                    self.count(b);
-                }
-                _ => break,
-            }
-        }
-        self.line + u64::from(self.pending_cr)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -625,7 +557,7 @@ mod tests {
     #[test]
     fn streamed_line_numbers_match_an_editor() {
         let text = b"h\r\na\r\n\r\nb\rc\n";
-        let mut lines = StreamLines::new(&text[..]);
+        let mut lines = csv_input::LineCounter::new(&text[..]);
         assert_eq!(lines.line_at(3), 2, "a starts line 2 (offset at its CRLF's LF)");
         assert_eq!(lines.line_at(6), 4, "b, after a blank line");
         assert_eq!(lines.line_at(10), 5, "c, after a lone CR");

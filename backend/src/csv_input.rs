@@ -2,6 +2,8 @@
 //! a BOM), UTF-16 with a BOM, or else Windows-1252 (what Excel writes as "CSV" on Windows, a
 //! superset of Latin-1); the delimiter is `,`, `;` or a tab, whichever the header line uses most.
 
+use std::io::BufRead;
+
 use crate::error::{Error, Result};
 
 /// The file's text, decoded.
@@ -59,36 +61,73 @@ pub fn find_column(headers: &[String], names: &[&str]) -> Option<usize> {
     headers.iter().position(|h| names.contains(&header_key(h).as_str()))
 }
 
-/// Physical line numbers (as an editor shows them) from byte offsets, counted incrementally: the
-/// csv reader's own count skips blank lines. `\n`, `\r\n` and a lone `\r` each end a line.
-pub struct LineCounter<'a> {
-    text: &'a [u8],
-    at: usize,
+/// Physical line numbers (as an editor shows them) for the byte offsets the csv reader reports,
+/// over text in memory (`&[u8]`) or a file read once, front to back. The reader's own count skips
+/// blank lines, and it reports a record's start before the line ends it skipped, so those are
+/// stepped over first. `\n`, `\r\n` and a lone `\r` each end a line. Offsets must not go backwards.
+pub struct LineCounter<R: BufRead> {
+    inner: R,
+    at: u64,
     line: u64,
+    pending_cr: bool,
 }
 
-impl<'a> LineCounter<'a> {
-    pub fn new(text: &'a str) -> Self {
-        LineCounter { text: text.as_bytes(), at: 0, line: 1 }
+impl<R: BufRead> LineCounter<R> {
+    pub fn new(inner: R) -> Self {
+        LineCounter { inner, at: 0, line: 1, pending_cr: false }
     }
 
-    /// The line where a record starting at byte `offset` begins; offsets must not go backwards.
-    /// The reader reports a record's start before the line ends (and blank lines) it skipped, so
-    /// those are stepped over first.
-    pub fn line_at(&mut self, offset: u64) -> u64 {
-        let mut end = (offset as usize).min(self.text.len());
-        while matches!(self.text.get(end), Some(b'\r' | b'\n')) {
-            end += 1;
-        }
-        while self.at < end {
-            match self.text[self.at] {
-                b'\n' => self.line += 1,
-                b'\r' if self.text.get(self.at + 1) != Some(&b'\n') => self.line += 1,
-                _ => {}
+    fn count(&mut self, b: u8) {
+        match b {
+            b'\n' => {
+                self.line += 1;
+                self.pending_cr = false;
             }
-            self.at += 1;
+            b'\r' => {
+                if self.pending_cr {
+                    self.line += 1;
+                }
+                self.pending_cr = true;
+            }
+            _ => {
+                if self.pending_cr {
+                    self.line += 1;
+                    self.pending_cr = false;
+                }
+            }
         }
-        self.line
+    }
+
+    /// The line where a record starting at byte `offset` begins.
+    pub fn line_at(&mut self, offset: u64) -> u64 {
+        while self.at < offset {
+            let Ok(buf) = self.inner.fill_buf() else { break };
+            if buf.is_empty() {
+                break;
+            }
+            let n = buf.len().min((offset - self.at) as usize);
+            let chunk = buf[..n].to_vec();
+            self.inner.consume(n);
+            self.at += n as u64;
+            for b in chunk {
+                self.count(b);
+            }
+        }
+        loop {
+            let next = match self.inner.fill_buf() {
+                Ok(buf) => buf.first().copied(),
+                Err(_) => None,
+            };
+            match next {
+                Some(b @ (b'\r' | b'\n')) => {
+                    self.inner.consume(1);
+                    self.at += 1;
+                    self.count(b);
+                }
+                _ => break,
+            }
+        }
+        self.line + u64::from(self.pending_cr)
     }
 }
 
@@ -115,7 +154,7 @@ mod tests {
     #[test]
     fn line_numbers_count_every_kind_of_line_end() {
         let text = "a\r\nb\n\nc\rd";
-        let mut lines = LineCounter::new(text);
+        let mut lines = LineCounter::new(text.as_bytes());
         assert_eq!(lines.line_at(0), 1);
         assert_eq!(lines.line_at(3), 2);
         assert_eq!(lines.line_at(5), 4, "from the blank line before it, the record starts on line 4");

@@ -199,7 +199,7 @@ fn parse_upload(bytes: &[u8], workspaces: &[KnownWorkspace], default_workspace: 
 
     let mut out = ParsedUpload { headers, ..Default::default() };
     let mut seen: HashSet<(i64, String)> = HashSet::new();
-    let mut lines = csv_input::LineCounter::new(&text);
+    let mut lines = csv_input::LineCounter::new(text.as_bytes());
     for record in rdr.records() {
         let (line, cells, result) = match record {
             Ok(r) => {
