@@ -525,10 +525,20 @@ pub struct ContactsPage {
     pub verification: Option<(String, String)>,
     /// Weekly batches, newest first: (id, week of, size, status, uploaded, error).
     pub batches: Vec<(i64, String, i64, String, i64, Option<String>)>,
-    /// Risky contacts (accept-all, role addresses) count as verified for batches.
-    pub accept_risky: bool,
+    pub batch_settings: BatchSettingsView,
     /// The last months of the pipeline: (month, uploaded, verified, batched, in Email Bison).
     pub monthly: Vec<(String, i64, i64, i64, i64)>,
+}
+
+/// How a workspace's weekly batches are made and where they go.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchSettingsView {
+    /// Risky contacts (accept-all, role addresses) count as verified.
+    pub accept_risky: bool,
+    /// The chosen campaign; `None`: the first active one.
+    pub campaign_id: Option<i64>,
+    /// The workspace's Email Bison campaigns: (id, name, status).
+    pub campaigns: Vec<(i64, String, String)>,
 }
 
 /// What an import of contacts did.

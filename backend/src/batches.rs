@@ -6,6 +6,7 @@
 //! creating anybody twice.
 
 use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::{
     bison::{BisonClient, RetryPolicy},
@@ -107,13 +108,7 @@ pub async fn upload(state: &AppState, batch_id: i64) -> Result<i64> {
 async fn upload_steps(state: &AppState, ws: i64, batch_id: i64) -> Result<i64> {
     let db = &state.db;
     let key = workspaces::bison_api_key(db, &state.secrets, ws).await?.ok_or_else(|| Error::invalid("No Email Bison API key is stored for this workspace."))?;
-    let campaign: String = on_db!(db, |pool| sqlx::query_scalar(
-        "SELECT bison_campaign_id FROM campaigns WHERE workspace_id = $1 AND status = 'active' AND bison_campaign_id IS NOT NULL ORDER BY id LIMIT 1"
-    )
-    .bind(ws)
-    .fetch_optional(pool)
-    .await)?
-    .ok_or_else(|| Error::invalid("The workspace has no active Email Bison campaign to add the batch to (sync the workspace first)."))?;
+    let campaign = batch_campaign(db, ws).await?;
     let client = BisonClient::new(&state.config.bison_url, &key, RetryPolicy { base_delay: state.config.bison_retry_delay, ..Default::default() });
     // 1. Create the leads not created yet, 500 at a time.
     loop {
@@ -203,15 +198,42 @@ pub async fn get(db: &Db, id: i64) -> Result<Batch> {
     .ok_or(Error::NotFound)
 }
 
-/// Whether risky contacts (accept-all domains, role addresses) count as verified for batches.
-pub async fn accept_risky(db: &Db, workspace_id: i64) -> Result<bool> {
-    on_db!(db, |pool| sqlx::query_scalar::<_, bool>("SELECT accept_risky FROM workspaces WHERE id = $1").bind(workspace_id).fetch_optional(pool).await)?
-        .ok_or(Error::NotFound)
+/// How a workspace's weekly batches are made and where they go.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchSettings {
+    /// Risky contacts (accept-all domains, role addresses) count as verified.
+    pub accept_risky: bool,
+    /// The campaign batches are attached to; `None`: the first active Email Bison campaign.
+    pub campaign_id: Option<i64>,
 }
 
-pub async fn set_accept_risky(db: &Db, workspace_id: i64, accept: bool) -> Result<()> {
-    let n = on_db!(db, |pool| sqlx::query("UPDATE workspaces SET accept_risky = $1, updated_at = $2 WHERE id = $3")
-        .bind(accept)
+pub async fn settings(db: &Db, workspace_id: i64) -> Result<BatchSettings> {
+    let row: Option<(bool, Option<i64>)> = on_db!(db, |pool| sqlx::query_as("SELECT accept_risky, batch_campaign_id FROM workspaces WHERE id = $1")
+        .bind(workspace_id)
+        .fetch_optional(pool)
+        .await)?;
+    let (accept_risky, campaign_id) = row.ok_or(Error::NotFound)?;
+    Ok(BatchSettings { accept_risky, campaign_id })
+}
+
+/// Saves the settings; a chosen campaign must be this workspace's and known to Email Bison.
+pub async fn save_settings(db: &Db, workspace_id: i64, settings: &BatchSettings) -> Result<()> {
+    if let Some(campaign) = settings.campaign_id {
+        let owner: Option<(i64, Option<String>)> = on_db!(db, |pool| sqlx::query_as("SELECT workspace_id, bison_campaign_id FROM campaigns WHERE id = $1")
+            .bind(campaign)
+            .fetch_optional(pool)
+            .await)?;
+        match owner {
+            Some((ws, Some(_))) if ws == workspace_id => {}
+            Some((ws, None)) if ws == workspace_id => {
+                return Err(Error::invalid("That campaign is not in Email Bison yet; sync the workspace, then choose it."));
+            }
+            _ => return Err(Error::invalid("Choose one of this workspace's campaigns.")),
+        }
+    }
+    let n = on_db!(db, |pool| sqlx::query("UPDATE workspaces SET accept_risky = $1, batch_campaign_id = $2, updated_at = $3 WHERE id = $4")
+        .bind(settings.accept_risky)
+        .bind(settings.campaign_id)
         .bind(Utc::now())
         .bind(workspace_id)
         .execute(pool)
@@ -221,4 +243,37 @@ pub async fn set_accept_risky(db: &Db, workspace_id: i64, accept: bool) -> Resul
         return Err(Error::NotFound);
     }
     Ok(())
+}
+
+/// The workspace's Email Bison campaigns a batch can go to: (id, name, status), active first.
+pub async fn campaign_choices(db: &Db, workspace_id: i64) -> Result<Vec<(i64, String, String)>> {
+    Ok(on_db!(db, |pool| sqlx::query_as(
+        "SELECT id, name, status FROM campaigns WHERE workspace_id = $1 AND bison_campaign_id IS NOT NULL \
+         ORDER BY CASE WHEN status = 'active' THEN 0 ELSE 1 END, name, id"
+    )
+    .bind(workspace_id)
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// The Email Bison id of the campaign this workspace's batches go to: the chosen one, or else
+/// its first active campaign.
+async fn batch_campaign(db: &Db, workspace_id: i64) -> Result<String> {
+    let chosen: Option<String> = on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT c.bison_campaign_id FROM workspaces w JOIN campaigns c ON c.id = w.batch_campaign_id \
+         WHERE w.id = $1 AND c.bison_campaign_id IS NOT NULL"
+    )
+    .bind(workspace_id)
+    .fetch_optional(pool)
+    .await)?;
+    if let Some(bison_id) = chosen {
+        return Ok(bison_id);
+    }
+    on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT bison_campaign_id FROM campaigns WHERE workspace_id = $1 AND status = 'active' AND bison_campaign_id IS NOT NULL ORDER BY id LIMIT 1"
+    )
+    .bind(workspace_id)
+    .fetch_optional(pool)
+    .await)?
+    .ok_or_else(|| Error::invalid("The workspace has no active Email Bison campaign to add the batch to (sync the workspace first, or choose its campaign)."))
 }

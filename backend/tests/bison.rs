@@ -135,7 +135,8 @@ async fn fake_bison() -> (String, Shared) {
     let fake: Shared = Arc::default();
     let mut app = Router::new()
         .route("/api/leads/multiple", axum::routing::post(|s, b| post_route("/api/leads/multiple", s, b)))
-        .route("/api/campaigns/42/leads/attach-leads", axum::routing::post(|s, b| post_route("/api/campaigns/42/leads/attach-leads", s, b)));
+        .route("/api/campaigns/42/leads/attach-leads", axum::routing::post(|s, b| post_route("/api/campaigns/42/leads/attach-leads", s, b)))
+        .route("/api/campaigns/44/leads/attach-leads", axum::routing::post(|s, b| post_route("/api/campaigns/44/leads/attach-leads", s, b)));
     for path in ["/api/users", "/api/campaigns", "/api/sender-emails", "/api/replies", "/api/campaign-events/stats"] {
         app = app.route(path, get(move |s, h, q| route(path, s, h, q)));
     }
@@ -358,4 +359,22 @@ async fn a_weekly_batch_takes_verified_contacts_up_to_the_target_and_a_failed_up
     );
     let status: (String, i64) = on_db!(db, |p| sqlx::query_as("SELECT status, uploaded FROM contact_batches WHERE id = $1").bind(batch).fetch_one(p).await).unwrap();
     assert_eq!(status, ("uploaded".to_string(), 3));
+
+    // A campaign chosen for the workspace takes next week's batch, even a paused one.
+    let chosen: i64 = on_db!(db, |p| sqlx::query_scalar(
+        "INSERT INTO campaigns (workspace_id, bison_campaign_id, name, status, created_at, updated_at) VALUES ($1, '44', 'Spring', 'paused', $2, $2) RETURNING id"
+    )
+    .bind(ws)
+    .bind(chrono::Utc::now())
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    let choices = backend::batches::campaign_choices(db, ws).await.unwrap();
+    assert_eq!(choices.last().map(|c| (c.0, c.2.as_str())), Some((chosen, "paused")), "active campaigns first: {choices:?}");
+    backend::batches::save_settings(db, ws, &backend::batches::BatchSettings { accept_risky: false, campaign_id: Some(chosen) }).await.unwrap();
+    let next = backend::batches::create_weekly(db, ws, week + chrono::Duration::days(7)).await.unwrap().unwrap();
+    assert_eq!(backend::batches::upload(&state, next).await.unwrap(), 1, "the one safe contact left");
+    let f = fake.lock().unwrap();
+    assert_eq!(f.calls.get("/api/campaigns/44/leads/attach-leads"), Some(&1));
+    assert_eq!(f.calls["/api/campaigns/42/leads/attach-leads"], 2, "the default campaign untouched");
 }

@@ -388,11 +388,34 @@ async fn an_admin_queues_a_batch_upload_again_and_unknown_batches_are_not_found(
         .await
         .map(|_| ()))
     .unwrap();
-    let (status, body) = srv.call(&admin, "/api/admin/contacts/accept_risky", &[("workspace", "acme-roofing".into()), ("accept", "yes".into())]).await;
+    let (status, body) = srv.call(&admin, "/api/admin/contacts/batch_settings", &[("workspace", "acme-roofing".into()), ("accept", "yes".into()), ("campaign", "".into())]).await;
     assert_eq!(status, 200, "{body}");
     let next = backend::batches::create_weekly(db, srv.fx.ws_a, chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()).await.unwrap().unwrap();
     assert_eq!(backend::batches::get(db, next).await.unwrap().size, 1, "the risky contact");
-    let (status, _) = srv.call(&admin, "/api/admin/contacts/accept_risky", &[("workspace", "acme-roofing".into())]).await;
+    let (status, _) = srv.call(&admin, "/api/admin/contacts/batch_settings", &[("workspace", "acme-roofing".into())]).await;
     assert_eq!(status, 200);
-    assert!(!backend::batches::accept_risky(db, srv.fx.ws_a).await.unwrap(), "an unticked box turns it off");
+    assert!(!backend::batches::settings(db, srv.fx.ws_a).await.unwrap().accept_risky, "an unticked box turns it off");
+    // A campaign of another workspace, or one Email Bison does not know, is refused with a reason.
+    let (other, local): (i64, i64) = backend::on_db!(db, |p| async {
+        let other = sqlx::query_scalar("INSERT INTO campaigns (workspace_id, bison_campaign_id, name, created_at, updated_at) VALUES ($1, '77', 'Theirs', $2, $2) RETURNING id")
+            .bind(srv.fx.ws_b)
+            .bind(chrono::Utc::now())
+            .fetch_one(p)
+            .await?;
+        let local = sqlx::query_scalar("INSERT INTO campaigns (workspace_id, name, created_at, updated_at) VALUES ($1, 'Local only', $2, $2) RETURNING id")
+            .bind(srv.fx.ws_a)
+            .bind(chrono::Utc::now())
+            .fetch_one(p)
+            .await?;
+        Ok::<_, sqlx::Error>((other, local))
+    }
+    .await)
+    .unwrap();
+    let (status, body) = srv.call(&admin, "/api/admin/contacts/batch_settings", &[("workspace", "acme-roofing".into()), ("campaign", other.to_string())]).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("this workspace's campaigns"), "{body}");
+    let (status, body) = srv.call(&admin, "/api/admin/contacts/batch_settings", &[("workspace", "acme-roofing".into()), ("campaign", local.to_string())]).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("not in Email Bison yet"), "{body}");
+    assert_eq!(backend::batches::settings(db, srv.fx.ws_a).await.unwrap().campaign_id, None, "nothing saved");
 }

@@ -120,7 +120,7 @@ fn cases(path: &str, fx: &Fixture) -> Option<Vec<(Vec<(&'static str, String)>, E
         "/api/admin/contacts" => vec![(vec![("workspace", s("beta-secret"))], Denied), (vec![("upload", s("1"))], Denied)],
         "/api/admin/contacts/verify" => vec![(vec![("workspace", s("beta-secret"))], Denied), (vec![("workspace", s("acme-roofing"))], Denied)],
         "/api/admin/contacts/batches/upload" => vec![(vec![("batch_id", s("1"))], Denied)],
-        "/api/admin/contacts/accept_risky" => vec![(vec![("workspace", s("beta-secret")), ("accept", s("yes"))], Denied)],
+        "/api/admin/contacts/batch_settings" => vec![(vec![("workspace", s("beta-secret")), ("accept", s("yes"))], Denied)],
         "/api/admin/contacts/import" => vec![(vec![("upload_id", s("1")), ("email", s("1"))], Denied)],
         "/api/admin/zips" => vec![(vec![("workspace", s("beta-secret"))], Denied), (vec![("import", s("1"))], Denied)],
         "/api/admin/workspaces/set_active" => ids(&|ws| vec![("workspace_id", ws), ("active", s("false"))]),

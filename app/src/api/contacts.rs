@@ -60,7 +60,10 @@ pub async fn load_contacts(workspace: Option<String>, upload: Option<i64>) -> Re
         workspace_name: ws.name,
         current,
         max_upload_mb: state.config.contacts_upload_max_bytes / (1024 * 1024),
-        accept_risky: backend::batches::accept_risky(db, ws.id).await?,
+        batch_settings: {
+            let b = backend::batches::settings(db, ws.id).await?;
+            crate::models::BatchSettingsView { accept_risky: b.accept_risky, campaign_id: b.campaign_id, campaigns: backend::batches::campaign_choices(db, ws.id).await? }
+        },
         monthly: backend::contacts::monthly_flow(db, ws.id, 12)
             .await?
             .into_iter()
@@ -150,11 +153,16 @@ pub async fn upload_batch(batch_id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Whether risky contacts count as verified for this workspace's batches (a checkbox: present = yes).
-#[server(endpoint = "admin/contacts/accept_risky")]
-pub async fn set_accept_risky(workspace: String, accept: Option<String>) -> Result<(), AppError> {
+/// How this workspace's weekly batches are made: risky contacts count as verified (a checkbox:
+/// present = yes) and the campaign they go to (empty: the first active one).
+#[server(endpoint = "admin/contacts/batch_settings")]
+pub async fn save_batch_settings(workspace: String, accept: Option<String>, campaign: Option<String>) -> Result<(), AppError> {
     let (state, caller) = super::ctx::admin()?;
     let (ws, _) = backend::workspaces::visible_by_slug(&state.db, &caller, &workspace).await?;
-    backend::batches::set_accept_risky(&state.db, ws.id, accept.is_some()).await?;
+    let campaign_id = match campaign.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(c.parse::<i64>().map_err(|_| backend::Error::invalid("Choose one of this workspace's campaigns."))?),
+    };
+    backend::batches::save_settings(&state.db, ws.id, &backend::batches::BatchSettings { accept_risky: accept.is_some(), campaign_id }).await?;
     Ok(())
 }

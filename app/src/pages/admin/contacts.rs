@@ -9,14 +9,14 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     components::chart::{EChart, EchartsScript, SeriesChart},
-    api::{load_contacts, ImportContacts, SetAcceptRisky, UploadBatch, VerifyContacts},
+    api::{load_contacts, ImportContacts, SaveBatchSettings, UploadBatch, VerifyContacts},
     components::{
         format::thousands,
         guard::RequireAdmin,
         status::{ErrorNotice, Loading},
         ui::{short_time, ActionResult, Empty},
     },
-    models::{ContactUploadView, ContactsPage},
+    models::{BatchSettingsView, ContactUploadView, ContactsPage},
 };
 
 /// Our fields as the mapping form labels them.
@@ -73,7 +73,7 @@ fn Body(p: ContactsPage, import: ServerAction<ImportContacts>) -> impl IntoView 
         <section class="card">
             <h2>{format!("{}: {} contacts", p.workspace_name, thousands(total))}</h2>
             <VerifyNow workspace=p.workspace_slug.clone() last=p.verification.clone()/>
-            <RiskySetting workspace=p.workspace_slug.clone() accept=p.accept_risky/>
+            <BatchSettingsForm workspace=p.workspace_slug.clone() settings=p.batch_settings.clone()/>
             {if p.counts.is_empty() {
                 view! { <p class="muted">"No contacts yet. Upload a list below."</p> }.into_any()
             } else {
@@ -264,13 +264,23 @@ fn Monthly(months: Vec<(String, i64, i64, i64, i64)>) -> impl IntoView {
 
 /// The workspace's choice: do risky contacts count as verified for its batches?
 #[component]
-fn RiskySetting(workspace: String, accept: bool) -> impl IntoView {
-    let save = ServerAction::<SetAcceptRisky>::new();
+fn BatchSettingsForm(workspace: String, settings: BatchSettingsView) -> impl IntoView {
+    let save = ServerAction::<SaveBatchSettings>::new();
+    let chosen = settings.campaign_id;
     view! {
-        <ActionForm action=save attr:class="inline" attr:data-testid="accept-risky">
+        <ActionForm action=save attr:class="inline" attr:data-testid="batch-settings">
             <input type="hidden" name="workspace" value=workspace/>
-            <label><input type="checkbox" name="accept" value="yes" checked=accept/>
+            <label><input type="checkbox" name="accept" value="yes" checked=settings.accept_risky/>
                 " Risky contacts (accept-all domains, role addresses) count as verified for weekly batches"</label>
+            " "
+            <label>"Batches go to "
+                <select name="campaign">
+                    <option value="" selected=chosen.is_none()>"the first active campaign"</option>
+                    {settings.campaigns.into_iter().map(|(id, name, status)| view! {
+                        <option value=id.to_string() selected=chosen == Some(id)>{format!("{name} ({status})")}</option>
+                    }).collect_view()}
+                </select>
+            </label>
             " "
             <button type="submit" class="button small">"Save"</button>
         </ActionForm>
