@@ -53,6 +53,84 @@ pub struct Config {
     pub maintenance_cron: String,
     /// The ZIP places file (`MAVERICK_ZIP_PLACES`); by default `vendor/geo/zip-places.csv` in the site root.
     pub zip_places_path: Option<PathBuf>,
+    pub personalization: PersonalizationSettings,
+}
+
+/// AI personalization: the two providers, how hard to push them, and the savings rate.
+#[derive(Clone, Debug)]
+pub struct PersonalizationSettings {
+    pub perplexity_url: String,
+    pub perplexity_key: Option<String>,
+    pub perplexity_model: String,
+    /// Requests per minute to Perplexity from this process (0: no limit).
+    pub perplexity_per_minute: u32,
+    pub openrouter_url: String,
+    pub openrouter_key: Option<String>,
+    pub openrouter_model: String,
+    pub openrouter_per_minute: u32,
+    /// First retry delay (doubled each retry) and the time one call may take.
+    pub retry_delay: StdDuration,
+    pub timeout: StdDuration,
+    /// Leads in flight per run (a sliding window).
+    pub concurrency: usize,
+    pub upload_max_bytes: usize,
+    /// Dollars per hour saved (each personalized lead saves 0.02 h).
+    pub hourly_rate: f64,
+    /// How long a worker holds a run without renewing it before another may take it over.
+    pub lease: StdDuration,
+}
+
+impl Default for PersonalizationSettings {
+    fn default() -> Self {
+        PersonalizationSettings {
+            perplexity_url: "https://api.perplexity.ai".into(),
+            perplexity_key: None,
+            perplexity_model: "sonar".into(),
+            perplexity_per_minute: 150,
+            openrouter_url: "https://openrouter.ai/api/v1".into(),
+            openrouter_key: None,
+            openrouter_model: "anthropic/claude-sonnet-4.5".into(),
+            openrouter_per_minute: 600,
+            retry_delay: StdDuration::from_secs(2),
+            timeout: StdDuration::from_secs(60),
+            concurrency: 10,
+            upload_max_bytes: 10 * 1024 * 1024,
+            hourly_rate: 2.0,
+            lease: StdDuration::from_secs(30),
+        }
+    }
+}
+
+impl PersonalizationSettings {
+    fn from_env() -> Result<Self> {
+        let d = PersonalizationSettings::default();
+        let url = |name: &str, default: String| var(name).map(|u| u.trim_end_matches('/').to_owned()).unwrap_or(default);
+        let hourly_rate: f64 = parse("MAVERICK_PERSONALIZATION_HOURLY_RATE", d.hourly_rate)?;
+        if !(hourly_rate.is_finite() && hourly_rate >= 0.0) {
+            return Err(Error::invalid("MAVERICK_PERSONALIZATION_HOURLY_RATE must be a number of dollars, 0 or more"));
+        }
+        Ok(PersonalizationSettings {
+            perplexity_url: url("MAVERICK_PERPLEXITY_URL", d.perplexity_url),
+            perplexity_key: var("MAVERICK_PERPLEXITY_KEY"),
+            perplexity_model: var("MAVERICK_PERPLEXITY_MODEL").unwrap_or(d.perplexity_model),
+            perplexity_per_minute: parse("MAVERICK_PERPLEXITY_RPM", d.perplexity_per_minute)?,
+            openrouter_url: url("MAVERICK_OPENROUTER_URL", d.openrouter_url),
+            openrouter_key: var("MAVERICK_OPENROUTER_KEY"),
+            openrouter_model: var("MAVERICK_OPENROUTER_MODEL").unwrap_or(d.openrouter_model),
+            openrouter_per_minute: parse("MAVERICK_OPENROUTER_RPM", d.openrouter_per_minute)?,
+            retry_delay: StdDuration::from_millis(parse("MAVERICK_AI_RETRY_DELAY_MS", 2000u64)?),
+            timeout: StdDuration::from_secs(parse("MAVERICK_AI_TIMEOUT_SECS", 60u64)?.max(1)),
+            concurrency: parse("MAVERICK_PERSONALIZATION_CONCURRENCY", d.concurrency)?.clamp(1, 200),
+            upload_max_bytes: parse("MAVERICK_PERSONALIZATION_UPLOAD_MAX_BYTES", d.upload_max_bytes)?,
+            hourly_rate,
+            lease: StdDuration::from_secs(parse("MAVERICK_PERSONALIZATION_LEASE_SECS", 30u64)?.max(2)),
+        })
+    }
+
+    /// Both AI keys are set: runs can use Perplexity and Claude; otherwise only the template writer.
+    pub fn ai_ready(&self) -> bool {
+        self.perplexity_key.is_some() && self.openrouter_key.is_some()
+    }
 }
 
 fn var(name: &str) -> Option<String> {
@@ -103,6 +181,7 @@ impl Config {
             trust_proxy: false,
             maintenance_cron: "0 30 3 * * *".into(),
             zip_places_path: None,
+            personalization: PersonalizationSettings::default(),
         }
     }
 
@@ -165,6 +244,7 @@ impl Config {
             trust_proxy: flag("MAVERICK_TRUST_PROXY", false)?,
             maintenance_cron: var("MAVERICK_MAINTENANCE_CRON").unwrap_or_else(|| "0 30 3 * * *".into()),
             zip_places_path: var("MAVERICK_ZIP_PLACES").map(PathBuf::from),
+            personalization: PersonalizationSettings::from_env()?,
             data_dir,
         })
     }

@@ -71,6 +71,20 @@ macro_rules! job_queue {
 job_queue!(SyncQueue, BisonSyncJob, "bison.sync", 1);
 job_queue!(VerifyQueue, VerifyContactsJob, "contacts.verify", 1);
 job_queue!(BatchQueue, BatchJob, "contacts.batch", 1);
+// A run that stops (crash, lost lease) is taken up again by the personalization sweep.
+job_queue!(PersonalizeQueue, PersonalizeJob, "personalization.run", 1);
+
+/// Work a personalization run (extract its file, then personalize its pending leads).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PersonalizeJob {
+    pub run_id: i64,
+}
+
+async fn run_personalize(job: PersonalizeJob, state: Data<AppState>) -> std::result::Result<String, BoxDynError> {
+    let summary = crate::personalization::engine::execute(&state, job.run_id).await?;
+    tracing::info!(run = job.run_id, %summary, "personalization run worked");
+    Ok(summary)
+}
 
 /// This week's batch of a workspace: made (once), then uploaded to Email Bison.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -298,6 +312,20 @@ fn monitor(state: &AppState, suffix: &str, poll: Duration) -> Result<Monitor> {
                 .data(s5.clone())
                 .concurrency(1)
                 .build(run_batch)
+        }),
+    };
+    let (s7, name7) = (state.clone(), format!("personalization-{suffix}"));
+    // Several runs at once; each keeps its own window of leads in flight.
+    let monitor = match PersonalizeQueue::new(&state.db) {
+        PersonalizeQueue::Sqlite(storage) => monitor.register(move |_restarts| {
+            WorkerBuilder::new(name7.clone()).backend(storage.clone().poll_with_interval(poll)).data(s7.clone()).concurrency(4).build(run_personalize)
+        }),
+        PersonalizeQueue::Postgres(storage) => monitor.register(move |_restarts| {
+            WorkerBuilder::new(name7.clone())
+                .backend(storage.clone().with_pubsub().poll_with_strategy(Strategy::new().interval(poll)))
+                .data(s7.clone())
+                .concurrency(4)
+                .build(run_personalize)
         }),
     };
     let (batch_ctx, name6) = ((state.db.clone(), batch_queue), format!("contacts-batch-cron-{suffix}"));

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod ai;
 pub mod audit;
 pub mod auth;
 pub mod batches;
@@ -29,6 +30,7 @@ pub mod leads;
 pub mod jobs;
 pub mod maintenance;
 pub mod metrics;
+pub mod personalization;
 pub mod pipeline;
 pub mod password;
 pub mod revenue;

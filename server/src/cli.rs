@@ -59,6 +59,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         // Integration loops: pending webhook deliveries (at start-up, then every few seconds) and
         // the Slack outbox. Each claims its rows, so any number of processes can run them.
         tokio::spawn(backend::bison_webhook::run_sweeper(state.db.clone(), std::time::Duration::from_secs(5)));
+        let lease = state.config.personalization.lease;
+        tokio::spawn(backend::personalization::engine::run_sweeper(state.db.clone(), lease, std::time::Duration::from_secs(5)));
         tokio::spawn(backend::slack::run_sender(state.db.clone(), state.secrets.clone(), std::time::Duration::from_secs(2)));
     }
     let outcome = match command {

@@ -1,0 +1,423 @@
+//! AI personalization campaigns (seed 004): a campaign of a workspace takes leads CSVs; each
+//! upload is a run — `extracting` → `personalizing` → `completed` | `failed` (or `cancelled`) —
+//! worked as a job (see [`engine`]). Admins see every campaign; a workspace's client users see
+//! and run their own when the workspace allows it.
+
+pub mod engine;
+pub mod extract;
+pub mod writer;
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    access::{self, AccessLevel},
+    db::Db,
+    error::{Error, Result},
+    on_db,
+    sessions::SessionUser,
+    AppState,
+};
+
+pub use writer::Writer;
+
+/// Hours a personalized lead saves (seed 004).
+pub const HOURS_PER_LEAD: f64 = 0.02;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Campaign {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub name: String,
+    pub offer: String,
+    pub example_line: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Run {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub workspace_id: i64,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub file_name: String,
+    pub writer: String,
+    pub status: String,
+    pub rows_total: i64,
+    pub rejected: i64,
+    pub skipped: i64,
+    pub total: i64,
+    pub done: i64,
+    pub failed: i64,
+    pub cancel_requested: bool,
+    pub error: Option<String>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub rejected_path: Option<String>,
+}
+
+impl Run {
+    pub fn is_active(&self) -> bool {
+        matches!(self.status.as_str(), "extracting" | "personalizing")
+    }
+}
+
+const RUN_COLUMNS: &str = "id, campaign_id, workspace_id, created_by, created_at, file_name, writer, status, rows_total, rejected, skipped, total, done, \
+                           failed, cancel_requested, error, finished_at, rejected_path";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Lead {
+    pub id: i64,
+    pub run_id: i64,
+    pub line_no: i64,
+    pub email: String,
+    pub company: String,
+    pub fields: String,
+    pub original: String,
+    pub status: String,
+    pub writer: Option<String>,
+    pub research: Option<String>,
+    pub line: Option<String>,
+    pub error: Option<String>,
+    pub edited_by: Option<i64>,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub cost_usd: f64,
+}
+
+const LEAD_COLUMNS: &str =
+    "id, run_id, line_no, email, company, fields, original, status, writer, research, line, error, edited_by, prompt_tokens, completion_tokens, cost_usd";
+
+/// The caller may use personalization in this workspace: admins anywhere; client users where
+/// their workspace allows it (others: not found, as if it did not exist).
+pub async fn require_access(db: &Db, caller: &SessionUser, workspace_id: i64) -> Result<AccessLevel> {
+    let level = access::level_in(db, caller, workspace_id).await?;
+    if level == AccessLevel::Admin {
+        return Ok(level);
+    }
+    let allowed: bool = on_db!(db, |pool| sqlx::query_scalar("SELECT personalization_for_clients FROM workspaces WHERE id = $1")
+        .bind(workspace_id)
+        .fetch_one(pool)
+        .await)?;
+    if !allowed {
+        return Err(Error::NotFound);
+    }
+    Ok(level)
+}
+
+/// Same, for changes (viewers read only).
+async fn require_write(db: &Db, caller: &SessionUser, workspace_id: i64) -> Result<()> {
+    if require_access(db, caller, workspace_id).await?.can_write() {
+        Ok(())
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
+pub async fn set_client_access(db: &Db, caller: &SessionUser, workspace_id: i64, allowed: bool) -> Result<()> {
+    access::require_admin(caller)?;
+    let n = on_db!(db, |pool| sqlx::query("UPDATE workspaces SET personalization_for_clients = $1 WHERE id = $2")
+        .bind(allowed)
+        .bind(workspace_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn client_access(db: &Db, workspace_id: i64) -> Result<bool> {
+    Ok(on_db!(db, |pool| sqlx::query_scalar("SELECT personalization_for_clients FROM workspaces WHERE id = $1")
+        .bind(workspace_id)
+        .fetch_optional(pool)
+        .await)?
+    .unwrap_or(false))
+}
+
+pub async fn create_campaign(db: &Db, caller: &SessionUser, workspace_id: i64, name: &str, offer: &str, example_line: &str) -> Result<i64> {
+    require_write(db, caller, workspace_id).await?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(Error::invalid("Give the campaign a name (at most 120 characters)."));
+    }
+    if offer.len() > 4_000 || example_line.len() > 1_000 {
+        return Err(Error::invalid("Keep the offer under 4,000 characters and the example line under 1,000."));
+    }
+    let id = on_db!(db, |pool| sqlx::query_scalar::<_, i64>(
+        "INSERT INTO personalization_campaigns (workspace_id, name, offer, example_line, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
+    )
+    .bind(workspace_id)
+    .bind(name)
+    .bind(offer.trim())
+    .bind(example_line.trim())
+    .bind(caller.user_id)
+    .bind(Utc::now())
+    .fetch_one(pool)
+    .await)
+    .map_err(|e| match e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => Error::invalid(format!("This workspace already has a campaign named {name:?}.")),
+        e => e.into(),
+    })?;
+    crate::audit::record(db, Some(caller), None, "personalization.campaign_created", Some(&format!("campaign:{id}")), None).await?;
+    Ok(id)
+}
+
+pub async fn get_campaign(db: &Db, caller: &SessionUser, id: i64) -> Result<(Campaign, AccessLevel)> {
+    let c: Campaign = on_db!(db, |pool| sqlx::query_as("SELECT id, workspace_id, name, offer, example_line, created_at FROM personalization_campaigns WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?
+    .ok_or(Error::NotFound)?;
+    let level = require_access(db, caller, c.workspace_id).await?;
+    Ok((c, level))
+}
+
+/// A campaign in a list: its workspace and lead counts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct CampaignRow {
+    pub id: i64,
+    pub name: String,
+    pub workspace_id: i64,
+    pub workspace_slug: String,
+    pub workspace_name: String,
+    pub leads: i64,
+    pub personalized: i64,
+    pub failed: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Campaigns the caller may see, newest first.
+pub async fn list_campaigns(db: &Db, caller: &SessionUser) -> Result<Vec<CampaignRow>> {
+    let visible = visible_workspaces(db, caller).await?;
+    let rows: Vec<CampaignRow> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT c.id, c.name, c.workspace_id, w.slug AS workspace_slug, w.name AS workspace_name, \
+         CAST(COUNT(l.id) AS BIGINT) AS leads, \
+         CAST(COALESCE(SUM(CASE WHEN l.status = 'done' THEN 1 ELSE 0 END), 0) AS BIGINT) AS personalized, \
+         CAST(COALESCE(SUM(CASE WHEN l.status = 'failed' THEN 1 ELSE 0 END), 0) AS BIGINT) AS failed, c.created_at \
+         FROM personalization_campaigns c JOIN workspaces w ON w.id = c.workspace_id \
+         LEFT JOIN personalization_leads l ON l.campaign_id = c.id \
+         GROUP BY c.id, c.name, c.workspace_id, w.slug, w.name, c.created_at ORDER BY c.created_at DESC, c.id DESC"
+    )
+    .fetch_all(pool)
+    .await)?;
+    Ok(rows.into_iter().filter(|r| visible.iter().any(|(id, _)| *id == r.workspace_id)).collect())
+}
+
+/// Workspaces where the caller may use personalization: (id, can write).
+pub async fn visible_workspaces(db: &Db, caller: &SessionUser) -> Result<Vec<(i64, bool)>> {
+    let all = crate::workspaces::list_visible(db, caller).await?;
+    let mut out = Vec::new();
+    for (ws, level) in all {
+        if level == AccessLevel::Admin || (ws.active && client_access(db, ws.id).await?) {
+            out.push((ws.id, level.can_write()));
+        }
+    }
+    Ok(out)
+}
+
+/// Starts a run over a staged upload: records it (`extracting`), queues its job, returns its id
+/// at once. `staged` is moved under the data directory's uploads.
+pub async fn start_run(state: &AppState, caller: &SessionUser, campaign_id: i64, file_name: &str, staged: &Path, writer: Writer) -> Result<i64> {
+    let db = &state.db;
+    let (campaign, _) = get_campaign(db, caller, campaign_id).await?;
+    require_write(db, caller, campaign.workspace_id).await?;
+    if writer == Writer::Ai && !state.config.personalization.ai_ready() {
+        return Err(Error::invalid(
+            "AI writing needs both MAVERICK_PERPLEXITY_KEY and MAVERICK_OPENROUTER_KEY on the server; until then choose the template writer (not AI).",
+        ));
+    }
+    let file_name: String = file_name.chars().filter(|c| !c.is_control()).take(200).collect();
+    let id = on_db!(db, |pool| sqlx::query_scalar::<_, i64>(
+        "INSERT INTO personalization_runs (campaign_id, workspace_id, created_by, created_at, file_name, writer, status, staged_path) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'extracting', $7) RETURNING id"
+    )
+    .bind(campaign.id)
+    .bind(campaign.workspace_id)
+    .bind(caller.user_id)
+    .bind(Utc::now())
+    .bind(if file_name.is_empty() { "leads.csv".to_owned() } else { file_name })
+    .bind(writer.as_str())
+    .bind(staged.display().to_string())
+    .fetch_one(pool)
+    .await)?;
+    crate::audit::record(db, Some(caller), None, "personalization.run_started", Some(&format!("run:{id}")), None).await?;
+    engine::enqueue(db, id).await?;
+    Ok(id)
+}
+
+pub async fn get_run(db: &Db, caller: &SessionUser, run_id: i64) -> Result<Run> {
+    let run = run_by_id(db, run_id).await?.ok_or(Error::NotFound)?;
+    require_access(db, caller, run.workspace_id).await?;
+    Ok(run)
+}
+
+pub(crate) async fn run_by_id(db: &Db, run_id: i64) -> Result<Option<Run>> {
+    let sql = format!("SELECT {RUN_COLUMNS} FROM personalization_runs WHERE id = $1");
+    Ok(on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(run_id).fetch_optional(pool).await)?)
+}
+
+pub async fn runs_of(db: &Db, campaign_id: i64, limit: i64) -> Result<Vec<Run>> {
+    let sql = format!("SELECT {RUN_COLUMNS} FROM personalization_runs WHERE campaign_id = $1 ORDER BY id DESC LIMIT $2");
+    Ok(on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(campaign_id).bind(limit).fetch_all(pool).await)?)
+}
+
+/// Asks a running run to stop: leads in flight finish, the rest stay pending (resumable).
+pub async fn cancel_run(db: &Db, caller: &SessionUser, run_id: i64) -> Result<()> {
+    let run = get_run(db, caller, run_id).await?;
+    require_write(db, caller, run.workspace_id).await?;
+    if !run.is_active() {
+        return Err(Error::Conflict(format!("The run is already {}.", run.status)));
+    }
+    on_db!(db, |pool| sqlx::query("UPDATE personalization_runs SET cancel_requested = TRUE WHERE id = $1").bind(run_id).execute(pool).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// Takes up a cancelled or failed run again where it stopped (its pending leads).
+pub async fn resume_run(db: &Db, caller: &SessionUser, run_id: i64) -> Result<()> {
+    let run = get_run(db, caller, run_id).await?;
+    require_write(db, caller, run.workspace_id).await?;
+    let n = on_db!(db, |pool| sqlx::query(
+        "UPDATE personalization_runs SET status = 'personalizing', cancel_requested = FALSE, error = NULL, finished_at = NULL \
+         WHERE id = $1 AND status IN ('cancelled', 'failed') AND staged_path IS NULL AND headers IS NOT NULL"
+    )
+    .bind(run_id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(Error::Conflict("Only a cancelled or stopped run whose leads were read can be resumed; upload the file again otherwise.".into()));
+    }
+    engine::enqueue(db, run_id).await
+}
+
+/// Leads of a campaign (optionally one run and one status), in file order, a page at a time.
+pub async fn leads(db: &Db, campaign_id: i64, run_id: Option<i64>, status: Option<&str>, offset: i64, limit: i64) -> Result<(Vec<Lead>, i64)> {
+    let filter = "campaign_id = $1 AND ($2 IS NULL OR run_id = $2) AND ($3 IS NULL OR status = $3)";
+    let sql = format!("SELECT {LEAD_COLUMNS} FROM personalization_leads WHERE {filter} ORDER BY run_id, line_no, id LIMIT $4 OFFSET $5");
+    let count_sql = format!("SELECT COUNT(*) FROM personalization_leads WHERE {filter}");
+    let rows = on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(campaign_id)
+        .bind(run_id)
+        .bind(status)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await)?;
+    let count: i64 = on_db!(db, |pool| sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.clone())).bind(campaign_id).bind(run_id).bind(status).fetch_one(pool).await)?;
+    Ok((rows, count))
+}
+
+async fn lead_with_access(db: &Db, caller: &SessionUser, lead_id: i64) -> Result<(Lead, Run)> {
+    let sql = format!("SELECT {LEAD_COLUMNS} FROM personalization_leads WHERE id = $1");
+    let lead: Lead = on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(lead_id).fetch_optional(pool).await)?.ok_or(Error::NotFound)?;
+    let run = get_run(db, caller, lead.run_id).await?;
+    require_write(db, caller, run.workspace_id).await?;
+    Ok((lead, run))
+}
+
+/// A line written by hand: same limits as a generated one (length, placeholders).
+pub async fn edit_line(db: &Db, caller: &SessionUser, lead_id: i64, line: &str) -> Result<()> {
+    let (lead, _) = lead_with_access(db, caller, lead_id).await?;
+    let line = line.trim();
+    let words = line.split_whitespace().count();
+    if line.is_empty() {
+        return Err(Error::invalid("Write a line (or regenerate it)."));
+    }
+    if words > writer::MAX_WORDS {
+        return Err(Error::invalid(format!("The line has {words} words; keep it to {} or fewer.", writer::MAX_WORDS)));
+    }
+    if let Some(why) = writer::check_line(line, &[line]) {
+        return Err(Error::invalid(format!("The line cannot be used: {why}.")));
+    }
+    engine::store_manual(db, &lead, line, caller.user_id).await
+}
+
+/// Writes one lead's line again, now (the run's writer), and returns the lead as stored.
+pub async fn regenerate(state: &AppState, caller: &SessionUser, lead_id: i64) -> Result<Lead> {
+    let (lead, run) = lead_with_access(&state.db, caller, lead_id).await?;
+    engine::regenerate(state, &lead, &run).await?;
+    let sql = format!("SELECT {LEAD_COLUMNS} FROM personalization_leads WHERE id = $1");
+    Ok(on_db!(&state.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(lead_id).fetch_one(pool).await)?)
+}
+
+/// Calls made for a lead: (at, provider, model, attempt, status, error, tokens in, tokens out, cost, ms).
+pub type CallRow = (DateTime<Utc>, String, String, i64, Option<i64>, Option<String>, i64, i64, f64, i64);
+
+pub async fn calls_of(db: &Db, caller: &SessionUser, lead_id: i64) -> Result<Vec<CallRow>> {
+    let (_lead, _run) = lead_with_access(db, caller, lead_id).await?;
+    Ok(on_db!(db, |pool| sqlx::query_as(
+        "SELECT at, provider, model, attempt, http_status, error, prompt_tokens, completion_tokens, cost_usd, latency_ms FROM personalization_calls WHERE lead_id = $1 ORDER BY id"
+    )
+    .bind(lead_id)
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// Savings: personalized leads, hours (0.02 each) and money (hours × the configured rate).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Savings {
+    pub who: String,
+    pub personalized: i64,
+    pub hours: f64,
+    pub money: f64,
+}
+
+/// KPIs per workspace and per user (who started the run) over the workspaces the caller may see.
+pub async fn kpis(db: &Db, caller: &SessionUser, hourly_rate: f64) -> Result<(Vec<Savings>, Vec<Savings>)> {
+    let visible: Vec<i64> = visible_workspaces(db, caller).await?.into_iter().map(|(id, _)| id).collect();
+    let rows: Vec<(i64, String, Option<String>, i64)> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT r.workspace_id, w.name, u.display_name, CAST(COUNT(*) AS BIGINT) FROM personalization_leads l \
+         JOIN personalization_runs r ON r.id = l.run_id JOIN workspaces w ON w.id = r.workspace_id LEFT JOIN users u ON u.id = r.created_by \
+         WHERE l.status = 'done' GROUP BY r.workspace_id, w.name, u.display_name"
+    )
+    .fetch_all(pool)
+    .await)?;
+    let savings = |who: String, n: i64| {
+        let hours = n as f64 * HOURS_PER_LEAD;
+        Savings { who, personalized: n, hours, money: hours * hourly_rate }
+    };
+    let mut by_ws: std::collections::BTreeMap<String, i64> = Default::default();
+    let mut by_user: std::collections::BTreeMap<String, i64> = Default::default();
+    for (_, ws_name, user, n) in rows.into_iter().filter(|r| visible.contains(&r.0)) {
+        *by_ws.entry(ws_name).or_default() += n;
+        *by_user.entry(user.unwrap_or_else(|| "(removed user)".into())).or_default() += n;
+    }
+    Ok((by_ws.into_iter().map(|(w, n)| savings(w, n)).collect(), by_user.into_iter().map(|(u, n)| savings(u, n)).collect()))
+}
+
+/// The campaign's results as CSV rows: the uploaded columns (of the run's file, or the first
+/// run's when all runs are exported) plus `personalized_message`, `enrichment_status`, `research`.
+pub async fn export(db: &Db, caller: &SessionUser, campaign_id: i64, run_id: Option<i64>) -> Result<(Vec<String>, Vec<Vec<String>>)> {
+    let (campaign, _) = get_campaign(db, caller, campaign_id).await?;
+    let header_rows: Vec<(i64, Option<String>)> = on_db!(db, |pool| sqlx::query_as("SELECT id, headers FROM personalization_runs WHERE campaign_id = $1 ORDER BY id")
+        .bind(campaign.id)
+        .fetch_all(pool)
+        .await)?;
+    let chosen = match run_id {
+        Some(id) => header_rows.iter().find(|(r, _)| *r == id).ok_or(Error::NotFound)?.1.clone(),
+        None => header_rows.iter().find_map(|(_, h)| h.clone()),
+    };
+    let columns: Vec<String> = chosen.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default();
+    let (leads, _) = leads(db, campaign.id, run_id, None, 0, i64::MAX).await?;
+    let mut header = columns.clone();
+    header.extend(["personalized_message", "enrichment_status", "research"].map(String::from));
+    let rows = leads
+        .into_iter()
+        .map(|l| {
+            let original: Vec<String> = serde_json::from_str(&l.original).unwrap_or_default();
+            let mut row: Vec<String> = (0..columns.len()).map(|i| original.get(i).cloned().unwrap_or_default()).collect();
+            let status = match (l.status.as_str(), l.writer.as_deref()) {
+                ("done", Some("template")) => "template (not AI)".to_owned(),
+                ("done", _) => "enriched".to_owned(),
+                (s, _) => s.to_owned(),
+            };
+            row.extend([l.line.unwrap_or_default(), status, l.research.unwrap_or_default()]);
+            row
+        })
+        .collect();
+    Ok((header, rows))
+}
