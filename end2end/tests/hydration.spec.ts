@@ -31,6 +31,7 @@ test('every admin page hydrates without a browser error', async ({ page }) => {
     '/admin/clients',
     '/admin/clients/acme-roofing',
     '/admin/users',
+    '/personalization',
   ]);
 });
 

@@ -383,3 +383,73 @@ pub async fn contacts_rejected_csv(
     .await;
     csv_response(&format!("contacts-upload-{id}-rejected.csv"), result)
 }
+
+/// `GET /personalization/runs/{id}/rejected.csv`: the rows a run's file could not use, with why.
+pub async fn personalization_rejected_csv(
+    State(state): State<HostState>,
+    Extension(caller): Extension<SessionUser>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Response {
+    let result = async {
+        let run = backend::personalization::get_run(&state.app.db, &caller, id).await?;
+        let path = run.rejected_path.ok_or(backend::Error::NotFound)?;
+        tokio::fs::read(&path).await.map_err(|_| backend::Error::NotFound)
+    }
+    .await;
+    csv_response(&format!("personalization-run-{id}-rejected.csv"), result)
+}
+
+#[derive(serde::Deserialize)]
+pub struct RunQuery {
+    run: Option<i64>,
+}
+
+/// `GET /personalization/{campaign}/export.csv[?run=]`: the uploaded columns plus
+/// `personalized_message`, `enrichment_status` and `research`, formula-safe.
+pub async fn personalization_csv(
+    State(state): State<HostState>,
+    Extension(caller): Extension<SessionUser>,
+    axum::extract::Path(campaign): axum::extract::Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<RunQuery>,
+) -> Response {
+    let result = async {
+        let (header, rows) = backend::personalization::export(&state.app.db, &caller, campaign, q.run).await?;
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        backend::export::to_csv(&header, rows)
+    }
+    .await;
+    let name = match q.run {
+        Some(run) => format!("personalization-{campaign}-run-{run}.csv"),
+        None => format!("personalization-{campaign}.csv"),
+    };
+    csv_response(&name, result)
+}
+
+/// `GET /personalization/runs/{id}`: where a run stands, as JSON (for scripts).
+pub async fn personalization_run_status(
+    State(state): State<HostState>,
+    Extension(caller): Extension<SessionUser>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Response {
+    match backend::personalization::get_run(&state.app.db, &caller, id).await {
+        Ok(run) => axum::Json(serde_json::json!({
+            "run_id": run.id, "campaign_id": run.campaign_id, "status": run.status, "writer": run.writer,
+            "total": run.total, "done": run.done, "failed": run.failed, "skipped": run.skipped, "rejected": run.rejected,
+            "rows_total": run.rows_total, "error": run.error, "created_at": run.created_at, "finished_at": run.finished_at,
+        }))
+        .into_response(),
+        Err(e) => error_response(e),
+    }
+}
+
+/// `POST /personalization/runs/{id}/cancel`: asks a run to stop (202); leads in flight finish.
+pub async fn personalization_run_cancel(
+    State(state): State<HostState>,
+    Extension(caller): Extension<SessionUser>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Response {
+    match backend::personalization::cancel_run(&state.app.db, &caller, id).await {
+        Ok(()) => (StatusCode::ACCEPTED, axum::Json(serde_json::json!({"run_id": id, "cancel_requested": true}))).into_response(),
+        Err(e) => error_response(e),
+    }
+}

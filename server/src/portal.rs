@@ -30,6 +30,7 @@ fn sse_event(e: &WorkspaceEvent) -> Event {
         "lead_id": e.lead_id,
         "actor_user_id": e.actor_user_id,
         "at": e.at,
+        "payload": serde_json::from_str::<serde_json::Value>(&e.payload).unwrap_or_default(),
     });
     Event::default().id(e.id.to_string()).data(data.to_string())
 }

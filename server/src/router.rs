@@ -46,6 +46,9 @@ pub fn build(state: HostState) -> Router {
     let contacts_uploads = Router::new()
         .route("/admin/contacts/upload", post(uploads::contacts_upload))
         .layer(DefaultBodyLimit::max(state.app.config.contacts_upload_max_bytes + 64 * 1024));
+    let personalization_uploads = Router::new()
+        .route("/personalization/{campaign}/runs", post(uploads::personalization_upload))
+        .layer(DefaultBodyLimit::max(state.app.config.personalization.upload_max_bytes + 64 * 1024));
     // Webhooks read their bodies themselves (an oversized delivery is still recorded).
     let webhooks = Router::new().route("/webhooks/bison/{token}", post(webhooks::bison)).layer(DefaultBodyLimit::disable());
 
@@ -69,12 +72,17 @@ pub fn build(state: HostState) -> Router {
         .route("/client-portal/{workspace}/events", get(portal::events))
         .route("/client-portal/{workspace}/leads.csv", get(portal::leads_csv))
         .route("/admin/zips/imports/{id}/rejected.csv", get(exports::zip_import_rejected_csv))
+        .route("/personalization/{campaign}/export.csv", get(exports::personalization_csv))
+        .route("/personalization/runs/{id}", get(exports::personalization_run_status))
+        .route("/personalization/runs/{id}/cancel", post(exports::personalization_run_cancel))
+        .route("/personalization/runs/{id}/rejected.csv", get(exports::personalization_rejected_csv))
         .leptos_routes_with_context(&state, routes, context.clone(), shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<HostState, _>(context, app::shell))
         .layer(RequestBodyLimitLayer::new(state.app.config.max_body_bytes))
         .merge(uploads)
         .merge(webhooks)
         .merge(contacts_uploads)
+        .merge(personalization_uploads)
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
         .layer(middleware::from_fn_with_state(state.clone(), origin_guard))
         .layer(

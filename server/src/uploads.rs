@@ -90,7 +90,7 @@ pub async fn zip_import(State(state): State<HostState>, Extension(caller): Exten
 
 /// `POST /admin/contacts/upload`: a contacts CSV for one workspace, streamed to disk within the
 /// size limit (never held in memory), then staged for the mapping step.
-pub async fn contacts_upload(State(state): State<HostState>, Extension(caller): Extension<SessionUser>, mut multipart: Multipart) -> Response {
+pub async fn contacts_upload(State(state): State<HostState>, Extension(caller): Extension<SessionUser>, multipart: Multipart) -> Response {
     let app = &state.app;
     if let Err(e) = backend::access::require_admin(&caller) {
         return crate::exports::error_response(e);
@@ -100,60 +100,11 @@ pub async fn contacts_upload(State(state): State<HostState>, Extension(caller): 
     if let Err(e) = tokio::fs::create_dir_all(&dir).await {
         return crate::exports::error_response(backend::Error::Internal(format!("cannot create {}: {e}", dir.display())));
     }
-    let mut slug = None;
-    let mut staged: Option<(std::path::PathBuf, String, u64)> = None;
-    let mut failure: Option<String> = None;
-    loop {
-        let mut field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                failure = Some(too_big_or(e.status(), limit, e.body_text()));
-                break;
-            }
-        };
-        match field.file_name().map(str::to_owned) {
-            None => {
-                if field.name() == Some("workspace") {
-                    slug = field.text().await.ok();
-                }
-            }
-            Some(name) => {
-                let path = dir.join(format!("contacts-{}.csv", uuid::Uuid::new_v4().simple()));
-                let mut file = match tokio::fs::File::create(&path).await {
-                    Ok(f) => f,
-                    Err(e) => return crate::exports::error_response(backend::Error::Internal(format!("cannot store the upload: {e}"))),
-                };
-                let mut bytes = 0u64;
-                loop {
-                    match field.chunk().await {
-                        Ok(Some(chunk)) => {
-                            bytes += chunk.len() as u64;
-                            if bytes > limit as u64 {
-                                failure = Some(format!("The file is larger than {} MB; split it into smaller files.", limit / (1024 * 1024)));
-                                break;
-                            }
-                            if let Err(e) = tokio::io::AsyncWriteExt::write_all(&mut file, &chunk).await {
-                                failure = Some(format!("The upload could not be stored ({e})."));
-                                break;
-                            }
-                        }
-                        Ok(None) => break,
-                        Err(e) => {
-                            failure = Some(too_big_or(e.status(), limit, e.body_text()));
-                            break;
-                        }
-                    }
-                }
-                let _ = tokio::io::AsyncWriteExt::flush(&mut file).await;
-                if failure.is_some() {
-                    let _ = tokio::fs::remove_file(&path).await;
-                } else {
-                    staged = Some((path, name, bytes));
-                }
-            }
-        }
-    }
+    let form = stream_form(multipart, &dir, "contacts", limit).await;
+    let (slug, staged, failure) = match form {
+        Ok(f) => (f.field("workspace"), f.file, f.failure),
+        Err(response) => return response,
+    };
     let Some(slug) = slug.filter(|s| !s.trim().is_empty()) else {
         if let Some((path, ..)) = &staged {
             let _ = tokio::fs::remove_file(path).await;
@@ -171,6 +122,132 @@ pub async fn contacts_upload(State(state): State<HostState>, Extension(caller): 
     };
     match outcome {
         Ok(id) => Redirect::to(&format!("/admin/contacts?workspace={}&upload={id}", ws.slug)).into_response(),
+        Err(e) => crate::exports::error_response(e),
+    }
+}
+
+/// A form whose file was streamed to disk: its other fields, the stored file (path, name as
+/// sent, bytes), or why it was refused (over the limit, broken body).
+struct StreamedForm {
+    fields: Vec<(String, String)>,
+    file: Option<(std::path::PathBuf, String, u64)>,
+    failure: Option<String>,
+}
+
+impl StreamedForm {
+    fn field(&self, name: &str) -> Option<String> {
+        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+}
+
+/// Streams a multipart form's file into `dir` (named `<prefix>-<uuid>.csv`) within `limit`
+/// bytes — never holding it in memory — and keeps the other fields. A file over the limit is
+/// removed and reported in `failure`; `Err` is a response for a server-side failure.
+async fn stream_form(mut multipart: Multipart, dir: &std::path::Path, prefix: &str, limit: usize) -> Result<StreamedForm, Response> {
+    let mut form = StreamedForm { fields: Vec::new(), file: None, failure: None };
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                form.failure = Some(too_big_or(e.status(), limit, e.body_text()));
+                break;
+            }
+        };
+        let Some(name) = field.file_name().map(str::to_owned) else {
+            let key = field.name().unwrap_or_default().to_owned();
+            if let Ok(value) = field.text().await {
+                form.fields.push((key, value));
+            }
+            continue;
+        };
+        let path = dir.join(format!("{prefix}-{}.csv", uuid::Uuid::new_v4().simple()));
+        let mut file = match tokio::fs::File::create(&path).await {
+            Ok(f) => f,
+            Err(e) => return Err(crate::exports::error_response(backend::Error::Internal(format!("cannot store the upload: {e}")))),
+        };
+        let mut bytes = 0u64;
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) => {
+                    bytes += chunk.len() as u64;
+                    if bytes > limit as u64 {
+                        form.failure = Some(format!("The file is larger than {} MB; split it into smaller files.", limit / (1024 * 1024)));
+                        break;
+                    }
+                    if let Err(e) = tokio::io::AsyncWriteExt::write_all(&mut file, &chunk).await {
+                        form.failure = Some(format!("The upload could not be stored ({e})."));
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    form.failure = Some(too_big_or(e.status(), limit, e.body_text()));
+                    break;
+                }
+            }
+        }
+        let _ = tokio::io::AsyncWriteExt::flush(&mut file).await;
+        if form.failure.is_some() {
+            let _ = tokio::fs::remove_file(&path).await;
+            break;
+        }
+        form.file = Some((path, name, bytes));
+    }
+    Ok(form)
+}
+
+/// `POST /personalization/{campaign}/runs`: a leads CSV (and `writer`: ai | template) starts a
+/// run. A browser's form is sent back to the campaign page on the new run; a script that asks
+/// for JSON gets `202 {"run_id", "status_url"}` at once.
+pub async fn personalization_upload(
+    State(state): State<HostState>,
+    Extension(caller): Extension<SessionUser>,
+    axum::extract::Path(campaign_id): axum::extract::Path<i64>,
+    headers: axum::http::HeaderMap,
+    multipart: Multipart,
+) -> Response {
+    let app = &state.app;
+    let wants_json = headers.get("accept").and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/json"));
+    // Not visible: 404 before anything is stored.
+    if let Err(e) = backend::personalization::get_campaign(&app.db, &caller, campaign_id).await {
+        return crate::exports::error_response(e);
+    }
+    let dir = app.config.data_dir.join("uploads");
+    if let Err(e) = tokio::fs::create_dir_all(&dir).await {
+        return crate::exports::error_response(backend::Error::Internal(format!("cannot create {}: {e}", dir.display())));
+    }
+    let form = match stream_form(multipart, &dir, "personalization", app.config.personalization.upload_max_bytes).await {
+        Ok(f) => f,
+        Err(response) => return response,
+    };
+    let writer = match form.field("writer").as_deref() {
+        None if app.config.personalization.ai_ready() => Some(backend::personalization::Writer::Ai),
+        None => Some(backend::personalization::Writer::Template),
+        Some(w) => backend::personalization::Writer::parse(w),
+    };
+    let outcome = match (&form.file, form.failure, writer) {
+        (_, Some(reason), _) => Err(backend::Error::invalid(reason)),
+        (None, None, _) => Err(backend::Error::invalid("Choose a CSV file of leads to upload.")),
+        (Some(_), None, None) => Err(backend::Error::invalid("writer must be \"ai\" or \"template\".")),
+        (Some((path, name, _)), None, Some(writer)) => backend::personalization::start_run(app, &caller, campaign_id, name, path, writer).await,
+    };
+    if outcome.is_err() {
+        if let Some((path, ..)) = &form.file {
+            let _ = tokio::fs::remove_file(path).await;
+        }
+    }
+    match outcome {
+        Ok(id) if wants_json => (
+            axum::http::StatusCode::ACCEPTED,
+            axum::Json(serde_json::json!({"run_id": id, "status": "extracting", "status_url": format!("/personalization/runs/{id}")})),
+        )
+            .into_response(),
+        Ok(id) => Redirect::to(&format!("/personalization/{campaign_id}?run={id}")).into_response(),
+        Err(backend::Error::Invalid(reason)) if !wants_json => {
+            let q = serde_urlencoded::to_string([("error", reason.as_str())]).unwrap_or_default();
+            Redirect::to(&format!("/personalization/{campaign_id}?{q}")).into_response()
+        }
         Err(e) => crate::exports::error_response(e),
     }
 }

@@ -123,9 +123,46 @@ fn cases(path: &str, fx: &Fixture) -> Option<Vec<(Vec<(&'static str, String)>, E
         "/api/admin/contacts/batch_settings" => vec![(vec![("workspace", s("beta-secret")), ("accept", s("yes"))], Denied)],
         "/api/admin/contacts/import" => vec![(vec![("upload_id", s("1")), ("email", s("1"))], Denied)],
         "/api/admin/zips" => vec![(vec![("workspace", s("beta-secret"))], Denied), (vec![("import", s("1"))], Denied)],
+        // Workspace B's campaign, run and lead are ids 1 (made in the test); B allows its clients.
+        "/api/personalization/hub" => vec![(vec![], Own(200))],
+        "/api/personalization/create" => vec![(
+            vec![("workspace", s("beta-secret")), ("name", s("Mine now")), ("offer", s("")), ("example_line", s(""))],
+            Denied,
+        )],
+        "/api/personalization/client_access" => vec![(vec![("workspace", s("acme-roofing")), ("allowed", s("yes"))], Denied)],
+        "/api/personalization/campaign" => vec![(vec![("id", s("1"))], Denied), (vec![("id", made_up.clone())], Denied)],
+        "/api/personalization/cancel" | "/api/personalization/resume" => vec![(vec![("run_id", s("1"))], Denied), (vec![("run_id", made_up.clone())], Denied)],
+        "/api/personalization/edit_line" => vec![(vec![("lead_id", s("1")), ("line", s("Hijacked."))], Denied)],
+        "/api/personalization/regenerate" => vec![(vec![("lead_id", s("1"))], Denied)],
         "/api/admin/workspaces/set_active" => ids(&|ws| vec![("workspace_id", ws), ("active", s("false"))]),
         _ => return None,
     })
+}
+
+/// A personalization campaign of B (id 1), with a run and a written lead (ids 1); B's clients may
+/// use personalization, so only workspace membership stands between A and them.
+async fn personalization_of_b(srv: &common::TestServer) -> i64 {
+    let (db, fx) = (&srv.state.db, &srv.fx);
+    let admin = admin_caller(fx);
+    backend::personalization::set_client_access(db, &admin, fx.ws_b, true).await.unwrap();
+    let campaign = backend::personalization::create_campaign(db, &admin, fx.ws_b, "Beta Secret Dental outreach", "", "").await.unwrap();
+    backend::on_db!(db, |p| async {
+        sqlx::query("INSERT INTO personalization_runs (campaign_id, workspace_id, created_at, file_name, writer, status, headers, total, done) VALUES ($1, $2, $3, 'b.csv', 'template', 'completed', '[\"email\"]', 1, 1)")
+            .bind(campaign)
+            .bind(fx.ws_b)
+            .bind(chrono::Utc::now())
+            .execute(p)
+            .await?;
+        sqlx::query("INSERT INTO personalization_leads (campaign_id, run_id, line_no, email, company, fields, original, status, line) VALUES ($1, 1, 2, 'x@beta.test', 'Beta Secret Dental', '{}', '[]', 'done', 'Beta Secret Dental line.')")
+            .bind(campaign)
+            .execute(p)
+            .await
+            .map(|_| ())
+    }
+    .await)
+    .unwrap();
+    assert_eq!(campaign, 1);
+    campaign
 }
 
 fn admin_caller(fx: &Fixture) -> backend::sessions::SessionUser {
@@ -143,9 +180,10 @@ async fn a_client_of_one_workspace_gets_nothing_of_another_from_any_server_funct
     let srv = common::start().await;
     let fx = &srv.fx;
     let client_a = srv.sign_in("clienta@acme.test").await;
+    let b_campaign = personalization_of_b(&srv).await;
 
     let paths: BTreeSet<String> = server_fn::axum::server_fn_paths().map(|(p, _)| p.to_string()).collect();
-    assert!(paths.len() >= 41, "server functions are registered: {paths:?}");
+    assert!(paths.len() >= 49, "server functions are registered: {paths:?}");
     let missing: Vec<&String> = paths.iter().filter(|p| cases(p, fx).is_none()).collect();
     assert!(missing.is_empty(), "add an isolation case for these server functions: {missing:?}");
 
@@ -174,6 +212,8 @@ async fn a_client_of_one_workspace_gets_nothing_of_another_from_any_server_funct
     assert_eq!(grants.len(), 3, "no grant was added or removed");
     assert_eq!(backend::users::list(db).await.unwrap().len(), 4, "no user was created");
     srv.sign_in("clientb@beta.test").await; // B's password still works
+    let (leads, _) = backend::personalization::leads(db, b_campaign, None, None, 0, 10).await.unwrap();
+    assert_eq!((leads[0].status.as_str(), leads[0].line.as_deref()), ("done", Some("Beta Secret Dental line.")), "B's lead untouched");
     // A's own view holds only A.
     let (status, body) = srv.call(&client_a, "/api/portal/workspaces", &[]).await;
     assert_eq!(status, 200);
@@ -200,7 +240,11 @@ async fn visitors_get_401_from_every_server_function_except_me() {
 async fn pages_of_another_workspace_and_admin_pages_are_refused_to_a_client() {
     let srv = common::start().await;
     let client_a = srv.sign_in("clienta@acme.test").await;
+    personalization_of_b(&srv).await;
     for (path, want) in [
+        ("/personalization/1/export.csv", 404),
+        ("/personalization/runs/1", 404),
+        ("/personalization/runs/1/rejected.csv", 404),
         ("/client-portal/beta-secret", 404),
         ("/client-portal/no-such-workspace", 404),
         ("/admin", 403),
@@ -238,6 +282,12 @@ async fn pages_of_another_workspace_and_admin_pages_are_refused_to_a_client() {
             assert!(!body.contains(marker), "{path} leaked {marker}");
         }
     }
+    // Nor can A start or stop B's personalization runs.
+    let form = reqwest::multipart::Form::new().text("writer", "template").part("file", reqwest::multipart::Part::bytes(b"email,company\na@a.test,A\n".to_vec()).file_name("l.csv"));
+    let res = client_a.post(srv.url("/personalization/1/runs")).header("accept", "application/json").multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let res = client_a.post(srv.url("/personalization/runs/1/cancel")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
     // A lead of B is not found, not even through A's own workspace URL.
     for path in [format!("/client-portal/beta-secret/leads/{}", srv.fx.lead_b), format!("/client-portal/acme-roofing/leads/{}", srv.fx.lead_b)] {
         let res = client_a.get(srv.url(&path)).send().await.unwrap();

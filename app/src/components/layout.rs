@@ -35,6 +35,7 @@ fn Nav(me: Me) -> impl IntoView {
             <NavLink href="/admin/senders" label="Senders"/>
             <NavLink href="/admin/contacts" label="Contacts"/>
             <NavLink href="/admin/zips" label="ZIPs"/>
+            <NavLink href="/personalization" label="Personalization"/>
             <NavLink href="/admin/rollout" label="Rollout"/>
             <NavLink href="/admin/clients" label="Clients"/>
             <NavLink href="/admin/users" label="Users"/>
@@ -42,7 +43,11 @@ fn Nav(me: Me) -> impl IntoView {
         }
         .into_any()
     } else {
-        view! { <NavLink href="/client-portal" label="My workspaces"/> }.into_any()
+        view! {
+            <NavLink href="/client-portal" label="My workspaces"/>
+            <NavLink href="/personalization" label="Personalization"/>
+        }
+        .into_any()
     };
     view! {
         <nav class="main-nav" aria-label="Main">{links}</nav>

@@ -2,4 +2,5 @@ pub mod account;
 pub mod admin;
 pub mod lead;
 pub mod login;
+pub mod personalization;
 pub mod portal;

@@ -376,9 +376,12 @@ fn LiveUpdates(slug: Signal<String>, version: RwSignal<u64>) -> impl IntoView {
         );
         Effect::new(move |_| {
             let Some(m) = message.get() else { return };
-            let actor = serde_json::from_str::<serde_json::Value>(&m.data).ok().and_then(|v| v.get("actor_user_id").and_then(|a| a.as_i64()));
+            let event = serde_json::from_str::<serde_json::Value>(&m.data).unwrap_or_default();
+            let actor = event.get("actor_user_id").and_then(|a| a.as_i64());
             let mine = me.get_untracked().and_then(|r| r.ok()).flatten().map(|u| u.user_id);
-            if actor.is_none() || actor != mine {
+            // Only lead events change the board (not, say, a personalization run's progress).
+            let about_leads = event.get("kind").and_then(|k| k.as_str()).is_none_or(|k| k.starts_with("lead.") || k == "resync");
+            if about_leads && (actor.is_none() || actor != mine) {
                 version.update(|v| *v += 1);
             }
         });

@@ -1,0 +1,35 @@
+import { expect, test } from '@playwright/test';
+import { ADMIN, login } from './helpers';
+
+// The demo host has no AI keys: the page says so, and the template writer (not AI) runs.
+test('an admin creates a campaign, uploads leads, watches the run reach 100 % and downloads the CSV', async ({ page }) => {
+  await login(page, ADMIN.email, ADMIN.password);
+  await page.goto('/personalization');
+  await expect(page.getByTestId('no-ai-keys')).toContainText('template, not AI');
+  const form = page.getByTestId('new-campaign');
+  await form.locator('select[name=workspace]').selectOption('acme-roofing');
+  const name = `Spring ${Date.now()}`;
+  await form.locator('input[name=name]').fill(name);
+  await form.getByRole('button', { name: 'Create campaign' }).click();
+  await expect(page).toHaveURL(/\/personalization\/\d+$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
+
+  let csv = 'First Name,Email Address,Company Name,Job Title\n';
+  for (let i = 0; i < 1500; i++) csv += `Person${i},person${i}@firm${i}.test,Firm${i} Roofing,Owner\n`;
+  csv += 'Broken,not-an-email,X,Owner\n';
+  await page.locator('input[type=file][name=file]').setInputFiles({ name: 'leads.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await expect(page.locator('input[name=writer][value=ai]')).toBeDisabled();
+  await page.getByTestId('upload-leads').getByRole('button', { name: 'Upload and start' }).click();
+  await expect(page).toHaveURL(/run=\d+/);
+  await expect(page.getByTestId('run-progress-pct')).toHaveText(' 100 %', { timeout: 60_000 });
+  await expect(page.getByTestId('run-progress')).toContainText('completed: 1500 written, 0 failed of 1500');
+  await expect(page.getByTestId('results')).toContainText('Person0, as Owner at Firm0 Roofing, you likely decide how new business comes in.');
+  await expect(page.getByTestId('runs')).toContainText('template, not AI');
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-run').click()]);
+  const text = (await (await download.createReadStream()).toArray()).map(String).join('').replace(/^\uFEFF/, '');
+  const lines = text.trim().split('\n');
+  expect(lines[0]).toBe('First Name,Email Address,Company Name,Job Title,personalized_message,enrichment_status,research');
+  expect(lines[1]).toBe('Person0,person0@firm0.test,Firm0 Roofing,Owner,"Person0, as Owner at Firm0 Roofing, you likely decide how new business comes in.",template (not AI),');
+  expect(lines.length).toBe(1501);
+});

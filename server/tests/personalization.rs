@@ -1,0 +1,70 @@
+//! Personalization over HTTP with the job workers running: the JSON API starts a run (202 and a
+//! run id at once), the status endpoint follows it to `completed`, the CSV export carries the
+//! uploaded columns plus the three added ones (formula-safe), and the page shows the results.
+//! A browser's form is sent back to the page; a bad file comes back with the reason.
+
+mod common;
+
+use std::time::Duration;
+
+#[tokio::test]
+async fn a_script_starts_a_run_follows_it_to_completion_and_downloads_the_csv() {
+    let srv = common::start().await;
+    let workers = tokio::spawn(backend::jobs::run_with_poll(srv.state.clone(), std::future::pending(), Duration::from_millis(50)));
+    let db = &srv.state.db;
+    let admin = srv.sign_in("admin@agency.test").await;
+    let caller = backend::sessions::SessionUser {
+        session_id: 0,
+        user_id: srv.fx.admin_id,
+        email: "admin@agency.test".into(),
+        display_name: "Ada Admin".into(),
+        role: backend::users::Role::Admin,
+    };
+    let campaign = backend::personalization::create_campaign(db, &caller, srv.fx.ws_a, "Spring", "", "").await.unwrap();
+    let csv = "First Name,Email Address,Company Name,Notes\nAnn,ann@acme.test,Acme Roofing,=cmd|' /C calc'!A0\nBob,bob@bobco.test,Bobco,\nBad,nope,X,\n";
+    let upload = |csv: &'static str| {
+        reqwest::multipart::Form::new().text("writer", "template").part("file", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("leads.csv"))
+    };
+    let res = admin.post(srv.url(&format!("/personalization/{campaign}/runs"))).header("accept", "application/json").multipart(upload(csv)).send().await.unwrap();
+    assert_eq!(res.status(), 202);
+    let body: serde_json::Value = res.json().await.unwrap();
+    let run = body["run_id"].as_i64().unwrap();
+    assert_eq!(body["status_url"], format!("/personalization/runs/{run}"));
+
+    let mut status = serde_json::Value::Null;
+    for _ in 0..200 {
+        status = admin.get(srv.url(&format!("/personalization/runs/{run}"))).send().await.unwrap().json().await.unwrap();
+        if status["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status["status"], "completed", "{status}");
+    assert_eq!((status["total"].as_i64(), status["done"].as_i64(), status["rejected"].as_i64()), (Some(2), Some(2), Some(1)));
+
+    let export = admin.get(srv.url(&format!("/personalization/{campaign}/export.csv?run={run}"))).send().await.unwrap();
+    assert_eq!(export.status(), 200);
+    let text = export.text().await.unwrap();
+    let mut lines = text.trim_start_matches('\u{feff}').lines();
+    assert_eq!(lines.next(), Some("First Name,Email Address,Company Name,Notes,personalized_message,enrichment_status,research"));
+    assert_eq!(
+        lines.next(),
+        Some("Ann,ann@acme.test,Acme Roofing,'=cmd|' /C calc'!A0,\"Ann, I came across Acme Roofing and had an idea for bringing in new business.\",template (not AI),"),
+        "the uploaded columns (a formula defused), then the line, who wrote it, no research: {text}"
+    );
+    let rejected = admin.get(srv.url(&format!("/personalization/runs/{run}/rejected.csv"))).send().await.unwrap().text().await.unwrap();
+    assert!(rejected.contains("\"\"\"nope\"\" is not a valid email address\""), "{rejected}");
+
+    let page = admin.get(srv.url(&format!("/personalization/{campaign}?run={run}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Ann, I came across Acme Roofing") && page.contains("template, not AI"), "the results and who wrote them");
+
+    // A browser's form goes back to the page: on the run, or with the reason it was refused.
+    let res = admin.post(srv.url(&format!("/personalization/{campaign}/runs"))).multipart(upload("name,company\nAnn,Acme\n")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.starts_with(&format!("/personalization/{campaign}?run=")), "{to}");
+    let res = admin.post(srv.url(&format!("/personalization/{campaign}/runs"))).multipart(reqwest::multipart::Form::new().text("writer", "ai")).send().await.unwrap();
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.contains("error=Choose+a+CSV+file"), "{to}");
+    workers.abort();
+}
