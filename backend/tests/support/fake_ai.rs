@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each test binary uses a part
 //! Local fakes of Perplexity and OpenRouter (`POST …/chat/completions`, OpenAI shape), on one
 //! port: `{base}/perplexity` and `{base}/openrouter`. Latency and a share of 429s (with
 //! `Retry-After`) can be set; scripted answers (status, body, a hang) are served first, per
