@@ -593,6 +593,8 @@ pub struct PersonalizationCampaignPage {
     pub leads: Vec<PersonalizationLeadView>,
     pub leads_total: i64,
     pub offset: i64,
+    /// The workspace's newest event when the page was made (its live stream resumes after it).
+    pub last_event_id: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -70,6 +70,16 @@ pub async fn since(db: &Db, workspace_id: i64, after_id: i64, limit: i64) -> Res
     .await)?)
 }
 
+/// The id of the workspace's newest event (0 when none): a page rendered now passes it to its
+/// event stream (`?after=`) so nothing that happens between the render and the stream is missed.
+pub async fn latest_id(db: &Db, workspace_id: i64) -> Result<i64> {
+    Ok(on_db!(db, |pool| sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM workspace_events WHERE workspace_id = $1")
+        .bind(workspace_id)
+        .fetch_one(pool)
+        .await)?
+    .unwrap_or(0))
+}
+
 /// Deletes events older than `before` (nightly).
 pub async fn prune(db: &Db, before: DateTime<Utc>) -> Result<u64> {
     Ok(on_db!(db, |pool| sqlx::query("DELETE FROM workspace_events WHERE at < $1")

@@ -453,3 +453,33 @@ pub async fn personalization_run_cancel(
         Err(e) => error_response(e),
     }
 }
+
+/// `GET /personalization/campaigns.csv`: the campaigns the caller may see, with their counts.
+pub async fn personalization_campaigns_csv(State(state): State<HostState>, Extension(caller): Extension<SessionUser>) -> Response {
+    let result = async {
+        let rows = backend::personalization::list_campaigns(&state.app.db, &caller).await?;
+        backend::export::to_csv(
+            &["campaign", "workspace", "leads", "personalized", "failed", "created_at"],
+            rows.into_iter().map(|c| {
+                vec![c.name, c.workspace_name, c.leads.to_string(), c.personalized.to_string(), c.failed.to_string(), c.created_at.to_rfc3339()]
+            }),
+        )
+    }
+    .await;
+    csv_response("personalization-campaigns.csv", result)
+}
+
+/// `GET /personalization/savings.csv`: personalized leads, hours and money saved, per workspace
+/// and per user.
+pub async fn personalization_savings_csv(State(state): State<HostState>, Extension(caller): Extension<SessionUser>) -> Response {
+    let result = async {
+        let (by_ws, by_user) = backend::personalization::kpis(&state.app.db, &caller, state.app.config.personalization.hourly_rate).await?;
+        let rows = by_ws.into_iter().map(|s| ("workspace", s)).chain(by_user.into_iter().map(|s| ("user", s)));
+        backend::export::to_csv(
+            &["per", "who", "personalized_leads", "hours_saved", "money_saved"],
+            rows.map(|(per, s)| vec![per.to_owned(), s.who, s.personalized.to_string(), format!("{:.2}", s.hours), format!("{:.2}", s.money)]),
+        )
+    }
+    .await;
+    csv_response("personalization-savings.csv", result)
+}

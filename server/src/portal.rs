@@ -35,12 +35,18 @@ fn sse_event(e: &WorkspaceEvent) -> Event {
     Event::default().id(e.id.to_string()).data(data.to_string())
 }
 
+#[derive(serde::Deserialize)]
+pub struct EventsQuery {
+    after: Option<i64>,
+}
+
 /// `GET /client-portal/{workspace}/events`: this workspace's events as they happen. A browser
 /// that reconnects with `Last-Event-ID` first gets what it missed.
 pub async fn events(
     State(state): State<HostState>,
     Extension(caller): Extension<SessionUser>,
     Path(slug): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<EventsQuery>,
     headers: HeaderMap,
 ) -> Response {
     let app = state.app;
@@ -50,7 +56,10 @@ pub async fn events(
     };
     // Subscribe before reading the replay, so nothing falls between the two.
     let live = BroadcastStream::new(app.events.subscribe());
-    let last_seen: i64 = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(i64::MAX);
+    // A reconnecting browser sends Last-Event-ID; a page opening its stream names the last
+    // event it was rendered with (`?after=`).
+    let last_seen: i64 =
+        headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).or(query.after).unwrap_or(i64::MAX);
     let replay = if last_seen == i64::MAX {
         Vec::new()
     } else {

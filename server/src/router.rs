@@ -72,6 +72,8 @@ pub fn build(state: HostState) -> Router {
         .route("/client-portal/{workspace}/events", get(portal::events))
         .route("/client-portal/{workspace}/leads.csv", get(portal::leads_csv))
         .route("/admin/zips/imports/{id}/rejected.csv", get(exports::zip_import_rejected_csv))
+        .route("/personalization/campaigns.csv", get(exports::personalization_campaigns_csv))
+        .route("/personalization/savings.csv", get(exports::personalization_savings_csv))
         .route("/personalization/{campaign}/export.csv", get(exports::personalization_csv))
         .route("/personalization/runs/{id}", get(exports::personalization_run_status))
         .route("/personalization/runs/{id}/cancel", post(exports::personalization_run_cancel))

@@ -55,6 +55,12 @@ async fn a_script_starts_a_run_follows_it_to_completion_and_downloads_the_csv() 
     let rejected = admin.get(srv.url(&format!("/personalization/runs/{run}/rejected.csv"))).send().await.unwrap().text().await.unwrap();
     assert!(rejected.contains("\"\"\"nope\"\" is not a valid email address\""), "{rejected}");
 
+    let savings = admin.get(srv.url("/personalization/savings.csv")).send().await.unwrap().text().await.unwrap();
+    // 2 leads × 0.02 h = 0.04 h; × $2 = $0.08.
+    assert!(savings.contains("workspace,Acme Roofing,2,0.04,0.08") && savings.contains("user,Ada Admin,2,0.04,0.08"), "{savings}");
+    let campaigns = admin.get(srv.url("/personalization/campaigns.csv")).send().await.unwrap().text().await.unwrap();
+    assert!(campaigns.contains("Spring,Acme Roofing,2,2,0,"), "{campaigns}");
+
     let page = admin.get(srv.url(&format!("/personalization/{campaign}?run={run}"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Ann, I came across Acme Roofing") && page.contains("template, not AI"), "the results and who wrote them");
 

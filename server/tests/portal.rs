@@ -53,6 +53,10 @@ async fn moves_reach_open_boards_of_that_workspace_only_and_a_reconnect_replays_
     let replay = read_until(&mut again, &format!("id: {last_id}"), Duration::from_secs(2)).await;
     assert!(replay.contains(&format!("id: {last_id}")), "{replay}");
     assert!(!replay.contains(&format!("\"lead_id\":{}", fx.lead_b)), "{replay}");
+    // So does a page opening its stream after the event it was rendered with (`?after=`).
+    let mut fresh = client_a.get(srv.url(&format!("/client-portal/acme-roofing/events?after={}", last_id - 1))).send().await.unwrap();
+    let replay = read_until(&mut fresh, &format!("id: {last_id}"), Duration::from_secs(2)).await;
+    assert!(replay.contains(&format!("id: {last_id}")) && replay.contains("\"payload\""), "{replay}");
 
     // Another workspace's stream is not found.
     let res = client_a.get(srv.url("/client-portal/beta-secret/events")).send().await.unwrap();

@@ -109,7 +109,9 @@ pub async fn load_personalization_campaign(id: i64, run: Option<i64>, status: Op
         Some(r) => backend::personalization::leads(db, c.id, Some(r), status.as_deref(), offset, LEADS_PER_PAGE).await?,
         None => (Vec::new(), 0),
     };
+    let last_event_id = backend::events::latest_id(db, c.workspace_id).await?;
     Ok(PersonalizationCampaignPage {
+        last_event_id,
         id: c.id,
         name: c.name,
         workspace_slug: ws.slug,

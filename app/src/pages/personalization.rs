@@ -74,7 +74,7 @@ fn Hub(h: PersonalizationHub, create: ServerAction<CreatePersonalizationCampaign
         <NoKeysNotice ai_ready=h.ai_ready/>
         {h.ai_ready.then(|| view! { <p class="muted">{format!("Research: Perplexity {} · writing: {} through OpenRouter.", h.models.0, h.models.1)}</p> })}
         <section class="card">
-            <h2>"Campaigns"</h2>
+            <h2>"Campaigns" " " <a class="button small" href="/personalization/campaigns.csv" download>"CSV"</a></h2>
             {if h.campaigns.is_empty() {
                 view! { <Empty title="No campaigns yet">"Create one below, then upload a CSV of leads to it."</Empty> }.into_any()
             } else {
@@ -96,7 +96,7 @@ fn Hub(h: PersonalizationHub, create: ServerAction<CreatePersonalizationCampaign
             }}
         </section>
         <section class="card">
-            <h2>"Time and money saved"</h2>
+            <h2>"Time and money saved" " " <a class="button small" href="/personalization/savings.csv" download>"CSV"</a></h2>
             <p class="muted">{format!("Each personalized lead saves 0.02 h; money at ${:.2} an hour.", h.hourly_rate)}</p>
             <div class="table-wrap">{savings_table(h.by_workspace, "Workspace", "savings-workspaces")}</div>
             <div class="table-wrap">{savings_table(h.by_user, "User", "savings-users")}</div>
@@ -206,7 +206,7 @@ fn CampaignBody(
                 </form>
             </section>
         })}
-        {current.clone().map(|r| view! { <RunProgress run=r slug=p.workspace_slug.clone() live/> })}
+        {current.clone().map(|r| view! { <RunProgress run=r slug=p.workspace_slug.clone() after=p.last_event_id live/> })}
         <section class="card">
             <h2>"Runs"</h2>
             {if p.runs.is_empty() {
@@ -222,13 +222,14 @@ fn CampaignBody(
 /// The chosen run's progress bar, moved by the workspace's live event stream while it runs (no
 /// polling); when it ends, the page's data is fetched again.
 #[component]
-fn RunProgress(run: PersonalizationRunView, slug: String, live: RwSignal<u64>) -> impl IntoView {
+fn RunProgress(run: PersonalizationRunView, slug: String, after: i64, live: RwSignal<u64>) -> impl IntoView {
     let progress = RwSignal::new((run.status.clone(), run.done, run.failed, run.total));
     #[cfg(feature = "hydrate")]
     {
         use codee::string::FromToStringCodec;
         use leptos_use_event_source::{use_event_source_with_options, ReconnectLimit, UseEventSourceOptions, UseEventSourceReturn};
-        let url = format!("/client-portal/{}/events", crate::components::guard::encode_component(&slug));
+        // From the event this page was made with: progress made meanwhile is replayed.
+        let url = format!("/client-portal/{}/events?after={after}", crate::components::guard::encode_component(&slug));
         let UseEventSourceReturn { message, .. } = use_event_source_with_options::<String, FromToStringCodec>(
             url.as_str(),
             UseEventSourceOptions::default().reconnect_limit(ReconnectLimit::Infinite).reconnect_interval(1000),
@@ -250,7 +251,7 @@ fn RunProgress(run: PersonalizationRunView, slug: String, live: RwSignal<u64>) -
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (slug, live);
+    let _ = (slug, after, live);
     let pct = move || progress.with(|(_, d, f, t)| if *t > 0 { ((d + f) * 100 / t).min(100) } else { 0 });
     view! {
         <section class="card" data-testid="run-progress">
