@@ -44,13 +44,18 @@ release: assets
 bench:
 	cargo build --release -p backend --example dashboards_bench
 	cargo build --release -p server --example host_bench
+	cargo build --release -p backend --example contacts_bench
+	cargo build --release -p backend --example personalization_bench
 	"$(TARGET_DIR)/release/examples/dashboards_bench"
 	"$(TARGET_DIR)/release/examples/host_bench"
+	"$(TARGET_DIR)/release/examples/contacts_bench"
+	"$(TARGET_DIR)/release/examples/personalization_bench"
 	@bash scripts/pg-throwaway.sh stop "$(PG_DIR)-bench"
 	@url=$$(bash scripts/pg-throwaway.sh start "$(PG_DIR)-bench"); \
 	  trap 'bash scripts/pg-throwaway.sh stop "$(PG_DIR)-bench"' EXIT; \
 	  BENCH_DATABASE_URL="$$url" "$(TARGET_DIR)/release/examples/dashboards_bench" && \
-	  BENCH_DATABASE_URL="$$url" "$(TARGET_DIR)/release/examples/host_bench"
+	  BENCH_DATABASE_URL="$$url" "$(TARGET_DIR)/release/examples/host_bench" && \
+	  BENCH_DATABASE_URL="$$url" "$(TARGET_DIR)/release/examples/contacts_bench"
 	@rm -f "$${TMPDIR:-/tmp}"/maverick-bench/*.db*
 
 test: test-sqlite test-postgres test-e2e

@@ -1,13 +1,14 @@
 //! `make bench` (personalization part): BENCH_LEADS leads (1,000) personalized against local
 //! fakes of Perplexity and OpenRouter answering in 300 ± 100 ms with 5 % of calls refused with 429
-//! (`Retry-After: 1`). Two ways on the same fakes:
+//! (OpenRouter with `Retry-After: 1`; Perplexity without, so our 2 s backoff applies — or
+//! `BENCH_RETRY_AFTER=both`). Two ways on the same fakes:
 //! - the run engine's sliding window (10 leads in flight, a new one as soon as any finishes),
 //!   through a real run on a real database, results stored;
 //! - seed-004-style batches of 10 with a barrier (each batch waits for its slowest lead), calling
 //!   the same per-lead function.
 //! Reports wall times, the speed-up, and checks that no lead is lost or written twice.
 //!
-//!   BENCH_DATABASE_URL (default: a fresh SQLite file) · BENCH_LEADS (1000)
+//!   BENCH_DATABASE_URL (default: a fresh SQLite file) · BENCH_LEADS (1000) · BENCH_RETRY_AFTER
 
 #[path = "../tests/support/fake_ai.rs"]
 mod fake_ai;
@@ -25,7 +26,11 @@ use backend::{
 #[tokio::main]
 async fn main() {
     let leads: usize = std::env::var("BENCH_LEADS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
-    let fake = Arc::new(fake_ai::FakeAi { latency_ms: (300, 100), share_429: 0.05, ..Default::default() });
+    // Retry-After on 429: OpenRouter may send it, Perplexity's is undocumented (integrations.md),
+    // so by default only OpenRouter's fake sends one; BENCH_RETRY_AFTER=both sends it from both.
+    let both = std::env::var("BENCH_RETRY_AFTER").is_ok_and(|v| v == "both");
+    let retry_after_429 = if both { vec![("perplexity", 1), ("openrouter", 1)] } else { vec![("openrouter", 1)] };
+    let fake = Arc::new(fake_ai::FakeAi { latency_ms: (300, 100), share_429: 0.05, retry_after_429, ..Default::default() });
     let base = fake_ai::start(fake.clone()).await;
     let dir = std::env::temp_dir().join("maverick-bench");
     std::fs::create_dir_all(&dir).unwrap();
@@ -108,7 +113,8 @@ async fn main() {
     }
     let barrier_time = started.elapsed();
 
-    println!("\nBackend {:?}: {leads} leads, fakes 300 ± 100 ms with 5 % 429 (Retry-After: 1), window {window}\n", db.backend());
+    let ra = if both { "Retry-After: 1 from both" } else { "Retry-After: 1 from OpenRouter, none from Perplexity (backoff 2 s)" };
+    println!("\nBackend {:?}: {leads} leads, fakes 300 ± 100 ms with 5 % 429 ({ra}), window {window}\n", db.backend());
     println!("| mode | wall time | leads/s | written / failed |\n|---|---|---|---|");
     println!("| sliding window ({window} in flight), stored | {:.1} s | {:.1} | {} / {} |", window_time.as_secs_f64(), leads as f64 / window_time.as_secs_f64(), r.done, r.failed);
     println!("| batches of 10 with a barrier (seed 004) | {:.1} s | {:.1} | {written} / {failed} |", barrier_time.as_secs_f64(), leads as f64 / barrier_time.as_secs_f64());

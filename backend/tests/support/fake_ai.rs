@@ -1,7 +1,7 @@
 #![allow(dead_code)] // each test binary uses a part
 //! Local fakes of Perplexity and OpenRouter (`POST …/chat/completions`, OpenAI shape), on one
-//! port: `{base}/perplexity` and `{base}/openrouter`. Latency and a share of 429s (with
-//! `Retry-After`) can be set; scripted answers (status, body, a hang) are served first, per
+//! port: `{base}/perplexity` and `{base}/openrouter`. Latency and a share of 429s (with or
+//! without `Retry-After`) can be set; scripted answers (status, body, a hang) are served first, per
 //! provider. Research names the company; the writer's line uses only the lead's company, so it
 //! passes Maverick's checks. Used by the tests and the personalization benchmark.
 
@@ -32,8 +32,10 @@ pub enum Scripted {
 pub struct FakeAi {
     /// Mean latency and ± jitter, in milliseconds.
     pub latency_ms: (u64, u64),
-    /// Share of calls answered 429 with `Retry-After: 1`.
+    /// Share of calls answered 429…
     pub share_429: f64,
+    /// …with `Retry-After: N` from these providers (none from the others).
+    pub retry_after_429: Vec<(&'static str, u64)>,
     pub script: Mutex<HashMap<String, VecDeque<Scripted>>>,
     pub calls: Mutex<HashMap<String, usize>>,
     /// The writer's requests (messages), for assertions on prompts.
@@ -87,7 +89,9 @@ async fn chat(Path(provider): Path<String>, State(fake): State<Arc<FakeAi>>, Jso
     }
     if fake.share_429 > 0.0 && rand::random::<f64>() < fake.share_429 {
         let mut res = (StatusCode::TOO_MANY_REQUESTS, Json(json!({"error": {"code": 429, "message": "Rate limit exceeded"}}))).into_response();
-        res.headers_mut().insert("retry-after", "1".parse().unwrap());
+        if let Some((_, s)) = fake.retry_after_429.iter().find(|(p, _)| *p == provider) {
+            res.headers_mut().insert("retry-after", s.to_string().parse().unwrap());
+        }
         return res;
     }
     let company = company_of(&body);
