@@ -32,6 +32,7 @@ test('every admin page hydrates without a browser error', async ({ page }) => {
     '/admin/clients/acme-roofing',
     '/admin/users',
     '/personalization',
+    '/personalization/1',
   ]);
 });
 

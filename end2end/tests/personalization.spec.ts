@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { ADMIN, login } from './helpers';
+import { ADMIN, CLIENT, login } from './helpers';
 
 // The demo host has no AI keys: the page says so, and the template writer (not AI) runs.
 test('an admin creates a campaign, uploads leads, watches the run reach 100 % and downloads the CSV', async ({ page }) => {
@@ -32,4 +32,14 @@ test('an admin creates a campaign, uploads leads, watches the run reach 100 % an
   expect(lines[0]).toBe('First Name,Email Address,Company Name,Job Title,personalized_message,enrichment_status,research');
   expect(lines[1]).toBe('Person0,person0@firm0.test,Firm0 Roofing,Owner,"Person0, as Owner at Firm0 Roofing, you likely decide how new business comes in.",template (not AI),');
   expect(lines.length).toBe(1501);
+});
+
+// The demo lets Acme Roofing's client users in; its seeded run went through the real pipeline.
+test('a client of a workspace that allows it sees its campaign and the lines written', async ({ page }) => {
+  await login(page, CLIENT.email, CLIENT.password);
+  await page.goto('/personalization');
+  await page.getByTestId('campaigns').getByRole('link', { name: 'Spring storm follow-up' }).click();
+  await expect(page.getByTestId('runs')).toContainText('completed', { timeout: 30_000 });
+  await expect(page.getByTestId('results')).toContainText('Dana, as Owner at Ruiz Roofing in Austin, you likely decide how new business comes in.');
+  await expect(page.getByTestId('results').getByText('template, not AI').first()).toBeVisible();
 });

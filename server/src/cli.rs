@@ -71,7 +71,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::CreateAdmin { email, name, password_env } => create_admin(&state, email, name, &password_env).await,
-        Command::SeedDemo => seed_demo(&state.db).await,
+        Command::SeedDemo => seed_demo(&state).await,
     };
     db.close().await;
     outcome
@@ -97,7 +97,7 @@ fn load_zip_places(config: &Config) -> backend::geo::ZipPlaces {
 
 async fn serve(state: AppState) -> Result<()> {
     if state.config.demo {
-        seed_demo(&state.db).await?;
+        seed_demo(&state).await?;
     }
     let leptos = crate::leptos_options()?;
     let addr = leptos.site_addr;
@@ -130,8 +130,10 @@ async fn serve(state: AppState) -> Result<()> {
     Ok(())
 }
 
-async fn seed_demo(db: &Db) -> Result<()> {
-    if backend::demo::seed_if_empty(db).await? {
+async fn seed_demo(state: &AppState) -> Result<()> {
+    if backend::demo::seed_if_empty(&state.db).await? {
+        // A personalization campaign whose run the job workers carry out (template writer).
+        backend::personalization::seed_demo(state).await?;
         println!("\nDemo agency seeded. Sign in at the address below with:");
         for l in backend::demo::LOGINS {
             println!("  {:<7} {:<24} password: {:<18} ({})", l.role, l.email, l.password, l.note);

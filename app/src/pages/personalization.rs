@@ -75,7 +75,9 @@ fn Hub(h: PersonalizationHub, create: ServerAction<CreatePersonalizationCampaign
         {h.ai_ready.then(|| view! { <p class="muted">{format!("Research: Perplexity {} · writing: {} through OpenRouter.", h.models.0, h.models.1)}</p> })}
         <section class="card">
             <h2>"Campaigns" " " <a class="button small" href="/personalization/campaigns.csv" download>"CSV"</a></h2>
-            {if h.campaigns.is_empty() {
+            {if h.campaigns.is_empty() && h.workspaces.is_empty() {
+                view! { <Empty title="Personalization is not turned on for you">"Your agency can let your workspace run its own campaigns."</Empty> }.into_any()
+            } else if h.campaigns.is_empty() {
                 view! { <Empty title="No campaigns yet">"Create one below, then upload a CSV of leads to it."</Empty> }.into_any()
             } else {
                 view! {

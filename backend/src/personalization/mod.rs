@@ -421,3 +421,30 @@ pub async fn export(db: &Db, caller: &SessionUser, campaign_id: i64, run_id: Opt
         .collect();
     Ok((header, rows))
 }
+
+/// Leads of the demo campaign: a few rows as a client would export them from a CRM.
+const DEMO_LEADS: &str = "First Name,Last Name,Email Address,Company Name,Job Title,City\n\
+Dana,Ruiz,dana@ruizroofing.example,Ruiz Roofing,Owner,Austin\n\
+Sam,Okafor,sam@okaforhomes.example,Okafor Homes,General Manager,Dallas\n\
+Lee,Park,lee@parkexteriors.example,Park Exteriors,Operations Director,Houston\n\
+Mia,Chen,mia@chenconstruction.example,Chen Construction,Founder,San Antonio\n\
+Ari,Novak,ari@novakgutters.example,Novak Gutters,Owner,El Paso\n";
+
+/// The demo agency's personalization campaign: Acme Roofing lets its client users in, and one run
+/// of a few leads goes through the real pipeline (template writer, no keys needed) on start-up.
+pub async fn seed_demo(state: &AppState) -> Result<()> {
+    let db = &state.db;
+    let ws: Option<i64> = on_db!(db, |pool| sqlx::query_scalar("SELECT id FROM workspaces WHERE slug = 'acme-roofing'").fetch_optional(pool).await)?;
+    let admin: Option<(i64, String, String)> =
+        on_db!(db, |pool| sqlx::query_as("SELECT id, email, display_name FROM users WHERE role = 'admin' ORDER BY id LIMIT 1").fetch_optional(pool).await)?;
+    let (Some(ws), Some((user_id, email, display_name))) = (ws, admin) else { return Ok(()) };
+    let admin = SessionUser { session_id: 0, user_id, email, display_name, role: crate::users::Role::Admin };
+    set_client_access(db, &admin, ws, true).await?;
+    let campaign = create_campaign(db, &admin, ws, "Spring storm follow-up", "Free roof inspections after hail storms", "").await?;
+    let dir = state.config.data_dir.join("uploads");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::Internal(format!("cannot create {}: {e}", dir.display())))?;
+    let path = dir.join(format!("demo-leads-{}.csv", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&path, DEMO_LEADS).map_err(|e| Error::Internal(format!("cannot write {}: {e}", path.display())))?;
+    start_run(state, &admin, campaign, "demo-leads.csv", &path, Writer::Template).await?;
+    Ok(())
+}
