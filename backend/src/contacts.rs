@@ -9,7 +9,7 @@
 use std::{
     collections::HashMap,
     fs::File,
-    io::{BufReader, BufWriter, Read, Write},
+    io::{BufReader, BufWriter, Write},
     path::{Path, PathBuf},
 };
 
@@ -112,35 +112,6 @@ macro_rules! upload_columns {
     };
 }
 
-/// A field's text: UTF-8 as is, otherwise read as Windows-1252 (Excel's "CSV" on Windows).
-fn field_text(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.trim().to_owned(),
-        Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.trim().to_owned(),
-    }
-}
-
-/// The first bytes of the file: encoding checks and the delimiter.
-fn sniff(path: &Path) -> Result<(u8, bool)> {
-    let mut head = vec![0u8; 64 * 1024];
-    let n = File::open(path).and_then(|mut f| f.read(&mut head)).map_err(|e| Error::Internal(format!("reading the upload: {e}")))?;
-    head.truncate(n);
-    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        return Err(Error::invalid("The file is UTF-16 text. Save it as \"CSV UTF-8\" (or plain CSV) and upload it again."));
-    }
-    let bom = head.starts_with(&[0xEF, 0xBB, 0xBF]);
-    let text = String::from_utf8_lossy(if bom { &head[3..] } else { &head });
-    if text.trim().is_empty() {
-        return Err(Error::invalid("The file is empty. Upload a CSV whose first line names the columns, e.g. email,first_name,company."));
-    }
-    Ok((csv_input::sniff_delimiter(&text), bom))
-}
-
-fn reader(path: &Path, delimiter: u8) -> Result<csv::Reader<BufReader<File>>> {
-    let file = File::open(path).map_err(|e| Error::Internal(format!("reading the upload: {e}")))?;
-    Ok(csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).has_headers(false).from_reader(BufReader::with_capacity(1 << 20, file)))
-}
-
 /// Records a staged upload (the file already on disk at `path`): its header, a preview of the
 /// first rows and the guessed mapping. A file that cannot be read is recorded as failed, with
 /// the reason, and removed.
@@ -189,15 +160,15 @@ pub async fn stage(db: &Db, caller: &SessionUser, workspace_id: i64, file_name: 
 
 /// The header and the first five rows, or why the file cannot be used.
 fn inspect(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
-    let (delimiter, bom) = sniff(path)?;
-    let mut rdr = reader(path, delimiter)?;
+    let (delimiter, bom) = csv_input::sniff_file(path)?;
+    let mut rdr = csv_input::file_reader(path, delimiter)?;
     let mut records = rdr.byte_records();
     let header = match records.next() {
         Some(Ok(h)) => h,
         Some(Err(e)) => return Err(Error::invalid(format!("The header row cannot be read: {e}"))),
         None => return Err(Error::invalid("The file is empty.")),
     };
-    let mut headers: Vec<String> = header.iter().map(field_text).collect();
+    let mut headers: Vec<String> = header.iter().map(csv_input::field_text).collect();
     if bom {
         if let Some(first) = headers.first_mut() {
             *first = first.trim_start_matches('\u{feff}').to_owned();
@@ -212,7 +183,7 @@ fn inspect(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
     let mut preview = Vec::new();
     for r in records.by_ref().take(5) {
         match r {
-            Ok(r) => preview.push(r.iter().map(field_text).collect()),
+            Ok(r) => preview.push(r.iter().map(csv_input::field_text).collect()),
             Err(e) => preview.push(vec![format!("(unreadable row: {e})")]),
         }
     }
@@ -384,7 +355,7 @@ async fn run_import(
     headers: &[String],
     rejected_path: &Path,
 ) -> Result<ImportCounts> {
-    let (delimiter, _) = sniff(path)?;
+    let (delimiter, _) = csv_input::sniff_file(path)?;
     // Reading the file happens on a blocking thread, which hands rows over in batches.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<std::result::Result<Vec<Row>, Error>>(4);
     let cols: Vec<Option<usize>> = FIELDS.iter().map(|f| mapping.get(*f).copied()).collect();
@@ -400,7 +371,7 @@ async fn run_import(
         head.extend(headers.iter().map(|h| safe_cell(h).into_owned()));
         out.write_record(&head).map_err(|e| Error::Internal(format!("{e}")))?;
         let text_len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        let mut rdr = reader(&path, delimiter)?;
+        let mut rdr = csv_input::file_reader(&path, delimiter)?;
         let (mut total, mut rejected) = (0i64, 0i64);
         let mut batch: Vec<Row> = Vec::with_capacity(batch_size);
         // Physical line numbers need the text; for speed they are counted from byte offsets.
@@ -434,7 +405,7 @@ async fn run_import(
                 continue;
             }
             total += 1;
-            let get = |i: Option<usize>| i.and_then(|i| record.get(i)).map(field_text).filter(|s| !s.is_empty());
+            let get = |i: Option<usize>| i.and_then(|i| record.get(i)).map(csv_input::field_text).filter(|s| !s.is_empty());
             let email = get(Some(email_col)).map(|e| e.to_lowercase());
             let reason = match &email {
                 None => Some("the email is missing".to_owned()),
@@ -444,7 +415,7 @@ async fn run_import(
             if let Some(reason) = reason {
                 rejected += 1;
                 let mut row = vec![lines.line_at(pos).to_string(), reason];
-                row.extend(record.iter().map(|f| safe_cell(&field_text(f)).into_owned()));
+                row.extend(record.iter().map(|f| safe_cell(&csv_input::field_text(f)).into_owned()));
                 out.write_record(&row).map_err(|e| Error::Internal(format!("{e}")))?;
                 continue;
             }
@@ -460,7 +431,7 @@ async fn run_import(
         }
         // A quote opened and never closed swallows the rest of the file into one cell: the csv
         // reader cannot tell, so look at the last record's raw bytes. Refuse the whole file.
-        if unterminated_quote(&path, last_start)? {
+        if csv_input::unterminated_quote(&path, last_start)? {
             let line = lines.line_at(last_start);
             return Err(Error::invalid(format!(
                 "Line {line} opens a quoted cell (\") that never closes, so everything after it would be read as one cell. Fix that line and upload again."
@@ -535,22 +506,6 @@ async fn run_import(
         }
     };
     Ok(ImportCounts { rows_total: total, created, duplicates: total - rejected - created, rejected })
-}
-
-/// Whether the record starting at `start` (the file's last) has an odd number of `"`.
-fn unterminated_quote(path: &Path, start: u64) -> Result<bool> {
-    use std::io::Seek;
-    let mut f = File::open(path).map_err(|e| Error::Internal(format!("{e}")))?;
-    f.seek(std::io::SeekFrom::Start(start)).map_err(|e| Error::Internal(format!("{e}")))?;
-    let mut quotes = 0u64;
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| Error::Internal(format!("{e}")))?;
-        if n == 0 {
-            return Ok(quotes % 2 == 1);
-        }
-        quotes += buf[..n].iter().filter(|b| **b == b'"').count() as u64;
-    }
 }
 
 #[cfg(test)]

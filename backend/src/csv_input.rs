@@ -2,7 +2,11 @@
 //! a BOM), UTF-16 with a BOM, or else Windows-1252 (what Excel writes as "CSV" on Windows, a
 //! superset of Latin-1); the delimiter is `,`, `;` or a tab, whichever the header line uses most.
 
-use std::io::BufRead;
+use std::{
+    fs::File,
+    io::{BufRead, BufReader, Read},
+    path::Path,
+};
 
 use crate::error::{Error, Result};
 
@@ -59,6 +63,57 @@ pub fn headers(rdr: &mut csv::Reader<&[u8]>) -> Result<Vec<String>> {
 /// Index of the first column whose key is one of `names` (already in [`header_key`] form).
 pub fn find_column(headers: &[String], names: &[&str]) -> Option<usize> {
     headers.iter().position(|h| names.contains(&header_key(h).as_str()))
+}
+
+// Streaming a file from disk (uploads are never read whole): the delimiter and encoding from
+// its first bytes, then records a field at a time.
+
+/// A field's text: UTF-8 as is, otherwise read as Windows-1252 (Excel's "CSV" on Windows).
+pub fn field_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.trim().to_owned(),
+        Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.trim().to_owned(),
+    }
+}
+
+/// The delimiter and whether a UTF-8 BOM starts the file, from its first 64 KB; UTF-16 and empty
+/// files are refused with what to do.
+pub fn sniff_file(path: &Path) -> Result<(u8, bool)> {
+    let mut head = vec![0u8; 64 * 1024];
+    let n = File::open(path).and_then(|mut f| f.read(&mut head)).map_err(|e| Error::Internal(format!("reading the upload: {e}")))?;
+    head.truncate(n);
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return Err(Error::invalid("The file is UTF-16 text. Save it as \"CSV UTF-8\" (or plain CSV) and upload it again."));
+    }
+    let bom = head.starts_with(&[0xEF, 0xBB, 0xBF]);
+    let text = String::from_utf8_lossy(if bom { &head[3..] } else { &head });
+    if text.trim().is_empty() {
+        return Err(Error::invalid("The file is empty. Upload a CSV whose first line names the columns."));
+    }
+    Ok((sniff_delimiter(&text), bom))
+}
+
+/// Records of a file on disk, the header included (rows of any length).
+pub fn file_reader(path: &Path, delimiter: u8) -> Result<csv::Reader<BufReader<File>>> {
+    let file = File::open(path).map_err(|e| Error::Internal(format!("reading the upload: {e}")))?;
+    Ok(csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).has_headers(false).from_reader(BufReader::with_capacity(1 << 20, file)))
+}
+
+/// Whether the record starting at byte `start` (the file's last) has an odd number of `"`: a
+/// quote opened and never closed, which swallowed the rest of the file into one cell.
+pub fn unterminated_quote(path: &Path, start: u64) -> Result<bool> {
+    use std::io::Seek;
+    let mut f = File::open(path).map_err(|e| Error::Internal(format!("{e}")))?;
+    f.seek(std::io::SeekFrom::Start(start)).map_err(|e| Error::Internal(format!("{e}")))?;
+    let mut quotes = 0u64;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| Error::Internal(format!("{e}")))?;
+        if n == 0 {
+            return Ok(quotes % 2 == 1);
+        }
+        quotes += buf[..n].iter().filter(|b| **b == b'"').count() as u64;
+    }
 }
 
 /// Physical line numbers (as an editor shows them) for the byte offsets the csv reader reports,

@@ -305,3 +305,24 @@ async fn clients_see_their_workspaces_campaigns_only_when_it_allows_them() {
     assert_eq!(personalization::list_campaigns(db, &client).await.unwrap().iter().map(|c| c.id).collect::<Vec<_>>(), [s.campaign]);
     assert!(personalization::set_client_access(db, &client, s.ws, false).await.is_err(), "only admins change the setting");
 }
+
+#[tokio::test]
+async fn a_file_that_breaks_half_way_fails_the_run_and_leaves_no_lead_behind() {
+    let s = setup(None).await;
+    let mut csv = leads_csv(1200);
+    csv.push_str("Zed,zed@zed.test,\"Zed Roofing,Owner,x\n");
+    let run = personalization::start_run(&s.state, &s.admin, s.campaign, "broken.csv", &staged(&csv), Writer::Template).await.unwrap();
+    engine::execute(&s.state, run).await.unwrap();
+    let r = personalization::get_run(&s.state.db, &s.admin, run).await.unwrap();
+    assert_eq!(r.status, "failed");
+    assert!(r.error.as_deref().unwrap().contains("Line 1202 opens a quoted cell"), "{:?}", r.error);
+    assert!(lead_statuses(&s, run).await.is_empty(), "nothing of the file was kept");
+    // UTF-16 is refused with what to do.
+    let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain("email,company\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    let path = staged("");
+    std::fs::write(&path, utf16).unwrap();
+    let run = personalization::start_run(&s.state, &s.admin, s.campaign, "utf16.csv", &path, Writer::Template).await.unwrap();
+    engine::execute(&s.state, run).await.unwrap();
+    let r = personalization::get_run(&s.state.db, &s.admin, run).await.unwrap();
+    assert!(r.status == "failed" && r.error.as_deref().unwrap().contains("CSV UTF-8"), "{r:?}");
+}

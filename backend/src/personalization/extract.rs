@@ -6,7 +6,8 @@
 
 use std::{
     collections::HashMap,
-    io::Write,
+    fs::File,
+    io::{BufReader, Write},
     path::{Path, PathBuf},
 };
 
@@ -89,23 +90,39 @@ pub struct ExtractedLead {
     pub original: Vec<String>,
 }
 
-/// What reading the file gave.
-#[derive(Debug, Default)]
-pub struct Extraction {
+/// What reading the file gave, besides the leads and rejected rows handed out as they were read.
+#[derive(Debug, Default, PartialEq)]
+pub struct ReadSummary {
     pub headers: Vec<String>,
-    pub leads: Vec<ExtractedLead>,
     pub rows_total: i64,
-    /// (line, reason, cells)
-    pub rejected: Vec<(i64, String, Vec<String>)>,
+    pub rejected: i64,
 }
 
-/// Reads and validates a leads file (bytes as uploaded). A file that cannot be read at all (no
-/// header, no email or company column, a quote that never closes) is an `Invalid` error that
-/// says what to fix.
-pub fn read_leads(bytes: &[u8]) -> Result<Extraction> {
-    let text = csv_input::decode(bytes);
-    let mut rdr = csv_input::reader(&text);
-    let headers = csv_input::headers(&mut rdr)?;
+/// Streams a leads file from disk (never held whole in memory): each valid lead goes to
+/// `on_lead`, each rejected row to `on_reject` (line, reason, cells). A file that cannot be used
+/// at all (no header, no email or company column, a quote that never closes, UTF-16) is an
+/// `Invalid` error that says what to fix — callers then discard what they were handed.
+pub fn read_leads(
+    path: &Path,
+    mut on_lead: impl FnMut(ExtractedLead) -> Result<()>,
+    mut on_reject: impl FnMut(i64, String, Vec<String>) -> Result<()>,
+) -> Result<ReadSummary> {
+    let (delimiter, bom) = csv_input::sniff_file(path)?;
+    let mut rdr = csv_input::file_reader(path, delimiter)?;
+    let io = |e: std::io::Error| Error::Internal(format!("reading the upload: {e}"));
+    let mut lines = LineCounter::new(BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?));
+    let mut record = csv::ByteRecord::new();
+    let headers: Vec<String> = match rdr.read_byte_record(&mut record) {
+        Ok(true) => record.iter().map(csv_input::field_text).enumerate().map(|(i, h)| if i == 0 && bom { h.trim_start_matches('\u{feff}').to_owned() } else { h }).collect(),
+        Ok(false) => return Err(Error::invalid("The file is empty: the first line must name the columns.")),
+        Err(e) => return Err(Error::invalid(format!("The header row cannot be read: {e}"))),
+    };
+    if headers.iter().all(String::is_empty) {
+        return Err(Error::invalid("The file is empty: the first line must name the columns."));
+    }
+    if headers.len() > crate::contacts::MAX_COLUMNS {
+        return Err(Error::invalid(format!("The file has {} columns; at most {} are read. Remove the columns you don't need.", headers.len(), crate::contacts::MAX_COLUMNS)));
+    }
     let names = canonical_headers(&headers);
     let col = |name: &str| names.iter().position(|n| n == name);
     let email_col = col("email").ok_or_else(|| {
@@ -113,31 +130,30 @@ pub fn read_leads(bytes: &[u8]) -> Result<Extraction> {
     })?;
     let company_col = col("company")
         .ok_or_else(|| Error::invalid(format!("No column holds the company (found: {}). Name one \"company\" or \"Company Name\".", headers.join(", "))))?;
-    let mut lines = LineCounter::new(text.as_bytes());
-    let mut out = Extraction { headers: headers.clone(), ..Default::default() };
+    let mut summary = ReadSummary { headers: headers.clone(), ..Default::default() };
     let mut first_line: HashMap<String, i64> = HashMap::new();
-    let mut record = csv::StringRecord::new();
     let mut last_start = 0u64;
     loop {
-        match rdr.read_record(&mut record) {
+        match rdr.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                out.rows_total += 1;
+                summary.rows_total += 1;
+                summary.rejected += 1;
                 let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(0) as i64;
-                out.rejected.push((line, format!("unreadable row: {e}"), Vec::new()));
+                on_reject(line, format!("unreadable row: {e}"), Vec::new())?;
                 continue;
             }
         }
         let start = record.position().map(|p| p.byte()).unwrap_or(0);
         last_start = start;
-        if record.iter().all(|c| c.trim().is_empty()) {
+        let cells: Vec<String> = record.iter().map(csv_input::field_text).collect();
+        if cells.iter().all(String::is_empty) {
             continue;
         }
-        out.rows_total += 1;
+        summary.rows_total += 1;
         let line_no = lines.line_at(start) as i64;
-        let cells: Vec<String> = record.iter().map(str::to_owned).collect();
-        let cell = |i: usize| cells.get(i).map(|c| c.trim()).unwrap_or("");
+        let cell = |i: usize| cells.get(i).map(String::as_str).unwrap_or("");
         let email = cell(email_col).to_lowercase();
         let company = cell(company_col).to_owned();
         let reason = if email.is_empty() {
@@ -152,53 +168,39 @@ pub fn read_leads(bytes: &[u8]) -> Result<Extraction> {
             None
         };
         if let Some(reason) = reason {
-            out.rejected.push((line_no, reason, cells));
+            summary.rejected += 1;
+            on_reject(line_no, reason, cells)?;
             continue;
         }
         first_line.insert(email.clone(), line_no);
         let mut fields = serde_json::Map::new();
         for (name, value) in names.iter().zip(&cells) {
-            let value = value.trim();
             if !value.is_empty() {
                 fields.insert(name.clone(), serde_json::Value::String(value.chars().take(2_000).collect()));
             }
         }
         fields.insert("email".into(), serde_json::Value::String(email.clone()));
-        out.leads.push(ExtractedLead { line_no, email, company, fields, original: cells });
+        on_lead(ExtractedLead { line_no, email, company, fields, original: cells })?;
     }
-    // A quote opened and never closed swallows the rest of the file into one cell.
-    if text.get(last_start as usize..).is_some_and(|rest| rest.matches('"').count() % 2 == 1) {
+    if csv_input::unterminated_quote(path, last_start)? {
         let line = lines.line_at(last_start);
         return Err(Error::invalid(format!(
             "Line {line} opens a quoted cell (\") that never closes, so everything after it would be read as one cell. Fix that line and upload again."
         )));
     }
-    if out.rows_total == 0 {
+    if summary.rows_total == 0 {
         return Err(Error::invalid("The file has a header but no rows of leads."));
     }
-    Ok(out)
+    Ok(summary)
 }
 
-/// Writes the rejected rows (line, reason, then the row's cells), formula-safe, UTF-8 with a BOM.
-fn write_rejected(path: &Path, headers: &[String], rejected: &[(i64, String, Vec<String>)]) -> Result<()> {
-    let io = |e: std::io::Error| Error::Internal(format!("writing the rejected rows: {e}"));
-    let mut file = std::fs::File::create(path).map_err(io)?;
-    file.write_all("\u{feff}".as_bytes()).map_err(io)?;
-    let mut out = csv::WriterBuilder::new().flexible(true).from_writer(file);
-    let mut head = vec!["line".to_owned(), "error".to_owned()];
-    head.extend(headers.iter().map(|h| safe_cell(h).into_owned()));
-    let csv_err = |e: csv::Error| Error::Internal(format!("writing the rejected rows: {e}"));
-    out.write_record(&head).map_err(csv_err)?;
-    for (line, reason, cells) in rejected {
-        let mut row = vec![line.to_string(), reason.clone()];
-        row.extend(cells.iter().map(|c| safe_cell(c).into_owned()));
-        out.write_record(&row).map_err(csv_err)?;
-    }
-    out.flush().map_err(io)
-}
+/// Leads handed from the reading thread to the transaction at a time.
+const BATCH: usize = 500;
 
 /// Extracts a run's staged file into pending leads and moves the run to `personalizing`, in one
-/// transaction. A file that cannot be used fails the run with the reason.
+/// transaction: the file is read on a blocking thread that hands leads over in batches, and the
+/// transaction commits only once the whole file was read. A file that cannot be used fails the
+/// run with the reason (nothing of it stays).
 pub async fn extract_run(db: &Db, run_id: i64, data_dir: &Path) -> Result<()> {
     let (campaign_id, staged): (i64, Option<String>) =
         crate::on_db!(db, |pool| sqlx::query_as("SELECT campaign_id, staged_path FROM personalization_runs WHERE id = $1 AND status = 'extracting'")
@@ -206,73 +208,144 @@ pub async fn extract_run(db: &Db, run_id: i64, data_dir: &Path) -> Result<()> {
             .fetch_optional(pool)
             .await)?
         .ok_or(Error::NotFound)?;
-    let Some(staged) = staged.map(PathBuf::from) else {
+    let Some(staged) = staged.map(PathBuf::from).filter(|p| p.exists()) else {
         return fail(db, run_id, "The uploaded file is gone; upload it again.").await;
     };
-    let bytes = tokio::fs::read(&staged).await.map_err(|e| Error::Internal(format!("reading {}: {e}", staged.display())))?;
-    let extraction = match tokio::task::spawn_blocking(move || read_leads(&bytes)).await.map_err(|e| Error::Internal(e.to_string()))? {
-        Ok(x) => x,
-        Err(Error::Invalid(why)) => {
-            let _ = std::fs::remove_file(&staged);
-            return fail(db, run_id, &why).await;
-        }
-        Err(e) => return Err(e),
+    let rejected_path = data_dir.join("uploads").join(format!("personalization-{run_id}-rejected.csv"));
+    std::fs::create_dir_all(rejected_path.parent().unwrap_or(Path::new("."))).map_err(|e| Error::Internal(e.to_string()))?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<ExtractedLead>>(4);
+    let reading = {
+        let (staged, rejected_path) = (staged.clone(), rejected_path.clone());
+        tokio::task::spawn_blocking(move || -> Result<ReadSummary> {
+            let mut out = RejectedWriter::create(&rejected_path)?;
+            let mut batch = Vec::with_capacity(BATCH);
+            let summary = read_leads(
+                &staged,
+                |lead| {
+                    batch.push(lead);
+                    if batch.len() == BATCH && tx.blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
+                        return Err(Error::Internal("the extraction stopped".into()));
+                    }
+                    Ok(())
+                },
+                |line, reason, cells| out.write(line, &reason, &cells),
+            );
+            let summary = summary?;
+            if !batch.is_empty() && tx.blocking_send(batch).is_err() {
+                return Err(Error::Internal("the extraction stopped".into()));
+            }
+            out.finish(&summary.headers)?;
+            Ok(summary)
+        })
     };
-    let rejected_path = (!extraction.rejected.is_empty()).then(|| data_dir.join("uploads").join(format!("personalization-{run_id}-rejected.csv")));
-    if let Some(path) = &rejected_path {
-        std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).map_err(|e| Error::Internal(e.to_string()))?;
-        write_rejected(path, &extraction.headers, &extraction.rejected)?;
-    }
-    let now = Utc::now();
-    let headers_json = serde_json::to_string(&extraction.headers).unwrap_or_default();
-    let accepted = extraction.leads.len() as i64;
-    let rejected = extraction.rejected.len() as i64;
-    let rows_total = extraction.rows_total;
-    let rejected_path = rejected_path.map(|p| p.display().to_string());
-    crate::on_db!(db, |pool| async {
-        let mut tx = pool.begin().await?;
-        let mut taken = 0i64;
-        for lead in &extraction.leads {
-            // New to the campaign, or failed in an earlier run: this run personalizes it.
-            // Already personalized (or pending in another run): skipped.
-            taken += sqlx::query(
-                "INSERT INTO personalization_leads (campaign_id, run_id, line_no, email, company, fields, original, status) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending') \
-                 ON CONFLICT (campaign_id, email) DO UPDATE SET run_id = excluded.run_id, line_no = excluded.line_no, company = excluded.company, \
-                 fields = excluded.fields, original = excluded.original, status = 'pending', error = NULL \
-                 WHERE personalization_leads.status = 'failed'",
-            )
-            .bind(campaign_id)
-            .bind(run_id)
-            .bind(lead.line_no)
-            .bind(&lead.email)
-            .bind(&lead.company)
-            .bind(serde_json::Value::Object(lead.fields.clone()).to_string())
-            .bind(serde_json::to_string(&lead.original).unwrap_or_default())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected() as i64;
+    let outcome = crate::on_db!(db, |pool| async {
+        let mut txn = pool.begin().await?;
+        let (mut accepted, mut taken) = (0i64, 0i64);
+        while let Some(batch) = rx.recv().await {
+            for lead in &batch {
+                accepted += 1;
+                // New to the campaign, or failed in an earlier run: this run personalizes it.
+                // Already personalized (or pending in another run): skipped.
+                taken += sqlx::query(
+                    "INSERT INTO personalization_leads (campaign_id, run_id, line_no, email, company, fields, original, status) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending') \
+                     ON CONFLICT (campaign_id, email) DO UPDATE SET run_id = excluded.run_id, line_no = excluded.line_no, company = excluded.company, \
+                     fields = excluded.fields, original = excluded.original, status = 'pending', error = NULL \
+                     WHERE personalization_leads.status = 'failed'",
+                )
+                .bind(campaign_id)
+                .bind(run_id)
+                .bind(lead.line_no)
+                .bind(&lead.email)
+                .bind(&lead.company)
+                .bind(serde_json::Value::Object(lead.fields.clone()).to_string())
+                .bind(serde_json::to_string(&lead.original).unwrap_or_default())
+                .execute(&mut *txn)
+                .await?
+                .rows_affected() as i64;
+            }
         }
+        let summary = match reading.await.map_err(|e| Error::Internal(format!("reading the upload: {e}")))? {
+            Ok(s) => s,
+            Err(e) => return Ok::<std::result::Result<_, Error>, Error>(Err(e)),
+        };
+        let rejected_file = (summary.rejected > 0).then(|| rejected_path.display().to_string());
         sqlx::query(
             "UPDATE personalization_runs SET status = 'personalizing', headers = $1, staged_path = NULL, rejected_path = $2, rows_total = $3, \
              rejected = $4, skipped = $5, total = $6 WHERE id = $7 AND status = 'extracting'",
         )
-        .bind(&headers_json)
-        .bind(&rejected_path)
-        .bind(rows_total)
-        .bind(rejected)
+        .bind(serde_json::to_string(&summary.headers).unwrap_or_default())
+        .bind(&rejected_file)
+        .bind(summary.rows_total)
+        .bind(summary.rejected)
         .bind(accepted - taken)
         .bind(taken)
         .bind(run_id)
-        .execute(&mut *tx)
+        .execute(&mut *txn)
         .await?;
-        tx.commit().await?;
-        Ok::<(), Error>(())
+        txn.commit().await?;
+        Ok(Ok((summary, accepted)))
     }
     .await)?;
-    let _ = std::fs::remove_file(&staged);
-    tracing::info!(run = run_id, leads = accepted, rejected, %now, "personalization leads extracted");
-    Ok(())
+    match outcome {
+        Ok((summary, accepted)) => {
+            let _ = std::fs::remove_file(&staged);
+            if summary.rejected == 0 {
+                let _ = std::fs::remove_file(&rejected_path);
+            }
+            tracing::info!(run = run_id, leads = accepted, rejected = summary.rejected, "personalization leads extracted");
+            Ok(())
+        }
+        Err(Error::Invalid(why)) => {
+            let _ = std::fs::remove_file(&staged);
+            let _ = std::fs::remove_file(&rejected_path);
+            fail(db, run_id, &why).await
+        }
+        // Kept: the staged file stays for the sweep's next attempt.
+        Err(e) => Err(e),
+    }
+}
+
+/// The rejected rows' CSV, written as they are found: line, reason, then the row's cells,
+/// formula-safe, UTF-8 with a BOM. The header row (the file's columns) is known only once the
+/// file is read, so rows go to a body file that `finish` appends under the header.
+struct RejectedWriter {
+    path: PathBuf,
+    body: csv::Writer<std::io::BufWriter<File>>,
+}
+
+impl RejectedWriter {
+    fn create(path: &Path) -> Result<Self> {
+        let body_path = path.with_extension("rows");
+        let file = File::create(&body_path).map_err(|e| Error::Internal(format!("writing the rejected rows: {e}")))?;
+        Ok(RejectedWriter { path: path.to_owned(), body: csv::WriterBuilder::new().flexible(true).from_writer(std::io::BufWriter::new(file)) })
+    }
+
+    fn write(&mut self, line: i64, reason: &str, cells: &[String]) -> Result<()> {
+        let mut row = vec![line.to_string(), reason.to_owned()];
+        row.extend(cells.iter().map(|c| safe_cell(c).into_owned()));
+        self.body.write_record(&row).map_err(|e| Error::Internal(format!("writing the rejected rows: {e}")))
+    }
+
+    fn finish(mut self, headers: &[String]) -> Result<()> {
+        let io = |e: std::io::Error| Error::Internal(format!("writing the rejected rows: {e}"));
+        self.body.flush().map_err(io)?;
+        drop(self.body);
+        let body_path = self.path.with_extension("rows");
+        let mut out = std::io::BufWriter::new(File::create(&self.path).map_err(io)?);
+        out.write_all("\u{feff}".as_bytes()).map_err(io)?;
+        {
+            let mut head = csv::WriterBuilder::new().flexible(true).from_writer(&mut out);
+            let mut cells = vec!["line".to_owned(), "error".to_owned()];
+            cells.extend(headers.iter().map(|h| safe_cell(h).into_owned()));
+            head.write_record(&cells).map_err(|e| Error::Internal(format!("writing the rejected rows: {e}")))?;
+            head.flush().map_err(io)?;
+        }
+        std::io::copy(&mut File::open(&body_path).map_err(io)?, &mut out).map_err(io)?;
+        out.flush().map_err(io)?;
+        let _ = std::fs::remove_file(&body_path);
+        Ok(())
+    }
 }
 
 async fn fail(db: &Db, run_id: i64, why: &str) -> Result<()> {
@@ -321,6 +394,28 @@ mod tests {
         assert_eq!(names, ["email", "email_2", "notes", "notes_2"]);
     }
 
+    type Rejected = Vec<(i64, String, Vec<String>)>;
+
+    /// Reads `bytes` as an uploaded file would be read.
+    fn read(bytes: &[u8]) -> Result<(Vec<ExtractedLead>, Rejected, ReadSummary)> {
+        let path = std::env::temp_dir().join(format!("maverick-extract-{}.csv", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&path, bytes).unwrap();
+        let (mut leads, mut rejected) = (Vec::new(), Vec::new());
+        let summary = read_leads(
+            &path,
+            |l| {
+                leads.push(l);
+                Ok(())
+            },
+            |line, reason, cells| {
+                rejected.push((line, reason, cells));
+                Ok(())
+            },
+        );
+        let _ = std::fs::remove_file(&path);
+        summary.map(|s| (leads, rejected, s))
+    }
+
     #[test]
     fn rows_are_validated_deduplicated_and_reported_with_their_lines() {
         let csv = "\u{feff}First Name;Email Address;Company Name;Favourite Colour\r\n\
@@ -330,11 +425,12 @@ mod tests {
                    ;;;\r\n\
                    Ann again;ann@acme.TEST;Acme;green\r\n\
                    \"Dee\nDee\";dee@dee.test;\"Dee, Inc\";=cmd|' /C calc'!A0\r\n";
-        let x = read_leads(csv.as_bytes()).unwrap();
-        assert_eq!(x.rows_total, 5, "the blank row is not a row");
-        let got: Vec<(i64, &str, &str)> = x.leads.iter().map(|l| (l.line_no, l.email.as_str(), l.company.as_str())).collect();
+        let (leads, rejected, summary) = read(csv.as_bytes()).unwrap();
+        assert_eq!((summary.rows_total, summary.rejected), (5, 3), "the blank row is not a row");
+        assert_eq!(summary.headers[0], "First Name", "the BOM is not part of the first header");
+        let got: Vec<(i64, &str, &str)> = leads.iter().map(|l| (l.line_no, l.email.as_str(), l.company.as_str())).collect();
         assert_eq!(got, [(2, "ann@acme.test", "Acme"), (7, "dee@dee.test", "Dee, Inc")]);
-        let reasons: Vec<(i64, &str)> = x.rejected.iter().map(|(l, r, _)| (*l, r.as_str())).collect();
+        let reasons: Vec<(i64, &str)> = rejected.iter().map(|(l, r, _)| (*l, r.as_str())).collect();
         assert_eq!(
             reasons,
             [
@@ -343,7 +439,7 @@ mod tests {
                 (6, "repeats ann@acme.test from line 2 (the first is kept)"),
             ]
         );
-        let dee = &x.leads[1];
+        let dee = &leads[1];
         assert_eq!(dee.fields["first_name"], "Dee\nDee");
         assert_eq!(dee.fields["favourite_colour"], "=cmd|' /C calc'!A0", "unknown columns are kept as they are");
         assert_eq!(dee.original.len(), 4);
@@ -351,14 +447,15 @@ mod tests {
 
     #[test]
     fn files_that_cannot_be_used_say_what_to_fix() {
-        let err = |csv: &str| read_leads(csv.as_bytes()).unwrap_err().to_string();
-        assert!(err("").contains("empty"));
-        assert!(err("email,company\n").contains("no rows"));
-        assert!(err("name,company\nAnn,Acme\n").contains("email address"));
-        assert!(err("email,name\na@b.test,Ann\n").contains("company"));
-        assert!(err("email,company\na@b.test,\"Acme\nb@c.test,Bco\n").contains("never closes"));
+        let err = |csv: &[u8]| read(csv).unwrap_err().to_string();
+        assert!(err(b"").contains("empty"));
+        assert!(err(b"email,company\n").contains("no rows"));
+        assert!(err(b"name,company\nAnn,Acme\n").contains("email address"));
+        assert!(err(b"email,name\na@b.test,Ann\n").contains("company"));
+        assert!(err(b"email,company\na@b.test,\"Acme\nb@c.test,Bco\n").contains("never closes"));
+        assert!(err(b"\xff\xfee\x00m\x00").contains("UTF-16"));
         // Latin-1 (Windows-1252) bytes are read, not refused.
-        let x = read_leads(b"email,company\nj@b.test,Caf\xe9 Ren\xe9\n").unwrap();
-        assert_eq!(x.leads[0].company, "Café René");
+        let (leads, _, _) = read(b"email,company\nj@b.test,Caf\xe9 Ren\xe9\n").unwrap();
+        assert_eq!(leads[0].company, "Café René");
     }
 }
