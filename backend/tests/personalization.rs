@@ -99,7 +99,8 @@ async fn a_run_reads_the_file_personalizes_every_lead_and_stores_prompts_tokens_
     assert!(system.contains("# Task") && system.contains("# Guidelines") && system.contains("# Example") && system.contains("Storm-damage inspections"));
     assert!(req["messages"][1]["content"].as_str().unwrap().contains("company: Firm0 Roofing"));
     let calls = personalization::calls_of(&s.state.db, &s.admin, leads[0].id).await.unwrap();
-    assert_eq!(calls.iter().map(|c| c.1.as_str()).collect::<Vec<_>>(), ["perplexity", "openrouter"]);
+    assert_eq!(calls.iter().map(|c| c.provider.as_str()).collect::<Vec<_>>(), ["perplexity", "openrouter"]);
+    assert!(calls[1].request.contains("# Guidelines") && calls[1].response.as_deref().unwrap().contains("personalized_sentence"), "prompt and answer kept");
 
     // Savings: 12 leads × 0.02 h = 0.24 h; × $2/h = $0.48.
     let (by_ws, by_user) = personalization::kpis(&s.state.db, &s.admin, 2.0).await.unwrap();

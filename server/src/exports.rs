@@ -483,3 +483,36 @@ pub async fn personalization_savings_csv(State(state): State<HostState>, Extensi
     .await;
     csv_response("personalization-savings.csv", result)
 }
+
+/// `GET /personalization/leads/{id}/calls.csv`: every call made for a lead — prompt sent, answer
+/// received, status, tokens, cost and time — for checking what the AI was told and said.
+pub async fn personalization_calls_csv(
+    State(state): State<HostState>,
+    Extension(caller): Extension<SessionUser>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Response {
+    let result = async {
+        let calls = backend::personalization::calls_of(&state.app.db, &caller, id).await?;
+        backend::export::to_csv(
+            &["at", "provider", "model", "attempt", "http_status", "error", "prompt_tokens", "completion_tokens", "cost_usd", "latency_ms", "request", "response"],
+            calls.into_iter().map(|c| {
+                vec![
+                    c.at.to_rfc3339(),
+                    c.provider,
+                    c.model,
+                    c.attempt.to_string(),
+                    c.http_status.map(|s| s.to_string()).unwrap_or_default(),
+                    c.error.unwrap_or_default(),
+                    c.prompt_tokens.to_string(),
+                    c.completion_tokens.to_string(),
+                    format!("{:.6}", c.cost_usd),
+                    c.latency_ms.to_string(),
+                    c.request,
+                    c.response.unwrap_or_default(),
+                ]
+            }),
+        )
+    }
+    .await;
+    csv_response(&format!("personalization-lead-{id}-calls.csv"), result)
+}

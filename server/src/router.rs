@@ -76,6 +76,7 @@ pub fn build(state: HostState) -> Router {
         .route("/personalization/savings.csv", get(exports::personalization_savings_csv))
         .route("/personalization/{campaign}/export.csv", get(exports::personalization_csv))
         .route("/personalization/runs/{id}", get(exports::personalization_run_status))
+        .route("/personalization/leads/{id}/calls.csv", get(exports::personalization_calls_csv))
         .route("/personalization/runs/{id}/cancel", post(exports::personalization_run_cancel))
         .route("/personalization/runs/{id}/rejected.csv", get(exports::personalization_rejected_csv))
         .leptos_routes_with_context(&state, routes, context.clone(), shell)

@@ -245,6 +245,7 @@ async fn pages_of_another_workspace_and_admin_pages_are_refused_to_a_client() {
         ("/personalization/1/export.csv", 404),
         ("/personalization/runs/1", 404),
         ("/personalization/runs/1/rejected.csv", 404),
+        ("/personalization/leads/1/calls.csv", 404),
         ("/personalization/campaigns.csv", 200),
         ("/personalization/savings.csv", 200),
         ("/client-portal/beta-secret", 404),

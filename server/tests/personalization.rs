@@ -61,6 +61,10 @@ async fn a_script_starts_a_run_follows_it_to_completion_and_downloads_the_csv() 
     let campaigns = admin.get(srv.url("/personalization/campaigns.csv")).send().await.unwrap().text().await.unwrap();
     assert!(campaigns.contains("Spring,Acme Roofing,2,2,0,"), "{campaigns}");
 
+    let (leads, _) = backend::personalization::leads(db, campaign, Some(run), None, 0, 1).await.unwrap();
+    let calls = admin.get(srv.url(&format!("/personalization/leads/{}/calls.csv", leads[0].id))).send().await.unwrap().text().await.unwrap();
+    assert!(calls.trim_start_matches('\u{feff}').starts_with("at,provider,model,attempt,http_status,error"), "{calls}");
+
     let page = admin.get(srv.url(&format!("/personalization/{campaign}?run={run}"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Ann, I came across Acme Roofing") && page.contains("template, not AI"), "the results and who wrote them");
 

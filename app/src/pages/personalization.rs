@@ -382,7 +382,12 @@ fn LeadRow(l: PersonalizationLeadView, can_write: bool, edit: ServerAction<EditP
             <td>
                 {l.status.clone()}
                 {l.error.clone().map(|e| view! { <div class="small muted">{e}</div> })}
-                {(l.cost_usd > 0.0).then(|| view! { <div class="small muted">{format!("AI cost ${:.4}", l.cost_usd)}</div> })}
+                {(l.cost_usd > 0.0 || l.writer.as_deref() == Some("ai")).then(|| view! {
+                    <div class="small muted">
+                        {format!("AI cost ${:.4} · ", l.cost_usd)}
+                        <a href=format!("/personalization/leads/{}/calls.csv", l.id) download>"prompts and answers"</a>
+                    </div>
+                })}
                 {can_write.then(|| view! {
                     <ActionForm action=regenerate attr:class="inline">
                         <input type="hidden" name="lead_id" value=l.id.to_string()/>

@@ -311,17 +311,20 @@ pub async fn leads(db: &Db, campaign_id: i64, run_id: Option<i64>, status: Optio
     Ok((rows, count))
 }
 
-async fn lead_with_access(db: &Db, caller: &SessionUser, lead_id: i64) -> Result<(Lead, Run)> {
+/// A lead and its run, if the caller may see it (and, for `write`, change it).
+async fn lead_with_access(db: &Db, caller: &SessionUser, lead_id: i64, write: bool) -> Result<(Lead, Run)> {
     let sql = format!("SELECT {LEAD_COLUMNS} FROM personalization_leads WHERE id = $1");
     let lead: Lead = on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(lead_id).fetch_optional(pool).await)?.ok_or(Error::NotFound)?;
     let run = get_run(db, caller, lead.run_id).await?;
-    require_write(db, caller, run.workspace_id).await?;
+    if write {
+        require_write(db, caller, run.workspace_id).await?;
+    }
     Ok((lead, run))
 }
 
 /// A line written by hand: same limits as a generated one (length, placeholders).
 pub async fn edit_line(db: &Db, caller: &SessionUser, lead_id: i64, line: &str) -> Result<()> {
-    let (lead, _) = lead_with_access(db, caller, lead_id).await?;
+    let (lead, _) = lead_with_access(db, caller, lead_id, true).await?;
     let line = line.trim();
     let words = line.split_whitespace().count();
     if line.is_empty() {
@@ -338,19 +341,34 @@ pub async fn edit_line(db: &Db, caller: &SessionUser, lead_id: i64, line: &str) 
 
 /// Writes one lead's line again, now (the run's writer), and returns the lead as stored.
 pub async fn regenerate(state: &AppState, caller: &SessionUser, lead_id: i64) -> Result<Lead> {
-    let (lead, run) = lead_with_access(&state.db, caller, lead_id).await?;
+    let (lead, run) = lead_with_access(&state.db, caller, lead_id, true).await?;
     engine::regenerate(state, &lead, &run).await?;
     let sql = format!("SELECT {LEAD_COLUMNS} FROM personalization_leads WHERE id = $1");
     Ok(on_db!(&state.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(lead_id).fetch_one(pool).await)?)
 }
 
-/// Calls made for a lead: (at, provider, model, attempt, status, error, tokens in, tokens out, cost, ms).
-pub type CallRow = (DateTime<Utc>, String, String, i64, Option<i64>, Option<String>, i64, i64, f64, i64);
+/// A call made for a lead, as stored: what was sent and what came back, tokens, cost, time.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct Call {
+    pub at: DateTime<Utc>,
+    pub provider: String,
+    pub model: String,
+    pub attempt: i64,
+    pub http_status: Option<i64>,
+    pub error: Option<String>,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub cost_usd: f64,
+    pub latency_ms: i64,
+    pub request: String,
+    pub response: Option<String>,
+}
 
-pub async fn calls_of(db: &Db, caller: &SessionUser, lead_id: i64) -> Result<Vec<CallRow>> {
-    let (_lead, _run) = lead_with_access(db, caller, lead_id).await?;
+pub async fn calls_of(db: &Db, caller: &SessionUser, lead_id: i64) -> Result<Vec<Call>> {
+    lead_with_access(db, caller, lead_id, false).await?;
     Ok(on_db!(db, |pool| sqlx::query_as(
-        "SELECT at, provider, model, attempt, http_status, error, prompt_tokens, completion_tokens, cost_usd, latency_ms FROM personalization_calls WHERE lead_id = $1 ORDER BY id"
+        "SELECT at, provider, model, attempt, http_status, error, prompt_tokens, completion_tokens, cost_usd, latency_ms, request, response \
+         FROM personalization_calls WHERE lead_id = $1 ORDER BY id"
     )
     .bind(lead_id)
     .fetch_all(pool)
