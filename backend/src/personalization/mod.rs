@@ -387,10 +387,10 @@ pub struct Savings {
 /// KPIs per workspace and per user (who started the run) over the workspaces the caller may see.
 pub async fn kpis(db: &Db, caller: &SessionUser, hourly_rate: f64) -> Result<(Vec<Savings>, Vec<Savings>)> {
     let visible: Vec<i64> = visible_workspaces(db, caller).await?.into_iter().map(|(id, _)| id).collect();
-    let rows: Vec<(i64, String, Option<String>, i64)> = on_db!(db, |pool| sqlx::query_as(
-        "SELECT r.workspace_id, w.name, u.display_name, CAST(COUNT(*) AS BIGINT) FROM personalization_leads l \
+    let rows: Vec<(i64, String, Option<i64>, Option<String>, i64)> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT r.workspace_id, w.name, u.id, u.display_name, CAST(COUNT(*) AS BIGINT) FROM personalization_leads l \
          JOIN personalization_runs r ON r.id = l.run_id JOIN workspaces w ON w.id = r.workspace_id LEFT JOIN users u ON u.id = r.created_by \
-         WHERE l.status = 'done' GROUP BY r.workspace_id, w.name, u.display_name"
+         WHERE l.status = 'done' GROUP BY r.workspace_id, w.name, u.id, u.display_name"
     )
     .fetch_all(pool)
     .await)?;
@@ -399,12 +399,13 @@ pub async fn kpis(db: &Db, caller: &SessionUser, hourly_rate: f64) -> Result<(Ve
         Savings { who, personalized: n, hours, money: hours * hourly_rate }
     };
     let mut by_ws: std::collections::BTreeMap<String, i64> = Default::default();
-    let mut by_user: std::collections::BTreeMap<String, i64> = Default::default();
-    for (_, ws_name, user, n) in rows.into_iter().filter(|r| visible.contains(&r.0)) {
+    // Per user by id (two people may share a name), shown by name.
+    let mut by_user: std::collections::BTreeMap<(String, Option<i64>), i64> = Default::default();
+    for (_, ws_name, user_id, user_name, n) in rows.into_iter().filter(|r| visible.contains(&r.0)) {
         *by_ws.entry(ws_name).or_default() += n;
-        *by_user.entry(user.unwrap_or_else(|| "(removed user)".into())).or_default() += n;
+        *by_user.entry((user_name.unwrap_or_else(|| "(removed user)".into()), user_id)).or_default() += n;
     }
-    Ok((by_ws.into_iter().map(|(w, n)| savings(w, n)).collect(), by_user.into_iter().map(|(u, n)| savings(u, n)).collect()))
+    Ok((by_ws.into_iter().map(|(w, n)| savings(w, n)).collect(), by_user.into_iter().map(|((u, _), n)| savings(u, n)).collect()))
 }
 
 /// The campaign's results as CSV rows: the uploaded columns (of the run's file, or the first
