@@ -369,6 +369,11 @@ pub async fn senders_csv(
     csv_response("senders.csv", result)
 }
 
+/// A file an import wrote (its rejected rows), or not found when there is none (any more).
+async fn stored_file(path: Option<String>) -> backend::Result<Vec<u8>> {
+    tokio::fs::read(path.ok_or(backend::Error::NotFound)?).await.map_err(|_| backend::Error::NotFound)
+}
+
 /// The rejected rows of one contact upload (written by the import, with line and reason).
 pub async fn contacts_rejected_csv(
     State(state): State<HostState>,
@@ -377,8 +382,7 @@ pub async fn contacts_rejected_csv(
 ) -> Response {
     let result = async {
         let upload = backend::contacts::get_upload(&state.app.db, &caller, id).await?;
-        let path = upload.rejected_path.ok_or(backend::Error::NotFound)?;
-        tokio::fs::read(&path).await.map_err(|_| backend::Error::NotFound)
+        stored_file(upload.rejected_path).await
     }
     .await;
     csv_response(&format!("contacts-upload-{id}-rejected.csv"), result)
@@ -392,8 +396,7 @@ pub async fn personalization_rejected_csv(
 ) -> Response {
     let result = async {
         let run = backend::personalization::get_run(&state.app.db, &caller, id).await?;
-        let path = run.rejected_path.ok_or(backend::Error::NotFound)?;
-        tokio::fs::read(&path).await.map_err(|_| backend::Error::NotFound)
+        stored_file(run.rejected_path).await
     }
     .await;
     csv_response(&format!("personalization-run-{id}-rejected.csv"), result)

@@ -42,12 +42,12 @@ pub async fn load_personalization() -> Result<PersonalizationHub, AppError> {
     let writable: Vec<i64> = backend::personalization::visible_workspaces(db, &caller).await?.into_iter().filter(|(_, w)| *w).map(|(id, _)| id).collect();
     let all = backend::workspaces::list_visible(db, &caller).await?;
     let (by_ws, by_user) = backend::personalization::kpis(db, &caller, settings.hourly_rate).await?;
-    let mut client_access = Vec::new();
-    if caller.is_admin() {
-        for (ws, _) in &all {
-            client_access.push((ws.slug.clone(), ws.name.clone(), backend::personalization::client_access(db, ws.id).await?));
-        }
-    }
+    let client_access = if caller.is_admin() {
+        let open = backend::personalization::open_to_clients(db).await?;
+        all.iter().map(|(ws, _)| (ws.slug.clone(), ws.name.clone(), open.contains(&ws.id))).collect()
+    } else {
+        Vec::new()
+    };
     let row = |s: backend::personalization::Savings| (s.who, s.personalized, s.hours, s.money);
     Ok(PersonalizationHub {
         campaigns: backend::personalization::list_campaigns(db, &caller)

@@ -2,6 +2,7 @@ pub mod chart;
 pub mod format;
 pub mod guard;
 pub mod layout;
+pub mod live;
 pub mod sort;
 pub mod status;
 pub mod theme;

@@ -228,18 +228,10 @@ fn RunProgress(run: PersonalizationRunView, slug: String, after: i64, live: RwSi
     let progress = RwSignal::new((run.status.clone(), run.done, run.failed, run.total));
     #[cfg(feature = "hydrate")]
     {
-        use codee::string::FromToStringCodec;
-        use leptos_use_event_source::{use_event_source_with_options, ReconnectLimit, UseEventSourceOptions, UseEventSourceReturn};
-        // From the event this page was made with: progress made meanwhile is replayed.
-        let url = format!("/client-portal/{}/events?after={after}", crate::components::guard::encode_component(&slug));
-        let UseEventSourceReturn { message, .. } = use_event_source_with_options::<String, FromToStringCodec>(
-            url.as_str(),
-            UseEventSourceOptions::default().reconnect_limit(ReconnectLimit::Infinite).reconnect_interval(1000),
-        );
+        let (event, _) = crate::components::live::workspace_events(&slug, Some(after));
         let run_id = run.id;
         Effect::new(move |_| {
-            let Some(m) = message.get() else { return };
-            let v: serde_json::Value = serde_json::from_str(&m.data).unwrap_or_default();
+            let Some(v) = event.get() else { return };
             let p = &v["payload"];
             if v["kind"] != "personalization.progress" || p["run_id"].as_i64() != Some(run_id) {
                 return;

@@ -363,20 +363,11 @@ where
 fn LiveUpdates(slug: Signal<String>, version: RwSignal<u64>) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
-        use codee::string::FromToStringCodec;
-        use leptos_use_event_source::{
-            use_event_source_with_options, ConnectionReadyState, ReconnectLimit, UseEventSourceOptions, UseEventSourceReturn,
-        };
-        use crate::components::guard::{encode_component, CurrentUser};
+        use crate::components::{guard::CurrentUser, live::{workspace_events, ConnectionReadyState}};
         let me = CurrentUser::resource();
-        let url = format!("/client-portal/{}/events", encode_component(&slug.get_untracked()));
-        let UseEventSourceReturn { message, ready_state, .. } = use_event_source_with_options::<String, FromToStringCodec>(
-            url.as_str(),
-            UseEventSourceOptions::default().reconnect_limit(ReconnectLimit::Infinite).reconnect_interval(1000),
-        );
+        let (event, ready_state) = workspace_events(&slug.get_untracked(), None);
         Effect::new(move |_| {
-            let Some(m) = message.get() else { return };
-            let event = serde_json::from_str::<serde_json::Value>(&m.data).unwrap_or_default();
+            let Some(event) = event.get() else { return };
             let actor = event.get("actor_user_id").and_then(|a| a.as_i64());
             let mine = me.get_untracked().and_then(|r| r.ok()).flatten().map(|u| u.user_id);
             // Only lead events change the board (not, say, a personalization run's progress).

@@ -98,19 +98,25 @@ pub struct ReadSummary {
     pub rejected: i64,
 }
 
-/// Streams a leads file from disk (never held whole in memory): each valid lead goes to
-/// `on_lead`, each rejected row to `on_reject` (line, reason, cells). A file that cannot be used
-/// at all (no header, no email or company column, a quote that never closes, UTF-16) is an
-/// `Invalid` error that says what to fix — callers then discard what they were handed.
-pub fn read_leads(
-    path: &Path,
-    mut on_lead: impl FnMut(ExtractedLead) -> Result<()>,
-    mut on_reject: impl FnMut(i64, String, Vec<String>) -> Result<()>,
-) -> Result<ReadSummary> {
+/// A leads file opened for reading: its header checked (an email and a company column), the
+/// records not read yet.
+pub struct LeadsFile {
+    path: PathBuf,
+    rdr: csv::Reader<BufReader<File>>,
+    lines: LineCounter<BufReader<File>>,
+    pub headers: Vec<String>,
+    names: Vec<String>,
+    email_col: usize,
+    company_col: usize,
+}
+
+/// Opens a leads file and reads its header. A file that cannot be used at all (empty, UTF-16, no
+/// email or company column, too many columns) is an `Invalid` error that says what to fix.
+pub fn open_leads(path: &Path) -> Result<LeadsFile> {
     let (delimiter, bom) = csv_input::sniff_file(path)?;
     let mut rdr = csv_input::file_reader(path, delimiter)?;
     let io = |e: std::io::Error| Error::Internal(format!("reading the upload: {e}"));
-    let mut lines = LineCounter::new(BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?));
+    let lines = LineCounter::new(BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?));
     let mut record = csv::ByteRecord::new();
     let headers: Vec<String> = match rdr.read_byte_record(&mut record) {
         Ok(true) => record.iter().map(csv_input::field_text).enumerate().map(|(i, h)| if i == 0 && bom { h.trim_start_matches('\u{feff}').to_owned() } else { h }).collect(),
@@ -130,68 +136,89 @@ pub fn read_leads(
     })?;
     let company_col = col("company")
         .ok_or_else(|| Error::invalid(format!("No column holds the company (found: {}). Name one \"company\" or \"Company Name\".", headers.join(", "))))?;
-    let mut summary = ReadSummary { headers: headers.clone(), ..Default::default() };
-    let mut first_line: HashMap<String, i64> = HashMap::new();
-    let mut last_start = 0u64;
-    loop {
-        match rdr.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                summary.rows_total += 1;
-                summary.rejected += 1;
-                let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(0) as i64;
-                on_reject(line, format!("unreadable row: {e}"), Vec::new())?;
+    Ok(LeadsFile { path: path.to_owned(), rdr, lines, headers, names, email_col, company_col })
+}
+
+/// Streams a leads file from disk (never held whole in memory): each valid lead goes to
+/// `on_lead`, each rejected row to `on_reject` (line, reason, cells). A file that cannot be used
+/// (see [`open_leads`], or a quote that never closes) is an `Invalid` error that says what to
+/// fix — callers then discard what they were handed.
+pub fn read_leads(
+    path: &Path,
+    on_lead: impl FnMut(ExtractedLead) -> Result<()>,
+    on_reject: impl FnMut(i64, String, Vec<String>) -> Result<()>,
+) -> Result<ReadSummary> {
+    open_leads(path)?.read(on_lead, on_reject)
+}
+
+impl LeadsFile {
+    /// Reads the records: see [`read_leads`].
+    pub fn read(self, mut on_lead: impl FnMut(ExtractedLead) -> Result<()>, mut on_reject: impl FnMut(i64, String, Vec<String>) -> Result<()>) -> Result<ReadSummary> {
+        let LeadsFile { path, mut rdr, mut lines, headers, names, email_col, company_col } = self;
+        let mut record = csv::ByteRecord::new();
+        let mut summary = ReadSummary { headers, ..Default::default() };
+        let mut first_line: HashMap<String, i64> = HashMap::new();
+        let mut last_start = 0u64;
+        loop {
+            match rdr.read_byte_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    summary.rows_total += 1;
+                    summary.rejected += 1;
+                    let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(0) as i64;
+                    on_reject(line, format!("unreadable row: {e}"), Vec::new())?;
+                    continue;
+                }
+            }
+            let start = record.position().map(|p| p.byte()).unwrap_or(0);
+            last_start = start;
+            let cells: Vec<String> = record.iter().map(csv_input::field_text).collect();
+            if cells.iter().all(String::is_empty) {
                 continue;
             }
-        }
-        let start = record.position().map(|p| p.byte()).unwrap_or(0);
-        last_start = start;
-        let cells: Vec<String> = record.iter().map(csv_input::field_text).collect();
-        if cells.iter().all(String::is_empty) {
-            continue;
-        }
-        summary.rows_total += 1;
-        let line_no = lines.line_at(start) as i64;
-        let cell = |i: usize| cells.get(i).map(String::as_str).unwrap_or("");
-        let email = cell(email_col).to_lowercase();
-        let company = cell(company_col).to_owned();
-        let reason = if email.is_empty() {
-            Some("the email is missing".to_owned())
-        } else if !valid_email(&email) {
-            Some(format!("{email:?} is not a valid email address"))
-        } else if company.is_empty() {
-            Some("the company is missing".to_owned())
-        } else if let Some(first) = first_line.get(&email) {
-            Some(format!("repeats {email} from line {first} (the first is kept)"))
-        } else {
-            None
-        };
-        if let Some(reason) = reason {
-            summary.rejected += 1;
-            on_reject(line_no, reason, cells)?;
-            continue;
-        }
-        first_line.insert(email.clone(), line_no);
-        let mut fields = serde_json::Map::new();
-        for (name, value) in names.iter().zip(&cells) {
-            if !value.is_empty() {
-                fields.insert(name.clone(), serde_json::Value::String(value.chars().take(2_000).collect()));
+            summary.rows_total += 1;
+            let line_no = lines.line_at(start) as i64;
+            let cell = |i: usize| cells.get(i).map(String::as_str).unwrap_or("");
+            let email = cell(email_col).to_lowercase();
+            let company = cell(company_col).to_owned();
+            let reason = if email.is_empty() {
+                Some("the email is missing".to_owned())
+            } else if !valid_email(&email) {
+                Some(format!("{email:?} is not a valid email address"))
+            } else if company.is_empty() {
+                Some("the company is missing".to_owned())
+            } else if let Some(first) = first_line.get(&email) {
+                Some(format!("repeats {email} from line {first} (the first is kept)"))
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                summary.rejected += 1;
+                on_reject(line_no, reason, cells)?;
+                continue;
             }
+            first_line.insert(email.clone(), line_no);
+            let mut fields = serde_json::Map::new();
+            for (name, value) in names.iter().zip(&cells) {
+                if !value.is_empty() {
+                    fields.insert(name.clone(), serde_json::Value::String(value.chars().take(2_000).collect()));
+                }
+            }
+            fields.insert("email".into(), serde_json::Value::String(email.clone()));
+            on_lead(ExtractedLead { line_no, email, company, fields, original: cells })?;
         }
-        fields.insert("email".into(), serde_json::Value::String(email.clone()));
-        on_lead(ExtractedLead { line_no, email, company, fields, original: cells })?;
+        if csv_input::unterminated_quote(&path, last_start)? {
+            let line = lines.line_at(last_start);
+            return Err(Error::invalid(format!(
+                "Line {line} opens a quoted cell (\") that never closes, so everything after it would be read as one cell. Fix that line and upload again."
+            )));
+        }
+        if summary.rows_total == 0 {
+            return Err(Error::invalid("The file has a header but no rows of leads."));
+        }
+        Ok(summary)
     }
-    if csv_input::unterminated_quote(path, last_start)? {
-        let line = lines.line_at(last_start);
-        return Err(Error::invalid(format!(
-            "Line {line} opens a quoted cell (\") that never closes, so everything after it would be read as one cell. Fix that line and upload again."
-        )));
-    }
-    if summary.rows_total == 0 {
-        return Err(Error::invalid("The file has a header but no rows of leads."));
-    }
-    Ok(summary)
 }
 
 /// Leads handed from the reading thread to the transaction at a time.
@@ -213,14 +240,15 @@ pub async fn extract_run(db: &Db, run_id: i64, data_dir: &Path) -> Result<()> {
     };
     let rejected_path = data_dir.join("uploads").join(format!("personalization-{run_id}-rejected.csv"));
     std::fs::create_dir_all(rejected_path.parent().unwrap_or(Path::new("."))).map_err(|e| Error::Internal(e.to_string()))?;
+    let _ = std::fs::remove_file(&rejected_path); // from an attempt that did not finish
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<ExtractedLead>>(4);
     let reading = {
         let (staged, rejected_path) = (staged.clone(), rejected_path.clone());
         tokio::task::spawn_blocking(move || -> Result<ReadSummary> {
-            let mut out = RejectedWriter::create(&rejected_path)?;
+            let file = open_leads(&staged)?;
+            let mut out = RejectedWriter { path: rejected_path, headers: file.headers.clone(), out: None };
             let mut batch = Vec::with_capacity(BATCH);
-            let summary = read_leads(
-                &staged,
+            let summary = file.read(
                 |lead| {
                     batch.push(lead);
                     if batch.len() == BATCH && tx.blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
@@ -234,7 +262,7 @@ pub async fn extract_run(db: &Db, run_id: i64, data_dir: &Path) -> Result<()> {
             if !batch.is_empty() && tx.blocking_send(batch).is_err() {
                 return Err(Error::Internal("the extraction stopped".into()));
             }
-            out.finish(&summary.headers)?;
+            out.finish()?;
             Ok(summary)
         })
     };
@@ -290,9 +318,6 @@ pub async fn extract_run(db: &Db, run_id: i64, data_dir: &Path) -> Result<()> {
     match outcome {
         Ok((summary, accepted)) => {
             let _ = std::fs::remove_file(&staged);
-            if summary.rejected == 0 {
-                let _ = std::fs::remove_file(&rejected_path);
-            }
             tracing::info!(run = run_id, leads = accepted, rejected = summary.rejected, "personalization leads extracted");
             Ok(())
         }
@@ -307,44 +332,36 @@ pub async fn extract_run(db: &Db, run_id: i64, data_dir: &Path) -> Result<()> {
 }
 
 /// The rejected rows' CSV, written as they are found: line, reason, then the row's cells,
-/// formula-safe, UTF-8 with a BOM. The header row (the file's columns) is known only once the
-/// file is read, so rows go to a body file that `finish` appends under the header.
+/// formula-safe, UTF-8 with a BOM; the file is made with the first rejected row.
 struct RejectedWriter {
     path: PathBuf,
-    body: csv::Writer<std::io::BufWriter<File>>,
+    headers: Vec<String>,
+    out: Option<csv::Writer<std::io::BufWriter<File>>>,
 }
 
 impl RejectedWriter {
-    fn create(path: &Path) -> Result<Self> {
-        let body_path = path.with_extension("rows");
-        let file = File::create(&body_path).map_err(|e| Error::Internal(format!("writing the rejected rows: {e}")))?;
-        Ok(RejectedWriter { path: path.to_owned(), body: csv::WriterBuilder::new().flexible(true).from_writer(std::io::BufWriter::new(file)) })
-    }
-
     fn write(&mut self, line: i64, reason: &str, cells: &[String]) -> Result<()> {
+        let failed = |e: csv::Error| Error::Internal(format!("writing the rejected rows: {e}"));
+        if self.out.is_none() {
+            let io = |e: std::io::Error| Error::Internal(format!("writing the rejected rows: {e}"));
+            let mut file = std::io::BufWriter::new(File::create(&self.path).map_err(io)?);
+            file.write_all("\u{feff}".as_bytes()).map_err(io)?;
+            let mut out = csv::WriterBuilder::new().flexible(true).from_writer(file);
+            let mut head = vec!["line".to_owned(), "error".to_owned()];
+            head.extend(self.headers.iter().map(|h| safe_cell(h).into_owned()));
+            out.write_record(&head).map_err(failed)?;
+            self.out = Some(out);
+        }
         let mut row = vec![line.to_string(), reason.to_owned()];
         row.extend(cells.iter().map(|c| safe_cell(c).into_owned()));
-        self.body.write_record(&row).map_err(|e| Error::Internal(format!("writing the rejected rows: {e}")))
+        self.out.as_mut().map_or(Ok(()), |out| out.write_record(&row).map_err(failed))
     }
 
-    fn finish(mut self, headers: &[String]) -> Result<()> {
-        let io = |e: std::io::Error| Error::Internal(format!("writing the rejected rows: {e}"));
-        self.body.flush().map_err(io)?;
-        drop(self.body);
-        let body_path = self.path.with_extension("rows");
-        let mut out = std::io::BufWriter::new(File::create(&self.path).map_err(io)?);
-        out.write_all("\u{feff}".as_bytes()).map_err(io)?;
-        {
-            let mut head = csv::WriterBuilder::new().flexible(true).from_writer(&mut out);
-            let mut cells = vec!["line".to_owned(), "error".to_owned()];
-            cells.extend(headers.iter().map(|h| safe_cell(h).into_owned()));
-            head.write_record(&cells).map_err(|e| Error::Internal(format!("writing the rejected rows: {e}")))?;
-            head.flush().map_err(io)?;
+    fn finish(self) -> Result<()> {
+        match self.out {
+            Some(mut out) => out.flush().map_err(|e| Error::Internal(format!("writing the rejected rows: {e}"))),
+            None => Ok(()),
         }
-        std::io::copy(&mut File::open(&body_path).map_err(io)?, &mut out).map_err(io)?;
-        out.flush().map_err(io)?;
-        let _ = std::fs::remove_file(&body_path);
-        Ok(())
     }
 }
 

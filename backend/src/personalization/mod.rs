@@ -130,12 +130,10 @@ pub async fn set_client_access(db: &Db, caller: &SessionUser, workspace_id: i64,
     Ok(())
 }
 
-pub async fn client_access(db: &Db, workspace_id: i64) -> Result<bool> {
-    Ok(on_db!(db, |pool| sqlx::query_scalar("SELECT personalization_for_clients FROM workspaces WHERE id = $1")
-        .bind(workspace_id)
-        .fetch_optional(pool)
-        .await)?
-    .unwrap_or(false))
+/// The workspaces whose client users may use personalization.
+pub async fn open_to_clients(db: &Db) -> Result<std::collections::HashSet<i64>> {
+    let ids: Vec<i64> = on_db!(db, |pool| sqlx::query_scalar("SELECT id FROM workspaces WHERE personalization_for_clients").fetch_all(pool).await)?;
+    Ok(ids.into_iter().collect())
 }
 
 pub async fn create_campaign(db: &Db, caller: &SessionUser, workspace_id: i64, name: &str, offer: &str, example_line: &str) -> Result<i64> {
@@ -209,14 +207,13 @@ pub async fn list_campaigns(db: &Db, caller: &SessionUser) -> Result<Vec<Campaig
 
 /// Workspaces where the caller may use personalization: (id, can write).
 pub async fn visible_workspaces(db: &Db, caller: &SessionUser) -> Result<Vec<(i64, bool)>> {
-    let all = crate::workspaces::list_visible(db, caller).await?;
-    let mut out = Vec::new();
-    for (ws, level) in all {
-        if level == AccessLevel::Admin || (ws.active && client_access(db, ws.id).await?) {
-            out.push((ws.id, level.can_write()));
-        }
-    }
-    Ok(out)
+    let open = open_to_clients(db).await?;
+    Ok(crate::workspaces::list_visible(db, caller)
+        .await?
+        .into_iter()
+        .filter(|(ws, level)| *level == AccessLevel::Admin || (ws.active && open.contains(&ws.id)))
+        .map(|(ws, level)| (ws.id, level.can_write()))
+        .collect())
 }
 
 /// Starts a run over a staged upload: records it (`extracting`), queues its job, returns its id
