@@ -7,9 +7,9 @@
 use std::{io::Write, time::Instant};
 
 use backend::{
-    sessions::SessionUser,
-    users::{self, NewUser, Role},
-    workspaces::{self, WorkspaceInput},
+    identity::sessions::SessionUser,
+    identity::users::{self, NewUser, Role},
+    tenancy::workspaces::{self, WorkspaceInput},
 };
 
 fn peak_memory_mb() -> f64 {
@@ -26,8 +26,8 @@ async fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let url = std::env::var("BENCH_DATABASE_URL")
         .unwrap_or_else(|_| format!("sqlite://{}/contacts-{}.db", dir.display(), uuid::Uuid::new_v4().simple()));
-    let db = backend::db::Db::connect(&url, &Default::default()).await.expect("connect");
-    db.migrate().await.expect("migrate");
+    let db = backend::platform::db::Db::connect(&url, &Default::default()).await.expect("connect");
+    backend::platform::migrate::run(&db).await.expect("migrate");
     let ws = workspaces::create(&db, WorkspaceInput::named(&format!("Bench {}", uuid::Uuid::new_v4().simple()))).await.unwrap().id;
     let u = users::create(&db, NewUser { email: format!("bench{}@agency.test", uuid::Uuid::new_v4().simple()), display_name: "Bench".into(), role: Role::Admin, password: "password-123".into() })
         .await

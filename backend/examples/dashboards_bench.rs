@@ -8,12 +8,12 @@
 use std::time::{Duration, Instant};
 
 use backend::{
-    dashboards::{self, Period},
-    db::Db,
-    metrics::MonthClock,
+    reporting::dashboards::{self, Period},
+    platform::db::Db,
+    reporting::metrics::MonthClock,
     on_db,
-    sessions::SessionUser,
-    users::Role,
+    identity::sessions::SessionUser,
+    identity::users::Role,
 };
 use chrono::{Datelike, NaiveDate, Utc};
 use rand::{rngs::StdRng, Rng, SeedableRng};
@@ -64,24 +64,24 @@ async fn main() {
         format!("sqlite://{}/bench-{}.db", dir.display(), uuid::Uuid::new_v4().simple())
     });
     let db = Db::connect(&url, &Default::default()).await.expect("connect");
-    db.migrate().await.expect("migrate");
-    let today = backend::metrics::agency_today(Utc::now(), backend::settings::DEFAULT_TIME_ZONE);
+    backend::platform::migrate::run(&db).await.expect("migrate");
+    let today = backend::tenancy::settings::agency_today(Utc::now(), backend::tenancy::settings::DEFAULT_TIME_ZONE);
     let now = Utc::now();
     let mut rng = StdRng::seed_from_u64(7);
 
     let started = Instant::now();
     let mut ws_ids = Vec::new();
     for i in 0..n_ws {
-        let mut w = backend::workspaces::WorkspaceInput::named(&format!("Bench Client {i:03}"));
+        let mut w = backend::tenancy::workspaces::WorkspaceInput::named(&format!("Bench Client {i:03}"));
         w.monthly_lead_target = rng.gen_range(10..80);
         w.daily_send_target = rng.gen_range(300..2000);
         if i % 3 == 0 {
-            w.pricing_model = backend::workspaces::PricingModel::Retainer;
+            w.pricing_model = backend::tenancy::workspaces::PricingModel::Retainer;
             w.retainer_fee_cents = 300_000;
         } else {
             w.price_per_lead_cents = 15_000;
         }
-        ws_ids.push(backend::workspaces::create(&db, w).await.unwrap().id);
+        ws_ids.push(backend::tenancy::workspaces::create(&db, w).await.unwrap().id);
     }
     let first_day = today - chrono::Duration::days(n_days as i64 - 1);
     // Leads: ~30 % interested, spread over the period; a few invalid.

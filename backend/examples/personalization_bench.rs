@@ -18,9 +18,9 @@ use std::{sync::Arc, time::Instant};
 use backend::{
     on_db,
     personalization::{self, engine, writer, Writer},
-    sessions::SessionUser,
-    users::{self, NewUser, Role},
-    workspaces::{self, WorkspaceInput},
+    identity::sessions::SessionUser,
+    identity::users::{self, NewUser, Role},
+    tenancy::workspaces::{self, WorkspaceInput},
 };
 
 #[tokio::main]
@@ -36,9 +36,9 @@ async fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let url = std::env::var("BENCH_DATABASE_URL")
         .unwrap_or_else(|_| format!("sqlite://{}/personalization-{}.db", dir.display(), uuid::Uuid::new_v4().simple()));
-    let db = backend::db::Db::connect(&url, &Default::default()).await.expect("connect");
-    db.migrate().await.expect("migrate");
-    let mut config = backend::config::Config::with_database(&url, dir.clone());
+    let db = backend::platform::db::Db::connect(&url, &Default::default()).await.expect("connect");
+    backend::platform::migrate::run(&db).await.expect("migrate");
+    let mut config = backend::platform::config::Config::with_database(&url, dir.clone());
     let p = &mut config.personalization;
     p.perplexity_url = format!("{base}/perplexity");
     p.openrouter_url = format!("{base}/openrouter");
@@ -51,7 +51,7 @@ async fn main() {
     let state = backend::AppState {
         db: db.clone(),
         config: Arc::new(config),
-        secrets: backend::crypto::SecretBox::from_passphrase("bench-key-0123456789abcdef0123456789").unwrap(),
+        secrets: backend::platform::crypto::SecretBox::from_passphrase("bench-key-0123456789abcdef0123456789").unwrap(),
         places: Default::default(),
         events: Default::default(),
     };

@@ -1,48 +1,28 @@
 //! Maverick's server-only core: data access, auth, domain rules, jobs and connectors.
 //! It compiles and tests without Leptos or a browser; the WASM bundle never links it.
+//!
+//! The folders are layers (docs/architecture.md, "The house"; `tests/layers.rs` enforces it):
+//! `platform` knows no domain; `identity` and `tenancy` build on it; `connectors` are clients of
+//! outside services with no database; the domains (`leads`, `contacts`, `bison`,
+//! `personalization`, `notifications`, `zips`) import only downwards and along declared edges;
+//! `reporting` reads them all and nobody reads it; `runtime` composes everything.
 
-pub mod access;
-pub mod admin;
-pub mod ai;
-pub mod audit;
-pub mod auth;
-pub mod batches;
+pub mod platform;
+
+pub mod identity;
+pub mod tenancy;
+
+pub mod connectors;
+
 pub mod bison;
-pub mod bison_sync;
-pub mod bison_webhook;
-pub mod client_costs;
-pub mod config;
 pub mod contacts;
-pub mod csv_input;
-pub mod crypto;
-pub mod daily_metrics;
-pub mod dashboards;
-pub mod db;
-pub mod debounce;
-pub mod demo;
-mod demo_history;
-pub mod error;
-pub mod events;
-pub mod export;
-pub mod geo;
-pub mod heartbeat;
 pub mod leads;
-pub mod jobs;
-pub mod maintenance;
-pub mod metrics;
+pub mod notifications;
 pub mod personalization;
-pub mod pipeline;
-pub mod password;
-pub mod revenue;
-pub mod sessions;
-pub mod settings;
-pub mod slack;
-pub mod state;
-pub mod testing;
-pub mod throttle;
-pub mod users;
-pub mod workspaces;
-pub mod zip_codes;
+pub mod zips;
 
-pub use error::{Error, Result};
-pub use state::AppState;
+pub mod reporting;
+pub mod runtime;
+
+pub use platform::error::{Error, Result};
+pub use platform::state::AppState;

@@ -15,11 +15,12 @@ use axum::{
     Json, Router,
 };
 use backend::{
-    bison::{BisonClient, BisonError, RetryPolicy},
-    bison_sync::{self, SyncKind},
+    connectors::bison::{BisonClient, BisonError},
+    platform::http_retry::RetryPolicy,
+    bison::sync::{self, SyncKind},
     on_db,
-    testing::test_state,
-    workspaces::{self, WorkspaceInput},
+    platform::testing::test_state,
+    tenancy::workspaces::{self, WorkspaceInput},
     AppState,
 };
 use serde_json::{json, Value};
@@ -206,10 +207,10 @@ async fn a_full_sync_fills_every_table_through_rate_limits_and_errors_and_a_seco
         f.fail.insert("/api/sender-emails".into(), vec![(503, None), (500, None)]);
     }
     let (state, ws) = state_with(&base, "good-token").await;
-    let run = bison_sync::execute(&state, ws, SyncKind::All, None).await.unwrap();
+    let run = sync::execute(&state, ws, SyncKind::All, None).await.unwrap();
     assert_eq!(run.status, "succeeded", "{:?}", run.error);
     assert_eq!((run.step, run.steps), (4, 4));
-    let s: bison_sync::SyncSummary = serde_json::from_str(run.summary.as_deref().unwrap()).unwrap();
+    let s: sync::SyncSummary = serde_json::from_str(run.summary.as_deref().unwrap()).unwrap();
     assert_eq!((s.campaigns, s.senders, s.replies_seen, s.leads_created, s.leads_marked_interested, s.days), (2, 3, 3, 2, 0, 2));
     assert_eq!(s.newly_critical, vec!["bouncy@acme-send.test".to_string(), "down@acme-send.test".to_string()]);
     {
@@ -232,19 +233,19 @@ async fn a_full_sync_fills_every_table_through_rate_limits_and_errors_and_a_seco
             "(2026-11-20, 320, 0, 4, 1, 3)",
         ]
     );
-    let run = bison_sync::execute(&state, ws, SyncKind::All, None).await.unwrap();
-    let s: bison_sync::SyncSummary = serde_json::from_str(run.summary.as_deref().unwrap()).unwrap();
+    let run = sync::execute(&state, ws, SyncKind::All, None).await.unwrap();
+    let s: sync::SyncSummary = serde_json::from_str(run.summary.as_deref().unwrap()).unwrap();
     assert_eq!((s.leads_created, s.leads_marked_interested), (0, 0));
     assert!(s.newly_critical.is_empty(), "already known as critical");
     assert_eq!(snapshot(&state, ws).await, first, "a second sync changes nothing");
-    assert_eq!(bison_sync::recent_runs(&state.db, ws, 10).await.unwrap().len(), 2);
+    assert_eq!(sync::recent_runs(&state.db, ws, 10).await.unwrap().len(), 2);
 }
 
 #[tokio::test]
 async fn a_refused_key_or_a_rejected_request_fails_the_run_with_a_message_and_no_retries() {
     let (base, fake) = fake_bison().await;
     let (state, ws) = state_with(&base, "wrong-token").await;
-    let run = bison_sync::execute(&state, ws, SyncKind::Senders, None).await.unwrap();
+    let run = sync::execute(&state, ws, SyncKind::Senders, None).await.unwrap();
     assert_eq!(run.status, "failed");
     let error = run.error.unwrap();
     assert!(error.contains("refused the API key (401 Unauthorized: Unauthenticated.)"), "{error}");
@@ -255,7 +256,7 @@ async fn a_refused_key_or_a_rejected_request_fails_the_run_with_a_message_and_no
     assert_eq!(client.campaigns().await.unwrap_err(), BisonError::Invalid("422 Unprocessable Entity: scripted failure".into()));
     // No key stored at all: the run says where to add it.
     let bare = workspaces::create(&state.db, WorkspaceInput::named("No Key")).await.unwrap().id;
-    let run = bison_sync::execute(&state, bare, SyncKind::All, None).await.unwrap();
+    let run = sync::execute(&state, bare, SyncKind::All, None).await.unwrap();
     assert!(run.error.unwrap().contains("No Email Bison API key"));
 }
 
@@ -274,17 +275,17 @@ async fn slow_answers_time_out_and_are_retried_then_reported() {
 async fn sync_now_runs_through_the_job_queue_to_a_recorded_result() {
     let (base, _fake) = fake_bison().await;
     let (state, ws) = state_with(&base, "good-token").await;
-    let run = bison_sync::queue_run(&state.db, ws, SyncKind::All, None).await.unwrap();
-    backend::jobs::SyncQueue::new(&state.db)
-        .push(backend::jobs::BisonSyncJob { workspace_id: ws, kind: SyncKind::All, run_id: Some(run) }, Some(format!("sync-now:{run}")))
+    let run = sync::queue_run(&state.db, ws, SyncKind::All, None).await.unwrap();
+    backend::bison::jobs::SyncQueue::new(&state.db)
+        .push(backend::bison::jobs::BisonSyncJob { workspace_id: ws, kind: SyncKind::All, run_id: Some(run) }, Some(format!("sync-now:{run}")))
         .await
         .unwrap();
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let workers = tokio::spawn(backend::jobs::run_with_poll(state.clone(), async move { let _ = stop_rx.wait_for(|s| *s).await; }, Duration::from_millis(50)));
+    let workers = tokio::spawn(backend::runtime::workers::run_with_poll(state.clone(), async move { let _ = stop_rx.wait_for(|s| *s).await; }, Duration::from_millis(50)));
     // (A schedule may fire during the test and add a run of its own: look at ours.)
     let mut status = String::new();
     for _ in 0..200 {
-        status = bison_sync::recent_runs(&state.db, ws, 10).await.unwrap().into_iter().find(|r| r.id == run).unwrap().status;
+        status = sync::recent_runs(&state.db, ws, 10).await.unwrap().into_iter().find(|r| r.id == run).unwrap().status;
         if status == "succeeded" || status == "failed" {
             break;
         }
@@ -292,14 +293,14 @@ async fn sync_now_runs_through_the_job_queue_to_a_recorded_result() {
     }
     stop_tx.send(true).unwrap();
     workers.await.unwrap().unwrap();
-    assert_eq!(status, "succeeded", "{:?}", bison_sync::recent_runs(&state.db, ws, 10).await.unwrap());
+    assert_eq!(status, "succeeded", "{:?}", sync::recent_runs(&state.db, ws, 10).await.unwrap());
 }
 
 #[tokio::test]
 async fn a_sync_stands_aside_while_another_of_the_same_workspace_runs() {
     let (base, fake) = fake_bison().await;
     let (state, ws) = state_with(&base, "good-token").await;
-    let busy = bison_sync::queue_run(&state.db, ws, SyncKind::All, None).await.unwrap();
+    let busy = sync::queue_run(&state.db, ws, SyncKind::All, None).await.unwrap();
     on_db!(&state.db, |p| sqlx::query("UPDATE sync_runs SET status = 'running', started_at = $1 WHERE id = $2")
         .bind(chrono::Utc::now())
         .bind(busy)
@@ -307,7 +308,7 @@ async fn a_sync_stands_aside_while_another_of_the_same_workspace_runs() {
         .await
         .map(|_| ()))
     .unwrap();
-    let run = bison_sync::execute(&state, ws, SyncKind::Senders, None).await.unwrap();
+    let run = sync::execute(&state, ws, SyncKind::Senders, None).await.unwrap();
     assert_eq!((run.status.as_str(), run.error.as_deref()), ("failed", Some("Skipped: another sync of this workspace was running.")));
     assert!(fake.lock().unwrap().calls.is_empty(), "Email Bison was not called");
 }
@@ -330,20 +331,20 @@ async fn a_weekly_batch_takes_verified_contacts_up_to_the_target_and_a_failed_up
         .unwrap();
     }
     let week = chrono::NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
-    let batch = backend::batches::create_weekly(db, ws, week).await.unwrap().unwrap();
-    assert_eq!(backend::batches::create_weekly(db, ws, week).await.unwrap(), Some(batch), "one batch per week");
+    let batch = backend::contacts::batches::create_weekly(db, ws, week).await.unwrap().unwrap();
+    assert_eq!(backend::contacts::batches::create_weekly(db, ws, week).await.unwrap(), Some(batch), "one batch per week");
     let members: Vec<String> = on_db!(db, |p| sqlx::query_scalar("SELECT email FROM contacts WHERE batch_id = $1 ORDER BY email").bind(batch).fetch_all(p).await).unwrap();
     assert_eq!(members, ["a@c.test", "c@c.test", "e@c.test"], "safe contacts, oldest first, up to the weekly target");
 
     // The campaign comes from a sync; the first attach is refused.
-    bison_sync::execute(&state, ws, SyncKind::All, None).await.unwrap();
+    sync::execute(&state, ws, SyncKind::All, None).await.unwrap();
     fake.lock().unwrap().fail.insert("/api/campaigns/42/leads/attach-leads".into(), vec![(422, None)]);
-    let err = backend::batches::upload(&state, batch).await.unwrap_err();
+    let err = backend::contacts::batches::upload(&state, batch).await.unwrap_err();
     assert!(err.to_string().contains("No leads were added"), "{err}");
     let status: (String, i64) = on_db!(db, |p| sqlx::query_as("SELECT status, uploaded FROM contact_batches WHERE id = $1").bind(batch).fetch_one(p).await).unwrap();
     assert_eq!(status, ("failed".to_string(), 3));
     // Again: nobody is created twice, the attach goes through.
-    assert_eq!(backend::batches::upload(&state, batch).await.unwrap(), 3);
+    assert_eq!(backend::contacts::batches::upload(&state, batch).await.unwrap(), 3);
     let f = fake.lock().unwrap();
     assert_eq!(f.calls["/api/leads/multiple"], 1, "leads created once");
     assert_eq!(f.calls["/api/campaigns/42/leads/attach-leads"], 2);
@@ -369,11 +370,11 @@ async fn a_weekly_batch_takes_verified_contacts_up_to_the_target_and_a_failed_up
     .fetch_one(p)
     .await)
     .unwrap();
-    let choices = backend::batches::campaign_choices(db, ws).await.unwrap();
+    let choices = backend::contacts::batches::campaign_choices(db, ws).await.unwrap();
     assert_eq!(choices.last().map(|c| (c.0, c.2.as_str())), Some((chosen, "paused")), "active campaigns first: {choices:?}");
-    backend::batches::save_settings(db, ws, &backend::batches::BatchSettings { accept_risky: false, campaign_id: Some(chosen) }).await.unwrap();
-    let next = backend::batches::create_weekly(db, ws, week + chrono::Duration::days(7)).await.unwrap().unwrap();
-    assert_eq!(backend::batches::upload(&state, next).await.unwrap(), 1, "the one safe contact left");
+    backend::contacts::batches::save_settings(db, ws, &backend::contacts::batches::BatchSettings { accept_risky: false, campaign_id: Some(chosen) }).await.unwrap();
+    let next = backend::contacts::batches::create_weekly(db, ws, week + chrono::Duration::days(7)).await.unwrap().unwrap();
+    assert_eq!(backend::contacts::batches::upload(&state, next).await.unwrap(), 1, "the one safe contact left");
     let f = fake.lock().unwrap();
     assert_eq!(f.calls.get("/api/campaigns/44/leads/attach-leads"), Some(&1));
     assert_eq!(f.calls["/api/campaigns/42/leads/attach-leads"], 2, "the default campaign untouched");

@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use backend::{
     contacts::{self, ImportCounts, Mapping},
     on_db,
-    sessions::SessionUser,
-    testing::test_state,
-    users::{self, NewUser, Role},
-    workspaces::{self, WorkspaceInput},
+    identity::sessions::SessionUser,
+    platform::testing::test_state,
+    identity::users::{self, NewUser, Role},
+    tenancy::workspaces::{self, WorkspaceInput},
     AppState,
 };
 

@@ -1,15 +1,15 @@
 //! Dashboard numbers on a real database (both backends), against hand-computed fixtures.
 
 use backend::{
-    daily_metrics::{self, DayCounts},
-    dashboards::{self, Period},
-    error::Error,
+    reporting::daily_metrics::{self, DayCounts},
+    reporting::dashboards::{self, Period},
+    platform::error::Error,
     leads::{self, NewLead},
-    metrics::{MonthClock, PacingStatus},
-    sessions::SessionUser,
-    testing::test_state,
-    users::Role,
-    workspaces::{self, WorkspaceInput},
+    reporting::metrics::{MonthClock, PacingStatus},
+    identity::sessions::SessionUser,
+    platform::testing::test_state,
+    identity::users::Role,
+    tenancy::workspaces::{self, WorkspaceInput},
 };
 use chrono::NaiveDate;
 
@@ -21,7 +21,7 @@ fn caller(role: Role) -> SessionUser {
     SessionUser { session_id: 1, user_id: 1, email: "x@agency.test".into(), display_name: "X".into(), role }
 }
 
-async fn interested(db: &backend::db::Db, ws: i64, on: NaiveDate, n: usize, tag: &str) {
+async fn interested(db: &backend::platform::db::Db, ws: i64, on: NaiveDate, n: usize, tag: &str) {
     for i in 0..n {
         let lead = NewLead { email: format!("{tag}{i}-{on}@lead.test"), interested_day: Some(on), stage: "new".into(), ..Default::default() };
         leads::insert(db, ws, &lead).await.unwrap();
@@ -99,7 +99,7 @@ async fn the_demo_agency_is_alive_and_varied() {
     let state = test_state().await;
     let db = &state.db;
     let today = day(11, 21);
-    assert!(backend::demo::seed_if_empty_at(db, today).await.unwrap());
+    assert!(backend::runtime::demo::seed_if_empty_at(db, today).await.unwrap());
     let clock = MonthClock::at(today);
     let rows = dashboards::kpi(db, &caller(Role::Admin), &clock, Period::month_to_date(&clock), None).await.unwrap();
     assert_eq!(rows.len(), 12);
@@ -122,7 +122,7 @@ async fn home_alerts_and_rollout_from_the_demo_agency() {
     let state = test_state().await;
     let db = &state.db;
     let today = day(11, 21);
-    backend::demo::seed_if_empty_at(db, today).await.unwrap();
+    backend::runtime::demo::seed_if_empty_at(db, today).await.unwrap();
     let clock = MonthClock::at(today);
     let admin = caller(Role::Admin);
 
@@ -225,8 +225,8 @@ async fn sender_health_bands_capacity_and_runway_match_hand_computed_values() {
         .unwrap();
     }
     let (senders, sending) = dashboards::senders(db, &caller(Role::Admin)).await.unwrap();
-    let bands: Vec<_> = senders.iter().map(|s| backend::metrics::health_band(s.bounced_total, s.sent_total)).collect();
-    use backend::metrics::HealthBand::*;
+    let bands: Vec<_> = senders.iter().map(|s| backend::reporting::metrics::health_band(s.bounced_total, s.sent_total)).collect();
+    use backend::reporting::metrics::HealthBand::*;
     assert_eq!(bands, vec![Healthy, Warning, Critical, NoData]);
     assert_eq!(sending.len(), 1);
     let w = &sending[0];

@@ -2,14 +2,14 @@
 //! TEST_DATABASE_URL points at a server (`make test` runs both).
 
 use backend::{
-    access::{self, AccessLevel, GrantLevel},
-    admin,
-    auth::{self, ClientInfo, LoginError},
-    error::Error,
-    sessions::{self, SessionUser},
-    testing::test_state,
-    users::{self, NewUser, Role},
-    workspaces::{self, WorkspaceInput},
+    tenancy::access::{self, AccessLevel, GrantLevel},
+    tenancy::admin,
+    identity::auth::{self, ClientInfo, LoginError},
+    platform::error::Error,
+    identity::sessions::{self, SessionUser},
+    platform::testing::test_state,
+    identity::users::{self, NewUser, Role},
+    tenancy::workspaces::{self, WorkspaceInput},
     AppState,
 };
 use chrono::{Duration, Utc};
@@ -209,7 +209,7 @@ async fn admins_manage_users_and_grants_and_everything_is_audited() {
     sign_in(&state, "hal@acme.test", "reset-password-9").await.unwrap();
     assert!(matches!(admin::grant_access(db, &admin, new.id, 424_242, GrantLevel::Client, &client()).await, Err(Error::Invalid(m)) if m.contains("no workspace")));
 
-    let actions: Vec<String> = backend::audit::recent(db, 100).await.unwrap().into_iter().map(|a| a.action).collect();
+    let actions: Vec<String> = backend::identity::audit::recent(db, 100).await.unwrap().into_iter().map(|a| a.action).collect();
     for expected in ["user.created", "access.granted", "access.revoked", "user.disabled", "user.enabled", "user.password_reset", "login"] {
         assert!(actions.iter().any(|a| a == expected), "missing audit action {expected}: {actions:?}");
     }
@@ -264,19 +264,19 @@ async fn maintenance_prunes_exactly_what_is_expired() {
     let idle = sessions::create(db, u.id, None, None, &policy, now - Duration::hours(9)).await.unwrap();
     sessions::create(db, u.id, None, None, &policy, now - Duration::days(8)).await.unwrap();
     assert!(sessions::resolve(db, &idle, &policy, now).await.unwrap().is_none());
-    backend::audit::record(db, None, Some("x"), "old.thing", None, None).await.unwrap();
+    backend::identity::audit::record(db, None, Some("x"), "old.thing", None, None).await.unwrap();
     backend::on_db!(db, |p| sqlx::query("UPDATE audit_log SET at = $1 WHERE action = 'old.thing'")
         .bind(now - Duration::days(400))
         .execute(p)
         .await
         .map(|_| ()))
     .unwrap();
-    backend::audit::record(db, None, Some("x"), "new.thing", None, None).await.unwrap();
-    backend::throttle::record_failure(db, "ida@acme.test", Some("198.51.100.1"), now - Duration::minutes(20)).await.unwrap();
-    backend::throttle::record_failure(db, "ida@acme.test", Some("198.51.100.1"), now).await.unwrap();
-    let ws = backend::workspaces::create(db, backend::workspaces::WorkspaceInput::named("Acme")).await.unwrap().id;
+    backend::identity::audit::record(db, None, Some("x"), "new.thing", None, None).await.unwrap();
+    backend::identity::throttle::record_failure(db, "ida@acme.test", Some("198.51.100.1"), now - Duration::minutes(20)).await.unwrap();
+    backend::identity::throttle::record_failure(db, "ida@acme.test", Some("198.51.100.1"), now).await.unwrap();
+    let ws = backend::tenancy::workspaces::create(db, backend::tenancy::workspaces::WorkspaceInput::named("Acme")).await.unwrap().id;
     for days_ago in [8, 6] {
-        backend::events::publish(db, ws, "lead.moved", None, None, &serde_json::json!({})).await.unwrap();
+        backend::platform::events::publish(db, ws, "lead.moved", None, None, &serde_json::json!({})).await.unwrap();
         backend::on_db!(db, |p| sqlx::query("UPDATE workspace_events SET at = $1 WHERE id = (SELECT MAX(id) FROM workspace_events)")
             .bind(now - Duration::days(days_ago))
             .execute(p)
@@ -285,28 +285,28 @@ async fn maintenance_prunes_exactly_what_is_expired() {
         .unwrap();
     }
 
-    let report = backend::maintenance::prune(db, &state.config, now).await.unwrap();
+    let report = backend::identity::maintenance::prune(db, &state.config, now).await.unwrap();
     // 2 sessions; 2 failure rows (account + ip) of the old attempt; 1 audit row older than 365
     // days; the event of 8 days ago (a week is kept).
-    assert_eq!(report, backend::maintenance::PruneReport { sessions: 2, login_failures: 2, audit_rows: 1, events: 1 });
+    assert_eq!(report, backend::identity::maintenance::PruneReport { sessions: 2, login_failures: 2, audit_rows: 1, events: 1 });
     assert_eq!(sessions::count_for_user(db, u.id).await.unwrap(), 1);
 }
 
 #[tokio::test]
 async fn agency_time_zone_defaults_to_new_york_and_rejects_unknown_zones() {
     let state = test_state().await;
-    assert_eq!(backend::settings::agency_time_zone(&state.db).await.unwrap(), chrono_tz::America::New_York);
-    let err = backend::settings::set_agency_time_zone(&state.db, "Mars/Olympus").await.unwrap_err();
+    assert_eq!(backend::tenancy::settings::agency_time_zone(&state.db).await.unwrap(), chrono_tz::America::New_York);
+    let err = backend::tenancy::settings::set_agency_time_zone(&state.db, "Mars/Olympus").await.unwrap_err();
     assert!(err.to_string().contains("IANA"));
-    backend::settings::set_agency_time_zone(&state.db, "Europe/Paris").await.unwrap();
-    assert_eq!(backend::settings::agency_time_zone(&state.db).await.unwrap(), chrono_tz::Europe::Paris);
+    backend::tenancy::settings::set_agency_time_zone(&state.db, "Europe/Paris").await.unwrap();
+    assert_eq!(backend::tenancy::settings::agency_time_zone(&state.db).await.unwrap(), chrono_tz::Europe::Paris);
 }
 
 #[tokio::test]
 async fn demo_seeding_happens_once_and_only_into_an_empty_database() {
     let state = test_state().await;
-    assert!(backend::demo::seed_if_empty(&state.db).await.unwrap());
-    assert!(!backend::demo::seed_if_empty(&state.db).await.unwrap());
+    assert!(backend::runtime::demo::seed_if_empty(&state.db).await.unwrap());
+    assert!(!backend::runtime::demo::seed_if_empty(&state.db).await.unwrap());
     let (token, client) = sign_in(&state, "client@demo.maverick", "demo-client-pass").await.unwrap();
     assert!(!token.is_empty());
     let visible: Vec<_> = workspaces::list_visible(&state.db, &client).await.unwrap().into_iter().map(|(w, _)| w.slug).collect();

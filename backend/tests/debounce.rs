@@ -12,10 +12,11 @@ use std::{
 
 use axum::{extract::{Query, State}, http::StatusCode, response::IntoResponse, routing::get, Json, Router};
 use backend::{
-    debounce::{self, DebounceClient, Verdict},
+    connectors::debounce::{DebounceClient, DebounceError, Verdict},
+    contacts::verification,
     on_db,
-    testing::test_state,
-    workspaces::{self, WorkspaceInput},
+    platform::testing::test_state,
+    tenancy::workspaces::{self, WorkspaceInput},
 };
 use serde_json::json;
 
@@ -70,7 +71,7 @@ async fn fake() -> (String, Arc<Fake>) {
     (format!("http://{addr}/v1/"), f)
 }
 
-async fn add_contacts(db: &backend::db::Db, ws: i64, emails: &[&str]) {
+async fn add_contacts(db: &backend::platform::db::Db, ws: i64, emails: &[&str]) {
     for e in emails {
         on_db!(db, |p| sqlx::query("INSERT INTO contacts (workspace_id, email, created_at) VALUES ($1, $2, $3)")
             .bind(ws)
@@ -83,7 +84,7 @@ async fn add_contacts(db: &backend::db::Db, ws: i64, emails: &[&str]) {
     }
 }
 
-async fn verification(db: &backend::db::Db, email: &str) -> String {
+async fn verification(db: &backend::platform::db::Db, email: &str) -> String {
     on_db!(db, |p| sqlx::query_scalar::<_, String>("SELECT verification FROM contacts WHERE email = $1").bind(email).fetch_one(p).await).unwrap()
 }
 
@@ -98,18 +99,18 @@ async fn contacts_are_verified_five_at_a_time_through_busy_answers_and_credits_a
     emails.extend(safes.iter().map(String::as_str));
     add_contacts(db, ws, &emails).await;
     let client = DebounceClient::new(&base, "key-1", Duration::from_millis(5));
-    let s = debounce::verify_workspace(db, &client, ws, 1000).await.unwrap();
+    let s = verification::verify_workspace(db, &client, ws, 1000).await.unwrap();
     assert_eq!((s.checked, s.safe, s.risky, s.invalid, s.unknown, s.stopped.as_deref()), (16, 12, 2, 1, 1, None));
     assert!(f.max_in_flight.load(Ordering::SeqCst) <= 5, "never more than 5 calls at once");
     assert_eq!(verification(db, "busy@x.test").await, "safe", "success \"0\" on a 200 was retried");
     assert_eq!(verification(db, "slow@x.test").await, "safe", "429 was retried");
     assert_eq!(verification(db, "role@x.test").await, "risky");
     let month = chrono::Utc::now().format("%Y-%m").to_string();
-    assert_eq!(debounce::credits_used(db, ws, &month).await.unwrap(), 16);
+    assert_eq!(verification::credits_used(db, ws, &month).await.unwrap(), 16);
     // Nothing left to check: no call, no credit.
-    let again = debounce::verify_workspace(db, &client, ws, 1000).await.unwrap();
+    let again = verification::verify_workspace(db, &client, ws, 1000).await.unwrap();
     assert_eq!(again.checked, 0);
-    assert_eq!(debounce::credits_used(db, ws, &month).await.unwrap(), 16);
+    assert_eq!(verification::credits_used(db, ws, &month).await.unwrap(), 16);
 }
 
 #[tokio::test]
@@ -120,12 +121,12 @@ async fn running_out_of_credits_or_a_wrong_key_stops_the_run_and_says_why() {
     let ws = workspaces::create(db, WorkspaceInput::named("Acme")).await.unwrap().id;
     add_contacts(db, ws, &["broke@x.test"]).await;
     let client = DebounceClient::new(&base, "key-1", Duration::from_millis(5));
-    let s = debounce::verify_workspace(db, &client, ws, 10).await.unwrap();
+    let s = verification::verify_workspace(db, &client, ws, 10).await.unwrap();
     assert_eq!(s.checked, 0);
     assert!(s.stopped.as_deref().unwrap().contains("credits are used up: Credits Low"), "{s:?}");
     assert_eq!(verification(db, "broke@x.test").await, "unverified", "left for the next run");
     let wrong = DebounceClient::new(&base, "nope", Duration::from_millis(5));
-    assert_eq!(wrong.verify("safe@x.test").await, Err(debounce::DebounceError::Auth("Wrong API".into())));
+    assert_eq!(wrong.verify("safe@x.test").await, Err(DebounceError::Auth("Wrong API".into())));
     assert_eq!(client.verify("safe1@x.test").await, Ok(Verdict::Safe));
 }
 
@@ -141,13 +142,13 @@ async fn verify_now_runs_through_the_job_queue_and_records_its_outcome() {
     let db = state.db.clone();
     let ws = workspaces::create(&db, WorkspaceInput::named("Acme")).await.unwrap().id;
     add_contacts(&db, ws, &["safe1@x.test", "bounce@x.test"]).await;
-    debounce::queue_run(&db, ws).await.unwrap();
-    backend::jobs::VerifyQueue::new(&db).push(backend::jobs::VerifyContactsJob { workspace_id: ws }, None).await.unwrap();
+    verification::queue_run(&db, ws).await.unwrap();
+    backend::contacts::jobs::VerifyQueue::new(&db).push(backend::contacts::jobs::VerifyContactsJob { workspace_id: ws }, None).await.unwrap();
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let workers = tokio::spawn(backend::jobs::run_with_poll(state.clone(), async move { let _ = stop_rx.wait_for(|s| *s).await; }, Duration::from_millis(50)));
+    let workers = tokio::spawn(backend::runtime::workers::run_with_poll(state.clone(), async move { let _ = stop_rx.wait_for(|s| *s).await; }, Duration::from_millis(50)));
     let mut run = None;
     for _ in 0..200 {
-        run = debounce::latest_run(&db, ws).await.unwrap();
+        run = verification::latest_run(&db, ws).await.unwrap();
         if run.as_ref().is_some_and(|r| r.0 == "done" || r.0 == "failed") {
             break;
         }

@@ -4,13 +4,13 @@
 
 use std::time::Duration;
 
-use backend::{heartbeat, jobs::JobQueue, sessions, testing::test_state, users};
+use backend::{platform::heartbeat, identity::maintenance::{PruneJob, PruneQueue}, identity::sessions, platform::testing::test_state, identity::users};
 use chrono::Utc;
 
-async fn jobs_in_queue(db: &backend::db::Db) -> i64 {
+async fn jobs_in_queue(db: &backend::platform::db::Db) -> i64 {
     match db {
-        backend::db::Db::Sqlite(p) => sqlx::query_scalar("SELECT COUNT(*) FROM Jobs").fetch_one(p).await.unwrap(),
-        backend::db::Db::Postgres(p) => sqlx::query_scalar("SELECT COUNT(*) FROM apalis.jobs").fetch_one(p).await.unwrap(),
+        backend::platform::db::Db::Sqlite(p) => sqlx::query_scalar("SELECT COUNT(*) FROM Jobs").fetch_one(p).await.unwrap(),
+        backend::platform::db::Db::Postgres(p) => sqlx::query_scalar("SELECT COUNT(*) FROM apalis.jobs").fetch_one(p).await.unwrap(),
     }
 }
 
@@ -30,7 +30,7 @@ async fn a_queued_prune_job_runs_on_a_worker_and_removes_expired_sessions() {
     assert_eq!(sessions::count_for_user(&db, u.id).await.unwrap(), 2);
 
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(backend::jobs::run_with_poll(
+    let worker = tokio::spawn(backend::runtime::workers::run_with_poll(
         state.clone(),
         async move {
             let _ = stop_rx.wait_for(|s| *s).await;
@@ -38,7 +38,7 @@ async fn a_queued_prune_job_runs_on_a_worker_and_removes_expired_sessions() {
         Duration::from_millis(200),
     ));
 
-    JobQueue::new(&db).push_prune(None).await.unwrap();
+    PruneQueue::new(&db).push(PruneJob {}, None).await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         if sessions::count_for_user(&db, u.id).await.unwrap() == 1 {
@@ -57,10 +57,10 @@ async fn a_queued_prune_job_runs_on_a_worker_and_removes_expired_sessions() {
 #[tokio::test]
 async fn a_schedule_tick_seen_by_several_processes_enqueues_one_job() {
     let state = test_state().await;
-    let (a, b) = (JobQueue::new(&state.db), JobQueue::new(&state.db));
-    a.push_prune(Some("prune:1764000000".into())).await.unwrap();
-    b.push_prune(Some("prune:1764000000".into())).await.unwrap();
+    let (a, b) = (PruneQueue::new(&state.db), PruneQueue::new(&state.db));
+    a.push(PruneJob {}, Some("prune:1764000000".into())).await.unwrap();
+    b.push(PruneJob {}, Some("prune:1764000000".into())).await.unwrap();
     assert_eq!(jobs_in_queue(&state.db).await, 1);
-    a.push_prune(Some("prune:1764086400".into())).await.unwrap();
+    a.push(PruneJob {}, Some("prune:1764086400".into())).await.unwrap();
     assert_eq!(jobs_in_queue(&state.db).await, 2);
 }

@@ -10,14 +10,14 @@ mod fake_ai;
 use std::{sync::Arc, time::Duration};
 
 use backend::{
-    ai::{AiError, Message, Provider},
-    bison::RetryPolicy,
+    connectors::ai::{AiError, Message, Provider},
+    platform::http_retry::RetryPolicy,
     on_db,
     personalization::{self, engine, Writer},
-    sessions::SessionUser,
-    testing::test_state,
-    users::{self, NewUser, Role},
-    workspaces::{self, WorkspaceInput},
+    identity::sessions::SessionUser,
+    platform::testing::test_state,
+    identity::users::{self, NewUser, Role},
+    tenancy::workspaces::{self, WorkspaceInput},
     AppState,
 };
 use fake_ai::{FakeAi, Scripted};
@@ -296,7 +296,7 @@ async fn clients_see_their_workspaces_campaigns_only_when_it_allows_them() {
     let u = users::create(db, NewUser { email: "client@acme.test".into(), display_name: "Cal Client".into(), role: Role::Client, password: "password-123".into() })
         .await
         .unwrap();
-    backend::access::grant(db, u.id, s.ws, backend::access::GrantLevel::Client, s.admin.user_id, chrono::Utc::now()).await.unwrap();
+    backend::tenancy::access::grant(db, u.id, s.ws, backend::tenancy::access::GrantLevel::Client, s.admin.user_id, chrono::Utc::now()).await.unwrap();
     let client = SessionUser { session_id: 0, user_id: u.id, email: u.email, display_name: u.display_name, role: Role::Client };
     assert!(matches!(personalization::get_campaign(db, &client, s.campaign).await, Err(backend::Error::NotFound)), "not allowed yet");
     assert!(personalization::list_campaigns(db, &client).await.unwrap().is_empty());

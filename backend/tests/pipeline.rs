@@ -2,17 +2,17 @@
 //! role, history under concurrent moves, notes, and the event log that feeds live boards.
 
 use backend::{
-    access::{self, GrantLevel},
-    db::Db,
-    error::Error,
-    events,
+    tenancy::access::{self, GrantLevel},
+    platform::db::Db,
+    platform::error::Error,
+    platform::events,
     leads::{self, NewLead},
     on_db,
-    pipeline::{self, LeadFilter, Move},
-    sessions::SessionUser,
-    testing::test_state,
-    users::{self, NewUser, Role},
-    workspaces::{self, WorkspaceInput},
+    leads::pipeline::{self, LeadFilter, Move},
+    identity::sessions::SessionUser,
+    platform::testing::test_state,
+    identity::users::{self, NewUser, Role},
+    tenancy::workspaces::{self, WorkspaceInput},
 };
 use chrono::{NaiveDate, TimeZone, Utc};
 

@@ -2,10 +2,10 @@
 
 use backend::{
     leads::{self, NewLead},
-    metrics,
-    revenue,
-    testing::test_state,
-    workspaces::{self, PricingModel, WorkspaceInput},
+    reporting::metrics,
+    reporting::revenue,
+    platform::testing::test_state,
+    tenancy::workspaces::{self, PricingModel, WorkspaceInput},
 };
 use chrono::{NaiveDate, TimeZone, Utc};
 
@@ -13,13 +13,13 @@ fn day(m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, m, d).unwrap()
 }
 
-async fn lead(db: &backend::db::Db, ws: i64, tag: &str, on: NaiveDate, invalid: bool) -> i64 {
+async fn lead(db: &backend::platform::db::Db, ws: i64, tag: &str, on: NaiveDate, invalid: bool) -> i64 {
     leads::insert(db, ws, &NewLead { email: format!("{tag}@lead.test"), interested_day: Some(on), stage: "new".into(), invalid, ..Default::default() })
         .await
         .unwrap()
 }
 
-async fn cost(db: &backend::db::Db, ws: i64, cents: i64, recurrence: &str, starts_on: NaiveDate) {
+async fn cost(db: &backend::platform::db::Db, ws: i64, cents: i64, recurrence: &str, starts_on: NaiveDate) {
     backend::on_db!(db, |p| sqlx::query(
         "INSERT INTO client_costs (workspace_id, category, amount_cents, recurrence, starts_on, created_at) VALUES ($1, 'x', $2, $3, $4, $5)"
     )
@@ -136,12 +136,12 @@ async fn billing_at_a_pipeline_stage_counts_each_lead_once_when_it_first_gets_th
 
 #[tokio::test]
 async fn costs_and_zip_territories_validate_and_stay_in_their_workspace() {
-    use backend::{client_costs, zip_codes};
+    use backend::{reporting::costs, zips};
     let state = test_state().await;
     let db = &state.db;
     let a = workspaces::create(db, WorkspaceInput::named("Alpha")).await.unwrap();
     let b = workspaces::create(db, WorkspaceInput::named("Bravo")).await.unwrap();
-    let cost = |amount, recurrence: &str, ends: Option<NaiveDate>| client_costs::NewCost {
+    let cost = |amount, recurrence: &str, ends: Option<NaiveDate>| costs::NewCost {
         category: "software".into(),
         description: String::new(),
         amount_cents: amount,
@@ -149,20 +149,20 @@ async fn costs_and_zip_territories_validate_and_stay_in_their_workspace() {
         starts_on: day(11, 1),
         ends_on: ends,
     };
-    assert!(client_costs::add(db, a.id, cost(0, "monthly", None)).await.unwrap_err().to_string().contains("more than $0"));
-    assert!(client_costs::add(db, a.id, cost(100, "weekly", None)).await.is_err());
-    assert!(client_costs::add(db, a.id, cost(100, "one_off", Some(day(11, 30)))).await.unwrap_err().to_string().contains("no end date"));
-    assert!(client_costs::add(db, a.id, cost(100, "monthly", Some(day(10, 1)))).await.unwrap_err().to_string().contains("before the start"));
-    let id = client_costs::add(db, a.id, cost(100, "monthly", Some(day(12, 31)))).await.unwrap();
+    assert!(costs::add(db, a.id, cost(0, "monthly", None)).await.unwrap_err().to_string().contains("more than $0"));
+    assert!(costs::add(db, a.id, cost(100, "weekly", None)).await.is_err());
+    assert!(costs::add(db, a.id, cost(100, "one_off", Some(day(11, 30)))).await.unwrap_err().to_string().contains("no end date"));
+    assert!(costs::add(db, a.id, cost(100, "monthly", Some(day(10, 1)))).await.unwrap_err().to_string().contains("before the start"));
+    let id = costs::add(db, a.id, cost(100, "monthly", Some(day(12, 31)))).await.unwrap();
     // Another workspace can't delete it, even knowing its id.
-    assert!(matches!(client_costs::delete(db, b.id, id).await, Err(backend::Error::NotFound)));
-    client_costs::delete(db, a.id, id).await.unwrap();
+    assert!(matches!(costs::delete(db, b.id, id).await, Err(backend::Error::NotFound)));
+    costs::delete(db, a.id, id).await.unwrap();
 
-    assert_eq!(zip_codes::assign(db, a.id, " 2108", Some("ma"), Some("Boston")).await.unwrap(), "02108");
-    assert_eq!(zip_codes::assign(db, a.id, "02108", Some("MA"), Some("Boston")).await.unwrap(), "02108", "idempotent");
-    assert_eq!(zip_codes::list(db, a.id).await.unwrap().len(), 1);
-    assert!(zip_codes::assign(db, a.id, "02108", Some("Mass"), None).await.unwrap_err().to_string().contains("two-letter"));
-    zip_codes::assign(db, b.id, "02108-0001", None, None).await.unwrap();
-    assert_eq!(zip_codes::conflicts_of(db, a.id).await.unwrap(), vec![("02108".to_string(), "Bravo".to_string())]);
-    assert!(matches!(zip_codes::unassign(db, a.id, "99999").await, Err(backend::Error::NotFound)));
+    assert_eq!(zips::assign(db, a.id, " 2108", Some("ma"), Some("Boston")).await.unwrap(), "02108");
+    assert_eq!(zips::assign(db, a.id, "02108", Some("MA"), Some("Boston")).await.unwrap(), "02108", "idempotent");
+    assert_eq!(zips::list(db, a.id).await.unwrap().len(), 1);
+    assert!(zips::assign(db, a.id, "02108", Some("Mass"), None).await.unwrap_err().to_string().contains("two-letter"));
+    zips::assign(db, b.id, "02108-0001", None, None).await.unwrap();
+    assert_eq!(zips::conflicts_of(db, a.id).await.unwrap(), vec![("02108".to_string(), "Bravo".to_string())]);
+    assert!(matches!(zips::unassign(db, a.id, "99999").await, Err(backend::Error::NotFound)));
 }

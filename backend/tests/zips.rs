@@ -1,13 +1,13 @@
 //! ZIP territories and the CSV upload of assignments, on a real database (both backends).
 
 use backend::{
-    dashboards,
-    geo::ZipPlaces,
-    sessions::SessionUser,
-    testing::test_state,
-    users::{self, NewUser, Role},
-    workspaces::{self, WorkspaceInput},
-    zip_codes::{self, ZipImport},
+    reporting::dashboards,
+    platform::geo::ZipPlaces,
+    identity::sessions::SessionUser,
+    platform::testing::test_state,
+    identity::users::{self, NewUser, Role},
+    tenancy::workspaces::{self, WorkspaceInput},
+    zips::{self, ZipImport},
     AppState,
 };
 
@@ -41,12 +41,12 @@ async fn setup() -> Setup {
 
 async fn upload(s: &Setup, bytes: &[u8], default_ws: Option<i64>) -> ZipImport {
     let places = ZipPlaces::from_csv(PLACES).unwrap();
-    let id = zip_codes::import_csv(&s.state.db, &places, &s.admin, "zips.csv", bytes, default_ws).await.unwrap();
-    zip_codes::get_import(&s.state.db, &s.admin, id).await.unwrap()
+    let id = zips::import_csv(&s.state.db, &places, &s.admin, "zips.csv", bytes, default_ws).await.unwrap();
+    zips::get_import(&s.state.db, &s.admin, id).await.unwrap()
 }
 
 async fn zips_of(s: &Setup, ws: i64) -> Vec<(String, Option<String>, Option<String>)> {
-    zip_codes::list(&s.state.db, ws).await.unwrap().into_iter().map(|z| (z.zip, z.state, z.city)).collect()
+    zips::list(&s.state.db, ws).await.unwrap().into_iter().map(|z| (z.zip, z.state, z.city)).collect()
 }
 
 #[tokio::test]
@@ -132,13 +132,13 @@ async fn a_file_that_cannot_be_read_assigns_nothing_and_says_why() {
 
     // Archived or unknown default workspace: refused before anything is read.
     let places = ZipPlaces::default();
-    let err = zip_codes::import_csv(&s.state.db, &places, &s.admin, "z.csv", b"zip\n78702\n", Some(s.gone)).await.unwrap_err();
+    let err = zips::import_csv(&s.state.db, &places, &s.admin, "z.csv", b"zip\n78702\n", Some(s.gone)).await.unwrap_err();
     assert!(err.to_string().contains("archived"), "{err}");
     // Only admins import.
     let client = SessionUser { role: Role::Client, ..s.admin.clone() };
-    let err = zip_codes::import_csv(&s.state.db, &places, &client, "z.csv", b"zip\n78702\n", Some(s.acme)).await.unwrap_err();
+    let err = zips::import_csv(&s.state.db, &places, &client, "z.csv", b"zip\n78702\n", Some(s.acme)).await.unwrap_err();
     assert_eq!(err.status(), 403);
-    assert_eq!(zip_codes::get_import(&s.state.db, &client, i.id).await.unwrap_err().status(), 403);
+    assert_eq!(zips::get_import(&s.state.db, &client, i.id).await.unwrap_err().status(), 403);
 }
 
 #[tokio::test]
@@ -146,8 +146,8 @@ async fn conflicts_are_zips_held_by_two_active_workspaces() {
     let s = setup().await;
     let db = &s.state.db;
     upload(&s, b"workspace,zip\nacme-roofing,78701\nbeta-dental,78701\nacme-roofing,78702\n", None).await;
-    zip_codes::assign(db, s.gone, "78702", None, None).await.unwrap();
-    let t = zip_codes::territories(db).await.unwrap();
+    zips::assign(db, s.gone, "78702", None, None).await.unwrap();
+    let t = zips::territories(db).await.unwrap();
     assert_eq!(
         t.iter().map(|t| (t.zip.as_str(), t.workspace_slug.as_str())).collect::<Vec<_>>(),
         vec![("78701", "acme-roofing"), ("78701", "beta-dental"), ("78702", "acme-roofing")],

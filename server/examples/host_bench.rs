@@ -15,10 +15,10 @@ use std::{
 };
 
 use backend::{
-    access::{self, GrantLevel},
+    tenancy::access::{self, GrantLevel},
     leads::{self, NewLead},
-    users::{self, NewUser, Role},
-    workspaces::{self, WorkspaceInput},
+    identity::users::{self, NewUser, Role},
+    tenancy::workspaces::{self, WorkspaceInput},
     AppState,
 };
 use chrono::Utc;
@@ -42,12 +42,12 @@ async fn main() {
         std::fs::create_dir_all(&dir).unwrap();
         format!("sqlite://{}/portal-{}.db", dir.display(), uuid::Uuid::new_v4().simple())
     });
-    let db = backend::db::Db::connect(&url, &Default::default()).await.expect("connect");
-    db.migrate().await.expect("migrate");
-    let config = backend::config::Config::with_database(&url, std::env::temp_dir().join("maverick-bench"));
+    let db = backend::platform::db::Db::connect(&url, &Default::default()).await.expect("connect");
+    backend::platform::migrate::run(&db).await.expect("migrate");
+    let config = backend::platform::config::Config::with_database(&url, std::env::temp_dir().join("maverick-bench"));
     let state = AppState {
         db: db.clone(),
-        secrets: backend::crypto::SecretBox::from_passphrase("bench-key-0123456789abcdef0123456789").unwrap(),
+        secrets: backend::platform::crypto::SecretBox::from_passphrase("bench-key-0123456789abcdef0123456789").unwrap(),
         config: std::sync::Arc::new(config),
         places: Default::default(),
         events: Default::default(),
@@ -135,7 +135,7 @@ async fn main() {
 async fn webhooks(state: &AppState, base: &str, ws: i64) {
     let (total, concurrency) = (env("BENCH_WEBHOOKS", 20_000), env("BENCH_WEBHOOK_CONCURRENCY", 32));
     let db = &state.db;
-    let token = backend::bison_webhook::rotate_token(db, ws).await.unwrap();
+    let token = backend::bison::webhook::rotate_token(db, ws).await.unwrap();
     let url = Arc::new(format!("{base}/webhooks/bison/{token}"));
     let unique = total / 2;
     let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
@@ -178,7 +178,7 @@ async fn webhooks(state: &AppState, base: &str, ws: i64) {
         backend::on_db!(db, |p| sqlx::query_scalar::<_, i64>(sql).bind(ws).fetch_one(p).await).unwrap()
     };
     loop {
-        backend::bison_webhook::sweep(db, Duration::from_secs(300)).await.unwrap();
+        backend::bison::webhook::sweep(db, Duration::from_secs(300)).await.unwrap();
         if count("SELECT COUNT(*) FROM webhook_deliveries WHERE workspace_id = $1 AND status IN ('pending', 'processing')").await == 0 {
             break;
         }

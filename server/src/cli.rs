@@ -3,7 +3,7 @@
 
 use std::{io::IsTerminal, sync::Arc};
 
-use backend::{config::Config, db::Db, AppState, Error, Result};
+use backend::{platform::config::Config, platform::db::Db, AppState, Error, Result};
 use clap::{Parser, Subcommand};
 
 use crate::{router, telemetry, HostState};
@@ -50,22 +50,17 @@ pub async fn run(cli: Cli) -> Result<()> {
     telemetry::init(config.log_json);
 
     let db = Db::connect(&config.database_url, &config.pool).await?;
-    db.migrate().await?;
+    backend::platform::migrate::run(&db).await?;
     let places = Arc::new(load_zip_places(&config));
     let state = AppState { db: db.clone(), secrets: config.secret_box()?, config: Arc::new(config), places, events: Default::default() };
 
     let command = cli.command.unwrap_or(Command::Serve);
     if matches!(command, Command::Serve | Command::Worker) {
-        // Integration loops: pending webhook deliveries (at start-up, then every few seconds) and
-        // the Slack outbox. Each claims its rows, so any number of processes can run them.
-        tokio::spawn(backend::bison_webhook::run_sweeper(state.db.clone(), std::time::Duration::from_secs(5)));
-        let lease = state.config.personalization.lease;
-        tokio::spawn(backend::personalization::engine::run_sweeper(state.db.clone(), lease, std::time::Duration::from_secs(5)));
-        tokio::spawn(backend::slack::run_sender(state.db.clone(), state.secrets.clone(), std::time::Duration::from_secs(2)));
+        backend::runtime::workers::spawn_claim_loops(&state);
     }
     let outcome = match command {
         Command::Serve => serve(state).await,
-        Command::Worker => backend::jobs::run_until_shutdown(state, shutdown_signal()).await,
+        Command::Worker => backend::runtime::workers::run_until_shutdown(state, shutdown_signal()).await,
         Command::Migrate => {
             tracing::info!("migrations applied");
             Ok(())
@@ -78,12 +73,12 @@ pub async fn run(cli: Cli) -> Result<()> {
 }
 
 /// The ZIP places for the map; without them ZIPs still work, they are just not drawn.
-fn load_zip_places(config: &Config) -> backend::geo::ZipPlaces {
+fn load_zip_places(config: &Config) -> backend::platform::geo::ZipPlaces {
     let path = config.zip_places_path.clone().unwrap_or_else(|| {
         let site_root = std::env::var("LEPTOS_SITE_ROOT").ok().filter(|v| !v.is_empty()).unwrap_or_else(|| "target/site".into());
         std::path::Path::new(&site_root).join("vendor/geo/zip-places.csv")
     });
-    match backend::geo::ZipPlaces::load(&path) {
+    match backend::platform::geo::ZipPlaces::load(&path) {
         Ok(places) => {
             tracing::debug!(zips = places.len(), path = %path.display(), "ZIP places loaded");
             places
@@ -103,7 +98,7 @@ async fn serve(state: AppState) -> Result<()> {
     let addr = leptos.site_addr;
     let host = HostState { app: state.clone(), leptos };
     // Live boards: every web host tails the event log (moves and leads from any process).
-    tokio::spawn(backend::events::tail(state.db.clone(), state.events.clone(), std::time::Duration::from_millis(250)));
+    tokio::spawn(backend::platform::events::tail(state.db.clone(), state.events.clone(), std::time::Duration::from_millis(250)));
     let app = router::build(host);
 
     let listener = tokio::net::TcpListener::bind(addr)
@@ -113,7 +108,7 @@ async fn serve(state: AppState) -> Result<()> {
     let workers = state.config.workers_in_process.then(|| {
         let state = state.clone();
         let mut rx = stop_rx.clone();
-        tokio::spawn(async move { backend::jobs::run_until_shutdown(state, async move { let _ = rx.wait_for(|s| *s).await; }).await })
+        tokio::spawn(async move { backend::runtime::workers::run_until_shutdown(state, async move { let _ = rx.wait_for(|s| *s).await; }).await })
     });
     tracing::info!(%addr, backend = ?state.db.backend(), workers_in_process = workers.is_some(), "Maverick is listening on http://{addr}");
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -131,11 +126,11 @@ async fn serve(state: AppState) -> Result<()> {
 }
 
 async fn seed_demo(state: &AppState) -> Result<()> {
-    if backend::demo::seed_if_empty(&state.db).await? {
+    if backend::runtime::demo::seed_if_empty(&state.db).await? {
         // A personalization campaign whose run the job workers carry out (template writer).
         backend::personalization::seed_demo(state).await?;
         println!("\nDemo agency seeded. Sign in at the address below with:");
-        for l in backend::demo::LOGINS {
+        for l in backend::runtime::demo::LOGINS {
             println!("  {:<7} {:<24} password: {:<18} ({})", l.role, l.email, l.password, l.note);
         }
         println!();
@@ -155,12 +150,12 @@ async fn create_admin(state: &AppState, email: String, name: String, password_en
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
-    let user = backend::users::create(
+    let user = backend::identity::users::create(
         &state.db,
-        backend::users::NewUser { email, display_name: name, role: backend::users::Role::Admin, password },
+        backend::identity::users::NewUser { email, display_name: name, role: backend::identity::users::Role::Admin, password },
     )
     .await?;
-    backend::audit::record(&state.db, None, Some("cli"), "user.created", Some(&format!("user:{} ({}) admin", user.id, user.email)), None)
+    backend::identity::audit::record(&state.db, None, Some("cli"), "user.created", Some(&format!("user:{} ({}) admin", user.id, user.email)), None)
         .await?;
     println!("Admin {} created. Sign in at /login.", user.email);
     Ok(())

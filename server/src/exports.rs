@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use app::components::sort::sort_rows;
-use backend::sessions::SessionUser;
+use backend::identity::sessions::SessionUser;
 
 use crate::{session_layer::no_store, HostState};
 
@@ -44,9 +44,9 @@ pub async fn users_csv(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let result = async {
-        backend::access::require_admin(&caller)?;
-        let grants = backend::access::list_grants(&state.app.db).await?;
-        let users = backend::users::list(&state.app.db).await?;
+        backend::tenancy::access::require_admin(&caller)?;
+        let grants = backend::tenancy::access::list_grants(&state.app.db).await?;
+        let users = backend::identity::users::list(&state.app.db).await?;
         let (text, role) = (q.get("q").cloned().unwrap_or_default(), q.get("role").cloned().unwrap_or_default());
         let mut shown: Vec<_> = users
             .into_iter()
@@ -67,7 +67,7 @@ pub async fn users_csv(
                     grants,
                 ]
             });
-        backend::export::to_csv(&["id", "email", "name", "role", "status", "created_at", "last_login_at", "workspaces"], rows)
+        backend::platform::csv_output::to_csv(&["id", "email", "name", "role", "status", "created_at", "last_login_at", "workspaces"], rows)
     }
     .await;
     csv_response("users.csv", result)
@@ -79,9 +79,9 @@ pub async fn workspaces_csv(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let result = async {
-        backend::access::require_admin(&caller)?;
-        let grants = backend::access::list_grants(&state.app.db).await?;
-        let list = backend::workspaces::list_visible(&state.app.db, &caller).await?;
+        backend::tenancy::access::require_admin(&caller)?;
+        let grants = backend::tenancy::access::list_grants(&state.app.db).await?;
+        let list = backend::tenancy::workspaces::list_visible(&state.app.db, &caller).await?;
         let (text, status) = (q.get("q").cloned().unwrap_or_default(), q.get("status").cloned().unwrap_or_default());
         let mut shown: Vec<_> = list
             .into_iter()
@@ -104,7 +104,7 @@ pub async fn workspaces_csv(
                     w.member_count.to_string(),
                 ]
             });
-        backend::export::to_csv(
+        backend::platform::csv_output::to_csv(
             &[
                 "id",
                 "name",
@@ -155,7 +155,7 @@ pub async fn kpi_csv(
                 num(l.positive_of_contacted),
             ]
         });
-        backend::export::to_csv(
+        backend::platform::csv_output::to_csv(
             &[
                 "workspace",
                 "slug",
@@ -194,7 +194,7 @@ pub async fn rollout_csv(
                 vec![name.clone(), slug.clone(), label, due.unwrap_or_default(), completed.unwrap_or_default(), overdue.to_string()]
             })
         });
-        backend::export::to_csv(&["workspace", "slug", "step", "due_on", "completed_on", "overdue"], lines)
+        backend::platform::csv_output::to_csv(&["workspace", "slug", "step", "due_on", "completed_on", "overdue"], lines)
     }
     .await;
     csv_response("rollout.csv", result)
@@ -226,7 +226,7 @@ pub async fn volume_csv(
                 ]
             })
         });
-        backend::export::to_csv(&["workspace", "slug", "day", "sent", "daily_send_target", "under_sending", "sending_capacity"], rows)
+        backend::platform::csv_output::to_csv(&["workspace", "slug", "day", "sent", "daily_send_target", "under_sending", "sending_capacity"], rows)
     }
     .await;
     csv_response("volume.csv", result)
@@ -261,7 +261,7 @@ pub async fn revenue_csv(
                 l.frozen.to_string(),
             ]
         });
-        backend::export::to_csv(
+        backend::platform::csv_output::to_csv(
             &["month", "workspace", "slug", "pricing_model", "billable_leads", "revenue", "costs", "profit", "margin", "agency_roi", "won_value", "client_roi", "frozen"],
             rows,
         )
@@ -289,7 +289,7 @@ pub async fn roi_csv(
                 vec![name.clone(), slug.clone(), m.0, money(m.1), money(m.2), money(m.3), ratio(agency), ratio(client)]
             })
         });
-        backend::export::to_csv(&["workspace", "slug", "month", "fees", "costs", "won_value", "agency_roi", "client_roi"], rows)
+        backend::platform::csv_output::to_csv(&["workspace", "slug", "month", "fees", "costs", "won_value", "agency_roi", "client_roi"], rows)
     }
     .await;
     csv_response("roi.csv", result)
@@ -317,7 +317,7 @@ pub async fn zips_csv(
                 l.assigned_on.clone(),
             ]
         });
-        backend::export::to_csv(&["zip", "city", "state", "workspaces", "workspace_slugs", "conflict", "assigned_on"], rows)
+        backend::platform::csv_output::to_csv(&["zip", "city", "state", "workspaces", "workspace_slugs", "conflict", "assigned_on"], rows)
     }
     .await;
     csv_response("zips.csv", result)
@@ -329,7 +329,7 @@ pub async fn zip_import_rejected_csv(
     Extension(caller): Extension<SessionUser>,
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Response {
-    let result = backend::zip_codes::get_import(&state.app.db, &caller, id)
+    let result = backend::zips::get_import(&state.app.db, &caller, id)
         .await
         .map(|i| i.rejected_csv.unwrap_or_default().into_bytes());
     csv_response(&format!("zip-upload-{id}-rejected.csv"), result)
@@ -360,7 +360,7 @@ pub async fn senders_csv(
                 s.last_synced_at.unwrap_or_default(),
             ]
         });
-        backend::export::to_csv(
+        backend::platform::csv_output::to_csv(
             &["workspace", "slug", "sender", "status", "daily_limit", "sent", "bounced", "bounce_rate", "health", "warmup", "last_synced_at"],
             rows,
         )
@@ -418,7 +418,7 @@ pub async fn personalization_csv(
     let result = async {
         let (header, rows) = backend::personalization::export(&state.app.db, &caller, campaign, q.run).await?;
         let header: Vec<&str> = header.iter().map(String::as_str).collect();
-        backend::export::to_csv(&header, rows)
+        backend::platform::csv_output::to_csv(&header, rows)
     }
     .await;
     let name = match q.run {
@@ -461,7 +461,7 @@ pub async fn personalization_run_cancel(
 pub async fn personalization_campaigns_csv(State(state): State<HostState>, Extension(caller): Extension<SessionUser>) -> Response {
     let result = async {
         let rows = backend::personalization::list_campaigns(&state.app.db, &caller).await?;
-        backend::export::to_csv(
+        backend::platform::csv_output::to_csv(
             &["campaign", "workspace", "leads", "personalized", "failed", "created_at"],
             rows.into_iter().map(|c| {
                 vec![c.name, c.workspace_name, c.leads.to_string(), c.personalized.to_string(), c.failed.to_string(), c.created_at.to_rfc3339()]
@@ -478,7 +478,7 @@ pub async fn personalization_savings_csv(State(state): State<HostState>, Extensi
     let result = async {
         let (by_ws, by_user) = backend::personalization::kpis(&state.app.db, &caller, state.app.config.personalization.hourly_rate).await?;
         let rows = by_ws.into_iter().map(|s| ("workspace", s)).chain(by_user.into_iter().map(|s| ("user", s)));
-        backend::export::to_csv(
+        backend::platform::csv_output::to_csv(
             &["per", "who", "personalized_leads", "hours_saved", "money_saved"],
             rows.map(|(per, s)| vec![per.to_owned(), s.who, s.personalized.to_string(), format!("{:.2}", s.hours), format!("{:.2}", s.money)]),
         )
@@ -496,7 +496,7 @@ pub async fn personalization_calls_csv(
 ) -> Response {
     let result = async {
         let calls = backend::personalization::calls_of(&state.app.db, &caller, id).await?;
-        backend::export::to_csv(
+        backend::platform::csv_output::to_csv(
             &["at", "provider", "model", "attempt", "http_status", "error", "prompt_tokens", "completion_tokens", "cost_usd", "latency_ms", "request", "response"],
             calls.into_iter().map(|c| {
                 vec![

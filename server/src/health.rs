@@ -13,7 +13,7 @@ pub async fn readyz(State(state): State<HostState>) -> impl IntoResponse {
     let db = &state.app.db;
     let database = db.ping().await;
     let workers = match &database {
-        Ok(()) => backend::heartbeat::alive(db, chrono::Utc::now()).await.unwrap_or(0),
+        Ok(()) => backend::platform::heartbeat::alive(db, chrono::Utc::now()).await.unwrap_or(0),
         Err(_) => 0,
     };
     let ready = database.is_ok() && workers > 0;

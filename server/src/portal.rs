@@ -12,7 +12,7 @@ use axum::{
         IntoResponse, Response,
     },
 };
-use backend::{events::WorkspaceEvent, sessions::SessionUser};
+use backend::{platform::events::WorkspaceEvent, identity::sessions::SessionUser};
 use futures_util::{stream, Stream, StreamExt};
 use tokio_stream::wrappers::{errors::BroadcastStreamRecvError, BroadcastStream};
 
@@ -50,7 +50,7 @@ pub async fn events(
     headers: HeaderMap,
 ) -> Response {
     let app = state.app;
-    let ws = match backend::workspaces::visible_by_slug(&app.db, &caller, &slug).await {
+    let ws = match backend::tenancy::workspaces::visible_by_slug(&app.db, &caller, &slug).await {
         Ok((ws, _)) => ws,
         Err(e) => return error_response(e),
     };
@@ -63,7 +63,7 @@ pub async fn events(
     let replay = if last_seen == i64::MAX {
         Vec::new()
     } else {
-        match backend::events::since(&app.db, ws.id, last_seen, REPLAY_LIMIT).await {
+        match backend::platform::events::since(&app.db, ws.id, last_seen, REPLAY_LIMIT).await {
             Ok(r) => r,
             Err(e) => return error_response(e),
         }
@@ -98,9 +98,9 @@ pub async fn leads_csv(
 ) -> Response {
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
     let result = async {
-        let (ws, _) = backend::workspaces::visible_by_slug(&state.app.db, &caller, &slug).await?;
+        let (ws, _) = backend::tenancy::workspaces::visible_by_slug(&state.app.db, &caller, &slug).await?;
         let filter = app::api::portal::lead_filter(get("q"), get("from"), get("to"), get("campaign"))?;
-        let leads = backend::pipeline::filtered_leads(&state.app.db, ws.id, &filter).await?;
+        let leads = backend::leads::pipeline::filtered_leads(&state.app.db, ws.id, &filter).await?;
         let rows = leads.into_iter().map(|l| {
             vec![
                 l.email,
@@ -117,7 +117,7 @@ pub async fn leads_csv(
                 l.reply_text.unwrap_or_default(),
             ]
         });
-        backend::export::to_csv(
+        backend::platform::csv_output::to_csv(
             &["email", "first_name", "last_name", "company", "title", "phone", "campaign", "received_on", "stage", "deal_value", "lost_reason", "reply"],
             rows,
         )

@@ -10,7 +10,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
-use backend::{auth::ClientInfo, sessions, sessions::SessionUser};
+use backend::{identity::auth::ClientInfo, identity::sessions, identity::sessions::SessionUser};
 
 use crate::HostState;
 

@@ -6,7 +6,7 @@ use axum::{
     extract::{Extension, Multipart, State},
     response::{IntoResponse, Redirect, Response},
 };
-use backend::sessions::SessionUser;
+use backend::identity::sessions::SessionUser;
 
 use crate::HostState;
 
@@ -53,10 +53,10 @@ async fn read_form(mut multipart: Multipart, limit: usize) -> Result<UploadForm,
     Ok(form)
 }
 
-/// `POST /admin/zips/import`: a CSV of ZIP assignments (see `backend::zip_codes::import_csv`).
+/// `POST /admin/zips/import`: a CSV of ZIP assignments (see `backend::zips::import_csv`).
 pub async fn zip_import(State(state): State<HostState>, Extension(caller): Extension<SessionUser>, multipart: Multipart) -> Response {
     let app = &state.app;
-    if let Err(e) = backend::access::require_admin(&caller) {
+    if let Err(e) = backend::tenancy::access::require_admin(&caller) {
         return crate::exports::error_response(e);
     }
     let outcome = match read_form(multipart, app.config.zip_upload_max_bytes).await {
@@ -64,13 +64,13 @@ pub async fn zip_import(State(state): State<HostState>, Extension(caller): Exten
         Ok(form) => {
             let default_workspace = match form.field("workspace") {
                 None => Ok(None),
-                Some(slug) => backend::workspaces::visible_by_slug(&app.db, &caller, slug).await.map(|(w, _)| Some(w.id)),
+                Some(slug) => backend::tenancy::workspaces::visible_by_slug(&app.db, &caller, slug).await.map(|(w, _)| Some(w.id)),
             };
             match (default_workspace, form.bytes.as_deref()) {
                 (Err(e), _) => Err(e),
                 (Ok(_), None) => Err(backend::Error::invalid("Choose a CSV file to upload.")),
                 (Ok(ws), Some(bytes)) => {
-                    backend::zip_codes::import_csv(&app.db, &app.places, &caller, &form.file_name, bytes, ws).await
+                    backend::zips::import_csv(&app.db, &app.places, &caller, &form.file_name, bytes, ws).await
                 }
             }
         }
@@ -79,7 +79,7 @@ pub async fn zip_import(State(state): State<HostState>, Extension(caller): Exten
         Ok(id) => Redirect::to(&format!("/admin/zips?import={id}")).into_response(),
         // Nothing usable arrived (no file, over the limit): record it like any refused file.
         Err(backend::Error::Invalid(reason)) => {
-            match backend::zip_codes::record_refused(&app.db, &caller, "upload", &reason).await {
+            match backend::zips::record_refused(&app.db, &caller, "upload", &reason).await {
                 Ok(id) => Redirect::to(&format!("/admin/zips?import={id}")).into_response(),
                 Err(e) => crate::exports::error_response(e),
             }
@@ -92,7 +92,7 @@ pub async fn zip_import(State(state): State<HostState>, Extension(caller): Exten
 /// size limit (never held in memory), then staged for the mapping step.
 pub async fn contacts_upload(State(state): State<HostState>, Extension(caller): Extension<SessionUser>, multipart: Multipart) -> Response {
     let app = &state.app;
-    if let Err(e) = backend::access::require_admin(&caller) {
+    if let Err(e) = backend::tenancy::access::require_admin(&caller) {
         return crate::exports::error_response(e);
     }
     let limit = app.config.contacts_upload_max_bytes;
@@ -111,7 +111,7 @@ pub async fn contacts_upload(State(state): State<HostState>, Extension(caller): 
         }
         return crate::exports::error_response(backend::Error::invalid("Choose the workspace the contacts belong to (the form's workspace comes before the file)."));
     };
-    let ws = match backend::workspaces::visible_by_slug(&app.db, &caller, slug.trim()).await {
+    let ws = match backend::tenancy::workspaces::visible_by_slug(&app.db, &caller, slug.trim()).await {
         Ok((ws, _)) => ws,
         Err(e) => return crate::exports::error_response(e),
     };

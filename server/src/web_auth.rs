@@ -7,7 +7,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     Form,
 };
-use backend::{auth, auth::ClientInfo, sessions::SessionUser};
+use backend::{identity::auth, identity::auth::ClientInfo, identity::sessions::SessionUser};
 use serde::Deserialize;
 
 use crate::{
@@ -56,11 +56,11 @@ pub async fn login(
         Ok((token, user)) => {
             // Session rotation: whatever session this browser had ends here.
             if let Some(old) = cookie(&headers, SESSION_COOKIE) {
-                if let Err(e) = backend::sessions::revoke(&state.app.db, old).await {
+                if let Err(e) = backend::identity::sessions::revoke(&state.app.db, old).await {
                     tracing::warn!(error = %e, "could not revoke the previous session");
                 }
             }
-            let to = next.unwrap_or_else(|| if user.role == backend::users::Role::Admin { "/admin" } else { "/client-portal" }.into());
+            let to = next.unwrap_or_else(|| if user.role == backend::identity::users::Role::Admin { "/admin" } else { "/client-portal" }.into());
             let mut res = Redirect::to(&to).into_response();
             let max_age = config.sessions.absolute_timeout.num_seconds();
             res.headers_mut().append(header::SET_COOKIE, session_cookie(Some(&token), config.secure_cookies(), max_age));

@@ -1,5 +1,5 @@
 //! Machine endpoints that authenticate by a secret in their path (exempt from the origin check):
-//! `POST /webhooks/bison/{token}`. See `backend::bison_webhook` for what happens to a delivery.
+//! `POST /webhooks/bison/{token}`. See `backend::bison::webhook` for what happens to a delivery.
 
 use axum::{
     body::{to_bytes, Body},
@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use backend::bison_webhook::{self, Receipt};
+use backend::bison::webhook::{self, Receipt};
 
 use crate::HostState;
 
@@ -22,13 +22,13 @@ pub async fn bison(State(state): State<HostState>, Path(token): Path<String>, bo
         Ok(b) => b,
         Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "The body is too large.").into_response(),
     };
-    match bison_webhook::receive(&app.db, &token, &bytes, max).await {
+    match webhook::receive(&app.db, &token, &bytes, max).await {
         Ok(None) => (StatusCode::NOT_FOUND, "Not found.").into_response(),
         Ok(Some(Receipt::Accepted(id))) => {
             // Stored: answer now, process right after (a sweep picks it up if this process dies).
             let db = app.db.clone();
             tokio::spawn(async move {
-                if let Err(e) = bison_webhook::process(&db, id).await {
+                if let Err(e) = webhook::process(&db, id).await {
                     tracing::warn!(delivery = id, error = %e, "webhook delivery not processed yet; the sweep will retry");
                 }
             });

@@ -24,17 +24,17 @@ fn temp_dir() -> std::path::PathBuf {
 
 #[tokio::test]
 async fn create_admin_makes_a_working_admin_once_and_explains_failures() {
-    let (db, url) = backend::testing::fresh_db().await;
+    let (db, url) = backend::platform::testing::fresh_db().await;
     let dir = temp_dir();
     let out = run(&url, &dir, &["create-admin", "--email", "Owner@Agency.test", "--name", "Owner"], &[("MAVERICK_ADMIN_PASSWORD", "owner-password-1")]).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("Admin owner@agency.test created"));
 
-    let cfg = backend::config::Config::with_database(&url, dir.clone());
-    let (_, user) = backend::auth::login(&db, "owner@agency.test", "owner-password-1", &Default::default(), &cfg.sessions, &cfg.throttle)
+    let cfg = backend::platform::config::Config::with_database(&url, dir.clone());
+    let (_, user) = backend::identity::auth::login(&db, "owner@agency.test", "owner-password-1", &Default::default(), &cfg.sessions, &cfg.throttle)
         .await
         .unwrap();
-    assert_eq!(user.role, backend::users::Role::Admin);
+    assert_eq!(user.role, backend::identity::users::Role::Admin);
 
     let again = run(&url, &dir, &["create-admin", "--email", "owner@agency.test"], &[("MAVERICK_ADMIN_PASSWORD", "owner-password-1")]).await;
     assert_eq!(again.status.code(), Some(1));
@@ -45,7 +45,7 @@ async fn create_admin_makes_a_working_admin_once_and_explains_failures() {
 
 #[tokio::test]
 async fn migrate_logs_json_lines_when_asked_and_demo_seeding_prints_the_logins() {
-    let (_db, url) = backend::testing::fresh_db().await;
+    let (_db, url) = backend::platform::testing::fresh_db().await;
     let dir = temp_dir();
     let out = run(&url, &dir, &["migrate", "--log-json"], &[]).await;
     assert!(out.status.success());
@@ -63,7 +63,7 @@ async fn migrate_logs_json_lines_when_asked_and_demo_seeding_prints_the_logins()
 
 #[tokio::test]
 async fn a_bad_setting_stops_start_up_with_a_message_naming_it() {
-    let (_db, url) = backend::testing::fresh_db().await;
+    let (_db, url) = backend::platform::testing::fresh_db().await;
     let dir = temp_dir();
     let out = run(&url, &dir, &["migrate"], &[("MAVERICK_SESSION_IDLE_MINUTES", "soon")]).await;
     assert_eq!(out.status.code(), Some(1));

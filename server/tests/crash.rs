@@ -10,9 +10,9 @@ use std::{process::Command, sync::Arc, time::Duration};
 use backend::{
     on_db,
     personalization::{self, Writer},
-    sessions::SessionUser,
-    users::{self, NewUser, Role},
-    workspaces::{self, WorkspaceInput},
+    identity::sessions::SessionUser,
+    identity::users::{self, NewUser, Role},
+    tenancy::workspaces::{self, WorkspaceInput},
 };
 
 const LEADS: i64 = 300;
@@ -37,7 +37,7 @@ fn worker(url: &str, dir: &std::path::Path, fakes: &str) -> std::process::Child 
         .expect("start the server binary")
 }
 
-async fn done(db: &backend::db::Db, run: i64) -> (String, i64) {
+async fn done(db: &backend::platform::db::Db, run: i64) -> (String, i64) {
     on_db!(db, |p| sqlx::query_as("SELECT status, done FROM personalization_runs WHERE id = $1").bind(run).fetch_one(p).await).unwrap()
 }
 
@@ -45,18 +45,18 @@ async fn done(db: &backend::db::Db, run: i64) -> (String, i64) {
 async fn a_run_killed_mid_way_completes_after_a_restart_with_every_lead_written_once() {
     let fake = Arc::new(fake_ai::FakeAi { latency_ms: (40, 20), ..Default::default() });
     let fakes = fake_ai::start(fake.clone()).await;
-    let (db, url) = backend::testing::fresh_db().await;
+    let (db, url) = backend::platform::testing::fresh_db().await;
     let dir = std::env::temp_dir().join("maverick-tests").join(uuid::Uuid::new_v4().simple().to_string());
     std::fs::create_dir_all(&dir).unwrap();
 
     // The run is queued by this process, as a page would; only the worker processes work it.
-    let mut config = backend::config::Config::with_database(&url, dir.clone());
+    let mut config = backend::platform::config::Config::with_database(&url, dir.clone());
     config.personalization.perplexity_key = Some("pplx-test".into());
     config.personalization.openrouter_key = Some("sk-or-test".into());
     let state = backend::AppState {
         db: db.clone(),
         config: Arc::new(config),
-        secrets: backend::crypto::SecretBox::from_passphrase("crash-test-key-0123456789abcdef0123456789").unwrap(),
+        secrets: backend::platform::crypto::SecretBox::from_passphrase("crash-test-key-0123456789abcdef0123456789").unwrap(),
         places: Default::default(),
         events: Default::default(),
     };

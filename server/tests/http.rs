@@ -113,7 +113,7 @@ async fn mutating_requests_from_another_origin_are_refused() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
-    assert!(!backend::users::get(&srv.state.db, srv.fx.client_b_id).await.unwrap().disabled);
+    assert!(!backend::identity::users::get(&srv.state.db, srv.fx.client_b_id).await.unwrap().disabled);
     let res = browser()
         .post(srv.url("/auth/login"))
         .header("origin", "http://evil.example")
@@ -131,7 +131,7 @@ async fn mutating_requests_from_another_origin_are_refused() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(backend::users::get(&srv.state.db, srv.fx.client_b_id).await.unwrap().disabled);
+    assert!(backend::identity::users::get(&srv.state.db, srv.fx.client_b_id).await.unwrap().disabled);
 }
 
 #[tokio::test]
@@ -155,7 +155,7 @@ async fn readiness_needs_the_database_and_a_live_worker() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!((body["database"].as_str(), body["workers_alive"].as_i64()), (Some("ok"), Some(0)));
     let now = chrono::Utc::now();
-    backend::heartbeat::beat(&srv.state.db, "w1", "test", now, now).await.unwrap();
+    backend::platform::heartbeat::beat(&srv.state.db, "w1", "test", now, now).await.unwrap();
     let res = c.get(srv.url("/readyz")).send().await.unwrap();
     assert_eq!(res.status(), 200);
 }
@@ -197,12 +197,12 @@ async fn bad_input_gets_a_clear_4xx() {
 async fn csv_exports_follow_the_filters_and_defuse_formulas() {
     let srv = common::start().await;
     let admin = srv.sign_in("admin@agency.test").await;
-    backend::users::create(
+    backend::identity::users::create(
         &srv.state.db,
-        backend::users::NewUser {
+        backend::identity::users::NewUser {
             email: "formula@acme.test".into(),
             display_name: "=HYPERLINK(\"http://evil\",\"x\")".into(),
-            role: backend::users::Role::Viewer,
+            role: backend::identity::users::Role::Viewer,
             password: PASSWORD.into(),
         },
     )
@@ -256,16 +256,16 @@ async fn the_bison_key_never_reaches_the_browser() {
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("••••9876") && body.contains("\"billable_stage\":\"meeting_booked\""), "{body}");
     assert!(!body.contains("gamma-bison-key-9876"));
-    let (ws, _) = backend::workspaces::visible_by_slug(&srv.state.db, &backend::sessions::SessionUser {
+    let (ws, _) = backend::tenancy::workspaces::visible_by_slug(&srv.state.db, &backend::identity::sessions::SessionUser {
         session_id: 0,
         user_id: srv.fx.admin_id,
         email: "admin@agency.test".into(),
         display_name: "Ada".into(),
-        role: backend::users::Role::Admin,
+        role: backend::identity::users::Role::Admin,
     }, "gamma-pools")
     .await
     .unwrap();
-    assert_eq!(backend::workspaces::bison_api_key(&srv.state.db, &srv.state.secrets, ws.id).await.unwrap().as_deref(), Some("gamma-bison-key-9876"));
+    assert_eq!(backend::tenancy::workspaces::bison_api_key(&srv.state.db, &srv.state.secrets, ws.id).await.unwrap().as_deref(), Some("gamma-bison-key-9876"));
     // A key without its Bison workspace id is refused, and nothing is created.
     let mut args = create("lonely-key");
     args[0].1 = "Delta Pools".into();
@@ -321,7 +321,7 @@ async fn a_zip_upload_lands_reports_rejected_rows_and_refuses_clients_and_oversi
     assert_eq!(res.status(), 403);
     let res = client.get(srv.url(&format!("/admin/zips/imports/{id}/rejected.csv"))).send().await.unwrap();
     assert_eq!(res.status(), 403);
-    assert!(backend::zip_codes::list(&srv.state.db, srv.fx.ws_a).await.unwrap().iter().all(|z| z.zip != "10001"));
+    assert!(backend::zips::list(&srv.state.db, srv.fx.ws_a).await.unwrap().iter().all(|z| z.zip != "10001"));
 
     // Over the upload limit (5 MiB by default): recorded as refused, with the reason on the page.
     let big = "workspace,zip\n".to_owned() + &"acme-roofing,78702\n".repeat(300_000);
@@ -334,7 +334,7 @@ async fn a_zip_upload_lands_reports_rejected_rows_and_refuses_clients_and_oversi
     assert_eq!(res.status(), 303);
     let page = admin.get(srv.url(res.headers()["location"].to_str().unwrap())).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("nothing was assigned. The file is larger than 5 MB"), "{page}");
-    assert!(backend::zip_codes::list(&srv.state.db, srv.fx.ws_a).await.unwrap().iter().all(|z| z.zip != "78702"));
+    assert!(backend::zips::list(&srv.state.db, srv.fx.ws_a).await.unwrap().iter().all(|z| z.zip != "78702"));
 }
 
 #[tokio::test]
@@ -371,7 +371,7 @@ async fn an_admin_queues_a_batch_upload_again_and_unknown_batches_are_not_found(
     let srv = common::start().await;
     let db = &srv.state.db;
     backend::on_db!(db, |p| sqlx::query("UPDATE workspaces SET weekly_contact_target = 5 WHERE id = $1").bind(srv.fx.ws_a).execute(p).await.map(|_| ())).unwrap();
-    let batch = backend::batches::create_weekly(db, srv.fx.ws_a, chrono::NaiveDate::from_ymd_opt(2026, 11, 16).unwrap()).await.unwrap().unwrap();
+    let batch = backend::contacts::batches::create_weekly(db, srv.fx.ws_a, chrono::NaiveDate::from_ymd_opt(2026, 11, 16).unwrap()).await.unwrap().unwrap();
     let admin = srv.sign_in("admin@agency.test").await;
     let (status, body) = srv.call(&admin, "/api/admin/contacts/batches/upload", &[("batch_id", batch.to_string())]).await;
     assert_eq!(status, 200, "{body}");
@@ -390,11 +390,11 @@ async fn an_admin_queues_a_batch_upload_again_and_unknown_batches_are_not_found(
     .unwrap();
     let (status, body) = srv.call(&admin, "/api/admin/contacts/batch_settings", &[("workspace", "acme-roofing".into()), ("accept", "yes".into()), ("campaign", "".into())]).await;
     assert_eq!(status, 200, "{body}");
-    let next = backend::batches::create_weekly(db, srv.fx.ws_a, chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()).await.unwrap().unwrap();
-    assert_eq!(backend::batches::get(db, next).await.unwrap().size, 1, "the risky contact");
+    let next = backend::contacts::batches::create_weekly(db, srv.fx.ws_a, chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()).await.unwrap().unwrap();
+    assert_eq!(backend::contacts::batches::get(db, next).await.unwrap().size, 1, "the risky contact");
     let (status, _) = srv.call(&admin, "/api/admin/contacts/batch_settings", &[("workspace", "acme-roofing".into())]).await;
     assert_eq!(status, 200);
-    assert!(!backend::batches::settings(db, srv.fx.ws_a).await.unwrap().accept_risky, "an unticked box turns it off");
+    assert!(!backend::contacts::batches::settings(db, srv.fx.ws_a).await.unwrap().accept_risky, "an unticked box turns it off");
     // A campaign of another workspace, or one Email Bison does not know, is refused with a reason.
     let (other, local): (i64, i64) = backend::on_db!(db, |p| async {
         let other = sqlx::query_scalar("INSERT INTO campaigns (workspace_id, bison_campaign_id, name, created_at, updated_at) VALUES ($1, '77', 'Theirs', $2, $2) RETURNING id")
@@ -417,5 +417,5 @@ async fn an_admin_queues_a_batch_upload_again_and_unknown_batches_are_not_found(
     let (status, body) = srv.call(&admin, "/api/admin/contacts/batch_settings", &[("workspace", "acme-roofing".into()), ("campaign", local.to_string())]).await;
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("not in Email Bison yet"), "{body}");
-    assert_eq!(backend::batches::settings(db, srv.fx.ws_a).await.unwrap().campaign_id, None, "nothing saved");
+    assert_eq!(backend::contacts::batches::settings(db, srv.fx.ws_a).await.unwrap().campaign_id, None, "nothing saved");
 }

@@ -165,13 +165,13 @@ async fn personalization_of_b(srv: &common::TestServer) -> i64 {
     campaign
 }
 
-fn admin_caller(fx: &Fixture) -> backend::sessions::SessionUser {
-    backend::sessions::SessionUser {
+fn admin_caller(fx: &Fixture) -> backend::identity::sessions::SessionUser {
+    backend::identity::sessions::SessionUser {
         session_id: 0,
         user_id: fx.admin_id,
         email: "admin@agency.test".into(),
         display_name: "Ada Admin".into(),
-        role: backend::users::Role::Admin,
+        role: backend::identity::users::Role::Admin,
     }
 }
 
@@ -202,15 +202,15 @@ async fn a_client_of_one_workspace_gets_nothing_of_another_from_any_server_funct
 
     // And nothing of B changed.
     let db = &srv.state.db;
-    let b_user = backend::users::get(db, fx.client_b_id).await.unwrap();
+    let b_user = backend::identity::users::get(db, fx.client_b_id).await.unwrap();
     assert!(!b_user.disabled);
-    let b_ws = backend::workspaces::get(db, fx.ws_b).await.unwrap();
+    let b_ws = backend::tenancy::workspaces::get(db, fx.ws_b).await.unwrap();
     assert!(b_ws.active);
-    let d = backend::pipeline::lead_detail(db, &admin_caller(fx), fx.lead_b).await.unwrap();
+    let d = backend::leads::pipeline::lead_detail(db, &admin_caller(fx), fx.lead_b).await.unwrap();
     assert_eq!((d.lead.stage.as_str(), d.notes[0].body.as_str(), d.history.len()), ("new", "Beta Secret Dental private note", 0));
-    let grants = backend::access::list_grants(db).await.unwrap();
+    let grants = backend::tenancy::access::list_grants(db).await.unwrap();
     assert_eq!(grants.len(), 3, "no grant was added or removed");
-    assert_eq!(backend::users::list(db).await.unwrap().len(), 4, "no user was created");
+    assert_eq!(backend::identity::users::list(db).await.unwrap().len(), 4, "no user was created");
     srv.sign_in("clientb@beta.test").await; // B's password still works
     let (leads, _) = backend::personalization::leads(db, b_campaign, None, None, 0, 10).await.unwrap();
     assert_eq!((leads[0].status.as_str(), leads[0].line.as_deref()), ("done", Some("Beta Secret Dental line.")), "B's lead untouched");

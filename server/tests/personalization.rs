@@ -10,15 +10,15 @@ use std::time::Duration;
 #[tokio::test]
 async fn a_script_starts_a_run_follows_it_to_completion_and_downloads_the_csv() {
     let srv = common::start().await;
-    let workers = tokio::spawn(backend::jobs::run_with_poll(srv.state.clone(), std::future::pending(), Duration::from_millis(50)));
+    let workers = tokio::spawn(backend::runtime::workers::run_with_poll(srv.state.clone(), std::future::pending(), Duration::from_millis(50)));
     let db = &srv.state.db;
     let admin = srv.sign_in("admin@agency.test").await;
-    let caller = backend::sessions::SessionUser {
+    let caller = backend::identity::sessions::SessionUser {
         session_id: 0,
         user_id: srv.fx.admin_id,
         email: "admin@agency.test".into(),
         display_name: "Ada Admin".into(),
-        role: backend::users::Role::Admin,
+        role: backend::identity::users::Role::Admin,
     };
     let campaign = backend::personalization::create_campaign(db, &caller, srv.fx.ws_a, "Spring", "", "").await.unwrap();
     let csv = "First Name,Email Address,Company Name,Notes\nAnn,ann@acme.test,Acme Roofing,=cmd|' /C calc'!A0\nBob,bob@bobco.test,Bobco,\nBad,nope,X,\n";

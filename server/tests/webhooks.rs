@@ -24,11 +24,11 @@ fn interested(reply_id: i64, email: &str) -> serde_json::Value {
     })
 }
 
-async fn count(db: &backend::db::Db, sql: &'static str, ws: i64) -> i64 {
+async fn count(db: &backend::platform::db::Db, sql: &'static str, ws: i64) -> i64 {
     on_db!(db, |p| sqlx::query_scalar::<_, i64>(sql).bind(ws).fetch_one(p).await).unwrap()
 }
 
-async fn wait_for(db: &backend::db::Db, sql: &'static str, ws: i64, want: i64) -> i64 {
+async fn wait_for(db: &backend::platform::db::Db, sql: &'static str, ws: i64, want: i64) -> i64 {
     for _ in 0..100 {
         let n = count(db, sql, ws).await;
         if n == want {
@@ -47,7 +47,7 @@ async fn an_interested_reply_lands_once_on_the_board_however_often_it_is_deliver
     let srv = common::start().await;
     let db = &srv.state.db;
     let ws = srv.fx.ws_a;
-    let token = backend::bison_webhook::rotate_token(db, ws).await.unwrap();
+    let token = backend::bison::webhook::rotate_token(db, ws).await.unwrap();
     let http = reqwest::Client::new();
     let url = srv.url(&format!("/webhooks/bison/{token}"));
 
@@ -73,7 +73,7 @@ async fn an_interested_reply_lands_once_on_the_board_however_often_it_is_deliver
     let before = count(db, "SELECT COUNT(*) FROM webhook_deliveries WHERE workspace_id > $1", 0).await;
     let res = http.post(srv.url("/webhooks/bison/not-a-real-token-at-all")).json(&interested(11, "x@y.test")).send().await.unwrap();
     assert_eq!(res.status(), 404);
-    backend::bison_webhook::rotate_token(db, ws).await.unwrap();
+    backend::bison::webhook::rotate_token(db, ws).await.unwrap();
     let res = http.post(&url).json(&interested(12, "x@y.test")).send().await.unwrap();
     assert_eq!(res.status(), 404);
     assert_eq!(count(db, "SELECT COUNT(*) FROM webhook_deliveries WHERE workspace_id > $1", 0).await, before);
@@ -84,7 +84,7 @@ async fn unusable_bodies_are_stored_as_failed_with_the_reason_and_other_events_a
     let srv = common::start().await;
     let db = &srv.state.db;
     let ws = srv.fx.ws_a;
-    let token = backend::bison_webhook::rotate_token(db, ws).await.unwrap();
+    let token = backend::bison::webhook::rotate_token(db, ws).await.unwrap();
     let http = reqwest::Client::new();
     let url = srv.url(&format!("/webhooks/bison/{token}"));
 
@@ -122,12 +122,12 @@ async fn a_delivery_stored_before_a_crash_is_processed_by_the_next_sweep() {
     let srv = common::start().await;
     let db = &srv.state.db;
     let ws = srv.fx.ws_a;
-    let token = backend::bison_webhook::rotate_token(db, ws).await.unwrap();
+    let token = backend::bison::webhook::rotate_token(db, ws).await.unwrap();
     // Stored, then the process "died" before processing (and one died mid-processing).
     let body = serde_json::to_vec(&interested(21, "pat@leehomes.test")).unwrap();
-    assert!(matches!(backend::bison_webhook::receive(db, &token, &body, 1 << 20).await.unwrap(), Some(backend::bison_webhook::Receipt::Accepted(_))));
+    assert!(matches!(backend::bison::webhook::receive(db, &token, &body, 1 << 20).await.unwrap(), Some(backend::bison::webhook::Receipt::Accepted(_))));
     let body = serde_json::to_vec(&interested(22, "sam@leehomes.test")).unwrap();
-    backend::bison_webhook::receive(db, &token, &body, 1 << 20).await.unwrap();
+    backend::bison::webhook::receive(db, &token, &body, 1 << 20).await.unwrap();
     on_db!(db, |p| sqlx::query("UPDATE webhook_deliveries SET status = 'processing', claimed_at = $1 WHERE dedupe_key LIKE '%:22'")
         .bind(chrono::Utc::now() - chrono::Duration::minutes(10))
         .execute(p)
@@ -135,10 +135,10 @@ async fn a_delivery_stored_before_a_crash_is_processed_by_the_next_sweep() {
         .map(|_| ()))
     .unwrap();
     assert_eq!(count(db, LEADS, ws).await, 0);
-    assert_eq!(backend::bison_webhook::sweep(db, Duration::from_secs(300)).await.unwrap(), 2);
+    assert_eq!(backend::bison::webhook::sweep(db, Duration::from_secs(300)).await.unwrap(), 2);
     assert_eq!(count(db, LEADS, ws).await, 1);
     assert_eq!(count(db, "SELECT COUNT(*) FROM leads WHERE workspace_id = $1 AND email = 'sam@leehomes.test'", ws).await, 1);
-    assert_eq!(backend::bison_webhook::sweep(db, Duration::from_secs(300)).await.unwrap(), 0, "nothing left");
+    assert_eq!(backend::bison::webhook::sweep(db, Duration::from_secs(300)).await.unwrap(), 0, "nothing left");
     assert_eq!(count(db, DELIVERIES, ws).await, 2);
 }
 
@@ -177,15 +177,15 @@ async fn slack_messages_are_retried_past_errors_and_rate_limits_and_given_up_whe
     let db = &srv.state.db;
     let secrets = &srv.state.secrets;
     let (url, got) = fake_slack(vec![(500, None), (429, Some("0")), (200, None)]).await;
-    backend::slack::set_workspace_url(db, secrets, srv.fx.ws_a, Some(&url)).await.unwrap();
+    backend::notifications::set_workspace_url(db, secrets, srv.fx.ws_a, Some(&url)).await.unwrap();
     let reply = backend::leads::InterestedReply { email: "pat@leehomes.test".into(), first_name: Some("Pat".into()), company: Some("Lee <Homes>".into()), reply_text: Some("Yes".into()), ..Default::default() };
-    backend::slack::new_interested_lead(db, srv.fx.ws_a, &reply).await.unwrap();
+    backend::notifications::new_interested_lead(db, srv.fx.ws_a, &reply).await.unwrap();
     // No agency channel configured: only the workspace's message is queued.
     assert_eq!(count(db, "SELECT COUNT(*) FROM slack_messages WHERE id > $1", 0).await, 1);
     let http = reqwest::Client::new();
     let mut sent = 0;
     for _ in 0..5 {
-        sent += backend::slack::send_due(db, secrets, &http, Duration::ZERO).await.unwrap();
+        sent += backend::notifications::send_due(db, secrets, &http, Duration::ZERO).await.unwrap();
     }
     assert_eq!(sent, 1);
     let bodies = got.lock().unwrap().clone();
@@ -196,9 +196,9 @@ async fn slack_messages_are_retried_past_errors_and_rate_limits_and_given_up_whe
 
     // A refusal that will not change (the channel is gone) fails at once.
     let (gone, _) = fake_slack(vec![(410, None)]).await;
-    backend::slack::set_agency_url(db, secrets, Some(&gone)).await.unwrap();
-    backend::slack::enqueue(db, None, "hello").await.unwrap();
-    backend::slack::send_due(db, secrets, &http, Duration::ZERO).await.unwrap();
+    backend::notifications::set_agency_url(db, secrets, Some(&gone)).await.unwrap();
+    backend::notifications::enqueue(db, None, "hello").await.unwrap();
+    backend::notifications::send_due(db, secrets, &http, Duration::ZERO).await.unwrap();
     let (status, attempts, error): (String, i64, Option<String>) = on_db!(db, |p| sqlx::query_as(
         "SELECT status, attempts, last_error FROM slack_messages WHERE workspace_id IS NULL"
     )
@@ -207,7 +207,7 @@ async fn slack_messages_are_retried_past_errors_and_rate_limits_and_given_up_whe
     .unwrap();
     assert_eq!((status.as_str(), attempts), ("failed", 1));
     assert!(error.unwrap().contains("410"));
-    assert!(backend::slack::set_workspace_url(db, secrets, srv.fx.ws_a, Some("ftp://nope")).await.is_err());
+    assert!(backend::notifications::set_workspace_url(db, secrets, srv.fx.ws_a, Some("ftp://nope")).await.is_err());
 }
 
 #[tokio::test]

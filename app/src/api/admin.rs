@@ -15,7 +15,7 @@ pub use convert::{user_row, workspace_row};
 mod convert {
     use super::super::ctx::ts;
     use crate::models::*;
-    use backend::{access::Grant, users::User, workspaces::Workspace};
+    use backend::{tenancy::access::Grant, identity::users::User, tenancy::workspaces::Workspace};
 
     pub fn user_row(u: User, grants: &[Grant]) -> UserRow {
         UserRow {
@@ -54,8 +54,8 @@ mod convert {
             retainer_fee_cents: w.retainer_fee_cents,
             billable_stage: w.billable_stage,
             bison_workspace_id: w.bison_workspace_id,
-            bison_api_key_masked: backend::workspaces::masked_key(w.bison_api_key_hint.as_deref()),
-            bison_webhook_masked: backend::workspaces::masked_key(w.bison_webhook_hint.as_deref()),
+            bison_api_key_masked: backend::tenancy::workspaces::masked_key(w.bison_api_key_hint.as_deref()),
+            bison_webhook_masked: backend::tenancy::workspaces::masked_key(w.bison_webhook_hint.as_deref()),
             slack_webhook_masked: w.slack_webhook_hint,
         }
     }
@@ -64,15 +64,15 @@ mod convert {
 #[server(endpoint = "admin/overview")]
 pub async fn admin_overview() -> Result<AgencyOverview, AppError> {
     use super::ctx::ts;
-    use backend::{dashboards, metrics};
+    use backend::{reporting::dashboards, reporting::metrics};
     let (state, caller) = super::ctx::admin()?;
     let db = &state.db;
     let clock = super::dashboards::agency_clock(db).await?;
     let kpi = dashboards::kpi(db, &caller, &clock, dashboards::Period::month_to_date(&clock), None).await?;
     let alerts = dashboards::alerts(db, &caller, &kpi).await?;
-    let (workspaces_total, workspaces_active) = backend::workspaces::count(db).await?;
-    let users = backend::users::list(db).await?;
-    let recent = backend::audit::recent(db, 15).await?;
+    let (workspaces_total, workspaces_active) = backend::tenancy::workspaces::count(db).await?;
+    let users = backend::identity::users::list(db).await?;
+    let recent = backend::identity::audit::recent(db, 15).await?;
     Ok(AgencyOverview {
         today: clock.today.to_string(),
         interested_mtd: kpi.iter().map(|r| r.pacing.mtd).sum(),
@@ -107,54 +107,54 @@ pub async fn admin_overview() -> Result<AgencyOverview, AppError> {
 #[server(endpoint = "admin/users")]
 pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
     let (state, _) = super::ctx::admin()?;
-    let grants = backend::access::list_grants(&state.db).await?;
-    let users = backend::users::list(&state.db).await?;
+    let grants = backend::tenancy::access::list_grants(&state.db).await?;
+    let users = backend::identity::users::list(&state.db).await?;
     Ok(users.into_iter().map(|u| convert::user_row(u, &grants)).collect())
 }
 
 #[server(endpoint = "admin/users/create")]
 pub async fn create_user(email: String, display_name: String, role: String, password: String) -> Result<UserRow, AppError> {
     let (state, caller) = super::ctx::admin()?;
-    let role = role.parse::<backend::users::Role>()?;
-    let new = backend::users::NewUser { email, display_name, role, password };
-    let user = backend::admin::create_user(&state.db, &caller, new, &super::ctx::client_info()).await?;
+    let role = role.parse::<backend::identity::users::Role>()?;
+    let new = backend::identity::users::NewUser { email, display_name, role, password };
+    let user = backend::identity::admin::create_user(&state.db, &caller, new, &super::ctx::client_info()).await?;
     Ok(convert::user_row(user, &[]))
 }
 
 #[server(endpoint = "admin/users/set_disabled")]
 pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), AppError> {
     let (state, caller) = super::ctx::admin()?;
-    backend::admin::set_user_disabled(&state.db, &caller, user_id, disabled, &super::ctx::client_info()).await?;
+    backend::identity::admin::set_user_disabled(&state.db, &caller, user_id, disabled, &super::ctx::client_info()).await?;
     Ok(())
 }
 
 #[server(endpoint = "admin/users/reset_password")]
 pub async fn reset_user_password(user_id: i64, new_password: String) -> Result<(), AppError> {
     let (state, caller) = super::ctx::admin()?;
-    backend::admin::reset_password(&state.db, &caller, user_id, &new_password, &super::ctx::client_info()).await?;
+    backend::identity::admin::reset_password(&state.db, &caller, user_id, &new_password, &super::ctx::client_info()).await?;
     Ok(())
 }
 
 #[server(endpoint = "admin/access/grant")]
 pub async fn grant_access(user_id: i64, workspace_id: i64, level: String) -> Result<(), AppError> {
     let (state, caller) = super::ctx::admin()?;
-    let level = level.parse::<backend::access::GrantLevel>()?;
-    backend::admin::grant_access(&state.db, &caller, user_id, workspace_id, level, &super::ctx::client_info()).await?;
+    let level = level.parse::<backend::tenancy::access::GrantLevel>()?;
+    backend::tenancy::admin::grant_access(&state.db, &caller, user_id, workspace_id, level, &super::ctx::client_info()).await?;
     Ok(())
 }
 
 #[server(endpoint = "admin/access/revoke")]
 pub async fn revoke_access(user_id: i64, workspace_id: i64) -> Result<(), AppError> {
     let (state, caller) = super::ctx::admin()?;
-    backend::admin::revoke_access(&state.db, &caller, user_id, workspace_id, &super::ctx::client_info()).await?;
+    backend::tenancy::admin::revoke_access(&state.db, &caller, user_id, workspace_id, &super::ctx::client_info()).await?;
     Ok(())
 }
 
 #[server(endpoint = "admin/workspaces")]
 pub async fn list_workspaces() -> Result<Vec<WorkspaceRow>, AppError> {
     let (state, caller) = super::ctx::admin()?;
-    let grants = backend::access::list_grants(&state.db).await?;
-    let rows = backend::workspaces::list_visible(&state.db, &caller).await?;
+    let grants = backend::tenancy::access::list_grants(&state.db).await?;
+    let rows = backend::tenancy::workspaces::list_visible(&state.db, &caller).await?;
     Ok(rows.into_iter().map(|(w, _)| convert::workspace_row(w, &grants)).collect())
 }
 
@@ -191,11 +191,11 @@ pub async fn create_workspace(
         given(billable_stage).unwrap_or_else(|| "interested".into()),
     )?;
     let client = super::ctx::client_info();
-    let mut ws = backend::admin::create_workspace(&state.db, &caller, input, &client).await?;
+    let mut ws = backend::tenancy::admin::create_workspace(&state.db, &caller, input, &client).await?;
     if bison_id.is_some() {
-        backend::admin::set_bison_credentials(&state.db, &state.secrets, &caller, ws.id, bison_id.as_deref(), bison_key.as_deref(), &client)
+        backend::tenancy::admin::set_bison_credentials(&state.db, &state.secrets, &caller, ws.id, bison_id.as_deref(), bison_key.as_deref(), &client)
             .await?;
-        ws = backend::workspaces::get(&state.db, ws.id).await?;
+        ws = backend::tenancy::workspaces::get(&state.db, ws.id).await?;
     }
     Ok(convert::workspace_row(ws, &[]))
 }
@@ -212,15 +212,15 @@ pub fn workspace_input(
     pricing_model: &str,
     price: &str,
     billable_stage: String,
-) -> Result<backend::workspaces::WorkspaceInput, AppError> {
-    use backend::workspaces::PricingModel;
+) -> Result<backend::tenancy::workspaces::WorkspaceInput, AppError> {
+    use backend::tenancy::workspaces::PricingModel;
     let pricing_model = pricing_model.parse::<PricingModel>()?;
     let cents = crate::money::parse_dollars(price).map_err(AppError::invalid)?;
     let (price_per_lead_cents, retainer_fee_cents) = match pricing_model {
         PricingModel::PerLead => (cents, 0),
         PricingModel::Retainer => (0, cents),
     };
-    Ok(backend::workspaces::WorkspaceInput {
+    Ok(backend::tenancy::workspaces::WorkspaceInput {
         name,
         slug,
         monthly_lead_target,
@@ -236,6 +236,6 @@ pub fn workspace_input(
 #[server(endpoint = "admin/workspaces/set_active")]
 pub async fn set_workspace_active(workspace_id: i64, active: bool) -> Result<(), AppError> {
     let (state, caller) = super::ctx::admin()?;
-    backend::admin::set_workspace_active(&state.db, &caller, workspace_id, active, &super::ctx::client_info()).await?;
+    backend::tenancy::admin::set_workspace_active(&state.db, &caller, workspace_id, active, &super::ctx::client_info()).await?;
     Ok(())
 }

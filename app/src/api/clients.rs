@@ -19,9 +19,9 @@ fn parse_day(label: &str, v: &str) -> Result<Option<chrono::NaiveDate>, AppError
 pub async fn workspace_profile(slug: String) -> Result<ClientProfile, AppError> {
     let (state, caller) = super::ctx::admin()?;
     let db = &state.db;
-    let (ws, _) = backend::workspaces::visible_by_slug(db, &caller, &slug).await?;
-    let grants = backend::access::list_grants(db).await?;
-    let users = backend::users::list(db).await?;
+    let (ws, _) = backend::tenancy::workspaces::visible_by_slug(db, &caller, &slug).await?;
+    let grants = backend::tenancy::access::list_grants(db).await?;
+    let users = backend::identity::users::list(db).await?;
     let members = grants
         .iter()
         .filter(|g| g.workspace_id == ws.id)
@@ -31,7 +31,7 @@ pub async fn workspace_profile(slug: String) -> Result<ClientProfile, AppError> 
     let revenue =
         if ws.active { super::dashboards::revenue_report(&state, &caller, None, Some(&ws.slug)).await?.lines.pop() } else { None };
     Ok(ClientProfile {
-        costs: backend::client_costs::list(db, ws.id)
+        costs: backend::reporting::costs::list(db, ws.id)
             .await?
             .into_iter()
             .map(|c| crate::models::CostRow {
@@ -44,8 +44,8 @@ pub async fn workspace_profile(slug: String) -> Result<ClientProfile, AppError> 
                 ends_on: c.ends_on.map(|d| d.to_string()),
             })
             .collect(),
-        zips: backend::zip_codes::list(db, ws.id).await?.into_iter().map(|z| (z.zip, z.state, z.city)).collect(),
-        zip_conflicts: backend::zip_codes::conflicts_of(db, ws.id).await?,
+        zips: backend::zips::list(db, ws.id).await?.into_iter().map(|z| (z.zip, z.state, z.city)).collect(),
+        zip_conflicts: backend::zips::conflicts_of(db, ws.id).await?,
         members,
         kpi,
         revenue,
@@ -78,7 +78,7 @@ pub async fn update_workspace(
         &price,
         billable_stage,
     )?;
-    backend::admin::update_workspace(&state.db, &caller, workspace_id, input, &super::ctx::client_info()).await?;
+    backend::tenancy::admin::update_workspace(&state.db, &caller, workspace_id, input, &super::ctx::client_info()).await?;
     Ok(())
 }
 
@@ -90,11 +90,11 @@ pub async fn set_bison_credentials(workspace_id: i64, bison_workspace_id: String
     let (bison_id, key) = if remove.is_some() {
         (None, None)
     } else if api_key.trim().is_empty() {
-        (Some(bison_workspace_id), backend::workspaces::bison_api_key(db, &state.secrets, workspace_id).await?)
+        (Some(bison_workspace_id), backend::tenancy::workspaces::bison_api_key(db, &state.secrets, workspace_id).await?)
     } else {
         (Some(bison_workspace_id), Some(api_key))
     };
-    backend::admin::set_bison_credentials(db, &state.secrets, &caller, workspace_id, bison_id.as_deref(), key.as_deref(), &super::ctx::client_info())
+    backend::tenancy::admin::set_bison_credentials(db, &state.secrets, &caller, workspace_id, bison_id.as_deref(), key.as_deref(), &super::ctx::client_info())
         .await?;
     Ok(())
 }
@@ -111,7 +111,7 @@ pub async fn add_cost(
     ends_on: String,
 ) -> Result<(), AppError> {
     let (state, caller) = super::ctx::admin()?;
-    let cost = backend::client_costs::NewCost {
+    let cost = backend::reporting::costs::NewCost {
         category,
         description,
         amount_cents: crate::money::parse_dollars(&amount).map_err(AppError::invalid)?,
@@ -119,28 +119,28 @@ pub async fn add_cost(
         starts_on: parse_day("start date", &starts_on)?.ok_or_else(|| AppError::invalid("Enter the day the cost starts (or was incurred)."))?,
         ends_on: parse_day("end date", &ends_on)?,
     };
-    backend::admin::add_cost(&state.db, &caller, workspace_id, cost, &super::ctx::client_info()).await?;
+    backend::reporting::costs::add_cost(&state.db, &caller, workspace_id, cost, &super::ctx::client_info()).await?;
     Ok(())
 }
 
 #[server(endpoint = "admin/clients/costs/delete")]
 pub async fn delete_cost(workspace_id: i64, cost_id: i64) -> Result<(), AppError> {
     let (state, caller) = super::ctx::admin()?;
-    backend::admin::delete_cost(&state.db, &caller, workspace_id, cost_id, &super::ctx::client_info()).await?;
+    backend::reporting::costs::delete_cost(&state.db, &caller, workspace_id, cost_id, &super::ctx::client_info()).await?;
     Ok(())
 }
 
 #[server(endpoint = "admin/clients/zips/assign")]
 pub async fn assign_zip(workspace_id: i64, zip: String, state_code: String, city: String) -> Result<(), AppError> {
     let (state, caller) = super::ctx::admin()?;
-    backend::admin::assign_zip(&state.db, &caller, workspace_id, &zip, Some(&state_code), Some(&city), &super::ctx::client_info()).await?;
+    backend::zips::assign_zip(&state.db, &caller, workspace_id, &zip, Some(&state_code), Some(&city), &super::ctx::client_info()).await?;
     Ok(())
 }
 
 #[server(endpoint = "admin/clients/zips/unassign")]
 pub async fn unassign_zip(workspace_id: i64, zip: String) -> Result<(), AppError> {
     let (state, caller) = super::ctx::admin()?;
-    backend::admin::unassign_zip(&state.db, &caller, workspace_id, &zip, &super::ctx::client_info()).await?;
+    backend::zips::unassign_zip(&state.db, &caller, workspace_id, &zip, &super::ctx::client_info()).await?;
     Ok(())
 }
 
@@ -149,7 +149,7 @@ pub async fn unassign_zip(workspace_id: i64, zip: String) -> Result<(), AppError
 #[server(endpoint = "admin/clients/bison_webhook")]
 pub async fn rotate_bison_webhook(workspace_id: i64) -> Result<String, AppError> {
     let (state, caller) = super::ctx::admin()?;
-    let token = backend::admin::rotate_bison_webhook(&state.db, &caller, workspace_id, &super::ctx::client_info()).await?;
+    let token = backend::bison::webhook::rotate(&state.db, &caller, workspace_id, &super::ctx::client_info()).await?;
     let base = state.config.public_url.clone().unwrap_or_default();
     Ok(format!("{base}/webhooks/bison/{token}"))
 }
@@ -166,7 +166,7 @@ pub async fn set_slack_webhook(workspace_id: Option<i64>, url: String, remove: O
     } else {
         Some(url)
     };
-    backend::admin::set_slack_webhook(&state.db, &state.secrets, &caller, workspace_id, url.as_deref(), &super::ctx::client_info()).await?;
+    backend::notifications::set_webhook(&state.db, &state.secrets, &caller, workspace_id, url.as_deref(), &super::ctx::client_info()).await?;
     Ok(())
 }
 
@@ -174,28 +174,25 @@ pub async fn set_slack_webhook(workspace_id: Option<i64>, url: String, remove: O
 #[server(endpoint = "admin/clients/sync_now")]
 pub async fn sync_now(workspace_id: i64) -> Result<i64, AppError> {
     let (state, caller) = super::ctx::admin()?;
-    backend::access::level_in(&state.db, &caller, workspace_id).await?;
-    let run = backend::bison_sync::queue_run(&state.db, workspace_id, backend::bison_sync::SyncKind::All, Some(caller.user_id)).await?;
-    let job = backend::jobs::BisonSyncJob { workspace_id, kind: backend::bison_sync::SyncKind::All, run_id: Some(run) };
-    backend::jobs::SyncQueue::new(&state.db).push(job, Some(format!("sync-now:{run}"))).await?;
-    Ok(run)
+    let scope = backend::tenancy::access::require_write(&state.db, &caller, workspace_id).await?;
+    Ok(backend::bison::request_sync(&state.db, &scope).await?)
 }
 
 /// The workspace's latest Email Bison syncs, newest first.
 #[server(endpoint = "admin/clients/sync_runs")]
 pub async fn sync_runs(workspace_id: i64) -> Result<Vec<crate::models::SyncRunRow>, AppError> {
     let (state, caller) = super::ctx::admin()?;
-    backend::access::level_in(&state.db, &caller, workspace_id).await?;
+    backend::tenancy::access::level_in(&state.db, &caller, workspace_id).await?;
     Ok(sync_run_rows(&state.db, workspace_id).await?)
 }
 
 #[cfg(feature = "ssr")]
-async fn sync_run_rows(db: &backend::db::Db, workspace_id: i64) -> backend::Result<Vec<crate::models::SyncRunRow>> {
-    let runs = backend::bison_sync::recent_runs(db, workspace_id, 5).await?;
+async fn sync_run_rows(db: &backend::platform::db::Db, workspace_id: i64) -> backend::Result<Vec<crate::models::SyncRunRow>> {
+    let runs = backend::bison::sync::recent_runs(db, workspace_id, 5).await?;
     Ok(runs
         .into_iter()
         .map(|r| {
-            let result = r.summary.as_deref().and_then(|s| serde_json::from_str::<backend::bison_sync::SyncSummary>(s).ok()).map(|s| {
+            let result = r.summary.as_deref().and_then(|s| serde_json::from_str::<backend::bison::sync::SyncSummary>(s).ok()).map(|s| {
                 let mut text = format!(
                     "{} campaigns, {} senders, {} interested replies ({} new leads, {} newly interested), {} days of stats",
                     s.campaigns, s.senders, s.replies_seen, s.leads_created, s.leads_marked_interested, s.days

@@ -35,11 +35,11 @@ fn upload_view(u: backend::contacts::ContactUpload) -> crate::models::ContactUpl
 pub async fn load_contacts(workspace: Option<String>, upload: Option<i64>) -> Result<ContactsPage, AppError> {
     let (state, caller) = super::ctx::admin()?;
     let db = &state.db;
-    let all: Vec<backend::workspaces::Workspace> =
-        backend::workspaces::list_visible(db, &caller).await?.into_iter().map(|(w, _)| w).filter(|w| w.active).collect();
+    let all: Vec<backend::tenancy::workspaces::Workspace> =
+        backend::tenancy::workspaces::list_visible(db, &caller).await?.into_iter().map(|(w, _)| w).filter(|w| w.active).collect();
     let chosen = workspace.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let ws = match chosen {
-        Some(slug) => backend::workspaces::visible_by_slug(db, &caller, slug).await?.0,
+        Some(slug) => backend::tenancy::workspaces::visible_by_slug(db, &caller, slug).await?.0,
         None => all.first().cloned().ok_or_else(|| backend::Error::invalid("Create a client workspace first."))?,
     };
     let current = match upload {
@@ -61,20 +61,20 @@ pub async fn load_contacts(workspace: Option<String>, upload: Option<i64>) -> Re
         current,
         max_upload_mb: state.config.contacts_upload_max_bytes / (1024 * 1024),
         batch_settings: {
-            let b = backend::batches::settings(db, ws.id).await?;
-            crate::models::BatchSettingsView { accept_risky: b.accept_risky, campaign_id: b.campaign_id, campaigns: backend::batches::campaign_choices(db, ws.id).await? }
+            let b = backend::contacts::batches::settings(db, ws.id).await?;
+            crate::models::BatchSettingsView { accept_risky: b.accept_risky, campaign_id: b.campaign_id, campaigns: backend::contacts::batches::campaign_choices(db, ws.id).await? }
         },
         monthly: backend::contacts::monthly_flow(db, ws.id, 12)
             .await?
             .into_iter()
             .map(|m| (m.month, m.uploaded, m.verified, m.batched, m.in_bison))
             .collect(),
-        batches: backend::batches::list(db, ws.id, 10)
+        batches: backend::contacts::batches::list(db, ws.id, 10)
             .await?
             .into_iter()
             .map(|b| (b.id, b.week_of, b.size, b.status, b.uploaded, b.error))
             .collect(),
-        verification: backend::debounce::latest_run(db, ws.id).await?.map(|(status, summary, error, at)| {
+        verification: backend::contacts::verification::latest_run(db, ws.id).await?.map(|(status, summary, error, at)| {
             let what = match (summary, error) {
                 (Some(s), e) => format!(
                     "{} checked: {} safe, {} risky, {} invalid, {} unknown{}",
@@ -133,24 +133,18 @@ pub async fn import_contacts(
 #[server(endpoint = "admin/contacts/verify")]
 pub async fn verify_contacts(workspace: String) -> Result<(), AppError> {
     let (state, caller) = super::ctx::admin()?;
-    let (ws, _) = backend::workspaces::visible_by_slug(&state.db, &caller, &workspace).await?;
-    let at = backend::debounce::queue_run(&state.db, ws.id).await?;
-    backend::jobs::VerifyQueue::new(&state.db)
-        .push(backend::jobs::VerifyContactsJob { workspace_id: ws.id }, Some(format!("verify:{}:{}", ws.id, at.timestamp_micros())))
-        .await?;
-    Ok(())
+    let (ws, _) = backend::tenancy::workspaces::visible_by_slug(&state.db, &caller, &workspace).await?;
+    let scope = backend::tenancy::access::require_write(&state.db, &caller, ws.id).await?;
+    Ok(backend::contacts::request_verification(&state.db, &scope).await?)
 }
 
 /// Uploads a weekly batch to Email Bison again (after a failure); resumes without duplicates.
 #[server(endpoint = "admin/contacts/batches/upload")]
 pub async fn upload_batch(batch_id: i64) -> Result<(), AppError> {
     let (state, caller) = super::ctx::admin()?;
-    let b = backend::batches::get(&state.db, batch_id).await?;
-    backend::access::level_in(&state.db, &caller, b.workspace_id).await?;
-    backend::jobs::BatchQueue::new(&state.db)
-        .push(backend::jobs::BatchJob { workspace_id: b.workspace_id, batch_id: Some(b.id) }, Some(format!("batch-again:{}:{}", b.id, chrono::Utc::now().timestamp_micros())))
-        .await?;
-    Ok(())
+    let b = backend::contacts::batches::get(&state.db, batch_id).await?;
+    let scope = backend::tenancy::access::require_write(&state.db, &caller, b.workspace_id).await?;
+    Ok(backend::contacts::request_batch_upload(&state.db, &scope, b.id).await?)
 }
 
 /// How this workspace's weekly batches are made: risky contacts count as verified (a checkbox:
@@ -158,11 +152,11 @@ pub async fn upload_batch(batch_id: i64) -> Result<(), AppError> {
 #[server(endpoint = "admin/contacts/batch_settings")]
 pub async fn save_batch_settings(workspace: String, accept: Option<String>, campaign: Option<String>) -> Result<(), AppError> {
     let (state, caller) = super::ctx::admin()?;
-    let (ws, _) = backend::workspaces::visible_by_slug(&state.db, &caller, &workspace).await?;
+    let (ws, _) = backend::tenancy::workspaces::visible_by_slug(&state.db, &caller, &workspace).await?;
     let campaign_id = match campaign.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         None => None,
         Some(c) => Some(c.parse::<i64>().map_err(|_| backend::Error::invalid("Choose one of this workspace's campaigns."))?),
     };
-    backend::batches::save_settings(&state.db, ws.id, &backend::batches::BatchSettings { accept_risky: accept.is_some(), campaign_id }).await?;
+    backend::contacts::batches::save_settings(&state.db, ws.id, &backend::contacts::batches::BatchSettings { accept_risky: accept.is_some(), campaign_id }).await?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Request context for server functions and SSR: the shared state, the caller (resolved from the
 //! session cookie by the host's middleware), and the response status.
 
-use backend::{auth::ClientInfo, sessions::SessionUser, AppState, Error};
+use backend::{identity::auth::ClientInfo, identity::sessions::SessionUser, AppState, Error};
 use http::{request::Parts, StatusCode};
 use leptos::prelude::*;
 
@@ -17,7 +17,7 @@ pub fn caller() -> Result<SessionUser, Error> {
 /// The state and the caller, for admin-only server functions; `Forbidden` for everybody else.
 pub fn admin() -> Result<(AppState, SessionUser), Error> {
     let (state, caller) = (state()?, caller()?);
-    backend::access::require_admin(&caller)?;
+    backend::tenancy::access::require_admin(&caller)?;
     Ok((state, caller))
 }
 

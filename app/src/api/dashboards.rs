@@ -9,9 +9,9 @@ use crate::{
 
 /// Today's place in the month, in the agency time zone.
 #[cfg(feature = "ssr")]
-pub async fn agency_clock(db: &backend::db::Db) -> backend::Result<backend::metrics::MonthClock> {
-    let tz = backend::settings::agency_time_zone(db).await?;
-    Ok(backend::metrics::MonthClock::at(backend::metrics::agency_today(chrono::Utc::now(), tz)))
+pub async fn agency_clock(db: &backend::platform::db::Db) -> backend::Result<backend::reporting::metrics::MonthClock> {
+    let tz = backend::tenancy::settings::agency_time_zone(db).await?;
+    Ok(backend::reporting::metrics::MonthClock::at(backend::tenancy::settings::agency_today(chrono::Utc::now(), tz)))
 }
 
 /// KPI vs target and pacing, month to date; activity and reply rates over `from`–`to`
@@ -26,13 +26,13 @@ pub async fn kpi_dashboard(from: Option<String>, to: Option<String>, workspace: 
 #[cfg(feature = "ssr")]
 pub async fn kpi_report(
     state: &backend::AppState,
-    caller: &backend::sessions::SessionUser,
+    caller: &backend::identity::sessions::SessionUser,
     from: Option<&str>,
     to: Option<&str>,
     workspace: Option<&str>,
 ) -> backend::Result<KpiReport> {
-    use backend::dashboards;
-    backend::access::require_admin(caller)?;
+    use backend::reporting::dashboards;
+    backend::tenancy::access::require_admin(caller)?;
     let db = &state.db;
     let clock = agency_clock(db).await?;
     let period = dashboards::Period::parse(from, to, &clock)?;
@@ -80,10 +80,10 @@ pub async fn rollout_progress() -> Result<Vec<RolloutRow>, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-pub async fn rollout_rows(state: &backend::AppState, caller: &backend::sessions::SessionUser) -> backend::Result<Vec<RolloutRow>> {
-    backend::access::require_admin(caller)?;
+pub async fn rollout_rows(state: &backend::AppState, caller: &backend::identity::sessions::SessionUser) -> backend::Result<Vec<RolloutRow>> {
+    backend::tenancy::access::require_admin(caller)?;
     let clock = agency_clock(&state.db).await?;
-    Ok(backend::dashboards::rollout(&state.db, caller, clock.today)
+    Ok(backend::reporting::dashboards::rollout(&state.db, caller, clock.today)
         .await?
         .into_iter()
         .map(|r| RolloutRow {
@@ -108,13 +108,13 @@ pub async fn volume_dashboard(from: Option<String>, to: Option<String>, workspac
 #[cfg(feature = "ssr")]
 pub async fn volume_report(
     state: &backend::AppState,
-    caller: &backend::sessions::SessionUser,
+    caller: &backend::identity::sessions::SessionUser,
     from: Option<&str>,
     to: Option<&str>,
     workspace: Option<&str>,
 ) -> backend::Result<crate::models::VolumeReport> {
-    use backend::dashboards::{self, Period};
-    backend::access::require_admin(caller)?;
+    use backend::reporting::dashboards::{self, Period};
+    backend::tenancy::access::require_admin(caller)?;
     let clock = agency_clock(&state.db).await?;
     let default_from = (clock.today - chrono::Duration::days(29)).to_string();
     let from = from.map(str::trim).filter(|s| !s.is_empty()).unwrap_or(&default_from);
@@ -154,13 +154,13 @@ pub async fn revenue_dashboard(month: Option<String>, workspace: Option<String>)
 #[cfg(feature = "ssr")]
 pub async fn revenue_report(
     state: &backend::AppState,
-    caller: &backend::sessions::SessionUser,
+    caller: &backend::identity::sessions::SessionUser,
     month: Option<&str>,
     workspace: Option<&str>,
 ) -> backend::Result<crate::models::RevenueReport> {
-    use backend::metrics;
+    use backend::reporting::metrics;
     use chrono::Datelike;
-    backend::access::require_admin(caller)?;
+    backend::tenancy::access::require_admin(caller)?;
     let db = &state.db;
     let clock = agency_clock(db).await?;
     let current = format!("{:04}-{:02}", clock.today.year(), clock.today.month());
@@ -173,11 +173,11 @@ pub async fn revenue_report(
     if (year, mon) > (clock.today.year(), clock.today.month()) {
         return Err(backend::Error::invalid("That month has not started yet: choose this month or an earlier one."));
     }
-    let all_ws = backend::workspaces::list_visible(db, caller).await?;
+    let all_ws = backend::tenancy::workspaces::list_visible(db, caller).await?;
     let workspaces = all_ws.iter().filter(|(w, _)| w.active).map(|(w, _)| (w.slug.clone(), w.name.clone())).collect();
     let only = workspace.map(str::trim).filter(|s| !s.is_empty());
-    let r = backend::dashboards::revenue(db, caller, year, mon, clock.today, only).await?;
-    let line = |slug: String, name: String, pricing: String, m: &backend::revenue::MonthRevenue, frozen: bool| {
+    let r = backend::reporting::dashboards::revenue(db, caller, year, mon, clock.today, only).await?;
+    let line = |slug: String, name: String, pricing: String, m: &backend::reporting::revenue::MonthRevenue, frozen: bool| {
         let money = metrics::money(m.revenue_cents, m.costs_cents);
         crate::models::RevenueLine {
             slug,
@@ -194,9 +194,9 @@ pub async fn revenue_report(
             frozen,
         }
     };
-    let mut sum = backend::revenue::MonthRevenue {
+    let mut sum = backend::reporting::revenue::MonthRevenue {
         month: r.month.clone(),
-        pricing_model: backend::workspaces::PricingModel::PerLead,
+        pricing_model: backend::tenancy::workspaces::PricingModel::PerLead,
         billable_leads: 0,
         revenue_cents: 0,
         costs_cents: 0,
@@ -235,14 +235,14 @@ pub async fn roi_dashboard(workspace: Option<String>) -> Result<crate::models::R
 #[cfg(feature = "ssr")]
 pub async fn roi_report(
     state: &backend::AppState,
-    caller: &backend::sessions::SessionUser,
+    caller: &backend::identity::sessions::SessionUser,
     workspace: Option<&str>,
 ) -> backend::Result<crate::models::RoiReport> {
-    backend::access::require_admin(caller)?;
+    backend::tenancy::access::require_admin(caller)?;
     let clock = agency_clock(&state.db).await?;
     let only = workspace.map(str::trim).filter(|s| !s.is_empty());
-    let months = backend::dashboards::HISTORY_MONTHS;
-    let all = backend::dashboards::monthly_history(&state.db, caller, clock.today, months, None).await?;
+    let months = backend::reporting::dashboards::HISTORY_MONTHS;
+    let all = backend::reporting::dashboards::monthly_history(&state.db, caller, clock.today, months, None).await?;
     let workspaces = all.iter().map(|(n, s, _)| (s.clone(), n.clone())).collect();
     Ok(crate::models::RoiReport {
         months: all.first().map(|(_, _, m)| m.iter().map(|m| m.month.clone()).collect()).unwrap_or_default(),
@@ -275,25 +275,25 @@ pub async fn sender_health(
 #[cfg(feature = "ssr")]
 pub async fn sender_report(
     state: &backend::AppState,
-    caller: &backend::sessions::SessionUser,
+    caller: &backend::identity::sessions::SessionUser,
     workspace: Option<&str>,
     band: Option<&str>,
     status: Option<&str>,
     q: Option<&str>,
 ) -> backend::Result<crate::models::SenderReport> {
     use crate::models::{SenderLine, SendingLine};
-    let (rows, sending) = backend::dashboards::senders(&state.db, caller).await?;
+    let (rows, sending) = backend::reporting::dashboards::senders(&state.db, caller).await?;
     let given = |v: Option<&str>| v.map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase);
     let (workspace, band, status, q) = (given(workspace), given(band), given(status), given(q));
     let lines: Vec<SenderLine> = rows
         .into_iter()
         .map(|r| {
-            let band = serde_json::to_value(backend::metrics::health_band(r.bounced_total, r.sent_total))
+            let band = serde_json::to_value(backend::reporting::metrics::health_band(r.bounced_total, r.sent_total))
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
             SenderLine {
-                bounce_rate: backend::metrics::ratio(r.bounced_total as f64, r.sent_total as f64),
+                bounce_rate: backend::reporting::metrics::ratio(r.bounced_total as f64, r.sent_total as f64),
                 band,
                 workspace_slug: r.workspace_slug,
                 workspace_name: r.workspace_name,

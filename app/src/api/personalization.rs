@@ -40,7 +40,7 @@ pub async fn load_personalization() -> Result<PersonalizationHub, AppError> {
     let db = &state.db;
     let settings = &state.config.personalization;
     let writable: Vec<i64> = backend::personalization::visible_workspaces(db, &caller).await?.into_iter().filter(|(_, w)| *w).map(|(id, _)| id).collect();
-    let all = backend::workspaces::list_visible(db, &caller).await?;
+    let all = backend::tenancy::workspaces::list_visible(db, &caller).await?;
     let (by_ws, by_user) = backend::personalization::kpis(db, &caller, settings.hourly_rate).await?;
     let client_access = if caller.is_admin() {
         let open = backend::personalization::open_to_clients(db).await?;
@@ -76,7 +76,7 @@ pub async fn load_personalization() -> Result<PersonalizationHub, AppError> {
 #[server(endpoint = "personalization/create")]
 pub async fn create_personalization_campaign(workspace: String, name: String, offer: String, example_line: String) -> Result<i64, AppError> {
     let (state, caller) = (super::ctx::state()?, super::ctx::caller()?);
-    let (ws, _) = backend::workspaces::visible_by_slug(&state.db, &caller, &workspace).await?;
+    let (ws, _) = backend::tenancy::workspaces::visible_by_slug(&state.db, &caller, &workspace).await?;
     let id = backend::personalization::create_campaign(&state.db, &caller, ws.id, &name, &offer, &example_line).await?;
     leptos_axum::redirect(&format!("/personalization/{id}"));
     Ok(id)
@@ -86,7 +86,7 @@ pub async fn create_personalization_campaign(workspace: String, name: String, of
 #[server(endpoint = "personalization/client_access")]
 pub async fn set_personalization_client_access(workspace: String, allowed: Option<String>) -> Result<(), AppError> {
     let (state, caller) = super::ctx::admin()?;
-    let (ws, _) = backend::workspaces::visible_by_slug(&state.db, &caller, &workspace).await?;
+    let (ws, _) = backend::tenancy::workspaces::visible_by_slug(&state.db, &caller, &workspace).await?;
     backend::personalization::set_client_access(&state.db, &caller, ws.id, allowed.is_some()).await?;
     Ok(())
 }
@@ -96,7 +96,7 @@ pub async fn load_personalization_campaign(id: i64, run: Option<i64>, status: Op
     let (state, caller) = (super::ctx::state()?, super::ctx::caller()?);
     let db = &state.db;
     let (c, level) = backend::personalization::get_campaign(db, &caller, id).await?;
-    let ws = backend::workspaces::get(db, c.workspace_id).await?;
+    let ws = backend::tenancy::workspaces::get(db, c.workspace_id).await?;
     let runs = backend::personalization::runs_of(db, c.id, 50).await?;
     let run = match run {
         Some(r) if runs.iter().any(|x| x.id == r) => Some(r),
@@ -109,7 +109,7 @@ pub async fn load_personalization_campaign(id: i64, run: Option<i64>, status: Op
         Some(r) => backend::personalization::leads(db, c.id, Some(r), status.as_deref(), offset, LEADS_PER_PAGE).await?,
         None => (Vec::new(), 0),
     };
-    let last_event_id = backend::events::latest_id(db, c.workspace_id).await?;
+    let last_event_id = backend::platform::events::latest_id(db, c.workspace_id).await?;
     Ok(PersonalizationCampaignPage {
         last_event_id,
         id: c.id,

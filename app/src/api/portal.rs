@@ -1,6 +1,6 @@
 //! The client portal: the caller's workspaces with their headline KPIs, a workspace's pipeline
 //! board, moves between stages, a lead's page and its notes. Every function authorizes through
-//! the core (`backend::pipeline`, `workspaces::visible_by_slug`): a workspace or lead the caller
+//! the core (`backend::leads::pipeline`, `workspaces::visible_by_slug`): a workspace or lead the caller
 //! may not see is `NotFound`, a read-only caller's write is `Forbidden`.
 
 use leptos::prelude::*;
@@ -11,7 +11,7 @@ use crate::{
 };
 
 #[cfg(feature = "ssr")]
-fn portal_row(ws: backend::workspaces::Workspace, level: backend::access::AccessLevel, kpi: Option<crate::models::PortalKpi>) -> WorkspaceCard {
+fn portal_row(ws: backend::tenancy::workspaces::Workspace, level: backend::tenancy::access::AccessLevel, kpi: Option<crate::models::PortalKpi>) -> WorkspaceCard {
     WorkspaceCard {
         slug: ws.slug,
         name: ws.name,
@@ -26,12 +26,12 @@ fn portal_row(ws: backend::workspaces::Workspace, level: backend::access::Access
 #[cfg(feature = "ssr")]
 async fn portal_kpis(
     state: &backend::AppState,
-    caller: &backend::sessions::SessionUser,
+    caller: &backend::identity::sessions::SessionUser,
     only: Option<&str>,
 ) -> backend::Result<std::collections::HashMap<i64, crate::models::PortalKpi>> {
     let clock = super::dashboards::agency_clock(&state.db).await?;
-    let period = backend::dashboards::Period::parse(None, None, &clock)?;
-    Ok(backend::dashboards::kpi(&state.db, caller, &clock, period, only)
+    let period = backend::reporting::dashboards::Period::parse(None, None, &clock)?;
+    Ok(backend::reporting::dashboards::kpi(&state.db, caller, &clock, period, only)
         .await?
         .into_iter()
         .map(|r| {
@@ -56,14 +56,14 @@ async fn portal_kpis(
 pub async fn my_workspaces() -> Result<Vec<WorkspaceCard>, AppError> {
     use super::ctx;
     let (state, caller) = (ctx::state()?, ctx::caller()?);
-    let rows = backend::workspaces::list_visible(&state.db, &caller).await?;
+    let rows = backend::tenancy::workspaces::list_visible(&state.db, &caller).await?;
     let mut kpis = portal_kpis(&state, &caller, None).await?;
     Ok(rows.into_iter().map(|(ws, level)| { let k = kpis.remove(&ws.id); portal_row(ws, level, k) }).collect())
 }
 
 /// The board's filters as the URL carries them.
 #[cfg(feature = "ssr")]
-pub fn lead_filter(q: &str, from: &str, to: &str, campaign: &str) -> backend::Result<backend::pipeline::LeadFilter> {
+pub fn lead_filter(q: &str, from: &str, to: &str, campaign: &str) -> backend::Result<backend::leads::pipeline::LeadFilter> {
     let day = |label: &str, v: &str| -> backend::Result<Option<chrono::NaiveDate>> {
         let v = v.trim();
         if v.is_empty() {
@@ -74,7 +74,7 @@ pub fn lead_filter(q: &str, from: &str, to: &str, campaign: &str) -> backend::Re
             .map_err(|_| backend::Error::invalid(format!("The {label} date {v:?} is not a date like 2026-11-01.")))
     };
     let campaign = campaign.trim();
-    Ok(backend::pipeline::LeadFilter {
+    Ok(backend::leads::pipeline::LeadFilter {
         text: q.trim().to_owned(),
         from: day("from", from)?,
         to: day("to", to)?,
@@ -87,7 +87,7 @@ pub fn lead_filter(q: &str, from: &str, to: &str, campaign: &str) -> backend::Re
 }
 
 #[cfg(feature = "ssr")]
-fn card(c: backend::pipeline::Card) -> crate::models::LeadCard {
+fn card(c: backend::leads::pipeline::Card) -> crate::models::LeadCard {
     let name = [c.first_name.as_deref(), c.last_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
     let snippet = c.reply_text.as_deref().map(|t| {
         let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -121,16 +121,16 @@ pub async fn load_board(
 ) -> Result<PortalBoard, AppError> {
     use super::ctx;
     let (state, caller) = (ctx::state()?, ctx::caller()?);
-    let (ws, level) = backend::workspaces::visible_by_slug(&state.db, &caller, &slug).await?;
+    let (ws, level) = backend::tenancy::workspaces::visible_by_slug(&state.db, &caller, &slug).await?;
     let filter = lead_filter(q.as_deref().unwrap_or(""), from.as_deref().unwrap_or(""), to.as_deref().unwrap_or(""), campaign.as_deref().unwrap_or(""))?;
     let per_column = per.unwrap_or(50).clamp(1, MAX_PER_COLUMN);
-    let columns = backend::pipeline::board(&state.db, ws.id, &filter, per_column)
+    let columns = backend::leads::pipeline::board(&state.db, ws.id, &filter, per_column)
         .await?
         .into_iter()
         .map(|c| crate::models::BoardColumn { stage: c.stage, total: c.total, value_cents: c.value_cents, cards: c.cards.into_iter().map(card).collect() })
         .collect();
     let kpi = if ws.active { portal_kpis(&state, &caller, Some(&ws.slug)).await?.remove(&ws.id) } else { None };
-    let campaigns = backend::pipeline::campaigns(&state.db, ws.id).await?;
+    let campaigns = backend::leads::pipeline::campaigns(&state.db, ws.id).await?;
     Ok(PortalBoard { can_write: level.can_write() && ws.active, workspace: portal_row(ws, level, kpi), columns, per_column, campaigns })
 }
 
@@ -145,8 +145,8 @@ pub async fn move_lead(lead_id: i64, to_stage: String, deal_value: Option<String
         Some(v) => Some(crate::money::parse_dollars(v).map_err(AppError::invalid)?),
     };
     let today = super::dashboards::agency_clock(&state.db).await?.today;
-    let m = backend::pipeline::Move { to_stage, deal_value_cents, lost_reason };
-    backend::pipeline::move_lead(&state.db, &caller, lead_id, m, today).await?;
+    let m = backend::leads::pipeline::Move { to_stage, deal_value_cents, lost_reason };
+    backend::leads::pipeline::move_lead(&state.db, &caller, lead_id, m, today).await?;
     Ok(())
 }
 
@@ -156,8 +156,8 @@ pub async fn move_lead(lead_id: i64, to_stage: String, deal_value: Option<String
 pub async fn load_lead(slug: String, lead_id: i64) -> Result<LeadView, AppError> {
     use super::ctx;
     let (state, caller) = (ctx::state()?, ctx::caller()?);
-    let (ws, _) = backend::workspaces::visible_by_slug(&state.db, &caller, &slug).await?;
-    let d = backend::pipeline::lead_detail(&state.db, &caller, lead_id).await?;
+    let (ws, _) = backend::tenancy::workspaces::visible_by_slug(&state.db, &caller, &slug).await?;
+    let d = backend::leads::pipeline::lead_detail(&state.db, &caller, lead_id).await?;
     if d.workspace_id != ws.id {
         return Err(backend::Error::NotFound.into());
     }
@@ -199,7 +199,7 @@ pub async fn load_lead(slug: String, lead_id: i64) -> Result<LeadView, AppError>
 pub async fn add_note(lead_id: i64, body: String) -> Result<(), AppError> {
     use super::ctx;
     let (state, caller) = (ctx::state()?, ctx::caller()?);
-    backend::pipeline::add_note(&state.db, &caller, lead_id, &body).await?;
+    backend::leads::pipeline::add_note(&state.db, &caller, lead_id, &body).await?;
     Ok(())
 }
 
@@ -207,6 +207,6 @@ pub async fn add_note(lead_id: i64, body: String) -> Result<(), AppError> {
 pub async fn edit_note(note_id: i64, body: String) -> Result<(), AppError> {
     use super::ctx;
     let (state, caller) = (ctx::state()?, ctx::caller()?);
-    backend::pipeline::edit_note(&state.db, &caller, note_id, &body).await?;
+    backend::leads::pipeline::edit_note(&state.db, &caller, note_id, &body).await?;
     Ok(())
 }

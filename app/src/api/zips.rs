@@ -56,15 +56,15 @@ pub async fn zip_territories(
 #[cfg(feature = "ssr")]
 pub async fn zip_report(
     state: &backend::AppState,
-    caller: &backend::sessions::SessionUser,
+    caller: &backend::identity::sessions::SessionUser,
     filter: &ZipFilter,
     import: Option<i64>,
 ) -> backend::Result<ZipReport> {
     use crate::models::{ZipImportSummary, ZipLine};
-    backend::access::require_admin(caller)?;
+    backend::tenancy::access::require_admin(caller)?;
     let db = &state.db;
     let mut lines: Vec<ZipLine> = Vec::new();
-    for t in backend::zip_codes::territories(db).await? {
+    for t in backend::zips::territories(db).await? {
         let day = t.assigned_at.date_naive().to_string();
         match lines.last_mut() {
             Some(l) if l.zip == t.zip => {
@@ -93,7 +93,7 @@ pub async fn zip_report(
     let mut states: Vec<String> = lines.iter().filter_map(|l| l.state.clone()).collect();
     states.sort();
     states.dedup();
-    let workspaces = backend::workspaces::list_visible(db, caller)
+    let workspaces = backend::tenancy::workspaces::list_visible(db, caller)
         .await?
         .into_iter()
         .filter(|(w, _)| w.active)
@@ -102,7 +102,7 @@ pub async fn zip_report(
     let import = match import {
         None => None,
         Some(id) => {
-            let i = backend::zip_codes::get_import(db, caller, id).await?;
+            let i = backend::zips::get_import(db, caller, id).await?;
             let rejected_preview = i.rejected_preview(20);
             Some(ZipImportSummary {
                 id: i.id,

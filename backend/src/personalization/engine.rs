@@ -25,12 +25,12 @@ use super::{
     Lead, Run,
 };
 use crate::{
-    ai::Provider,
-    bison::RetryPolicy,
-    config::PersonalizationSettings,
-    db::Db,
-    error::{Error, Result},
-    jobs::{PersonalizeJob, PersonalizeQueue},
+    connectors::ai::Provider,
+    platform::http_retry::RetryPolicy,
+    platform::config::PersonalizationSettings,
+    platform::db::Db,
+    platform::error::{Error, Result},
+    platform::jobs::Workers,
     on_db, AppState,
 };
 
@@ -42,6 +42,26 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(300);
 fn worker_id() -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
     ID.get_or_init(|| format!("{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]))
+}
+
+/// Work a personalization run (extract its file, then personalize its pending leads).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct PersonalizeJob {
+    pub run_id: i64,
+}
+
+// A run that stops (crash, lost lease) is taken up again by the sweep.
+crate::job_queue!(PersonalizeQueue, PersonalizeJob, "personalization.run", 1);
+
+async fn run_personalize(job: PersonalizeJob, state: apalis::prelude::Data<AppState>) -> std::result::Result<String, apalis::prelude::BoxDynError> {
+    let summary = execute(&state, job.run_id).await?;
+    tracing::info!(run = job.run_id, %summary, "personalization run worked");
+    Ok(summary)
+}
+
+/// The run worker: several runs at once, each keeping its own window of leads in flight.
+pub fn register_jobs(workers: Workers) -> Result<Workers> {
+    Ok(crate::register_worker!(workers, PersonalizeQueue, "personalization", 4, run_personalize))
 }
 
 pub async fn enqueue(db: &Db, run_id: i64) -> Result<()> {
@@ -364,7 +384,7 @@ pub(super) async fn store_manual(db: &Db, lead: &Lead, line: &str, user_id: i64)
 async fn publish_progress(db: &Db, run_id: i64) {
     let Ok(Some(run)) = super::run_by_id(db, run_id).await else { return };
     let payload = json!({"run_id": run.id, "status": run.status, "total": run.total, "done": run.done, "failed": run.failed, "skipped": run.skipped, "rejected": run.rejected});
-    if let Err(e) = crate::events::publish(db, run.workspace_id, PROGRESS_EVENT, None, None, &payload).await {
+    if let Err(e) = crate::platform::events::publish(db, run.workspace_id, PROGRESS_EVENT, None, None, &payload).await {
         tracing::warn!(run = run_id, error = %e, "could not publish the run's progress");
     }
 }

@@ -14,11 +14,11 @@ use std::{
 use chrono::Utc;
 
 use crate::{
-    contacts::valid_email,
-    csv_input::{self, LineCounter},
-    db::Db,
-    error::{Error, Result},
-    export::safe_cell,
+    platform::csv_input::valid_email,
+    platform::csv_input::{self, LineCounter},
+    platform::db::Db,
+    platform::error::{Error, Result},
+    platform::csv_output::safe_cell,
 };
 
 /// Canonical names and the header spellings (in [`csv_input::header_key`] form) that mean them.
@@ -126,8 +126,8 @@ pub fn open_leads(path: &Path) -> Result<LeadsFile> {
     if headers.iter().all(String::is_empty) {
         return Err(Error::invalid("The file is empty: the first line must name the columns."));
     }
-    if headers.len() > crate::contacts::MAX_COLUMNS {
-        return Err(Error::invalid(format!("The file has {} columns; at most {} are read. Remove the columns you don't need.", headers.len(), crate::contacts::MAX_COLUMNS)));
+    if headers.len() > crate::platform::csv_input::MAX_COLUMNS {
+        return Err(Error::invalid(format!("The file has {} columns; at most {} are read. Remove the columns you don't need.", headers.len(), crate::platform::csv_input::MAX_COLUMNS)));
     }
     let names = canonical_headers(&headers);
     let col = |name: &str| names.iter().position(|n| n == name);

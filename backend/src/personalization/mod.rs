@@ -13,11 +13,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    access::{self, AccessLevel},
-    db::Db,
-    error::{Error, Result},
+    tenancy::access::{self, AccessLevel},
+    platform::db::Db,
+    platform::error::{Error, Result},
     on_db,
-    sessions::SessionUser,
+    identity::sessions::SessionUser,
     AppState,
 };
 
@@ -160,7 +160,7 @@ pub async fn create_campaign(db: &Db, caller: &SessionUser, workspace_id: i64, n
         sqlx::Error::Database(d) if d.is_unique_violation() => Error::invalid(format!("This workspace already has a campaign named {name:?}.")),
         e => e.into(),
     })?;
-    crate::audit::record(db, Some(caller), None, "personalization.campaign_created", Some(&format!("campaign:{id}")), None).await?;
+    crate::identity::audit::record(db, Some(caller), None, "personalization.campaign_created", Some(&format!("campaign:{id}")), None).await?;
     Ok(id)
 }
 
@@ -208,7 +208,7 @@ pub async fn list_campaigns(db: &Db, caller: &SessionUser) -> Result<Vec<Campaig
 /// Workspaces where the caller may use personalization: (id, can write).
 pub async fn visible_workspaces(db: &Db, caller: &SessionUser) -> Result<Vec<(i64, bool)>> {
     let open = open_to_clients(db).await?;
-    Ok(crate::workspaces::list_visible(db, caller)
+    Ok(crate::tenancy::workspaces::list_visible(db, caller)
         .await?
         .into_iter()
         .filter(|(ws, level)| *level == AccessLevel::Admin || (ws.active && open.contains(&ws.id)))
@@ -241,7 +241,7 @@ pub async fn start_run(state: &AppState, caller: &SessionUser, campaign_id: i64,
     .bind(staged.display().to_string())
     .fetch_one(pool)
     .await)?;
-    crate::audit::record(db, Some(caller), None, "personalization.run_started", Some(&format!("run:{id}")), None).await?;
+    crate::identity::audit::record(db, Some(caller), None, "personalization.run_started", Some(&format!("run:{id}")), None).await?;
     engine::enqueue(db, id).await?;
     Ok(id)
 }
@@ -454,7 +454,7 @@ pub async fn seed_demo(state: &AppState) -> Result<()> {
     let admin: Option<(i64, String, String)> =
         on_db!(db, |pool| sqlx::query_as("SELECT id, email, display_name FROM users WHERE role = 'admin' ORDER BY id LIMIT 1").fetch_optional(pool).await)?;
     let (Some(ws), Some((user_id, email, display_name))) = (ws, admin) else { return Ok(()) };
-    let admin = SessionUser { session_id: 0, user_id, email, display_name, role: crate::users::Role::Admin };
+    let admin = SessionUser { session_id: 0, user_id, email, display_name, role: crate::identity::users::Role::Admin };
     set_client_access(db, &admin, ws, true).await?;
     let campaign = create_campaign(db, &admin, ws, "Spring storm follow-up", "Free roof inspections after hail storms", "").await?;
     let dir = state.config.data_dir.join("uploads");

@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::ai::{AiError, CallRecord, Message, Provider};
+use crate::connectors::ai::{AiError, CallRecord, Message, Provider};
 
 /// Longest line, in words.
 pub const MAX_WORDS: usize = 25;

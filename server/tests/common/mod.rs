@@ -6,9 +6,9 @@
 use std::net::SocketAddr;
 
 use backend::{
-    access::{self, GrantLevel},
-    users::{self, NewUser, Role},
-    workspaces::{self, WorkspaceInput},
+    tenancy::access::{self, GrantLevel},
+    identity::users::{self, NewUser, Role},
+    tenancy::workspaces::{self, WorkspaceInput},
     AppState,
 };
 use leptos::config::LeptosOptions;
@@ -47,7 +47,7 @@ async fn user(state: &AppState, email: &str, name: &str, role: Role) -> i64 {
 }
 
 pub async fn start() -> TestServer {
-    let state = backend::testing::test_state().await;
+    let state = backend::platform::testing::test_state().await;
     let db = &state.db;
     let mut a = WorkspaceInput::named("Acme Roofing");
     a.monthly_lead_target = 40;
@@ -75,14 +75,14 @@ pub async fn start() -> TestServer {
     };
     let lead_a = backend::leads::insert(db, ws_a, &lead("pat@acme-customer.test", "Acme Customer")).await.unwrap();
     let lead_b = backend::leads::insert(db, ws_b, &lead("lead@beta-secret.test", "Beta Secret Dental patient")).await.unwrap();
-    let client_b = backend::sessions::SessionUser {
+    let client_b = backend::identity::sessions::SessionUser {
         session_id: 0,
         user_id: client_b_id,
         email: "clientb@beta.test".into(),
         display_name: "Bea Beta".into(),
         role: Role::Client,
     };
-    let note_b = backend::pipeline::add_note(db, &client_b, lead_b, "Beta Secret Dental private note").await.unwrap();
+    let note_b = backend::leads::pipeline::add_note(db, &client_b, lead_b, "Beta Secret Dental private note").await.unwrap();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -107,7 +107,7 @@ pub fn browser() -> Client {
 impl TestServer {
     /// Starts what `serve` runs beside the router for live boards: the tail of the event log.
     pub fn tail_events(&self) {
-        tokio::spawn(backend::events::tail(self.state.db.clone(), self.state.events.clone(), std::time::Duration::from_millis(50)));
+        tokio::spawn(backend::platform::events::tail(self.state.db.clone(), self.state.events.clone(), std::time::Duration::from_millis(50)));
     }
 
     pub fn url(&self, path: &str) -> String {

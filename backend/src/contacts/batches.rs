@@ -1,0 +1,280 @@
+//! Weekly batches: every week (Friday by default) each workspace gets a batch of verified contacts
+//! that were never batched, as many as its weekly contact target (safe ones; risky ones too when
+//! the workspace accepts them). A batch is then uploaded to the workspace's active Email Bison
+//! campaign: leads created 500 at a time, then attached to the campaign, every call written to
+//! `upload_audit_log`. Contacts remember their Bison lead id, so a failed upload resumes without
+//! creating anybody twice.
+
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    connectors::bison::BisonClient,
+    platform::http_retry::RetryPolicy,
+    platform::db::Db,
+    platform::error::{Error, Result},
+    on_db, tenancy::workspaces, AppState,
+};
+
+/// Leads per Email Bison call (its limit).
+pub const CHUNK: i64 = 500;
+
+/// Makes the workspace's batch for the week starting `week_of` (idempotent: the existing batch's id
+/// if there is one). `None` when the workspace has no weekly target.
+pub async fn create_weekly(db: &Db, workspace_id: i64, week_of: NaiveDate) -> Result<Option<i64>> {
+    let week = week_of.to_string();
+    let begin = db.begin_read_write();
+    Ok(on_db!(db, |pool| async {
+        let mut tx = pool.begin_with(begin).await?;
+        if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM contact_batches WHERE workspace_id = $1 AND week_of = $2")
+            .bind(workspace_id)
+            .bind(&week)
+            .fetch_optional(&mut *tx)
+            .await?
+        {
+            return Ok::<Option<i64>, sqlx::Error>(Some(id));
+        }
+        let (target, accept_risky): (i64, bool) =
+            sqlx::query_as("SELECT weekly_contact_target, accept_risky FROM workspaces WHERE id = $1").bind(workspace_id).fetch_one(&mut *tx).await?;
+        if target <= 0 {
+            return Ok(None);
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO contact_batches (workspace_id, week_of, size, status, created_at) VALUES ($1, $2, 0, 'draft', $3) RETURNING id",
+        )
+        .bind(workspace_id)
+        .bind(&week)
+        .bind(Utc::now())
+        .fetch_one(&mut *tx)
+        .await?;
+        let size = sqlx::query(
+            "UPDATE contacts SET batch_id = $1 WHERE id IN (SELECT id FROM contacts WHERE workspace_id = $2 AND batch_id IS NULL \
+             AND (verification = 'safe' OR (verification = 'risky' AND $3)) ORDER BY id LIMIT $4)",
+        )
+        .bind(id)
+        .bind(workspace_id)
+        .bind(accept_risky)
+        .bind(target)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected() as i64;
+        sqlx::query("UPDATE contact_batches SET size = $1 WHERE id = $2").bind(size).bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+    .await)?)
+}
+
+async fn audit(db: &Db, batch_id: i64, call: &str, leads: i64, ok: bool, detail: Option<String>) -> Result<()> {
+    on_db!(db, |pool| sqlx::query("INSERT INTO upload_audit_log (batch_id, at, call, leads, ok, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(batch_id)
+        .bind(Utc::now())
+        .bind(call)
+        .bind(leads)
+        .bind(ok)
+        .bind(detail)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Uploads a batch (or resumes a failed one). Returns how many of its contacts are in Email Bison.
+pub async fn upload(state: &AppState, batch_id: i64) -> Result<i64> {
+    let db = &state.db;
+    let ws: i64 = on_db!(db, |pool| sqlx::query_scalar("SELECT workspace_id FROM contact_batches WHERE id = $1").bind(batch_id).fetch_optional(pool).await)?
+        .ok_or(Error::NotFound)?;
+    let set = |status: &'static str, error: Option<String>| async move {
+        on_db!(db, |pool| sqlx::query(
+            "UPDATE contact_batches SET status = $1, error = $2, uploaded = (SELECT COUNT(*) FROM contacts WHERE batch_id = $3 AND bison_lead_id IS NOT NULL), \
+             finished_at = $4 WHERE id = $3"
+        )
+        .bind(status)
+        .bind(error)
+        .bind(batch_id)
+        .bind(Utc::now())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))
+    };
+    set("uploading", None).await?;
+    let outcome = upload_steps(state, ws, batch_id).await;
+    match &outcome {
+        Ok(_) => set("uploaded", None).await?,
+        Err(e) => set("failed", Some(e.to_string())).await?,
+    };
+    outcome
+}
+
+async fn upload_steps(state: &AppState, ws: i64, batch_id: i64) -> Result<i64> {
+    let db = &state.db;
+    let key = workspaces::bison_api_key(db, &state.secrets, ws).await?.ok_or_else(|| Error::invalid("No Email Bison API key is stored for this workspace."))?;
+    let campaign = batch_campaign(db, ws).await?;
+    let client = BisonClient::new(&state.config.bison_url, &key, RetryPolicy { base_delay: state.config.bison_retry_delay, ..Default::default() });
+    // 1. Create the leads not created yet, 500 at a time.
+    loop {
+        let chunk: Vec<(i64, String, Option<String>, Option<String>, Option<String>, Option<String>)> = on_db!(db, |pool| sqlx::query_as(
+            "SELECT id, email, first_name, last_name, company, title FROM contacts WHERE batch_id = $1 AND bison_lead_id IS NULL ORDER BY id LIMIT $2"
+        )
+        .bind(batch_id)
+        .bind(CHUNK)
+        .fetch_all(pool)
+        .await)?;
+        if chunk.is_empty() {
+            break;
+        }
+        let leads: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|(_, email, first, last, company, title)| {
+                serde_json::json!({ "email": email, "first_name": first.clone().unwrap_or_default(), "last_name": last.clone().unwrap_or_default(),
+                    "company": company, "title": title })
+            })
+            .collect();
+        let created = match client.create_leads(&leads).await {
+            Ok(c) => c,
+            Err(e) => {
+                audit(db, batch_id, "POST /api/leads/multiple", leads.len() as i64, false, Some(e.to_string())).await?;
+                return Err(Error::invalid(e.to_string()));
+            }
+        };
+        audit(db, batch_id, "POST /api/leads/multiple", leads.len() as i64, true, Some(format!("{} created", created.len()))).await?;
+        let mut saved = 0;
+        for (bison_id, email) in &created {
+            saved += on_db!(db, |pool| sqlx::query("UPDATE contacts SET bison_lead_id = $1 WHERE batch_id = $2 AND email = $3 AND bison_lead_id IS NULL")
+                .bind(bison_id)
+                .bind(batch_id)
+                .bind(email)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        if saved == 0 {
+            return Err(Error::invalid("Email Bison created none of the leads sent; see the upload log."));
+        }
+    }
+    // 2. Attach them all to the campaign.
+    let ids: Vec<String> = on_db!(db, |pool| sqlx::query_scalar("SELECT bison_lead_id FROM contacts WHERE batch_id = $1 AND bison_lead_id IS NOT NULL ORDER BY id")
+        .bind(batch_id)
+        .fetch_all(pool)
+        .await)?;
+    for part in ids.chunks(CHUNK as usize) {
+        let call = format!("POST /api/campaigns/{campaign}/leads/attach-leads");
+        if let Err(e) = client.attach_leads(&campaign, part).await {
+            audit(db, batch_id, &call, part.len() as i64, false, Some(e.to_string())).await?;
+            return Err(Error::invalid(e.to_string()));
+        }
+        audit(db, batch_id, &call, part.len() as i64, true, None).await?;
+    }
+    Ok(ids.len() as i64)
+}
+
+/// A batch, as the contacts page lists it.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct Batch {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub week_of: String,
+    pub size: i64,
+    pub status: String,
+    pub uploaded: i64,
+    pub error: Option<String>,
+}
+
+/// A workspace's latest batches, newest first.
+pub async fn list(db: &Db, workspace_id: i64, limit: i64) -> Result<Vec<Batch>> {
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, Batch>(
+        "SELECT id, workspace_id, week_of, size, status, uploaded, error FROM contact_batches WHERE workspace_id = $1 ORDER BY week_of DESC LIMIT $2"
+    )
+    .bind(workspace_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await)?)
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Batch> {
+    on_db!(db, |pool| sqlx::query_as::<_, Batch>("SELECT id, workspace_id, week_of, size, status, uploaded, error FROM contact_batches WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?
+    .ok_or(Error::NotFound)
+}
+
+/// How a workspace's weekly batches are made and where they go.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchSettings {
+    /// Risky contacts (accept-all domains, role addresses) count as verified.
+    pub accept_risky: bool,
+    /// The campaign batches are attached to; `None`: the first active Email Bison campaign.
+    pub campaign_id: Option<i64>,
+}
+
+pub async fn settings(db: &Db, workspace_id: i64) -> Result<BatchSettings> {
+    let row: Option<(bool, Option<i64>)> = on_db!(db, |pool| sqlx::query_as("SELECT accept_risky, batch_campaign_id FROM workspaces WHERE id = $1")
+        .bind(workspace_id)
+        .fetch_optional(pool)
+        .await)?;
+    let (accept_risky, campaign_id) = row.ok_or(Error::NotFound)?;
+    Ok(BatchSettings { accept_risky, campaign_id })
+}
+
+/// Saves the settings; a chosen campaign must be this workspace's and known to Email Bison.
+pub async fn save_settings(db: &Db, workspace_id: i64, settings: &BatchSettings) -> Result<()> {
+    if let Some(campaign) = settings.campaign_id {
+        let owner: Option<(i64, Option<String>)> = on_db!(db, |pool| sqlx::query_as("SELECT workspace_id, bison_campaign_id FROM campaigns WHERE id = $1")
+            .bind(campaign)
+            .fetch_optional(pool)
+            .await)?;
+        match owner {
+            Some((ws, Some(_))) if ws == workspace_id => {}
+            Some((ws, None)) if ws == workspace_id => {
+                return Err(Error::invalid("That campaign is not in Email Bison yet; sync the workspace, then choose it."));
+            }
+            _ => return Err(Error::invalid("Choose one of this workspace's campaigns.")),
+        }
+    }
+    let n = on_db!(db, |pool| sqlx::query("UPDATE workspaces SET accept_risky = $1, batch_campaign_id = $2, updated_at = $3 WHERE id = $4")
+        .bind(settings.accept_risky)
+        .bind(settings.campaign_id)
+        .bind(Utc::now())
+        .bind(workspace_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
+}
+
+/// The workspace's Email Bison campaigns a batch can go to: (id, name, status), active first.
+pub async fn campaign_choices(db: &Db, workspace_id: i64) -> Result<Vec<(i64, String, String)>> {
+    Ok(on_db!(db, |pool| sqlx::query_as(
+        "SELECT id, name, status FROM campaigns WHERE workspace_id = $1 AND bison_campaign_id IS NOT NULL \
+         ORDER BY CASE WHEN status = 'active' THEN 0 ELSE 1 END, name, id"
+    )
+    .bind(workspace_id)
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// The Email Bison id of the campaign this workspace's batches go to: the chosen one, or else
+/// its first active campaign.
+async fn batch_campaign(db: &Db, workspace_id: i64) -> Result<String> {
+    let chosen: Option<String> = on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT c.bison_campaign_id FROM workspaces w JOIN campaigns c ON c.id = w.batch_campaign_id \
+         WHERE w.id = $1 AND c.bison_campaign_id IS NOT NULL"
+    )
+    .bind(workspace_id)
+    .fetch_optional(pool)
+    .await)?;
+    if let Some(bison_id) = chosen {
+        return Ok(bison_id);
+    }
+    on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT bison_campaign_id FROM campaigns WHERE workspace_id = $1 AND status = 'active' AND bison_campaign_id IS NOT NULL ORDER BY id LIMIT 1"
+    )
+    .bind(workspace_id)
+    .fetch_optional(pool)
+    .await)?
+    .ok_or_else(|| Error::invalid("The workspace has no active Email Bison campaign to add the batch to (sync the workspace first, or choose its campaign)."))
+}

@@ -1,0 +1,195 @@
+//! Email verification of a workspace's contacts through DeBounce
+//! ([`crate::connectors::debounce`]): its unverified contacts are checked with at most 5 calls in
+//! flight, each verdict stored on the contact, and the credits used counted per month.
+
+
+use chrono::{Datelike, Utc};
+use futures_util::{stream, StreamExt};
+
+use crate::{
+    platform::db::Db,
+    platform::error::{Error, Result},
+    on_db,
+};
+
+use crate::connectors::debounce::{DebounceClient, DebounceError, Verdict, MAX_CONCURRENT};
+
+/// What a verification run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct VerifySummary {
+    pub checked: i64,
+    pub safe: i64,
+    pub risky: i64,
+    pub invalid: i64,
+    pub unknown: i64,
+    /// Why the run stopped early (credits, key), if it did.
+    pub stopped: Option<String>,
+}
+
+/// Checks up to `limit` of the workspace's unverified contacts, at most [`MAX_CONCURRENT`] at a
+/// time; each result is saved as it comes, and a credit counted for the month. Stops at the first
+/// refusal that more calls cannot fix (credits used up, key refused).
+pub async fn verify_workspace(db: &Db, client: &DebounceClient, workspace_id: i64, limit: i64) -> Result<VerifySummary> {
+    let contacts: Vec<(i64, String)> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT id, email FROM contacts WHERE workspace_id = $1 AND verification = 'unverified' ORDER BY id LIMIT $2"
+    )
+    .bind(workspace_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await)?;
+    let month = {
+        let now = Utc::now();
+        format!("{:04}-{:02}", now.year(), now.month())
+    };
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let results: Vec<(i64, std::result::Result<Verdict, DebounceError>)> = stream::iter(contacts)
+        .map(|(id, email)| {
+            let stop = &stop;
+            async move {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    return (id, Err(DebounceError::Unavailable("stopped".into())));
+                }
+                let r = client.verify(&email).await;
+                if matches!(r, Err(DebounceError::Credits(_) | DebounceError::Auth(_))) {
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                (id, r)
+            }
+        })
+        .buffer_unordered(MAX_CONCURRENT)
+        .collect()
+        .await;
+    let mut summary = VerifySummary::default();
+    for (id, r) in results {
+        match r {
+            Ok(v) => {
+                on_db!(db, |pool| sqlx::query("UPDATE contacts SET verification = $1, verified_at = $2 WHERE id = $3")
+                    .bind(v.as_str())
+                    .bind(Utc::now())
+                    .bind(id)
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected()))?;
+                summary.checked += 1;
+                match v {
+                    Verdict::Safe => summary.safe += 1,
+                    Verdict::Risky => summary.risky += 1,
+                    Verdict::Invalid => summary.invalid += 1,
+                    Verdict::Unknown => summary.unknown += 1,
+                }
+            }
+            Err(e @ (DebounceError::Credits(_) | DebounceError::Auth(_))) => summary.stopped = Some(e.to_string()),
+            Err(DebounceError::Unavailable(m)) if m == "stopped" => {}
+            // Still unavailable after the retries: it stays unverified for the next run.
+            Err(e) => {
+                if summary.stopped.is_none() {
+                    summary.stopped = Some(e.to_string());
+                }
+            }
+        }
+    }
+    if summary.checked > 0 {
+        on_db!(db, |pool| sqlx::query(
+            "INSERT INTO debounce_usage (month, workspace_id, credits_used) VALUES ($1, $2, $3) \
+             ON CONFLICT (month, workspace_id) DO UPDATE SET credits_used = debounce_usage.credits_used + excluded.credits_used"
+        )
+        .bind(&month)
+        .bind(workspace_id)
+        .bind(summary.checked)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    Ok(summary)
+}
+
+/// Credits used by a workspace in a month (`YYYY-MM`).
+pub async fn credits_used(db: &Db, workspace_id: i64, month: &str) -> Result<i64> {
+    Ok(on_db!(db, |pool| sqlx::query_scalar::<_, i64>("SELECT credits_used FROM debounce_usage WHERE workspace_id = $1 AND month = $2")
+        .bind(workspace_id)
+        .bind(month)
+        .fetch_optional(pool)
+        .await)?
+    .unwrap_or(0))
+}
+
+/// The latest verification run of a workspace: (status, summary, error, queued at).
+pub type VerificationRun = (String, Option<VerifySummary>, Option<String>, chrono::DateTime<Utc>);
+
+/// Records a queued run ("Verify now"); its job is pushed by the caller.
+pub async fn queue_run(db: &Db, workspace_id: i64) -> Result<chrono::DateTime<Utc>> {
+    let at = Utc::now();
+    on_db!(db, |pool| sqlx::query("INSERT INTO verification_runs (workspace_id, queued_at, status) VALUES ($1, $2, 'queued')")
+        .bind(workspace_id)
+        .bind(at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(at)
+}
+
+pub async fn latest_run(db: &Db, workspace_id: i64) -> Result<Option<VerificationRun>> {
+    let row: Option<(String, Option<String>, Option<String>, chrono::DateTime<Utc>)> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT status, summary, error, queued_at FROM verification_runs WHERE workspace_id = $1 ORDER BY queued_at DESC LIMIT 1"
+    )
+    .bind(workspace_id)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(row.map(|(status, summary, error, at)| (status, summary.and_then(|s| serde_json::from_str(&s).ok()), error, at)))
+}
+
+/// The job: verifies the workspace's unverified contacts (up to 10,000 a run) with the agency's
+/// DeBounce key, and writes the outcome onto the workspace's queued (or a new) run.
+pub async fn execute(state: &crate::AppState, workspace_id: i64) -> Result<VerifySummary> {
+    let db = &state.db;
+    let run_at = match latest_run(db, workspace_id).await? {
+        Some((status, _, _, at)) if status == "queued" => at,
+        _ => queue_run(db, workspace_id).await?,
+    };
+    let set = |status: &'static str, summary: Option<String>, error: Option<String>| async move {
+        on_db!(db, |pool| sqlx::query(
+            "UPDATE verification_runs SET status = $1, summary = $2, error = $3, finished_at = $4 WHERE workspace_id = $5 AND queued_at = $6"
+        )
+        .bind(status)
+        .bind(summary)
+        .bind(error)
+        .bind(Utc::now())
+        .bind(workspace_id)
+        .bind(run_at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))
+    };
+    set("running", None, None).await?;
+    let outcome = match state.config.debounce_key.as_deref() {
+        None => Err(Error::invalid("No DeBounce key: set MAVERICK_DEBOUNCE_KEY on the server.")),
+        Some(key) => {
+            let client = DebounceClient::new(&state.config.debounce_url, key, state.config.bison_retry_delay);
+            verify_workspace(db, &client, workspace_id, 10_000).await
+        }
+    };
+    match &outcome {
+        Ok(s) => set("done", serde_json::to_string(s).ok(), s.stopped.clone()).await?,
+        Err(e) => set("failed", None, Some(e.to_string())).await?,
+    };
+    outcome
+}
+
+impl From<DebounceError> for Error {
+    fn from(e: DebounceError) -> Self {
+        Error::invalid(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_codes_map_to_four_outcomes() {
+        let map = |c: &str| Verdict::from_code(c).as_str();
+        assert_eq!(["5", "4", "8", "1", "2", "3", "6", "7", "", "99"].map(map), [
+            "safe", "risky", "risky", "invalid", "invalid", "invalid", "invalid", "unknown", "unknown", "unknown"
+        ]);
+    }
+}

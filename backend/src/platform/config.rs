@@ -1,0 +1,313 @@
+//! Configuration, read once from the environment at start-up. Every variable is listed in the
+//! README's configuration table; a bad value stops start-up with a message that names it.
+
+use std::{env, path::PathBuf, time::Duration as StdDuration};
+
+use chrono::Duration;
+
+use crate::{
+    platform::crypto::SecretBox,
+    platform::db::PoolSettings,
+    platform::error::{Error, Result},
+};
+
+/// How long a session lives: idle and absolute limits.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionPolicy {
+    pub idle_timeout: Duration,
+    pub absolute_timeout: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        SessionPolicy { idle_timeout: Duration::hours(8), absolute_timeout: Duration::days(7) }
+    }
+}
+
+/// How many failed sign-ins are allowed, per account and per client IP, within a window.
+#[derive(Clone, Copy, Debug)]
+pub struct ThrottlePolicy {
+    pub window: Duration,
+    pub max_failures_per_account: i64,
+    pub max_failures_per_ip: i64,
+}
+
+impl Default for ThrottlePolicy {
+    fn default() -> Self {
+        ThrottlePolicy { window: Duration::minutes(15), max_failures_per_account: 5, max_failures_per_ip: 30 }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub pool: PoolSettings,
+    /// Where users reach us (`https://…` turns on Secure cookies); also an allowed request origin.
+    pub public_url: Option<String>,
+    pub demo: bool,
+    pub sessions: SessionPolicy,
+    pub throttle: ThrottlePolicy,
+    pub audit_retention_days: i64,
+    /// Run the job workers inside the web server process (default) or leave them to `server worker`.
+    pub workers_in_process: bool,
+    pub max_body_bytes: usize,
+    /// Largest CSV of ZIP assignments accepted by the ZIP page's upload.
+    pub zip_upload_max_bytes: usize,
+    /// Largest contacts CSV accepted by the contact pipeline's upload (streamed to disk).
+    pub contacts_upload_max_bytes: usize,
+    /// Largest webhook body processed (a larger one is stored truncated, as failed).
+    pub webhook_max_bytes: usize,
+    /// Email Bison's API base (each agency has its own instance), without `/api`.
+    pub bison_url: String,
+    /// First backoff of Email Bison retries (doubled each time).
+    pub bison_retry_delay: StdDuration,
+    /// When each workspace's weekly batch is made and uploaded (cron with seconds, UTC).
+    pub batch_cron: String,
+    /// DeBounce's single-address endpoint, and the agency's key (`MAVERICK_DEBOUNCE_KEY`).
+    pub debounce_url: String,
+    pub debounce_key: Option<String>,
+    /// When every connected workspace gets a full sync (cron with seconds, UTC).
+    pub bison_sync_cron: String,
+    /// When sender accounts are polled.
+    pub sender_poll_cron: String,
+    pub log_json: bool,
+    /// Take the client IP from `X-Forwarded-For` (only behind a reverse proxy you control).
+    pub trust_proxy: bool,
+    /// When the nightly maintenance (session/audit pruning) runs: cron with seconds, in UTC.
+    pub maintenance_cron: String,
+    /// The ZIP places file (`MAVERICK_ZIP_PLACES`); by default `vendor/geo/zip-places.csv` in the site root.
+    pub zip_places_path: Option<PathBuf>,
+    pub personalization: PersonalizationSettings,
+}
+
+/// AI personalization: the two providers, how hard to push them, and the savings rate.
+#[derive(Clone, Debug)]
+pub struct PersonalizationSettings {
+    pub perplexity_url: String,
+    pub perplexity_key: Option<String>,
+    pub perplexity_model: String,
+    /// Requests per minute to Perplexity from this process (0: no limit).
+    pub perplexity_per_minute: u32,
+    pub openrouter_url: String,
+    pub openrouter_key: Option<String>,
+    pub openrouter_model: String,
+    pub openrouter_per_minute: u32,
+    /// First retry delay (doubled each retry) and the time one call may take.
+    pub retry_delay: StdDuration,
+    pub timeout: StdDuration,
+    /// Leads in flight per run (a sliding window).
+    pub concurrency: usize,
+    pub upload_max_bytes: usize,
+    /// Dollars per hour saved (each personalized lead saves 0.02 h).
+    pub hourly_rate: f64,
+    /// How long a worker holds a run without renewing it before another may take it over.
+    pub lease: StdDuration,
+}
+
+impl Default for PersonalizationSettings {
+    fn default() -> Self {
+        PersonalizationSettings {
+            perplexity_url: "https://api.perplexity.ai".into(),
+            perplexity_key: None,
+            perplexity_model: "sonar".into(),
+            perplexity_per_minute: 150,
+            openrouter_url: "https://openrouter.ai/api/v1".into(),
+            openrouter_key: None,
+            openrouter_model: "anthropic/claude-sonnet-4.5".into(),
+            openrouter_per_minute: 600,
+            retry_delay: StdDuration::from_secs(2),
+            timeout: StdDuration::from_secs(60),
+            concurrency: 10,
+            upload_max_bytes: 10 * 1024 * 1024,
+            hourly_rate: 2.0,
+            lease: StdDuration::from_secs(30),
+        }
+    }
+}
+
+impl PersonalizationSettings {
+    fn from_env() -> Result<Self> {
+        let d = PersonalizationSettings::default();
+        let url = |name: &str, default: String| var(name).map(|u| u.trim_end_matches('/').to_owned()).unwrap_or(default);
+        let hourly_rate: f64 = parse("MAVERICK_PERSONALIZATION_HOURLY_RATE", d.hourly_rate)?;
+        if !(hourly_rate.is_finite() && hourly_rate >= 0.0) {
+            return Err(Error::invalid("MAVERICK_PERSONALIZATION_HOURLY_RATE must be a number of dollars, 0 or more"));
+        }
+        Ok(PersonalizationSettings {
+            perplexity_url: url("MAVERICK_PERPLEXITY_URL", d.perplexity_url),
+            perplexity_key: var("MAVERICK_PERPLEXITY_KEY"),
+            perplexity_model: var("MAVERICK_PERPLEXITY_MODEL").unwrap_or(d.perplexity_model),
+            perplexity_per_minute: parse("MAVERICK_PERPLEXITY_RPM", d.perplexity_per_minute)?,
+            openrouter_url: url("MAVERICK_OPENROUTER_URL", d.openrouter_url),
+            openrouter_key: var("MAVERICK_OPENROUTER_KEY"),
+            openrouter_model: var("MAVERICK_OPENROUTER_MODEL").unwrap_or(d.openrouter_model),
+            openrouter_per_minute: parse("MAVERICK_OPENROUTER_RPM", d.openrouter_per_minute)?,
+            retry_delay: StdDuration::from_millis(parse("MAVERICK_AI_RETRY_DELAY_MS", 2000u64)?),
+            timeout: StdDuration::from_secs(parse("MAVERICK_AI_TIMEOUT_SECS", 60u64)?.max(1)),
+            concurrency: parse("MAVERICK_PERSONALIZATION_CONCURRENCY", d.concurrency)?.clamp(1, 200),
+            upload_max_bytes: parse("MAVERICK_PERSONALIZATION_UPLOAD_MAX_BYTES", d.upload_max_bytes)?,
+            hourly_rate,
+            lease: StdDuration::from_secs(parse("MAVERICK_PERSONALIZATION_LEASE_SECS", 30u64)?.max(2)),
+        })
+    }
+
+    /// Both AI keys are set: runs can use Perplexity and Claude; otherwise only the template writer.
+    pub fn ai_ready(&self) -> bool {
+        self.perplexity_key.is_some() && self.openrouter_key.is_some()
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn parse<T: std::str::FromStr>(name: &str, default: T) -> Result<T> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| Error::invalid(format!("{name}={v:?} is not a valid number"))),
+    }
+}
+
+fn flag(name: &str, default: bool) -> Result<bool> {
+    match var(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(Error::invalid(format!("{name}={other:?}: use 1/0, true/false, yes/no or on/off"))),
+    }
+}
+
+impl Config {
+    /// The defaults, for a given database (tests and tools; the host uses [`Config::from_env`]).
+    pub fn with_database(database_url: &str, data_dir: PathBuf) -> Config {
+        Config {
+            database_url: database_url.to_owned(),
+            data_dir,
+            pool: PoolSettings::default(),
+            public_url: None,
+            demo: false,
+            sessions: SessionPolicy::default(),
+            throttle: ThrottlePolicy::default(),
+            audit_retention_days: 365,
+            workers_in_process: true,
+            max_body_bytes: 2 * 1024 * 1024,
+            zip_upload_max_bytes: 5 * 1024 * 1024,
+            webhook_max_bytes: 256 * 1024,
+            contacts_upload_max_bytes: 50 * 1024 * 1024,
+            bison_url: "https://dedi.emailbison.com".into(),
+            bison_retry_delay: StdDuration::from_secs(1),
+            bison_sync_cron: "0 15 6 * * *".into(),
+            sender_poll_cron: "0 */30 * * * *".into(),
+            debounce_url: "https://api.debounce.io/v1/".into(),
+            debounce_key: None,
+            batch_cron: "0 0 9 * * Fri".into(),
+            log_json: false,
+            trust_proxy: false,
+            maintenance_cron: "0 30 3 * * *".into(),
+            zip_places_path: None,
+            personalization: PersonalizationSettings::default(),
+        }
+    }
+
+    pub fn from_env() -> Result<Config> {
+        let data_dir = PathBuf::from(var("MAVERICK_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}/maverick.db", data_dir.display()));
+        let positive = |name: &str, v: i64| {
+            if v > 0 {
+                Ok(v)
+            } else {
+                Err(Error::invalid(format!("{name} must be greater than 0")))
+            }
+        };
+        let public_url = var("MAVERICK_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(u) = &public_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(Error::invalid(format!("MAVERICK_PUBLIC_URL={u:?} must start with http:// or https://")));
+            }
+        }
+        Ok(Config {
+            database_url,
+            pool: PoolSettings {
+                max_connections: parse("MAVERICK_DB_MAX_CONNECTIONS", 10u32)?.max(1),
+                acquire_timeout: StdDuration::from_secs(parse("MAVERICK_DB_TIMEOUT_SECS", 10u64)?.max(1)),
+            },
+            public_url,
+            demo: flag("MAVERICK_DEMO", false)?,
+            sessions: SessionPolicy {
+                idle_timeout: Duration::minutes(positive(
+                    "MAVERICK_SESSION_IDLE_MINUTES",
+                    parse("MAVERICK_SESSION_IDLE_MINUTES", 480)?,
+                )?),
+                absolute_timeout: Duration::hours(positive(
+                    "MAVERICK_SESSION_MAX_HOURS",
+                    parse("MAVERICK_SESSION_MAX_HOURS", 168)?,
+                )?),
+            },
+            throttle: ThrottlePolicy {
+                window: Duration::minutes(positive("MAVERICK_LOGIN_WINDOW_MINUTES", parse("MAVERICK_LOGIN_WINDOW_MINUTES", 15)?)?),
+                max_failures_per_account: positive(
+                    "MAVERICK_LOGIN_MAX_FAILURES_ACCOUNT",
+                    parse("MAVERICK_LOGIN_MAX_FAILURES_ACCOUNT", 5)?,
+                )?,
+                max_failures_per_ip: positive("MAVERICK_LOGIN_MAX_FAILURES_IP", parse("MAVERICK_LOGIN_MAX_FAILURES_IP", 30)?)?,
+            },
+            audit_retention_days: positive("MAVERICK_AUDIT_RETENTION_DAYS", parse("MAVERICK_AUDIT_RETENTION_DAYS", 365)?)?,
+            workers_in_process: flag("MAVERICK_WORKERS", true)?,
+            max_body_bytes: parse("MAVERICK_MAX_BODY_BYTES", 2 * 1024 * 1024usize)?,
+            zip_upload_max_bytes: parse("MAVERICK_ZIP_UPLOAD_MAX_BYTES", 5 * 1024 * 1024usize)?,
+            webhook_max_bytes: parse("MAVERICK_WEBHOOK_MAX_BYTES", 256 * 1024usize)?,
+            contacts_upload_max_bytes: parse("MAVERICK_CONTACTS_UPLOAD_MAX_BYTES", 50 * 1024 * 1024usize)?,
+            bison_url: var("MAVERICK_BISON_URL").unwrap_or_else(|| "https://dedi.emailbison.com".into()).trim_end_matches('/').to_owned(),
+            bison_retry_delay: StdDuration::from_millis(parse("MAVERICK_BISON_RETRY_DELAY_MS", 1000u64)?),
+            bison_sync_cron: var("MAVERICK_BISON_SYNC_CRON").unwrap_or_else(|| "0 15 6 * * *".into()),
+            sender_poll_cron: var("MAVERICK_SENDER_POLL_CRON").unwrap_or_else(|| "0 */30 * * * *".into()),
+            debounce_url: var("MAVERICK_DEBOUNCE_URL").unwrap_or_else(|| "https://api.debounce.io/v1/".into()),
+            debounce_key: var("MAVERICK_DEBOUNCE_KEY"),
+            batch_cron: var("MAVERICK_BATCH_CRON").unwrap_or_else(|| "0 0 9 * * Fri".into()),
+            log_json: matches!(var("MAVERICK_LOG_FORMAT").as_deref(), Some("json")),
+            trust_proxy: flag("MAVERICK_TRUST_PROXY", false)?,
+            maintenance_cron: var("MAVERICK_MAINTENANCE_CRON").unwrap_or_else(|| "0 30 3 * * *".into()),
+            zip_places_path: var("MAVERICK_ZIP_PLACES").map(PathBuf::from),
+            personalization: PersonalizationSettings::from_env()?,
+            data_dir,
+        })
+    }
+
+    /// Secure cookies when users reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// The key that seals secrets at rest: `MAVERICK_SECRET_KEY`, or — for a zero-setup single
+    /// host — a random key kept in `<data dir>/secret.key` (created on first start, mode 0600).
+    pub fn secret_box(&self) -> Result<SecretBox> {
+        if let Some(secret) = var("MAVERICK_SECRET_KEY") {
+            return SecretBox::from_passphrase(&secret);
+        }
+        let path = self.data_dir.join("secret.key");
+        let secret = match std::fs::read_to_string(&path) {
+            Ok(s) => s,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(&self.data_dir)
+                    .map_err(|e| Error::Internal(format!("cannot create {}: {e}", self.data_dir.display())))?;
+                let secret = crate::platform::crypto::random_token();
+                write_private(&path, &secret)?;
+                tracing::warn!(path = %path.display(), "MAVERICK_SECRET_KEY is not set: generated a key file; back it up with the database");
+                secret
+            }
+            Err(e) => return Err(Error::Internal(format!("cannot read {}: {e}", path.display()))),
+        };
+        SecretBox::from_passphrase(&secret)
+    }
+}
+
+fn write_private(path: &std::path::Path, contents: &str) -> Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path).map_err(|e| Error::Internal(format!("cannot create {}: {e}", path.display())))?;
+    f.write_all(contents.as_bytes()).map_err(|e| Error::Internal(format!("cannot write {}: {e}", path.display())))
+}

@@ -1,0 +1,18 @@
+//! What every domain stands on, with no domain knowledge: errors, the database handle and
+//! migrations, configuration, secrets, the job-queue primitives, the event log, CSV in and out,
+//! the shared state, and test helpers.
+
+pub mod config;
+pub mod crypto;
+pub mod csv_input;
+pub mod csv_output;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod geo;
+pub mod heartbeat;
+pub mod http_retry;
+pub mod jobs;
+pub mod migrate;
+pub mod state;
+pub mod testing;

@@ -1,0 +1,6 @@
+//! The composition root: migrations, every domain's job registration, the background loops of
+//! a process, and the demo agency.
+
+pub mod demo;
+mod demo_history;
+pub mod workers;

@@ -1,0 +1,7 @@
+//! Whose data it is: workspaces (the agency's clients), who may see and change each one
+//! (grants and access levels), and the agency's own settings.
+
+pub mod access;
+pub mod admin;
+pub mod settings;
+pub mod workspaces;
