@@ -74,7 +74,7 @@ async fn login_checks_password_disabled_accounts_and_records_last_login() {
 async fn users_set_disabled(state: &AppState, id: i64) {
     let admin_user = user(state, &format!("admin{id}@agency.test"), Role::Admin).await;
     let (_, admin) = sign_in(state, &admin_user.email, "password-123").await.unwrap();
-    admin::set_user_disabled(&state.db, &admin, id, true, &client()).await.unwrap();
+    backend::identity::admin::set_user_disabled(&state.db, &admin, id, true, &client()).await.unwrap();
 }
 
 #[tokio::test]
@@ -169,7 +169,7 @@ async fn admins_manage_users_and_grants_and_everything_is_audited() {
     let (_, admin) = sign_in(&state, "root@agency.test", "password-123").await.unwrap();
     let ws_a = workspaces::create(db, WorkspaceInput::named("Acme Roofing")).await.unwrap();
     let ws_b = workspaces::create(db, WorkspaceInput::named("Beta Dental")).await.unwrap();
-    let new = admin::create_user(
+    let new = backend::identity::admin::create_user(
         db,
         &admin,
         NewUser { email: "hal@acme.test".into(), display_name: "Hal".into(), role: Role::Client, password: "password-123".into() },
@@ -190,7 +190,7 @@ async fn admins_manage_users_and_grants_and_everything_is_audited() {
 
     // Non-admins can't administer.
     assert!(matches!(admin::grant_access(db, &hal, hal.user_id, ws_b.id, GrantLevel::Client, &client()).await, Err(Error::Forbidden)));
-    assert!(matches!(admin::set_user_disabled(db, &hal, admin_user.id, true, &client()).await, Err(Error::Forbidden)));
+    assert!(matches!(backend::identity::admin::set_user_disabled(db, &hal, admin_user.id, true, &client()).await, Err(Error::Forbidden)));
 
     // A grant downgraded to viewer makes Hal read-only.
     admin::grant_access(db, &admin, new.id, ws_a.id, GrantLevel::Viewer, &client()).await.unwrap();
@@ -200,12 +200,12 @@ async fn admins_manage_users_and_grants_and_everything_is_audited() {
     assert!(matches!(admin::revoke_access(db, &admin, new.id, ws_a.id, &client()).await, Err(Error::NotFound)));
 
     // Admin guard rails.
-    assert!(admin::set_user_disabled(db, &admin, admin.user_id, true, &client()).await.unwrap_err().to_string().contains("your own"));
+    assert!(backend::identity::admin::set_user_disabled(db, &admin, admin.user_id, true, &client()).await.unwrap_err().to_string().contains("your own"));
     // Disabling ends the user's sessions at once; re-enabling lets them sign in again.
-    admin::set_user_disabled(db, &admin, new.id, true, &client()).await.unwrap();
+    backend::identity::admin::set_user_disabled(db, &admin, new.id, true, &client()).await.unwrap();
     assert!(sessions::resolve(db, &token, &state.config.sessions, Utc::now()).await.unwrap().is_none());
-    admin::set_user_disabled(db, &admin, new.id, false, &client()).await.unwrap();
-    admin::reset_password(db, &admin, new.id, "reset-password-9", &client()).await.unwrap();
+    backend::identity::admin::set_user_disabled(db, &admin, new.id, false, &client()).await.unwrap();
+    backend::identity::admin::reset_password(db, &admin, new.id, "reset-password-9", &client()).await.unwrap();
     sign_in(&state, "hal@acme.test", "reset-password-9").await.unwrap();
     assert!(matches!(admin::grant_access(db, &admin, new.id, 424_242, GrantLevel::Client, &client()).await, Err(Error::Invalid(m)) if m.contains("no workspace")));
 

@@ -12,6 +12,28 @@ use backend::identity::sessions::SessionUser;
 
 use crate::{session_layer::no_store, HostState};
 
+/// Every CSV download of an admin table, a rejected-rows file or a personalization export.
+pub fn routes() -> axum::Router<HostState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/admin/users.csv", get(users_csv))
+        .route("/admin/workspaces.csv", get(workspaces_csv))
+        .route("/admin/kpi.csv", get(kpi_csv))
+        .route("/admin/rollout.csv", get(rollout_csv))
+        .route("/admin/volume.csv", get(volume_csv))
+        .route("/admin/revenue.csv", get(revenue_csv))
+        .route("/admin/roi.csv", get(roi_csv))
+        .route("/admin/zips.csv", get(zips_csv))
+        .route("/admin/senders.csv", get(senders_csv))
+        .route("/admin/contacts/uploads/{id}/rejected.csv", get(contacts_rejected_csv))
+        .route("/admin/zips/imports/{id}/rejected.csv", get(zip_import_rejected_csv))
+        .route("/personalization/campaigns.csv", get(personalization_campaigns_csv))
+        .route("/personalization/savings.csv", get(personalization_savings_csv))
+        .route("/personalization/{campaign}/export.csv", get(personalization_csv))
+        .route("/personalization/leads/{id}/calls.csv", get(personalization_calls_csv))
+        .route("/personalization/runs/{id}/rejected.csv", get(personalization_rejected_csv))
+}
+
 /// An error as a plain-text response with its status; internal details stay in the log.
 pub fn error_response(e: backend::Error) -> Response {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -50,7 +72,7 @@ pub async fn users_csv(
         let (text, role) = (q.get("q").cloned().unwrap_or_default(), q.get("role").cloned().unwrap_or_default());
         let mut shown: Vec<_> = users
             .into_iter()
-            .map(|u| app::api::admin::user_row(u, &grants))
+            .map(|u| app::api::identity::user_row(u, &grants))
             .filter(|u| app::pages::admin::users::matches(u, &text, &role))
             .collect();
         sort_rows(&mut shown, app::pages::admin::users::SORTS, q.get("sort").map_or("", String::as_str), q.get("dir").map_or("", String::as_str));
@@ -85,7 +107,7 @@ pub async fn workspaces_csv(
         let (text, status) = (q.get("q").cloned().unwrap_or_default(), q.get("status").cloned().unwrap_or_default());
         let mut shown: Vec<_> = list
             .into_iter()
-            .map(|(w, _)| app::api::admin::workspace_row(w, &grants))
+            .map(|(w, _)| app::api::tenancy::workspace_row(w, &grants))
             .filter(|w| app::pages::admin::clients::matches(w, &text, &status))
             .collect();
         sort_rows(&mut shown, app::pages::admin::clients::SORTS, q.get("sort").map_or("", String::as_str), q.get("dir").map_or("", String::as_str));
@@ -132,7 +154,7 @@ pub async fn kpi_csv(
 ) -> Response {
     let get = |k: &str| q.get(k).map(String::as_str);
     let result = async {
-        let report = app::api::dashboards::kpi_report(&state.app, &caller, get("from"), get("to"), get("workspace")).await?;
+        let report = app::api::reporting::kpi_report(&state.app, &caller, get("from"), get("to"), get("workspace")).await?;
         let mut lines = report.lines;
         app::pages::admin::kpi::sort_lines(&mut lines, get("sort").unwrap_or(""), get("dir").unwrap_or(""));
         let num = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
@@ -187,7 +209,7 @@ pub async fn rollout_csv(
 ) -> Response {
     let show = q.get("show").cloned().unwrap_or_default();
     let result = async {
-        let rows = app::api::dashboards::rollout_rows(&state.app, &caller).await?;
+        let rows = app::api::reporting::rollout_rows(&state.app, &caller).await?;
         let lines = rows.into_iter().filter(|r| app::pages::admin::rollout::matches(r, &show)).flat_map(|r| {
             let (name, slug) = (r.workspace_name, r.workspace_slug);
             r.steps.into_iter().map(move |(label, due, completed, overdue)| {
@@ -207,7 +229,7 @@ pub async fn volume_csv(
 ) -> Response {
     let get = |k: &str| q.get(k).map(String::as_str);
     let result = async {
-        let mut r = app::api::dashboards::volume_report(&state.app, &caller, get("from"), get("to"), get("workspace")).await?;
+        let mut r = app::api::reporting::volume_report(&state.app, &caller, get("from"), get("to"), get("workspace")).await?;
         sort_rows(&mut r.lines, app::pages::admin::volume::SORTS, get("sort").unwrap_or(""), get("dir").unwrap_or(""));
         let days = r.days.clone();
         // One row per workspace and day: the shape a spreadsheet pivots best.
@@ -239,7 +261,7 @@ pub async fn revenue_csv(
 ) -> Response {
     let get = |k: &str| q.get(k).map(String::as_str);
     let result = async {
-        let mut r = app::api::dashboards::revenue_report(&state.app, &caller, get("month"), get("workspace")).await?;
+        let mut r = app::api::reporting::revenue_report(&state.app, &caller, get("month"), get("workspace")).await?;
         sort_rows(&mut r.lines, app::pages::admin::revenue::SORTS, get("sort").unwrap_or(""), get("dir").unwrap_or(""));
         let month = r.month.clone();
         let money = |c: i64| format!("{:.2}", c as f64 / 100.0);
@@ -276,7 +298,7 @@ pub async fn roi_csv(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let result = async {
-        let mut r = app::api::dashboards::roi_report(&state.app, &caller, q.get("workspace").map(String::as_str)).await?;
+        let mut r = app::api::reporting::roi_report(&state.app, &caller, q.get("workspace").map(String::as_str)).await?;
         let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
         sort_rows(&mut r.lines, app::pages::admin::roi::SORTS, get("sort"), get("dir"));
         let money = |c: i64| format!("{:.2}", c as f64 / 100.0);
@@ -342,7 +364,7 @@ pub async fn senders_csv(
 ) -> Response {
     let get = |k: &str| q.get(k).map(String::as_str);
     let result = async {
-        let mut r = app::api::dashboards::sender_report(&state.app, &caller, get("workspace"), get("band"), get("status"), get("q")).await?;
+        let mut r = app::api::reporting::sender_report(&state.app, &caller, get("workspace"), get("band"), get("status"), get("q")).await?;
         app::pages::admin::senders::default_order(&mut r.senders);
         sort_rows(&mut r.senders, app::pages::admin::senders::SORTS, get("sort").unwrap_or(""), get("dir").unwrap_or(""));
         let rows = r.senders.into_iter().map(|s| {
@@ -426,35 +448,6 @@ pub async fn personalization_csv(
         None => format!("personalization-{campaign}.csv"),
     };
     csv_response(&name, result)
-}
-
-/// `GET /personalization/runs/{id}`: where a run stands, as JSON (for scripts).
-pub async fn personalization_run_status(
-    State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
-    axum::extract::Path(id): axum::extract::Path<i64>,
-) -> Response {
-    match backend::personalization::get_run(&state.app.db, &caller, id).await {
-        Ok(run) => axum::Json(serde_json::json!({
-            "run_id": run.id, "campaign_id": run.campaign_id, "status": run.status, "writer": run.writer,
-            "total": run.total, "done": run.done, "failed": run.failed, "skipped": run.skipped, "rejected": run.rejected,
-            "rows_total": run.rows_total, "error": run.error, "created_at": run.created_at, "finished_at": run.finished_at,
-        }))
-        .into_response(),
-        Err(e) => error_response(e),
-    }
-}
-
-/// `POST /personalization/runs/{id}/cancel`: asks a run to stop (202); leads in flight finish.
-pub async fn personalization_run_cancel(
-    State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
-    axum::extract::Path(id): axum::extract::Path<i64>,
-) -> Response {
-    match backend::personalization::cancel_run(&state.app.db, &caller, id).await {
-        Ok(()) => (StatusCode::ACCEPTED, axum::Json(serde_json::json!({"run_id": id, "cancel_requested": true}))).into_response(),
-        Err(e) => error_response(e),
-    }
 }
 
 /// `GET /personalization/campaigns.csv`: the campaigns the caller may see, with their counts.

@@ -5,6 +5,11 @@ use serde_json::json;
 
 use crate::HostState;
 
+pub fn routes() -> axum::Router<HostState> {
+    use axum::routing::get;
+    axum::Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+}
+
 pub async fn healthz() -> impl IntoResponse {
     (StatusCode::OK, "ok")
 }

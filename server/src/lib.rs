@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod exports;
 pub mod health;
+pub mod personalization;
 pub mod portal;
 pub mod router;
 pub mod session_layer;

@@ -18,6 +18,12 @@ use tokio_stream::wrappers::{errors::BroadcastStreamRecvError, BroadcastStream};
 
 use crate::{exports::error_response, HostState};
 
+/// The live event stream and the CSV export of a workspace's board.
+pub fn routes() -> axum::Router<HostState> {
+    use axum::routing::get;
+    axum::Router::new().route("/client-portal/{workspace}/events", get(events)).route("/client-portal/{workspace}/leads.csv", get(leads_csv))
+}
+
 /// A stream lives this long, then the browser reconnects (and is authorized again).
 const STREAM_LIFETIME: Duration = Duration::from_secs(30 * 60);
 /// Events replayed to a browser that reconnects with `Last-Event-ID`.
@@ -99,7 +105,7 @@ pub async fn leads_csv(
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
     let result = async {
         let (ws, _) = backend::tenancy::workspaces::visible_by_slug(&state.app.db, &caller, &slug).await?;
-        let filter = app::api::portal::lead_filter(get("q"), get("from"), get("to"), get("campaign"))?;
+        let filter = app::api::leads::lead_filter(get("q"), get("from"), get("to"), get("campaign"))?;
         let leads = backend::leads::pipeline::filtered_leads(&state.app.db, ws.id, &filter).await?;
         let rows = leads.into_iter().map(|l| {
             vec![

@@ -4,10 +4,8 @@
 
 use axum::{
     body::Body,
-    extract::DefaultBodyLimit,
     http::{HeaderName, Response, StatusCode},
     middleware,
-    routing::{get, post},
     Router,
 };
 use leptos::prelude::provide_context;
@@ -21,7 +19,7 @@ use tower_http::{
 };
 
 use crate::{
-    exports, health, portal, uploads, webhooks,
+    exports, health, personalization, portal, uploads, webhooks,
     session_layer::{origin_guard, session_layer},
     telemetry::{MakeUuid, RequestSpan},
     web_auth, HostState,
@@ -39,53 +37,19 @@ pub fn build(state: HostState) -> Router {
     };
     let request_id = HeaderName::from_static("x-request-id");
 
-    // Uploads read their multipart bodies within their own, larger limits.
-    let uploads = Router::new()
-        .route("/admin/zips/import", post(uploads::zip_import))
-        .layer(DefaultBodyLimit::max(state.app.config.zip_upload_max_bytes));
-    let contacts_uploads = Router::new()
-        .route("/admin/contacts/upload", post(uploads::contacts_upload))
-        .layer(DefaultBodyLimit::max(state.app.config.contacts_upload_max_bytes + 64 * 1024));
-    let personalization_uploads = Router::new()
-        .route("/personalization/{campaign}/runs", post(uploads::personalization_upload))
-        .layer(DefaultBodyLimit::max(state.app.config.personalization.upload_max_bytes + 64 * 1024));
-    // Webhooks read their bodies themselves (an oversized delivery is still recorded).
-    let webhooks = Router::new().route("/webhooks/bison/{token}", post(webhooks::bison)).layer(DefaultBodyLimit::disable());
-
+    // Each group of host routes is declared in its own file; the body-limited ones are merged
+    // after the global limit so it does not apply to them.
     Router::new()
-        .route("/", get(web_auth::home))
-        .route("/auth/login", post(web_auth::login))
-        .route("/auth/logout", post(web_auth::logout))
-        .route("/prefs/theme", post(web_auth::toggle_theme))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/admin/users.csv", get(exports::users_csv))
-        .route("/admin/workspaces.csv", get(exports::workspaces_csv))
-        .route("/admin/kpi.csv", get(exports::kpi_csv))
-        .route("/admin/rollout.csv", get(exports::rollout_csv))
-        .route("/admin/volume.csv", get(exports::volume_csv))
-        .route("/admin/revenue.csv", get(exports::revenue_csv))
-        .route("/admin/roi.csv", get(exports::roi_csv))
-        .route("/admin/zips.csv", get(exports::zips_csv))
-        .route("/admin/senders.csv", get(exports::senders_csv))
-        .route("/admin/contacts/uploads/{id}/rejected.csv", get(exports::contacts_rejected_csv))
-        .route("/client-portal/{workspace}/events", get(portal::events))
-        .route("/client-portal/{workspace}/leads.csv", get(portal::leads_csv))
-        .route("/admin/zips/imports/{id}/rejected.csv", get(exports::zip_import_rejected_csv))
-        .route("/personalization/campaigns.csv", get(exports::personalization_campaigns_csv))
-        .route("/personalization/savings.csv", get(exports::personalization_savings_csv))
-        .route("/personalization/{campaign}/export.csv", get(exports::personalization_csv))
-        .route("/personalization/runs/{id}", get(exports::personalization_run_status))
-        .route("/personalization/leads/{id}/calls.csv", get(exports::personalization_calls_csv))
-        .route("/personalization/runs/{id}/cancel", post(exports::personalization_run_cancel))
-        .route("/personalization/runs/{id}/rejected.csv", get(exports::personalization_rejected_csv))
+        .merge(web_auth::routes())
+        .merge(health::routes())
+        .merge(exports::routes())
+        .merge(portal::routes())
+        .merge(personalization::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<HostState, _>(context, app::shell))
         .layer(RequestBodyLimitLayer::new(state.app.config.max_body_bytes))
-        .merge(uploads)
-        .merge(webhooks)
-        .merge(contacts_uploads)
-        .merge(personalization_uploads)
+        .merge(uploads::routes(&state.app.config))
+        .merge(webhooks::routes())
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
         .layer(middleware::from_fn_with_state(state.clone(), origin_guard))
         .layer(

@@ -10,6 +10,19 @@ use backend::identity::sessions::SessionUser;
 
 use crate::HostState;
 
+/// Each upload reads its multipart body within its own, larger limit (the global one does not apply).
+pub fn routes(config: &backend::platform::config::Config) -> axum::Router<HostState> {
+    use axum::{extract::DefaultBodyLimit, routing::post, Router};
+    Router::new()
+        .merge(Router::new().route("/admin/zips/import", post(zip_import)).layer(DefaultBodyLimit::max(config.zip_upload_max_bytes)))
+        .merge(Router::new().route("/admin/contacts/upload", post(contacts_upload)).layer(DefaultBodyLimit::max(config.contacts_upload_max_bytes + 64 * 1024)))
+        .merge(
+            Router::new()
+                .route("/personalization/{campaign}/runs", post(personalization_upload))
+                .layer(DefaultBodyLimit::max(config.personalization.upload_max_bytes + 64 * 1024)),
+        )
+}
+
 /// The parts of an upload form: the file (name and bytes) and the other fields.
 struct UploadForm {
     file_name: String,

@@ -15,6 +15,16 @@ use crate::{
     HostState,
 };
 
+/// The plain-form endpoints: home redirect, sign-in, sign-out, theme.
+pub fn routes() -> axum::Router<HostState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/", get(home))
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/prefs/theme", post(toggle_theme))
+}
+
 /// Only same-site paths may be redirect targets (no `//evil.com`, no `/\evil.com`).
 pub fn safe_next(next: Option<&str>) -> Option<String> {
     let next = next?.trim();

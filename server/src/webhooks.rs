@@ -12,6 +12,13 @@ use backend::bison::webhook::{self, Receipt};
 
 use crate::HostState;
 
+/// Webhooks read their bodies themselves (an oversized delivery is still recorded), so the
+/// global body limit does not apply to them.
+pub fn routes() -> axum::Router<HostState> {
+    use axum::{extract::DefaultBodyLimit, routing::post};
+    axum::Router::new().route("/webhooks/bison/{token}", post(bison)).layer(DefaultBodyLimit::disable())
+}
+
 /// Bodies past this are not read at all (the delivery is answered 413 and not stored).
 const HARD_CAP: usize = 16 * 1024 * 1024;
 

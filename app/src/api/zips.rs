@@ -1,6 +1,7 @@
 //! The ZIP page: every assigned ZIP with its workspaces, map points and conflicts, and the outcome
 //! of the last CSV upload (the upload itself is a plain form post to the host, see
-//! `server/src/uploads.rs`, so it works before and without the WASM).
+//! `server/src/uploads.rs`, so it works before and without the WASM); and assigning or
+//! unassigning one ZIP from a client's page.
 
 use leptos::prelude::*;
 
@@ -126,4 +127,18 @@ pub async fn zip_report(
         places_loaded: !state.places.is_empty(),
         import,
     })
+}
+
+#[server(endpoint = "admin/clients/zips/assign")]
+pub async fn assign_zip(workspace_id: i64, zip: String, state_code: String, city: String) -> Result<(), AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    backend::zips::assign_zip(&state.db, &caller, workspace_id, &zip, Some(&state_code), Some(&city), &super::ctx::client_info()).await?;
+    Ok(())
+}
+
+#[server(endpoint = "admin/clients/zips/unassign")]
+pub async fn unassign_zip(workspace_id: i64, zip: String) -> Result<(), AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    backend::zips::unassign_zip(&state.db, &caller, workspace_id, &zip, &super::ctx::client_info()).await?;
+    Ok(())
 }

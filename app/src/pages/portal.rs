@@ -143,7 +143,7 @@ fn BoardPage(board: PortalBoard) -> impl IntoView {
         let per = board.per_column;
         move || {
             let mut q = query.get();
-            q.replace("per", (per * 2).min(crate::api::portal::MAX_PER_COLUMN).to_string());
+            q.replace("per", (per * 2).min(crate::api::leads::MAX_PER_COLUMN).to_string());
             q.to_query_string()
         }
     };
@@ -190,6 +190,7 @@ fn BoardPage(board: PortalBoard) -> impl IntoView {
             }.into_any()
         }}
     }
+    .into_any()
 }
 
 /// The board itself: columns, draggable cards, the "Move to" menus and the won/lost question.
@@ -279,6 +280,7 @@ fn Board(board: PortalBoard) -> impl IntoView {
                             </ol>
                         </section>
                     }
+                    .into_any()
                 }).collect_view()
             }}
         </div>
@@ -309,8 +311,12 @@ fn Board(board: PortalBoard) -> impl IntoView {
                     </form>
                 </div>
             }
+            .into_any()
         })}
     }
+    // Erased at the component boundary: the release build (no `erase_components`) otherwise
+    // nests every column, card and dialog type into one that overflows rustc's query depth.
+    .into_any()
 }
 
 #[component]
@@ -355,6 +361,7 @@ where
             })}
         </li>
     }
+    .into_any()
 }
 
 /// Subscribes to the workspace's event stream (leptos-use's `use_event_source`, reconnecting for

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     platform::db::Db,
-    platform::error::{is_unique_violation, Error, Result},
+    platform::error::{on_unique, Error, Result},
     on_db, identity::password,
 };
 
@@ -115,13 +115,7 @@ pub async fn create(db: &Db, new: NewUser) -> Result<User> {
         .bind(now)
         .fetch_one(pool)
         .await);
-    created.map_err(|e| {
-        if is_unique_violation(&e) {
-            Error::Conflict(format!("A user with the email {email} already exists."))
-        } else {
-            e.into()
-        }
-    })
+    created.map_err(on_unique(|| Error::Conflict(format!("A user with the email {email} already exists."))))
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<User> {

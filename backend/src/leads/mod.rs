@@ -61,13 +61,7 @@ pub async fn insert(db: &Db, workspace_id: i64, lead: &NewLead) -> Result<i64> {
     .bind(lead.invalid)
     .fetch_one(pool)
     .await)
-    .map_err(|e| {
-        if crate::platform::error::is_unique_violation(&e) {
-            Error::Conflict(format!("A lead with the email {} already exists in this workspace.", lead.email))
-        } else {
-            e.into()
-        }
-    })?;
+    .map_err(crate::platform::error::on_unique(|| Error::Conflict(format!("A lead with the email {} already exists in this workspace.", lead.email))))?;
     Ok(id)
 }
 

@@ -156,10 +156,7 @@ pub async fn create_campaign(db: &Db, caller: &SessionUser, workspace_id: i64, n
     .bind(Utc::now())
     .fetch_one(pool)
     .await)
-    .map_err(|e| match e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => Error::invalid(format!("This workspace already has a campaign named {name:?}.")),
-        e => e.into(),
-    })?;
+    .map_err(crate::platform::error::on_unique(|| Error::invalid(format!("This workspace already has a campaign named {name:?}."))))?;
     crate::identity::audit::record(db, Some(caller), None, "personalization.campaign_created", Some(&format!("campaign:{id}")), None).await?;
     Ok(id)
 }

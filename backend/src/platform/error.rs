@@ -59,3 +59,10 @@ impl Error {
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
 }
+
+/// The one place a unique-constraint violation becomes a user-facing error: `.map_err(on_unique(||
+/// Error::Conflict(..)))`. Any other database error passes through unchanged. (SQLite does not
+/// report constraint names the way PostgreSQL does, so this matches on the kind, not the name.)
+pub fn on_unique<F: FnOnce() -> Error>(then: F) -> impl FnOnce(sqlx::Error) -> Error {
+    move |e| if is_unique_violation(&e) { then() } else { e.into() }
+}

@@ -14,5 +14,6 @@ pub mod heartbeat;
 pub mod http_retry;
 pub mod jobs;
 pub mod migrate;
+pub mod sql_text;
 pub mod state;
 pub mod testing;

@@ -9,7 +9,7 @@ use crate::{
     tenancy::access::{self, AccessLevel},
     platform::crypto::SecretBox,
     platform::db::Db,
-    platform::error::{is_unique_violation, Error, Result},
+    platform::error::{on_unique, Error, Result},
     on_db,
     identity::sessions::SessionUser,
 };
@@ -169,14 +169,8 @@ pub fn validate_slug(slug: &str) -> Result<()> {
     }
 }
 
-fn slug_conflict(slug: &str) -> impl Fn(sqlx::Error) -> Error + '_ {
-    move |e| {
-        if is_unique_violation(&e) {
-            Error::Conflict(format!("The URL name {slug:?} is already used by another workspace."))
-        } else {
-            e.into()
-        }
-    }
+fn slug_conflict(slug: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
+    on_unique(move || Error::Conflict(format!("The URL name {slug:?} is already used by another workspace.")))
 }
 
 pub async fn create(db: &Db, input: WorkspaceInput) -> Result<Workspace> {

@@ -29,7 +29,7 @@ async fn portal_kpis(
     caller: &backend::identity::sessions::SessionUser,
     only: Option<&str>,
 ) -> backend::Result<std::collections::HashMap<i64, crate::models::PortalKpi>> {
-    let clock = super::dashboards::agency_clock(&state.db).await?;
+    let clock = super::reporting::agency_clock(&state.db).await?;
     let period = backend::reporting::dashboards::Period::parse(None, None, &clock)?;
     Ok(backend::reporting::dashboards::kpi(&state.db, caller, &clock, period, only)
         .await?
@@ -144,7 +144,7 @@ pub async fn move_lead(lead_id: i64, to_stage: String, deal_value: Option<String
         None => None,
         Some(v) => Some(crate::money::parse_dollars(v).map_err(AppError::invalid)?),
     };
-    let today = super::dashboards::agency_clock(&state.db).await?.today;
+    let today = super::reporting::agency_clock(&state.db).await?.today;
     let m = backend::leads::pipeline::Move { to_stage, deal_value_cents, lost_reason };
     backend::leads::pipeline::move_lead(&state.db, &caller, lead_id, m, today).await?;
     Ok(())

@@ -1,10 +1,11 @@
-//! Admin dashboards.
+//! Admin dashboards: the agency overview, KPI, rollout, volume, revenue, ROI and email accounts;
+//! and a client's costs, which revenue and ROI count.
 
 use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    models::{KpiReport, RolloutRow},
+    models::{AgencyOverview, KpiReport, RolloutRow},
 };
 
 /// Today's place in the month, in the agency time zone.
@@ -12,6 +13,49 @@ use crate::{
 pub async fn agency_clock(db: &backend::platform::db::Db) -> backend::Result<backend::reporting::metrics::MonthClock> {
     let tz = backend::tenancy::settings::agency_time_zone(db).await?;
     Ok(backend::reporting::metrics::MonthClock::at(backend::tenancy::settings::agency_today(chrono::Utc::now(), tz)))
+}
+
+#[server(endpoint = "admin/overview")]
+pub async fn admin_overview() -> Result<AgencyOverview, AppError> {
+    use super::ctx::ts;
+    use backend::{reporting::dashboards, reporting::metrics};
+    let (state, caller) = super::ctx::admin()?;
+    let db = &state.db;
+    let clock = agency_clock(db).await?;
+    let kpi = dashboards::kpi(db, &caller, &clock, dashboards::Period::month_to_date(&clock), None).await?;
+    let alerts = dashboards::alerts(db, &caller, &kpi).await?;
+    let (workspaces_total, workspaces_active) = backend::tenancy::workspaces::count(db).await?;
+    let users = backend::identity::users::list(db).await?;
+    let recent = backend::identity::audit::recent(db, 15).await?;
+    Ok(AgencyOverview {
+        today: clock.today.to_string(),
+        interested_mtd: kpi.iter().map(|r| r.pacing.mtd).sum(),
+        target_total: kpi.iter().map(|r| r.pacing.target).sum(),
+        contacted_mtd: kpi.iter().map(|r| r.contacted).sum(),
+        alerts: crate::models::HomeAlerts {
+            behind: alerts.behind.into_iter().map(|r| (r.slug, r.name, r.pacing.mtd, r.pacing.target, r.pacing.projection)).collect(),
+            critical_senders: alerts
+                .critical_senders
+                .into_iter()
+                .map(|s| crate::models::SenderAlertRow {
+                    bounce_rate: metrics::ratio(s.bounced_total as f64, s.sent_total as f64),
+                    email: s.email,
+                    workspace: s.workspace_name,
+                    status: s.status,
+                })
+                .collect(),
+            zip_conflicts: alerts.zip_conflicts.into_iter().map(|c| (c.zip, c.workspaces)).collect(),
+            failed_jobs: alerts.failed_jobs,
+        },
+        workspaces_total,
+        workspaces_active,
+        users_total: users.len() as i64,
+        users_disabled: users.iter().filter(|u| u.disabled).count() as i64,
+        recent_activity: recent
+            .into_iter()
+            .map(|a| crate::models::AuditRow { at: ts(a.at), actor: a.actor_email, action: a.action, target: a.target, ip: a.ip })
+            .collect(),
+    })
 }
 
 /// KPI vs target and pacing, month to date; activity and reply rates over `from`–`to`
@@ -331,4 +375,46 @@ pub async fn sender_report(
         })
         .collect();
     Ok(crate::models::SenderReport { senders, bands, workspaces })
+}
+
+#[cfg(feature = "ssr")]
+fn parse_day(label: &str, v: &str) -> Result<Option<chrono::NaiveDate>, AppError> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| AppError::from(backend::Error::invalid(format!("The {label} {v:?} is not a date like 2026-11-01."))))
+}
+
+#[allow(clippy::too_many_arguments)]
+#[server(endpoint = "admin/clients/costs/add")]
+pub async fn add_cost(
+    workspace_id: i64,
+    category: String,
+    description: String,
+    amount: String,
+    recurrence: String,
+    starts_on: String,
+    ends_on: String,
+) -> Result<(), AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    let cost = backend::reporting::costs::NewCost {
+        category,
+        description,
+        amount_cents: crate::money::parse_dollars(&amount).map_err(AppError::invalid)?,
+        recurrence,
+        starts_on: parse_day("start date", &starts_on)?.ok_or_else(|| AppError::invalid("Enter the day the cost starts (or was incurred)."))?,
+        ends_on: parse_day("end date", &ends_on)?,
+    };
+    backend::reporting::costs::add_cost(&state.db, &caller, workspace_id, cost, &super::ctx::client_info()).await?;
+    Ok(())
+}
+
+#[server(endpoint = "admin/clients/costs/delete")]
+pub async fn delete_cost(workspace_id: i64, cost_id: i64) -> Result<(), AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    backend::reporting::costs::delete_cost(&state.db, &caller, workspace_id, cost_id, &super::ctx::client_info()).await?;
+    Ok(())
 }

@@ -1,0 +1,86 @@
+//! Users: who is signed in, their own password, and the admin's user management.
+
+use leptos::prelude::*;
+
+use crate::{
+    error::AppError,
+    models::{Me, UserRow},
+};
+
+/// Who is signed in (`None` for a visitor).
+#[server(endpoint = "me")]
+pub async fn current_user() -> Result<Option<Me>, AppError> {
+    use super::ctx;
+    Ok(ctx::caller().ok().map(|u| Me {
+        user_id: u.user_id,
+        email: u.email,
+        display_name: u.display_name,
+        role: u.role.as_str().into(),
+    }))
+}
+
+/// Changes the caller's own password; their other sessions end.
+#[server(endpoint = "account/change_password")]
+pub async fn change_password(current: String, new_password: String, confirm: String) -> Result<(), AppError> {
+    use super::ctx;
+    let (state, caller) = (ctx::state()?, ctx::caller()?);
+    backend::identity::auth::change_own_password(&state.db, &caller, &current, &new_password, &confirm, &ctx::client_info()).await?;
+    Ok(())
+}
+
+/// Core user → wire row (shared with the host's CSV exports).
+#[cfg(feature = "ssr")]
+pub fn user_row(u: backend::identity::users::User, grants: &[backend::tenancy::access::Grant]) -> UserRow {
+    use super::ctx::ts;
+    use crate::models::GrantRow;
+    UserRow {
+        id: u.id,
+        email: u.email,
+        display_name: u.display_name,
+        role: u.role.as_str().into(),
+        disabled: u.disabled,
+        created_at: ts(u.created_at),
+        last_login_at: u.last_login_at.map(ts),
+        grants: grants
+            .iter()
+            .filter(|g| g.user_id == u.id)
+            .map(|g| GrantRow {
+                workspace_id: g.workspace_id,
+                workspace_name: g.workspace_name.clone(),
+                workspace_slug: g.workspace_slug.clone(),
+                level: g.level.as_str().into(),
+            })
+            .collect(),
+    }
+}
+
+#[server(endpoint = "admin/users")]
+pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
+    let (state, _) = super::ctx::admin()?;
+    let grants = backend::tenancy::access::list_grants(&state.db).await?;
+    let users = backend::identity::users::list(&state.db).await?;
+    Ok(users.into_iter().map(|u| user_row(u, &grants)).collect())
+}
+
+#[server(endpoint = "admin/users/create")]
+pub async fn create_user(email: String, display_name: String, role: String, password: String) -> Result<UserRow, AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    let role = role.parse::<backend::identity::users::Role>()?;
+    let new = backend::identity::users::NewUser { email, display_name, role, password };
+    let user = backend::identity::admin::create_user(&state.db, &caller, new, &super::ctx::client_info()).await?;
+    Ok(user_row(user, &[]))
+}
+
+#[server(endpoint = "admin/users/set_disabled")]
+pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    backend::identity::admin::set_user_disabled(&state.db, &caller, user_id, disabled, &super::ctx::client_info()).await?;
+    Ok(())
+}
+
+#[server(endpoint = "admin/users/reset_password")]
+pub async fn reset_user_password(user_id: i64, new_password: String) -> Result<(), AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    backend::identity::admin::reset_password(&state.db, &caller, user_id, &new_password, &super::ctx::client_info()).await?;
+    Ok(())
+}

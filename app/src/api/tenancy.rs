@@ -1,0 +1,221 @@
+//! Workspaces (clients) and who may use them: the admin's workspace list, creating and editing a
+//! workspace, its Email Bison credentials, a client's profile page, and users' grants.
+
+use leptos::prelude::*;
+
+use crate::{
+    error::AppError,
+    models::{ClientProfile, WorkspaceRow},
+};
+
+/// Core workspace → wire row (shared with the host's CSV exports).
+#[cfg(feature = "ssr")]
+pub fn workspace_row(w: backend::tenancy::workspaces::Workspace, grants: &[backend::tenancy::access::Grant]) -> WorkspaceRow {
+    WorkspaceRow {
+        member_count: grants.iter().filter(|g| g.workspace_id == w.id).count() as i64,
+        id: w.id,
+        name: w.name,
+        slug: w.slug,
+        active: w.active,
+        monthly_lead_target: w.monthly_lead_target,
+        daily_send_target: w.daily_send_target,
+        weekly_contact_target: w.weekly_contact_target,
+        pricing_model: w.pricing_model.as_str().into(),
+        price_per_lead_cents: w.price_per_lead_cents,
+        retainer_fee_cents: w.retainer_fee_cents,
+        billable_stage: w.billable_stage,
+        bison_workspace_id: w.bison_workspace_id,
+        bison_api_key_masked: backend::tenancy::workspaces::masked_key(w.bison_api_key_hint.as_deref()),
+        bison_webhook_masked: backend::tenancy::workspaces::masked_key(w.bison_webhook_hint.as_deref()),
+        slack_webhook_masked: w.slack_webhook_hint,
+    }
+}
+
+#[server(endpoint = "admin/workspaces")]
+pub async fn list_workspaces() -> Result<Vec<WorkspaceRow>, AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    let grants = backend::tenancy::access::list_grants(&state.db).await?;
+    let rows = backend::tenancy::workspaces::list_visible(&state.db, &caller).await?;
+    Ok(rows.into_iter().map(|(w, _)| workspace_row(w, &grants)).collect())
+}
+
+/// Money arrives in dollars as typed (`150` or `150.00`); it is stored in cents. The billable
+/// stage defaults to `interested`; Email Bison credentials are optional (stored encrypted).
+#[allow(clippy::too_many_arguments)]
+#[server(endpoint = "admin/workspaces/create")]
+pub async fn create_workspace(
+    name: String,
+    slug: String,
+    monthly_lead_target: i64,
+    daily_send_target: i64,
+    weekly_contact_target: i64,
+    pricing_model: String,
+    price: String,
+    billable_stage: Option<String>,
+    bison_workspace_id: Option<String>,
+    bison_api_key: Option<String>,
+) -> Result<WorkspaceRow, AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let (bison_id, bison_key) = (given(bison_workspace_id), given(bison_api_key));
+    if bison_key.is_some() && bison_id.is_none() {
+        return Err(AppError::invalid("Enter the Email Bison workspace id that goes with the API key."));
+    }
+    let input = workspace_input(
+        name,
+        slug,
+        monthly_lead_target,
+        daily_send_target,
+        weekly_contact_target,
+        &pricing_model,
+        &price,
+        given(billable_stage).unwrap_or_else(|| "interested".into()),
+    )?;
+    let client = super::ctx::client_info();
+    let mut ws = backend::tenancy::admin::create_workspace(&state.db, &caller, input, &client).await?;
+    if bison_id.is_some() {
+        backend::tenancy::admin::set_bison_credentials(&state.db, &state.secrets, &caller, ws.id, bison_id.as_deref(), bison_key.as_deref(), &client)
+            .await?;
+        ws = backend::tenancy::workspaces::get(&state.db, ws.id).await?;
+    }
+    Ok(workspace_row(ws, &[]))
+}
+
+/// The form fields of a workspace as typed (money in dollars) → the core's input.
+#[cfg(feature = "ssr")]
+#[allow(clippy::too_many_arguments)]
+pub fn workspace_input(
+    name: String,
+    slug: String,
+    monthly_lead_target: i64,
+    daily_send_target: i64,
+    weekly_contact_target: i64,
+    pricing_model: &str,
+    price: &str,
+    billable_stage: String,
+) -> Result<backend::tenancy::workspaces::WorkspaceInput, AppError> {
+    use backend::tenancy::workspaces::PricingModel;
+    let pricing_model = pricing_model.parse::<PricingModel>()?;
+    let cents = crate::money::parse_dollars(price).map_err(AppError::invalid)?;
+    let (price_per_lead_cents, retainer_fee_cents) = match pricing_model {
+        PricingModel::PerLead => (cents, 0),
+        PricingModel::Retainer => (0, cents),
+    };
+    Ok(backend::tenancy::workspaces::WorkspaceInput {
+        name,
+        slug,
+        monthly_lead_target,
+        daily_send_target,
+        weekly_contact_target,
+        pricing_model,
+        price_per_lead_cents,
+        retainer_fee_cents,
+        billable_stage,
+    })
+}
+
+#[server(endpoint = "admin/workspaces/set_active")]
+pub async fn set_workspace_active(workspace_id: i64, active: bool) -> Result<(), AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    backend::tenancy::admin::set_workspace_active(&state.db, &caller, workspace_id, active, &super::ctx::client_info()).await?;
+    Ok(())
+}
+
+#[server(endpoint = "admin/clients/profile")]
+pub async fn workspace_profile(slug: String) -> Result<ClientProfile, AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    let db = &state.db;
+    let (ws, _) = backend::tenancy::workspaces::visible_by_slug(db, &caller, &slug).await?;
+    let grants = backend::tenancy::access::list_grants(db).await?;
+    let users = backend::identity::users::list(db).await?;
+    let members = grants
+        .iter()
+        .filter(|g| g.workspace_id == ws.id)
+        .filter_map(|g| users.iter().find(|u| u.id == g.user_id).map(|u| (u.email.clone(), u.display_name.clone(), g.level.as_str().to_owned())))
+        .collect();
+    let kpi = if ws.active { super::reporting::kpi_report(&state, &caller, None, None, Some(&ws.slug)).await?.lines.pop() } else { None };
+    let revenue =
+        if ws.active { super::reporting::revenue_report(&state, &caller, None, Some(&ws.slug)).await?.lines.pop() } else { None };
+    Ok(ClientProfile {
+        costs: backend::reporting::costs::list(db, ws.id)
+            .await?
+            .into_iter()
+            .map(|c| crate::models::CostRow {
+                id: c.id,
+                category: c.category,
+                description: c.description,
+                amount_cents: c.amount_cents,
+                recurrence: c.recurrence,
+                starts_on: c.starts_on.to_string(),
+                ends_on: c.ends_on.map(|d| d.to_string()),
+            })
+            .collect(),
+        zips: backend::zips::list(db, ws.id).await?.into_iter().map(|z| (z.zip, z.state, z.city)).collect(),
+        zip_conflicts: backend::zips::conflicts_of(db, ws.id).await?,
+        members,
+        kpi,
+        revenue,
+        sync_runs: super::bison::sync_run_rows(db, ws.id).await?,
+        workspace: workspace_row(ws, &grants),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+#[server(endpoint = "admin/clients/update")]
+pub async fn update_workspace(
+    workspace_id: i64,
+    name: String,
+    slug: String,
+    monthly_lead_target: i64,
+    daily_send_target: i64,
+    weekly_contact_target: i64,
+    pricing_model: String,
+    price: String,
+    billable_stage: String,
+) -> Result<(), AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    let input = workspace_input(
+        name,
+        slug,
+        monthly_lead_target,
+        daily_send_target,
+        weekly_contact_target,
+        &pricing_model,
+        &price,
+        billable_stage,
+    )?;
+    backend::tenancy::admin::update_workspace(&state.db, &caller, workspace_id, input, &super::ctx::client_info()).await?;
+    Ok(())
+}
+
+/// Stores the Email Bison credentials; an empty key keeps the stored one, `remove` clears both.
+#[server(endpoint = "admin/clients/bison")]
+pub async fn set_bison_credentials(workspace_id: i64, bison_workspace_id: String, api_key: String, remove: Option<String>) -> Result<(), AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    let db = &state.db;
+    let (bison_id, key) = if remove.is_some() {
+        (None, None)
+    } else if api_key.trim().is_empty() {
+        (Some(bison_workspace_id), backend::tenancy::workspaces::bison_api_key(db, &state.secrets, workspace_id).await?)
+    } else {
+        (Some(bison_workspace_id), Some(api_key))
+    };
+    backend::tenancy::admin::set_bison_credentials(db, &state.secrets, &caller, workspace_id, bison_id.as_deref(), key.as_deref(), &super::ctx::client_info())
+        .await?;
+    Ok(())
+}
+
+#[server(endpoint = "admin/access/grant")]
+pub async fn grant_access(user_id: i64, workspace_id: i64, level: String) -> Result<(), AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    let level = level.parse::<backend::tenancy::access::GrantLevel>()?;
+    backend::tenancy::admin::grant_access(&state.db, &caller, user_id, workspace_id, level, &super::ctx::client_info()).await?;
+    Ok(())
+}
+
+#[server(endpoint = "admin/access/revoke")]
+pub async fn revoke_access(user_id: i64, workspace_id: i64) -> Result<(), AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    backend::tenancy::admin::revoke_access(&state.db, &caller, user_id, workspace_id, &super::ctx::client_info()).await?;
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! The contact pipeline: uploads, verification counts, weekly batches and their settings.
+
+use serde::{Deserialize, Serialize};
+
+/// One contact upload, as the contact pipeline page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactUploadView {
+    pub id: i64,
+    pub file_name: String,
+    pub created_at: String,
+    pub bytes: i64,
+    /// `mapping` (waiting for the admin to confirm the columns), `imported` or `failed`.
+    pub status: String,
+    pub headers: Vec<String>,
+    pub preview: Vec<Vec<String>>,
+    /// field → column index
+    pub mapping: Vec<(String, usize)>,
+    pub rows_total: i64,
+    pub created: i64,
+    pub duplicates: i64,
+    pub rejected: i64,
+    pub failure: Option<String>,
+}
+
+/// The contact pipeline page of one workspace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactsPage {
+    pub workspace_slug: String,
+    pub workspace_name: String,
+    pub workspaces: Vec<(String, String)>,
+    /// Contacts by verification status.
+    pub counts: Vec<(String, i64)>,
+    pub uploads: Vec<ContactUploadView>,
+    /// The upload named in the URL (`?upload=`).
+    pub current: Option<ContactUploadView>,
+    pub max_upload_mb: usize,
+    /// The latest "Verify now": status and what it did (or why it stopped).
+    pub verification: Option<(String, String)>,
+    /// Weekly batches, newest first: (id, week of, size, status, uploaded, error).
+    pub batches: Vec<(i64, String, i64, String, i64, Option<String>)>,
+    pub batch_settings: BatchSettingsView,
+    /// The last months of the pipeline: (month, uploaded, verified, batched, in Email Bison).
+    pub monthly: Vec<(String, i64, i64, i64, i64)>,
+}
+
+/// How a workspace's weekly batches are made and where they go.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchSettingsView {
+    /// Risky contacts (accept-all, role addresses) count as verified.
+    pub accept_risky: bool,
+    /// The chosen campaign; `None`: the first active one.
+    pub campaign_id: Option<i64>,
+    /// The workspace's Email Bison campaigns: (id, name, status).
+    pub campaigns: Vec<(i64, String, String)>,
+}
+
+/// What an import of contacts did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedCounts {
+    pub rows_total: i64,
+    pub created: i64,
+    pub duplicates: i64,
+    pub rejected: i64,
+}

@@ -1,0 +1,20 @@
+//! Wire types: what server functions send to the page. Defined once, used on both sides.
+//! One file per backend domain; every type is re-exported here, so `crate::models::X` is the path.
+
+pub mod bison;
+pub mod contacts;
+pub mod identity;
+pub mod leads;
+pub mod personalization;
+pub mod reporting;
+pub mod tenancy;
+pub mod zips;
+
+pub use bison::*;
+pub use contacts::*;
+pub use identity::*;
+pub use leads::*;
+pub use personalization::*;
+pub use reporting::*;
+pub use tenancy::*;
+pub use zips::*;

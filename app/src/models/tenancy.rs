@@ -1,0 +1,54 @@
+//! Workspaces (clients) as the admin manages them, users' grants to them, and a client's profile.
+
+use serde::{Deserialize, Serialize};
+
+use super::{bison::SyncRunRow, reporting::{CostRow, KpiLine, RevenueLine}};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantRow {
+    pub workspace_id: i64,
+    pub workspace_name: String,
+    pub workspace_slug: String,
+    /// `client` or `viewer`.
+    pub level: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceRow {
+    pub id: i64,
+    pub name: String,
+    pub slug: String,
+    pub active: bool,
+    pub monthly_lead_target: i64,
+    pub daily_send_target: i64,
+    pub weekly_contact_target: i64,
+    /// `per_lead` or `retainer`.
+    pub pricing_model: String,
+    pub price_per_lead_cents: i64,
+    pub retainer_fee_cents: i64,
+    pub billable_stage: String,
+    pub bison_workspace_id: Option<String>,
+    /// `••••abcd` when a key is stored; the key itself never leaves the server.
+    pub bison_api_key_masked: Option<String>,
+    /// `••••abcd` when a webhook URL has been made (its token is only shown once).
+    pub bison_webhook_masked: Option<String>,
+    pub slack_webhook_masked: Option<String>,
+    pub member_count: i64,
+}
+
+/// Everything about one client workspace, for its profile page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClientProfile {
+    pub workspace: WorkspaceRow,
+    pub kpi: Option<KpiLine>,
+    pub revenue: Option<RevenueLine>,
+    pub costs: Vec<CostRow>,
+    /// (zip, state, city)
+    pub zips: Vec<(String, Option<String>, Option<String>)>,
+    /// (zip, the other workspace that holds it)
+    pub zip_conflicts: Vec<(String, String)>,
+    /// (email, name, level)
+    pub members: Vec<(String, String, String)>,
+    /// The latest Email Bison syncs, newest first.
+    pub sync_runs: Vec<SyncRunRow>,
+}
