@@ -85,7 +85,7 @@ async fn main() {
     }
     let first_day = today - chrono::Duration::days(n_days as i64 - 1);
     // Leads: ~30 % interested, spread over the period; a few invalid.
-    let stages = backend::leads::STAGES;
+    let stages: Vec<&str> = backend::leads::Stage::ALL.iter().map(|s| s.as_str()).collect();
     let leads: Vec<(i64, String, Option<NaiveDate>, &str, bool)> = (0..n_leads)
         .map(|i| {
             let ws = ws_ids[i % n_ws];

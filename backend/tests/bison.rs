@@ -285,7 +285,7 @@ async fn sync_now_runs_through_the_job_queue_to_a_recorded_result() {
     // (A schedule may fire during the test and add a run of its own: look at ours.)
     let mut status = String::new();
     for _ in 0..200 {
-        status = sync::recent_runs(&state.db, ws, 10).await.unwrap().into_iter().find(|r| r.id == run).unwrap().status;
+        status = sync::recent_runs(&state.db, ws, 10).await.unwrap().into_iter().find(|r| r.id == run).unwrap().status.to_string();
         if status == "succeeded" || status == "failed" {
             break;
         }

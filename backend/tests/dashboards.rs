@@ -23,7 +23,7 @@ fn caller(role: Role) -> SessionUser {
 
 async fn interested(db: &backend::platform::db::Db, ws: i64, on: NaiveDate, n: usize, tag: &str) {
     for i in 0..n {
-        let lead = NewLead { email: format!("{tag}{i}-{on}@lead.test"), interested_day: Some(on), stage: "new".into(), ..Default::default() };
+        let lead = NewLead { email: format!("{tag}{i}-{on}@lead.test"), interested_day: Some(on), stage: backend::leads::Stage::New, ..Default::default() };
         leads::insert(db, ws, &lead).await.unwrap();
     }
 }

@@ -36,7 +36,7 @@ async fn lead(db: &Db, ws: i64, email: &str, stage: &str, d: u32, campaign: Opti
         reply_text: Some("Interested — call me".into()),
         received_at: Some(Utc.with_ymd_and_hms(2026, 11, d, 15, 0, 0).unwrap()),
         interested_day: Some(day(d)),
-        stage: stage.into(),
+        stage: stage.parse().unwrap(),
         deal_value_cents: (stage == "won").then_some(100_00),
         ..Default::default()
     };
@@ -70,7 +70,7 @@ async fn world() -> World {
 }
 
 fn to(stage: &str) -> Move {
-    Move { to_stage: stage.into(), ..Default::default() }
+    Move { to_stage: stage.parse().unwrap(), ..Default::default() }
 }
 
 #[tokio::test]
@@ -93,11 +93,11 @@ async fn the_board_counts_filters_and_pages_each_column() {
     lead(db, w.acme, "gone@x.test", "lost", 10, None).await;
     lead(db, w.beta, "other@beta.test", "new", 10, None).await;
     // Not interested: never on the board.
-    leads::insert(db, w.acme, &NewLead { email: "cold@x.test".into(), stage: "new".into(), ..Default::default() }).await.unwrap();
+    leads::insert(db, w.acme, &NewLead { email: "cold@x.test".into(), stage: backend::leads::Stage::New, ..Default::default() }).await.unwrap();
 
     let cols = pipeline::board(db, w.acme, &LeadFilter::default(), 2).await.unwrap();
     let by = |s: &str| cols.iter().find(|c| c.stage == s).unwrap();
-    assert_eq!(cols.iter().map(|c| c.stage.as_str()).collect::<Vec<_>>(), leads::STAGES);
+    assert_eq!(cols.iter().map(|c| c.stage).collect::<Vec<_>>(), leads::Stage::ALL);
     assert_eq!((by("new").total, by("new").cards.len()), (3, 2), "two newest of three");
     assert_eq!(by("new").cards.iter().map(|c| c.email.as_str()).collect::<Vec<_>>(), ["new2@x.test", "new1@x.test"]);
     assert_eq!((by("won").total, by("won").value_cents), (2, 200_00));

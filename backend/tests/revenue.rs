@@ -14,7 +14,7 @@ fn day(m: u32, d: u32) -> NaiveDate {
 }
 
 async fn lead(db: &backend::platform::db::Db, ws: i64, tag: &str, on: NaiveDate, invalid: bool) -> i64 {
-    leads::insert(db, ws, &NewLead { email: format!("{tag}@lead.test"), interested_day: Some(on), stage: "new".into(), invalid, ..Default::default() })
+    leads::insert(db, ws, &NewLead { email: format!("{tag}@lead.test"), interested_day: Some(on), stage: backend::leads::Stage::New, invalid, ..Default::default() })
         .await
         .unwrap()
 }

@@ -72,7 +72,7 @@ async fn main() {
             reply_text: Some("Yes — this is timely, can you send pricing and a few times for a call next week?".into()),
             received_at: Some(received),
             interested_day: Some(received.date_naive()),
-            stage: stage.into(),
+            stage: stage.parse().unwrap(),
             deal_value_cents: (stage == "won").then_some(150_000),
             ..Default::default()
         };

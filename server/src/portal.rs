@@ -117,7 +117,7 @@ pub async fn leads_csv(
                 l.phone.unwrap_or_default(),
                 l.campaign.unwrap_or_default(),
                 l.interested_day.map(|d| d.to_string()).unwrap_or_default(),
-                l.stage,
+                l.stage.to_string(),
                 l.deal_value_cents.map(|c| format!("{}.{:02}", c / 100, c % 100)).unwrap_or_default(),
                 l.lost_reason.unwrap_or_default(),
                 l.reply_text.unwrap_or_default(),

@@ -237,7 +237,7 @@ pub async fn personalization_upload(
     let writer = match form.field("writer").as_deref() {
         None if app.config.personalization.ai_ready() => Some(backend::personalization::Writer::Ai),
         None => Some(backend::personalization::Writer::Template),
-        Some(w) => backend::personalization::Writer::parse(w),
+        Some(w) => w.parse::<backend::personalization::Writer>().ok(),
     };
     let outcome = match (&form.file, form.failure, writer) {
         (_, Some(reason), _) => Err(backend::Error::invalid(reason)),

@@ -78,7 +78,7 @@ async fn the_lead_export_follows_the_filters_and_defuses_formulas() {
         company: Some("=HYPERLINK(\"http://evil\",\"x\")".into()),
         received_at: Some(now),
         interested_day: Some(now.date_naive()),
-        stage: "new".into(),
+        stage: backend::leads::Stage::New,
         ..Default::default()
     };
     backend::leads::insert(db, srv.fx.ws_a, &lead).await.unwrap();

@@ -48,8 +48,8 @@ pub(super) async fn sync_run_rows(db: &backend::platform::db::Db, workspace_id: 
             });
             crate::models::SyncRunRow {
                 id: r.id,
-                kind: r.kind,
-                status: r.status,
+                kind: r.kind.to_string(),
+                status: r.status.to_string(),
                 step: r.step,
                 steps: r.steps,
                 step_label: r.step_label,

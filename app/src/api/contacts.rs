@@ -21,7 +21,7 @@ fn upload_view(u: backend::contacts::ContactUpload) -> crate::models::ContactUpl
         file_name: u.file_name,
         created_at: super::ctx::ts(u.created_at),
         bytes: u.bytes,
-        status: u.status,
+        status: u.status.to_string(),
         rows_total: u.rows_total,
         created: u.created,
         duplicates: u.duplicates,
@@ -72,7 +72,7 @@ pub async fn load_contacts(workspace: Option<String>, upload: Option<i64>) -> Re
         batches: backend::contacts::batches::list(db, ws.id, 10)
             .await?
             .into_iter()
-            .map(|b| (b.id, b.week_of, b.size, b.status, b.uploaded, b.error))
+            .map(|b| (b.id, b.week_of, b.size, b.status.to_string(), b.uploaded, b.error))
             .collect(),
         verification: backend::contacts::verification::latest_run(db, ws.id).await?.map(|(status, summary, error, at)| {
             let what = match (summary, error) {
@@ -83,7 +83,7 @@ pub async fn load_contacts(workspace: Option<String>, upload: Option<i64>) -> Re
                 (None, Some(e)) => e,
                 (None, None) => format!("since {}", super::ctx::ts(at)),
             };
-            (status, what)
+            (status.to_string(), what)
         }),
     })
 }

@@ -100,7 +100,7 @@ fn card(c: backend::leads::pipeline::Card) -> crate::models::LeadCard {
         company: c.company,
         received_on: c.interested_day.map(|d| d.to_string()),
         snippet,
-        stage: c.stage,
+        stage: c.stage.to_string(),
         deal_value_cents: c.deal_value_cents,
     }
 }
@@ -127,7 +127,7 @@ pub async fn load_board(
     let columns = backend::leads::pipeline::board(&state.db, ws.id, &filter, per_column)
         .await?
         .into_iter()
-        .map(|c| crate::models::BoardColumn { stage: c.stage, total: c.total, value_cents: c.value_cents, cards: c.cards.into_iter().map(card).collect() })
+        .map(|c| crate::models::BoardColumn { stage: c.stage.to_string(), total: c.total, value_cents: c.value_cents, cards: c.cards.into_iter().map(card).collect() })
         .collect();
     let kpi = if ws.active { portal_kpis(&state, &caller, Some(&ws.slug)).await?.remove(&ws.id) } else { None };
     let campaigns = backend::leads::pipeline::campaigns(&state.db, ws.id).await?;
@@ -176,7 +176,7 @@ pub async fn load_lead(slug: String, lead_id: i64) -> Result<LeadView, AppError>
         campaign: l.campaign,
         reply_text: l.reply_text,
         received_at: l.received_at.map(ctx::ts),
-        stage: l.stage,
+        stage: l.stage.to_string(),
         deal_value_cents: l.deal_value_cents,
         lost_reason: l.lost_reason,
         notes: d

@@ -33,10 +33,11 @@ pub async fn request_sync(db: &Db, scope: &WriteScope) -> Result<i64> {
     let run = sync::queue_run(db, workspace_id, SyncKind::All, Some(scope.user_id())).await?;
     let job = BisonSyncJob { workspace_id, kind: SyncKind::All, run_id: Some(run) };
     if let Err(e) = SyncQueue::new(db).push(job, Some(format!("sync-now:{run}"))).await {
-        on_db!(db, |pool| sqlx::query("UPDATE sync_runs SET status = 'failed', error = $1, finished_at = $2 WHERE id = $3")
+        on_db!(db, |pool| sqlx::query("UPDATE sync_runs SET status = $4, error = $1, finished_at = $2 WHERE id = $3")
             .bind("the job queue refused the sync; try again")
             .bind(Utc::now())
             .bind(run)
+            .bind(sync::SyncStatus::Failed.as_str())
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))?;
@@ -48,7 +49,7 @@ pub async fn request_sync(db: &Db, scope: &WriteScope) -> Result<i64> {
 async fn run_sync(job: BisonSyncJob, state: Data<AppState>) -> std::result::Result<String, BoxDynError> {
     let run = sync::execute(&state, job.workspace_id, job.kind, job.run_id).await?;
     tracing::info!(workspace = job.workspace_id, kind = ?job.kind, status = %run.status, "Email Bison sync done");
-    Ok(run.status)
+    Ok(run.status.to_string())
 }
 
 /// A schedule's tick: one sync job per connected workspace (one per tick across processes).

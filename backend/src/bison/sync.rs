@@ -18,22 +18,15 @@ use crate::{
     notifications, on_db, tenancy::settings, tenancy::workspaces, AppState,
 };
 
-/// What a run covers: everything (daily), or just the sender accounts (polled often).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SyncKind {
-    All,
-    Senders,
-}
+crate::sql_text_enum!(
+    /// What a run covers: everything (daily), or just the sender accounts (polled often).
+    pub enum SyncKind ("sync kind") { All = "all", Senders = "senders" }
+);
 
-impl SyncKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SyncKind::All => "all",
-            SyncKind::Senders => "senders",
-        }
-    }
-}
+crate::sql_text_enum!(
+    /// Where a recorded sync run stands (`sync_runs.status`).
+    pub enum SyncStatus ("sync status") { Queued = "queued", Running = "running", Succeeded = "succeeded", Failed = "failed" }
+);
 
 /// What a run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,8 +46,10 @@ pub struct SyncSummary {
 pub struct SyncRun {
     pub id: i64,
     pub workspace_id: i64,
-    pub kind: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub kind: SyncKind,
+    #[sqlx(try_from = "String")]
+    pub status: SyncStatus,
     pub step: i64,
     pub steps: i64,
     pub step_label: Option<String>,
@@ -68,10 +63,11 @@ pub struct SyncRun {
 /// Records a queued run (before its job is pushed).
 pub async fn queue_run(db: &Db, workspace_id: i64, kind: SyncKind, requested_by: Option<i64>) -> Result<i64> {
     Ok(on_db!(db, |pool| sqlx::query_scalar::<_, i64>(
-        "INSERT INTO sync_runs (workspace_id, kind, status, requested_by, created_at) VALUES ($1, $2, 'queued', $3, $4) RETURNING id"
+        "INSERT INTO sync_runs (workspace_id, kind, status, requested_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id"
     )
     .bind(workspace_id)
     .bind(kind.as_str())
+    .bind(SyncStatus::Queued.as_str())
     .bind(requested_by)
     .bind(Utc::now())
     .fetch_one(pool)
@@ -112,36 +108,39 @@ pub async fn execute(state: &AppState, workspace_id: i64, kind: SyncKind, run_id
     };
     // One sync of a workspace at a time: a schedule that fires during "Sync now" stands aside.
     let busy: i64 = on_db!(db, |pool| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sync_runs WHERE workspace_id = $1 AND status = 'running' AND id <> $2 AND started_at > $3"
+        "SELECT COUNT(*) FROM sync_runs WHERE workspace_id = $1 AND status = $4 AND id <> $2 AND started_at > $3"
     )
     .bind(workspace_id)
     .bind(run)
     .bind(Utc::now() - Duration::minutes(30))
+    .bind(SyncStatus::Running.as_str())
     .fetch_one(pool)
     .await)?;
     if busy > 0 {
-        on_db!(db, |pool| sqlx::query("UPDATE sync_runs SET status = 'failed', error = $1, finished_at = $2 WHERE id = $3")
+        on_db!(db, |pool| sqlx::query("UPDATE sync_runs SET status = $4, error = $1, finished_at = $2 WHERE id = $3")
             .bind("Skipped: another sync of this workspace was running.")
             .bind(Utc::now())
             .bind(run)
+            .bind(SyncStatus::Failed.as_str())
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))?;
         return Ok(recent_runs(db, workspace_id, 50).await?.into_iter().find(|r| r.id == run).ok_or(Error::NotFound)?);
     }
-    on_db!(db, |pool| sqlx::query("UPDATE sync_runs SET status = 'running', started_at = $1 WHERE id = $2")
+    on_db!(db, |pool| sqlx::query("UPDATE sync_runs SET status = $3, started_at = $1 WHERE id = $2")
         .bind(Utc::now())
         .bind(run)
+        .bind(SyncStatus::Running.as_str())
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;
     let outcome = sync(state, workspace_id, kind, run).await;
     let (status, summary, error) = match &outcome {
-        Ok(s) => ("succeeded", serde_json::to_string(s).ok(), None),
-        Err(e) => ("failed", None, Some(e.to_string())),
+        Ok(s) => (SyncStatus::Succeeded, serde_json::to_string(s).ok(), None),
+        Err(e) => (SyncStatus::Failed, None, Some(e.to_string())),
     };
     on_db!(db, |pool| sqlx::query("UPDATE sync_runs SET status = $1, summary = $2, error = $3, finished_at = $4 WHERE id = $5")
-        .bind(status)
+        .bind(status.as_str())
         .bind(&summary)
         .bind(&error)
         .bind(Utc::now())

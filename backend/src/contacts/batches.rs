@@ -40,11 +40,12 @@ pub async fn create_weekly(db: &Db, workspace_id: i64, week_of: NaiveDate) -> Re
             return Ok(None);
         }
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO contact_batches (workspace_id, week_of, size, status, created_at) VALUES ($1, $2, 0, 'draft', $3) RETURNING id",
+            "INSERT INTO contact_batches (workspace_id, week_of, size, status, created_at) VALUES ($1, $2, 0, $4, $3) RETURNING id",
         )
         .bind(workspace_id)
         .bind(&week)
         .bind(Utc::now())
+        .bind(BatchStatus::Draft.as_str())
         .fetch_one(&mut *tx)
         .await?;
         let size = sqlx::query(
@@ -84,12 +85,12 @@ pub async fn upload(state: &AppState, batch_id: i64) -> Result<i64> {
     let db = &state.db;
     let ws: i64 = on_db!(db, |pool| sqlx::query_scalar("SELECT workspace_id FROM contact_batches WHERE id = $1").bind(batch_id).fetch_optional(pool).await)?
         .ok_or(Error::NotFound)?;
-    let set = |status: &'static str, error: Option<String>| async move {
+    let set = |status: BatchStatus, error: Option<String>| async move {
         on_db!(db, |pool| sqlx::query(
             "UPDATE contact_batches SET status = $1, error = $2, uploaded = (SELECT COUNT(*) FROM contacts WHERE batch_id = $3 AND bison_lead_id IS NOT NULL), \
              finished_at = $4 WHERE id = $3"
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(error)
         .bind(batch_id)
         .bind(Utc::now())
@@ -97,11 +98,11 @@ pub async fn upload(state: &AppState, batch_id: i64) -> Result<i64> {
         .await
         .map(|r| r.rows_affected()))
     };
-    set("uploading", None).await?;
+    set(BatchStatus::Uploading, None).await?;
     let outcome = upload_steps(state, ws, batch_id).await;
     match &outcome {
-        Ok(_) => set("uploaded", None).await?,
-        Err(e) => set("failed", Some(e.to_string())).await?,
+        Ok(_) => set(BatchStatus::Uploaded, None).await?,
+        Err(e) => set(BatchStatus::Failed, Some(e.to_string())).await?,
     };
     outcome
 }
@@ -168,6 +169,11 @@ async fn upload_steps(state: &AppState, ws: i64, batch_id: i64) -> Result<i64> {
     Ok(ids.len() as i64)
 }
 
+crate::sql_text_enum!(
+    /// Where a weekly batch stands (`contact_batches.status`).
+    pub enum BatchStatus ("batch status") { Draft = "draft", Uploading = "uploading", Uploaded = "uploaded", Failed = "failed" }
+);
+
 /// A batch, as the contacts page lists it.
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct Batch {
@@ -175,7 +181,8 @@ pub struct Batch {
     pub workspace_id: i64,
     pub week_of: String,
     pub size: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: BatchStatus,
     pub uploaded: i64,
     pub error: Option<String>,
 }

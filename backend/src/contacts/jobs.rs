@@ -40,11 +40,12 @@ pub async fn request_verification(db: &Db, scope: &WriteScope) -> Result<()> {
     let at = verification::queue_run(db, workspace_id).await?;
     let key = format!("verify:{workspace_id}:{}", at.timestamp_micros());
     if let Err(e) = VerifyQueue::new(db).push(VerifyContactsJob { workspace_id }, Some(key)).await {
-        on_db!(db, |pool| sqlx::query("UPDATE verification_runs SET status = 'failed', error = $1, finished_at = $2 WHERE workspace_id = $3 AND queued_at = $4")
+        on_db!(db, |pool| sqlx::query("UPDATE verification_runs SET status = $5, error = $1, finished_at = $2 WHERE workspace_id = $3 AND queued_at = $4")
             .bind("the job queue refused the verification; try again")
             .bind(Utc::now())
             .bind(workspace_id)
             .bind(at)
+            .bind(verification::VerifyStatus::Failed.as_str())
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))?;

@@ -61,6 +61,11 @@ pub fn auto_map(headers: &[String]) -> Mapping {
 
 pub use crate::platform::csv_input::{valid_email, MAX_COLUMNS};
 
+crate::sql_text_enum!(
+    /// Where an upload stands (`contact_uploads.status`): waiting for its mapping, imported, or failed.
+    pub enum UploadStatus ("upload status") { Mapping = "mapping", Imported = "imported", Failed = "failed" }
+);
+
 /// One staged or finished upload.
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct ContactUpload {
@@ -69,7 +74,8 @@ pub struct ContactUpload {
     pub created_at: DateTime<Utc>,
     pub file_name: String,
     pub bytes: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: UploadStatus,
     pub headers: Option<String>,
     pub preview: Option<String>,
     pub mapping: Option<String>,
@@ -115,7 +121,7 @@ pub async fn stage(db: &Db, caller: &SessionUser, workspace_id: i64, file_name: 
         Ok((headers, preview)) => {
             let mapping = auto_map(&headers);
             (
-                "mapping",
+                UploadStatus::Mapping,
                 serde_json::to_string(&headers).ok(),
                 serde_json::to_string(&preview).ok(),
                 serde_json::to_string(&mapping).ok(),
@@ -125,7 +131,7 @@ pub async fn stage(db: &Db, caller: &SessionUser, workspace_id: i64, file_name: 
         }
         Err(Error::Invalid(reason)) => {
             let _ = std::fs::remove_file(path);
-            ("failed", None, None, None, Some(reason), None)
+            (UploadStatus::Failed, None, None, None, Some(reason), None)
         }
         Err(e) => return Err(e),
     };
@@ -138,7 +144,7 @@ pub async fn stage(db: &Db, caller: &SessionUser, workspace_id: i64, file_name: 
     .bind(now)
     .bind(&file_name)
     .bind(bytes as i64)
-    .bind(status)
+    .bind(status.as_str())
     .bind(staged)
     .bind(headers)
     .bind(preview)
@@ -187,12 +193,13 @@ fn inspect(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
 pub async fn record_refused(db: &Db, caller: &SessionUser, workspace_id: i64, reason: &str) -> Result<i64> {
     access::require_admin(caller)?;
     Ok(on_db!(db, |pool| sqlx::query_scalar::<_, i64>(
-        "INSERT INTO contact_uploads (workspace_id, created_by, created_at, file_name, status, failure) VALUES ($1, $2, $3, 'upload', 'failed', $4) RETURNING id"
+        "INSERT INTO contact_uploads (workspace_id, created_by, created_at, file_name, status, failure) VALUES ($1, $2, $3, 'upload', $5, $4) RETURNING id"
     )
     .bind(workspace_id)
     .bind(caller.user_id)
     .bind(Utc::now())
     .bind(reason)
+    .bind(UploadStatus::Failed.as_str())
     .fetch_one(pool)
     .await)?)
 }
@@ -288,7 +295,7 @@ pub struct ImportCounts {
 /// file; inserts in one transaction; returns the counts. The staged file is removed afterwards.
 pub async fn import(db: &Db, caller: &SessionUser, upload_id: i64, mapping: Mapping, data_dir: &Path) -> Result<ImportCounts> {
     let upload = get_upload(db, caller, upload_id).await?;
-    if upload.status != "mapping" {
+    if upload.status != UploadStatus::Mapping {
         return Err(Error::Conflict("This upload was already imported (or failed); upload the file again to import it again.".into()));
     }
     let headers = upload.header_list();
@@ -306,9 +313,9 @@ pub async fn import(db: &Db, caller: &SessionUser, upload_id: i64, mapping: Mapp
     let result = run_import(db, &upload, &path, email_col, &mapping, &headers, &rejected_path).await;
     let now = Utc::now();
     let (status, counts, failure) = match &result {
-        Ok(c) => ("imported", *c, None),
-        Err(Error::Invalid(m)) => ("failed", ImportCounts::default(), Some(m.clone())),
-        Err(e) => ("failed", ImportCounts::default(), Some(format!("The import failed and nothing was added: {e}"))),
+        Ok(c) => (UploadStatus::Imported, *c, None),
+        Err(Error::Invalid(m)) => (UploadStatus::Failed, ImportCounts::default(), Some(m.clone())),
+        Err(e) => (UploadStatus::Failed, ImportCounts::default(), Some(format!("The import failed and nothing was added: {e}"))),
     };
     let rejected_file = (counts.rejected > 0).then(|| rejected_path.display().to_string());
     if counts.rejected == 0 {
@@ -319,7 +326,7 @@ pub async fn import(db: &Db, caller: &SessionUser, upload_id: i64, mapping: Mapp
         "UPDATE contact_uploads SET status = $1, mapping = $2, rows_total = $3, created = $4, duplicates = $5, rejected = $6, failure = $7, \
          rejected_path = $8, staged_path = NULL, finished_at = $9 WHERE id = $10"
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(serde_json::to_string(&mapping).ok())
     .bind(counts.rows_total)
     .bind(counts.created)

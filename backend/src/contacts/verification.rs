@@ -113,15 +113,21 @@ pub async fn credits_used(db: &Db, workspace_id: i64, month: &str) -> Result<i64
     .unwrap_or(0))
 }
 
+crate::sql_text_enum!(
+    /// Where a verification run stands (`verification_runs.status`).
+    pub enum VerifyStatus ("verification status") { Queued = "queued", Running = "running", Done = "done", Failed = "failed" }
+);
+
 /// The latest verification run of a workspace: (status, summary, error, queued at).
-pub type VerificationRun = (String, Option<VerifySummary>, Option<String>, chrono::DateTime<Utc>);
+pub type VerificationRun = (VerifyStatus, Option<VerifySummary>, Option<String>, chrono::DateTime<Utc>);
 
 /// Records a queued run ("Verify now"); its job is pushed by the caller.
 pub async fn queue_run(db: &Db, workspace_id: i64) -> Result<chrono::DateTime<Utc>> {
     let at = Utc::now();
-    on_db!(db, |pool| sqlx::query("INSERT INTO verification_runs (workspace_id, queued_at, status) VALUES ($1, $2, 'queued')")
+    on_db!(db, |pool| sqlx::query("INSERT INTO verification_runs (workspace_id, queued_at, status) VALUES ($1, $2, $3)")
         .bind(workspace_id)
         .bind(at)
+        .bind(VerifyStatus::Queued.as_str())
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;
@@ -135,7 +141,7 @@ pub async fn latest_run(db: &Db, workspace_id: i64) -> Result<Option<Verificatio
     .bind(workspace_id)
     .fetch_optional(pool)
     .await)?;
-    Ok(row.map(|(status, summary, error, at)| (status, summary.and_then(|s| serde_json::from_str(&s).ok()), error, at)))
+    row.map(|(status, summary, error, at)| Ok((status.parse()?, summary.and_then(|s| serde_json::from_str(&s).ok()), error, at))).transpose()
 }
 
 /// The job: verifies the workspace's unverified contacts (up to 10,000 a run) with the agency's
@@ -143,14 +149,14 @@ pub async fn latest_run(db: &Db, workspace_id: i64) -> Result<Option<Verificatio
 pub async fn execute(state: &crate::AppState, workspace_id: i64) -> Result<VerifySummary> {
     let db = &state.db;
     let run_at = match latest_run(db, workspace_id).await? {
-        Some((status, _, _, at)) if status == "queued" => at,
+        Some((VerifyStatus::Queued, _, _, at)) => at,
         _ => queue_run(db, workspace_id).await?,
     };
-    let set = |status: &'static str, summary: Option<String>, error: Option<String>| async move {
+    let set = |status: VerifyStatus, summary: Option<String>, error: Option<String>| async move {
         on_db!(db, |pool| sqlx::query(
             "UPDATE verification_runs SET status = $1, summary = $2, error = $3, finished_at = $4 WHERE workspace_id = $5 AND queued_at = $6"
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(summary)
         .bind(error)
         .bind(Utc::now())
@@ -160,7 +166,7 @@ pub async fn execute(state: &crate::AppState, workspace_id: i64) -> Result<Verif
         .await
         .map(|r| r.rows_affected()))
     };
-    set("running", None, None).await?;
+    set(VerifyStatus::Running, None, None).await?;
     let outcome = match state.config.debounce_key.as_deref() {
         None => Err(Error::invalid("No DeBounce key: set MAVERICK_DEBOUNCE_KEY on the server.")),
         Some(key) => {
@@ -169,8 +175,8 @@ pub async fn execute(state: &crate::AppState, workspace_id: i64) -> Result<Verif
         }
     };
     match &outcome {
-        Ok(s) => set("done", serde_json::to_string(s).ok(), s.stopped.clone()).await?,
-        Err(e) => set("failed", None, Some(e.to_string())).await?,
+        Ok(s) => set(VerifyStatus::Done, serde_json::to_string(s).ok(), s.stopped.clone()).await?,
+        Err(e) => set(VerifyStatus::Failed, None, Some(e.to_string())).await?,
     };
     outcome
 }

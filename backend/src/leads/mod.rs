@@ -12,8 +12,25 @@ use crate::{
     on_db,
 };
 
-/// Pipeline stages, in order.
-pub const STAGES: &[&str] = &["new", "contacted", "follow_up", "meeting_booked", "quote_sent", "won", "lost"];
+crate::sql_text_enum!(
+    /// Pipeline stages, in board order (`leads.stage`).
+    pub enum Stage ("stage") {
+        New = "new",
+        Contacted = "contacted",
+        FollowUp = "follow_up",
+        MeetingBooked = "meeting_booked",
+        QuoteSent = "quote_sent",
+        Won = "won",
+        Lost = "lost",
+    }
+);
+
+impl Default for Stage {
+    /// Where a lead starts.
+    fn default() -> Self {
+        Stage::New
+    }
+}
 
 /// A lead as it arrives (sync, webhook, import, demo).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -27,7 +44,7 @@ pub struct NewLead {
     pub received_at: Option<DateTime<Utc>>,
     /// Agency day the lead was marked interested (None: not interested).
     pub interested_day: Option<NaiveDate>,
-    pub stage: String,
+    pub stage: Stage,
     pub deal_value_cents: Option<i64>,
     pub won_day: Option<NaiveDate>,
     pub invalid: bool,
@@ -35,9 +52,6 @@ pub struct NewLead {
 
 /// Inserts a lead; an email already present in the workspace is a conflict.
 pub async fn insert(db: &Db, workspace_id: i64, lead: &NewLead) -> Result<i64> {
-    if !STAGES.contains(&lead.stage.as_str()) {
-        return Err(Error::invalid(format!("Unknown stage {:?}: use one of {}.", lead.stage, STAGES.join(", "))));
-    }
     let now = Utc::now();
     let id = on_db!(db, |pool| sqlx::query_scalar::<_, i64>(
         "INSERT INTO leads (workspace_id, campaign_id, email, first_name, last_name, company, reply_text, received_at, \
@@ -54,7 +68,7 @@ pub async fn insert(db: &Db, workspace_id: i64, lead: &NewLead) -> Result<i64> {
     .bind(lead.received_at)
     .bind(lead.interested_day.is_some())
     .bind(lead.interested_day)
-    .bind(&lead.stage)
+    .bind(lead.stage.as_str())
     .bind(now)
     .bind(lead.deal_value_cents)
     .bind(lead.won_day)

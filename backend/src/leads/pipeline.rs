@@ -6,13 +6,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::{
-    tenancy::access::{self, AccessLevel},
-    platform::db::Db,
-    platform::error::{Error, Result},
-    platform::events,
-    leads::STAGES,
-    on_db,
     identity::sessions::SessionUser,
+    leads::Stage,
+    on_db,
+    platform::{
+        db::Db,
+        error::{Error, Result},
+        events,
+    },
+    tenancy::access::{self, WorkspaceScope},
 };
 
 /// The board's filters: text (name, email, company), day received, campaign.
@@ -38,7 +40,8 @@ pub struct Card {
     pub reply_text: Option<String>,
     pub received_at: Option<DateTime<Utc>>,
     pub interested_day: Option<NaiveDate>,
-    pub stage: String,
+    #[sqlx(try_from = "String")]
+    pub stage: Stage,
     pub deal_value_cents: Option<i64>,
     pub lost_reason: Option<String>,
 }
@@ -46,7 +49,7 @@ pub struct Card {
 /// One stage's column: how many leads match, what the won ones are worth, the first cards.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Column {
-    pub stage: String,
+    pub stage: Stage,
     pub total: i64,
     pub value_cents: i64,
     pub cards: Vec<Card>,
@@ -112,11 +115,11 @@ pub async fn board(db: &Db, workspace_id: i64, filter: &LeadFilter, per_column: 
     .bind(per_column)
     .fetch_all(pool)
     .await)?;
-    let mut columns: Vec<Column> = STAGES
+    let mut columns: Vec<Column> = Stage::ALL
         .iter()
-        .map(|s| {
-            let (total, value) = counts.iter().find(|c| c.0 == *s).map(|c| (c.1, c.2.unwrap_or(0))).unwrap_or((0, 0));
-            Column { stage: s.to_string(), total, value_cents: if *s == "won" { value } else { 0 }, cards: Vec::new() }
+        .map(|&stage| {
+            let (total, value) = counts.iter().find(|c| stage == c.0.as_str()).map(|c| (c.1, c.2.unwrap_or(0))).unwrap_or((0, 0));
+            Column { stage, total, value_cents: if stage == Stage::Won { value } else { 0 }, cards: Vec::new() }
         })
         .collect();
     for card in cards {
@@ -153,16 +156,14 @@ pub async fn campaigns(db: &Db, workspace_id: i64) -> Result<Vec<(i64, String)>>
         .await)?)
 }
 
-/// The lead's workspace and stage; `NotFound` when the caller may not see it (indistinguishable
-/// from a lead that does not exist).
-async fn locate(db: &Db, caller: &SessionUser, lead_id: i64) -> Result<(i64, String, AccessLevel)> {
-    let row: Option<(i64, String)> = on_db!(db, |pool| sqlx::query_as("SELECT workspace_id, stage FROM leads WHERE id = $1")
+/// The caller's scope in the lead's workspace; `NotFound` when the caller may not see it
+/// (indistinguishable from a lead that does not exist).
+async fn locate(db: &Db, caller: &SessionUser, lead_id: i64) -> Result<WorkspaceScope> {
+    let ws: Option<i64> = on_db!(db, |pool| sqlx::query_scalar("SELECT workspace_id FROM leads WHERE id = $1")
         .bind(lead_id)
         .fetch_optional(pool)
         .await)?;
-    let (ws, stage) = row.ok_or(Error::NotFound)?;
-    let level = access::level_in(db, caller, ws).await?;
-    Ok((ws, stage, level))
+    access::scope(db, caller, ws.ok_or(Error::NotFound)?).await
 }
 
 /// A stage change asked for by a user.
@@ -179,30 +180,25 @@ pub struct Move {
 pub struct Moved {
     pub lead_id: i64,
     pub workspace_id: i64,
-    pub from_stage: String,
-    pub to_stage: String,
+    pub from_stage: Stage,
+    pub to_stage: Stage,
 }
 
 /// Moves a lead to another stage. Concurrent moves of the same lead apply in turn — the last one
 /// wins — and each is recorded with the stage it actually left, so history never loses a step.
 pub async fn move_lead(db: &Db, caller: &SessionUser, lead_id: i64, m: Move, today: NaiveDate) -> Result<Moved> {
-    let (ws, _, level) = locate(db, caller, lead_id).await?;
-    if !level.can_write() {
-        return Err(Error::Forbidden);
-    }
-    let to = m.to_stage.trim();
-    if !STAGES.contains(&to) {
-        return Err(Error::invalid(format!("Unknown stage {to:?}: use one of {}.", STAGES.join(", "))));
-    }
+    let scope = locate(db, caller, lead_id).await?.writable()?;
+    let ws = scope.workspace_id();
+    let to: Stage = m.to_stage.parse()?;
     let deal = match (to, m.deal_value_cents) {
-        ("won", None) => return Err(Error::invalid("Enter the deal value to move a lead to won.")),
+        (Stage::Won, None) => return Err(Error::invalid("Enter the deal value to move a lead to won.")),
         (_, Some(v)) if v < 0 => return Err(Error::invalid("The deal value cannot be negative.")),
         (_, v) => v,
     };
-    let reason = m.lost_reason.map(|r| r.trim().chars().take(500).collect::<String>()).filter(|r| !r.is_empty() && to == "lost");
+    let reason = m.lost_reason.map(|r| r.trim().chars().take(500).collect::<String>()).filter(|r| !r.is_empty() && to == Stage::Lost);
     let note = match to {
-        "won" => deal.map(|c| format!("deal value {}.{:02}", c / 100, c % 100)),
-        "lost" => reason.clone(),
+        Stage::Won => deal.map(|c| format!("deal value {}.{:02}", c / 100, c % 100)),
+        Stage::Lost => reason.clone(),
         _ => None,
     };
     // Compare-and-set on the stage: if another move lands between our read and our write, read
@@ -213,8 +209,9 @@ pub async fn move_lead(db: &Db, caller: &SessionUser, lead_id: i64, m: Move, tod
             .fetch_optional(pool)
             .await)?
         .ok_or(Error::NotFound)?;
-        if from == to && to != "won" {
-            return Ok(Moved { lead_id, workspace_id: ws, from_stage: from, to_stage: to.into() });
+        let from: Stage = from.parse()?;
+        if from == to && to != Stage::Won {
+            return Ok(Moved { lead_id, workspace_id: ws, from_stage: from, to_stage: to });
         }
         let now = Utc::now();
         let payload = serde_json::json!({ "lead_id": lead_id, "from": from, "to": to, "by": caller.display_name }).to_string();
@@ -227,13 +224,13 @@ pub async fn move_lead(db: &Db, caller: &SessionUser, lead_id: i64, m: Move, tod
                  lost_reason = CASE WHEN $1 = 'lost' THEN $5 ELSE NULL END \
                  WHERE id = $6 AND stage = $7",
             )
-            .bind(to)
+            .bind(to.as_str())
             .bind(now)
             .bind(today)
             .bind(deal)
             .bind(&reason)
             .bind(lead_id)
-            .bind(&from)
+            .bind(from.as_str())
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -247,8 +244,8 @@ pub async fn move_lead(db: &Db, caller: &SessionUser, lead_id: i64, m: Move, tod
             )
             .bind(lead_id)
             .bind(ws)
-            .bind(&from)
-            .bind(to)
+            .bind(from.as_str())
+            .bind(to.as_str())
             .bind(caller.user_id)
             .bind(&note)
             .bind(now)
@@ -268,7 +265,7 @@ pub async fn move_lead(db: &Db, caller: &SessionUser, lead_id: i64, m: Move, tod
         }
         .await)?;
         if applied {
-            return Ok(Moved { lead_id, workspace_id: ws, from_stage: from, to_stage: to.into() });
+            return Ok(Moved { lead_id, workspace_id: ws, from_stage: from, to_stage: to });
         }
     }
     Err(Error::Conflict("This lead is being moved by someone else right now; try again.".into()))
@@ -307,7 +304,8 @@ pub struct LeadDetail {
 }
 
 pub async fn lead_detail(db: &Db, caller: &SessionUser, lead_id: i64) -> Result<LeadDetail> {
-    let (ws, _, level) = locate(db, caller, lead_id).await?;
+    let scope = locate(db, caller, lead_id).await?;
+    let (ws, level) = (scope.workspace_id(), scope.level());
     let lead = on_db!(db, |pool| sqlx::query_as::<_, Card>(concat!(
         "SELECT ",
         card_columns!(),
@@ -345,10 +343,8 @@ fn note_body(body: &str) -> Result<String> {
 
 /// Adds a note (client or admin of the lead's workspace).
 pub async fn add_note(db: &Db, caller: &SessionUser, lead_id: i64, body: &str) -> Result<i64> {
-    let (ws, _, level) = locate(db, caller, lead_id).await?;
-    if !level.can_write() {
-        return Err(Error::Forbidden);
-    }
+    let scope = locate(db, caller, lead_id).await?.writable()?;
+    let ws = scope.workspace_id();
     let body = note_body(body)?;
     let now = Utc::now();
     let id = on_db!(db, |pool| sqlx::query_scalar::<_, i64>(
@@ -375,8 +371,9 @@ pub async fn edit_note(db: &Db, caller: &SessionUser, note_id: i64, body: &str) 
         .fetch_optional(pool)
         .await)?;
     let (lead_id, author) = row.ok_or(Error::NotFound)?;
-    let (ws, _, level) = locate(db, caller, lead_id).await?;
-    if !level.can_write() || !(caller.is_admin() || author == Some(caller.user_id)) {
+    let scope = locate(db, caller, lead_id).await?.writable()?;
+    let ws = scope.workspace_id();
+    if !(caller.is_admin() || author == Some(caller.user_id)) {
         return Err(Error::Forbidden);
     }
     let body = note_body(body)?;

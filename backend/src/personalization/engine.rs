@@ -22,7 +22,7 @@ use tokio::task::JoinSet;
 
 use super::{
     writer::{self, AiWriters, Brief, LeadResult, Outcome, Writer},
-    Lead, Run,
+    Lead, LeadStatus, Run, RunStatus,
 };
 use crate::{
     connectors::ai::Provider,
@@ -168,15 +168,15 @@ async fn release(db: &Db, run_id: i64) -> Result<()> {
 async fn work(state: &AppState, run_id: i64, cancel: &AtomicBool, lost: &AtomicBool) -> Result<String> {
     let db = &state.db;
     let mut run = super::run_by_id(db, run_id).await?.ok_or(Error::NotFound)?;
-    if run.status == "extracting" {
+    if run.status == RunStatus::Extracting {
         super::extract::extract_run(db, run_id, &state.config.data_dir).await?;
         publish_progress(db, run_id).await;
         run = super::run_by_id(db, run_id).await?.ok_or(Error::NotFound)?;
-        if run.status != "personalizing" {
+        if run.status != RunStatus::Personalizing {
             return Ok(format!("run {run_id}: {}", run.error.unwrap_or_default()));
         }
     }
-    let writer = Writer::parse(&run.writer).unwrap_or(Writer::Template);
+    let writer = run.writer;
     let writers = Arc::new(ai_writers(&state.config.personalization));
     let brief = Arc::new(brief_of(db, run.campaign_id).await?);
     let window = state.config.personalization.concurrency;
@@ -217,7 +217,7 @@ async fn work(state: &AppState, run_id: i64, cancel: &AtomicBool, lost: &AtomicB
         if lost.load(Ordering::SeqCst) {
             continue; // another worker has the run now; it redoes what is not stored
         }
-        store(db, run_id, lead_id, "pending", writer.as_str(), result).await?;
+        store(db, run_id, lead_id, LeadStatus::Pending, writer.as_str(), result).await?;
         if last_progress.elapsed() >= PROGRESS_EVERY {
             publish_progress(db, run_id).await;
             last_progress = Instant::now();
@@ -228,18 +228,18 @@ async fn work(state: &AppState, run_id: i64, cancel: &AtomicBool, lost: &AtomicB
     }
     let run = super::run_by_id(db, run_id).await?.ok_or(Error::NotFound)?;
     let (status, error) = if let Some(why) = fatal {
-        ("failed", Some(why))
+        (RunStatus::Failed, Some(why))
     } else if cancel.load(Ordering::SeqCst) {
-        ("cancelled", None)
+        (RunStatus::Cancelled, None)
     } else if run.done == 0 && run.failed > 0 {
-        ("failed", Some(format!("All {} leads failed; see each lead's reason.", run.failed)))
+        (RunStatus::Failed, Some(format!("All {} leads failed; see each lead's reason.", run.failed)))
     } else {
-        ("completed", None)
+        (RunStatus::Completed, None)
     };
     on_db!(db, |pool| sqlx::query(
         "UPDATE personalization_runs SET status = $1, error = $2, finished_at = $3, lease_owner = NULL, lease_until = NULL WHERE id = $4 AND lease_owner = $5"
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(&error)
     .bind(Utc::now())
     .bind(run_id)
@@ -253,13 +253,13 @@ async fn work(state: &AppState, run_id: i64, cancel: &AtomicBool, lost: &AtomicB
 /// Stores a lead's result if the lead is still in `expected` status, with the calls made and the
 /// run's counters, in one transaction. A fatal outcome stores only the calls (the lead stays
 /// pending for a resume). Returns whether the lead changed.
-async fn store(db: &Db, run_id: i64, lead_id: i64, expected: &str, writer: &str, result: LeadResult) -> Result<bool> {
+async fn store(db: &Db, run_id: i64, lead_id: i64, expected: LeadStatus, writer: &str, result: LeadResult) -> Result<bool> {
     let now = Utc::now();
     let (prompt_tokens, completion_tokens, cost): (i64, i64, f64) =
         result.calls.iter().fold((0, 0, 0.0), |(p, c, d), r| (p + r.prompt_tokens, c + r.completion_tokens, d + r.cost_usd));
     let (status, line, error) = match result.outcome {
-        Outcome::Line(line) => (Some("done"), Some(line), None),
-        Outcome::Failed(why) => (Some("failed"), None, Some(why)),
+        Outcome::Line(line) => (Some(LeadStatus::Done), Some(line), None),
+        Outcome::Failed(why) => (Some(LeadStatus::Failed), None, Some(why)),
         Outcome::Fatal(_) | Outcome::NotRun => (None, None, None),
     };
     on_db!(db, |pool| async {
@@ -270,7 +270,7 @@ async fn store(db: &Db, run_id: i64, lead_id: i64, expected: &str, writer: &str,
                 "UPDATE personalization_leads SET status = $1, writer = $2, research = $3, line = $4, error = $5, prompt_tokens = prompt_tokens + $6, \
                  completion_tokens = completion_tokens + $7, cost_usd = cost_usd + $8, edited_by = NULL, finished_at = $9 WHERE id = $10 AND status = $11",
             )
-            .bind(status)
+            .bind(status.as_str())
             .bind(writer)
             .bind(&result.research)
             .bind(&line)
@@ -280,7 +280,7 @@ async fn store(db: &Db, run_id: i64, lead_id: i64, expected: &str, writer: &str,
             .bind(cost)
             .bind(now)
             .bind(lead_id)
-            .bind(expected)
+            .bind(expected.as_str())
             .execute(&mut *tx)
             .await?
             .rows_affected()
@@ -326,18 +326,18 @@ async fn store(db: &Db, run_id: i64, lead_id: i64, expected: &str, writer: &str,
 }
 
 /// The run counter a lead status feeds, as an SQL assignment (`done = done + 1`).
-fn counter(status: &str, op: &str) -> Option<String> {
+fn counter(status: LeadStatus, op: &str) -> Option<String> {
     match status {
-        "done" => Some(format!("done = done {op} 1")),
-        "failed" => Some(format!("failed = failed {op} 1")),
-        _ => None,
+        LeadStatus::Done => Some(format!("done = done {op} 1")),
+        LeadStatus::Failed => Some(format!("failed = failed {op} 1")),
+        LeadStatus::Pending => None,
     }
 }
 
 /// Writes one lead's line again now, with its run's writer (or the template when the run's
 /// writer is AI but no keys are set — said so by the writer recorded on the lead).
 pub(super) async fn regenerate(state: &AppState, lead: &Lead, run: &Run) -> Result<()> {
-    let writer = Writer::parse(&run.writer).unwrap_or(Writer::Template);
+    let writer = run.writer;
     let writers = ai_writers(&state.config.personalization);
     let brief = brief_of(&state.db, run.campaign_id).await?;
     let fields: Map<String, Value> = serde_json::from_str(&lead.fields).unwrap_or_default();
@@ -345,7 +345,7 @@ pub(super) async fn regenerate(state: &AppState, lead: &Lead, run: &Run) -> Resu
     if let Outcome::Fatal(why) = &result.outcome {
         return Err(Error::invalid(why.clone()));
     }
-    if !store(&state.db, run.id, lead.id, &lead.status, writer.as_str(), result).await? {
+    if !store(&state.db, run.id, lead.id, lead.status, writer.as_str(), result).await? {
         return Err(Error::Conflict("The lead changed meanwhile; reload and try again.".into()));
     }
     publish_progress(&state.db, run.id).await;
@@ -357,21 +357,22 @@ pub(super) async fn store_manual(db: &Db, lead: &Lead, line: &str, user_id: i64)
     on_db!(db, |pool| async {
         let mut tx = pool.begin().await?;
         let n = sqlx::query(
-            "UPDATE personalization_leads SET status = 'done', line = $1, writer = 'manual', edited_by = $2, error = NULL, finished_at = $3 WHERE id = $4 AND status = $5",
+            "UPDATE personalization_leads SET status = $6, line = $1, writer = 'manual', edited_by = $2, error = NULL, finished_at = $3 WHERE id = $4 AND status = $5",
         )
         .bind(line)
         .bind(user_id)
         .bind(Utc::now())
         .bind(lead.id)
-        .bind(&lead.status)
+        .bind(lead.status.as_str())
+        .bind(LeadStatus::Done.as_str())
         .execute(&mut *tx)
         .await?
         .rows_affected();
         if n == 0 {
             return Err(Error::Conflict("The lead changed meanwhile; reload and try again.".into()));
         }
-        if lead.status != "done" {
-            let sql = format!("UPDATE personalization_runs SET done = done + 1{} WHERE id = $1", counter(&lead.status, "-").map(|c| format!(", {c}")).unwrap_or_default());
+        if lead.status != LeadStatus::Done {
+            let sql = format!("UPDATE personalization_runs SET done = done + 1{} WHERE id = $1", counter(lead.status, "-").map(|c| format!(", {c}")).unwrap_or_default());
             sqlx::query(sqlx::AssertSqlSafe(sql)).bind(lead.run_id).execute(&mut *tx).await?;
         }
         tx.commit().await?;

@@ -36,6 +36,23 @@ pub struct Campaign {
     pub created_at: DateTime<Utc>,
 }
 
+crate::sql_text_enum!(
+    /// Where a run stands (`personalization_runs.status`): its file being read, its leads being
+    /// written, or finished one way or another.
+    pub enum RunStatus ("run status") {
+        Extracting = "extracting",
+        Personalizing = "personalizing",
+        Completed = "completed",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
+);
+
+crate::sql_text_enum!(
+    /// Where one lead of a run stands (`personalization_leads.status`).
+    pub enum LeadStatus ("lead status") { Pending = "pending", Done = "done", Failed = "failed" }
+);
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Run {
     pub id: i64,
@@ -44,8 +61,10 @@ pub struct Run {
     pub created_by: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub file_name: String,
-    pub writer: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub writer: Writer,
+    #[sqlx(try_from = "String")]
+    pub status: RunStatus,
     pub rows_total: i64,
     pub rejected: i64,
     pub skipped: i64,
@@ -60,7 +79,7 @@ pub struct Run {
 
 impl Run {
     pub fn is_active(&self) -> bool {
-        matches!(self.status.as_str(), "extracting" | "personalizing")
+        matches!(self.status, RunStatus::Extracting | RunStatus::Personalizing)
     }
 }
 
@@ -76,7 +95,8 @@ pub struct Lead {
     pub company: String,
     pub fields: String,
     pub original: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: LeadStatus,
     pub writer: Option<String>,
     pub research: Option<String>,
     pub line: Option<String>,

@@ -11,29 +11,12 @@ use crate::connectors::ai::{AiError, CallRecord, Message, Provider};
 /// Longest line, in words.
 pub const MAX_WORDS: usize = 25;
 
-/// Who writes the lines of a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Writer {
-    Ai,
-    Template,
-}
+crate::sql_text_enum!(
+    /// Who writes the lines of a run.
+    pub enum Writer ("writer") { Ai = "ai", Template = "template" }
+);
 
 impl Writer {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Writer::Ai => "ai",
-            Writer::Template => "template",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Writer> {
-        match s {
-            "ai" => Some(Writer::Ai),
-            "template" => Some(Writer::Template),
-            _ => None,
-        }
-    }
-
     /// As shown to people: the template writer is never passed off as AI.
     pub fn label(self) -> &'static str {
         match self {

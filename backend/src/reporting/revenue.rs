@@ -55,9 +55,9 @@ pub async fn billable_leads(db: &Db, ws: &Workspace, from: NaiveDate, to: NaiveD
     }
     // A pipeline stage: leads whose first move to that stage or a later one (never `lost`)
     // happened in the period.
-    let stages = crate::leads::STAGES;
-    let at = stages.iter().position(|s| *s == ws.billable_stage).unwrap_or(0);
-    let reached: Vec<String> = stages[at..].iter().filter(|s| **s != "lost").map(|s| s.to_string()).collect();
+    let stages = crate::leads::Stage::ALL;
+    let at = stages.iter().position(|s| *s == ws.billable_stage.as_str()).unwrap_or(0);
+    let reached: Vec<String> = stages[at..].iter().filter(|s| **s != crate::leads::Stage::Lost).map(|s| s.to_string()).collect();
     let tz = crate::tenancy::settings::agency_time_zone(db).await?;
     let start = from.and_hms_opt(0, 0, 0).expect("midnight").and_local_timezone(tz).earliest().map(|t| t.with_timezone(&Utc));
     let end = (to + Duration::days(1)).and_hms_opt(0, 0, 0).expect("midnight").and_local_timezone(tz).earliest().map(|t| t.with_timezone(&Utc));

@@ -10,7 +10,7 @@ use crate::{
     reporting::daily_metrics::{self, DayCounts},
     platform::db::Db,
     platform::error::Result,
-    leads::{self, NewLead},
+    leads::{self, NewLead, Stage},
     on_db,
 };
 
@@ -34,13 +34,14 @@ fn pick<'a>(rng: &mut StdRng, list: &[&'a str]) -> &'a str {
 }
 
 /// The stage a lead has reached, by how many days ago it turned interested.
-fn stage_for(rng: &mut StdRng, age_days: i64) -> &'static str {
+fn stage_for(rng: &mut StdRng, age_days: i64) -> Stage {
+    use Stage::*;
     let roll: f64 = rng.gen();
     match age_days {
-        0..=2 => "new",
-        3..=10 => ["new", "contacted", "follow_up"][(roll * 3.0) as usize],
-        11..=30 => ["contacted", "follow_up", "meeting_booked", "quote_sent", "lost"][(roll * 5.0) as usize],
-        _ => ["follow_up", "meeting_booked", "quote_sent", "won", "won", "lost"][(roll * 6.0) as usize],
+        0..=2 => New,
+        3..=10 => [New, Contacted, FollowUp][(roll * 3.0) as usize],
+        11..=30 => [Contacted, FollowUp, MeetingBooked, QuoteSent, Lost][(roll * 5.0) as usize],
+        _ => [FollowUp, MeetingBooked, QuoteSent, Won, Won, Lost][(roll * 6.0) as usize],
     }
 }
 
@@ -81,7 +82,7 @@ pub(crate) async fn seed_workspace(db: &Db, ws_id: i64, index: usize, target: i6
             serial += 1;
             let (first, last, company) = (pick(&mut rng, FIRST), pick(&mut rng, LAST), pick(&mut rng, COMPANY));
             let stage = stage_for(&mut rng, back);
-            let won = stage == "won";
+            let won = stage == Stage::Won;
             let received = Utc.from_utc_datetime(&day.and_hms_opt(rng.gen_range(13..23), rng.gen_range(0..60), 0).expect("valid time"));
             leads::insert(
                 db,
@@ -95,7 +96,7 @@ pub(crate) async fn seed_workspace(db: &Db, ws_id: i64, index: usize, target: i6
                     reply_text: Some(pick(&mut rng, REPLIES).into()),
                     received_at: Some(received),
                     interested_day: Some(day),
-                    stage: stage.into(),
+                    stage,
                     deal_value_cents: won.then(|| rng.gen_range(20..150) * 10_000),
                     won_day: won.then(|| day + Duration::days(rng.gen_range(10..25)).min(today - day)),
                     invalid: rng.gen::<f64>() < 0.03,

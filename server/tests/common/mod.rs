@@ -70,7 +70,7 @@ pub async fn start() -> TestServer {
         reply_text: Some("Yes, interested".into()),
         received_at: Some(now),
         interested_day: Some(now.date_naive()),
-        stage: "new".into(),
+        stage: backend::leads::Stage::New,
         ..Default::default()
     };
     let lead_a = backend::leads::insert(db, ws_a, &lead("pat@acme-customer.test", "Acme Customer")).await.unwrap();
