@@ -201,3 +201,24 @@ fn the_path_reader_sees_groups_and_plain_paths() {
     let found: Vec<String> = crate_paths(code).into_iter().collect();
     assert_eq!(found, ["bison", "leads", "on_db", "platform"]);
 }
+
+/// Server functions and host routes start work only through a domain function that records its
+/// run and enqueues in one step (`bison::request_sync`, `contacts::request_verification`…): no
+/// file outside `backend` names a queue.
+#[test]
+fn no_server_function_or_host_route_touches_a_queue() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for dir in ["app/src", "server/src"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    let offenders: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            let code = std::fs::read_to_string(f).unwrap();
+            code.contains("Queue::new(") || code.contains("::jobs::") || code.contains(".push_task(")
+        })
+        .map(|f| f.strip_prefix(&root).unwrap().display().to_string())
+        .collect();
+    assert!(offenders.is_empty(), "these files enqueue jobs themselves; call the domain's request_… function instead: {offenders:?}");
+}
