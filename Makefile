@@ -33,9 +33,12 @@ run: build
 	@mkdir -p data
 	LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR=$${LEPTOS_SITE_ADDR:-127.0.0.1:3000} "$(SERVER_BIN)" --demo serve
 
+# wasm-opt comes from npm's binaryen (pinned in package.json): Debian's binaryen 108 emits a WASM
+# that fails to hydrate ("WebAssembly.Table.set(): Argument 1 is invalid"; docs/performance.md).
 release: assets
 	@bash scripts/setup.sh --release
-	cargo leptos build --release
+	@node_modules/.bin/wasm-opt --version | grep -q 'version 132' || { echo "node_modules/.bin/wasm-opt is not binaryen 132: run npm ci" >&2; exit 1; }
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" cargo leptos build --release
 	@echo "Built $(TARGET_DIR)/release/server and target/site — see README, 'Self-hosting'."
 
 # Benchmarks (not part of `make test`), on SQLite and on a throwaway PostgreSQL: every dashboard over
@@ -46,10 +49,12 @@ bench:
 	cargo build --release -p server --example host_bench
 	cargo build --release -p backend --example contacts_bench
 	cargo build --release -p backend --example personalization_bench
+	cargo build --release -p server --bin server --example webhook_flood
 	"$(TARGET_DIR)/release/examples/dashboards_bench"
 	"$(TARGET_DIR)/release/examples/host_bench"
 	"$(TARGET_DIR)/release/examples/contacts_bench"
 	"$(TARGET_DIR)/release/examples/personalization_bench"
+	BENCH_SERVER="$(TARGET_DIR)/release/server" "$(TARGET_DIR)/release/examples/webhook_flood"
 	@bash scripts/pg-throwaway.sh stop "$(PG_DIR)-bench"
 	@url=$$(bash scripts/pg-throwaway.sh start "$(PG_DIR)-bench"); \
 	  trap 'bash scripts/pg-throwaway.sh stop "$(PG_DIR)-bench"' EXIT; \
@@ -68,10 +73,10 @@ test: test-wasm-types test-sqlite test-postgres test-e2e
 test-wasm-types: setup
 	RUSTFLAGS= cargo build -p frontend --lib --target wasm32-unknown-unknown
 
-# The host's HTTP tests run one at a time: under load, a page rendered on the server now and then
-# never finished while other tests' hosts rendered in parallel threads (seen on PostgreSQL in CI;
-# not reproduced alone or in a single host). See docs/status.md, "Known issues".
-RUST_TESTS = cargo test -p backend -p app && cargo test -p server -- --test-threads=1
+# Every crate's tests, in parallel. (The host's tests once ran one at a time because a page
+# render hung now and then; the cause was leptos' process-wide resource suppression during route
+# generation, fixed in server/src/router.rs — see docs/status.md.)
+RUST_TESTS = cargo test -p backend -p app -p server
 
 # Rust unit and integration tests against SQLite (a fresh file per test).
 test-sqlite:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building Maverick needs, and only what is missing (idempotent):
 # the wasm32 target, cargo-leptos 0.3.7, wasm-bindgen-cli at the Cargo.lock version, and
-# (with --release) wasm-opt. See docs/toolchain notes in the README for why these versions.
+# (with --release) nothing more: wasm-opt comes from npm. See the README for why these versions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +26,5 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $wb_version\$"; then
   cargo install wasm-bindgen-cli --version "$wb_version" --force
 fi
 
-if [ "${1:-}" = "--release" ] && ! command -v wasm-opt >/dev/null; then
-  say "installing wasm-opt (binaryen) for release builds"
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq binaryen; else sudo apt-get install -y binaryen; fi
-fi
+# Release builds optimise the WASM with binaryen's wasm-opt from npm (package.json, installed by
+# `make assets`), not Debian's: its version 108 breaks the module (see the Makefile).

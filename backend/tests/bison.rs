@@ -379,3 +379,35 @@ async fn a_weekly_batch_takes_verified_contacts_up_to_the_target_and_a_failed_up
     assert_eq!(f.calls.get("/api/campaigns/44/leads/attach-leads"), Some(&1));
     assert_eq!(f.calls["/api/campaigns/42/leads/attach-leads"], 2, "the default campaign untouched");
 }
+
+/// Issue 11 (14): "Upload again" clicked twice (or a schedule firing meanwhile) uploads a batch
+/// once: the second upload is refused by the claim and posts nothing to Email Bison.
+#[tokio::test]
+async fn a_batch_uploaded_twice_at_once_is_posted_once() {
+    let (base, fake) = fake_bison().await;
+    let (state, ws) = state_with(&base, "good-token").await;
+    let db = &state.db;
+    on_db!(db, |p| sqlx::query("UPDATE workspaces SET weekly_contact_target = 3 WHERE id = $1").bind(ws).execute(p).await.map(|_| ())).unwrap();
+    for email in ["a@c.test", "b@c.test", "c@c.test"] {
+        on_db!(db, |p| sqlx::query("INSERT INTO contacts (workspace_id, email, first_name, last_name, verification, created_at) VALUES ($1, $2, 'X', 'Y', 'safe', $3)")
+            .bind(ws)
+            .bind(email)
+            .bind(chrono::Utc::now())
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .unwrap();
+    }
+    sync::execute(&state, ws, SyncKind::All, None).await.unwrap();
+    let batch = backend::contacts::batches::create_weekly(db, ws, chrono::NaiveDate::from_ymd_opt(2026, 11, 16).unwrap()).await.unwrap().unwrap();
+    let (a, b) = tokio::join!(backend::contacts::batches::upload(&state, batch), backend::contacts::batches::upload(&state, batch));
+    let outcomes = [a, b];
+    assert_eq!(outcomes.iter().filter(|r| matches!(r, Ok(3))).count(), 1, "{outcomes:?}");
+    assert!(outcomes.iter().any(|r| matches!(r, Err(backend::Error::Conflict(_)))), "{outcomes:?}");
+    assert_eq!(fake.lock().unwrap().calls["/api/leads/multiple"], 1, "the leads were posted once");
+    let status: (String, i64) = on_db!(db, |p| sqlx::query_as("SELECT status, uploaded FROM contact_batches WHERE id = $1").bind(batch).fetch_one(p).await).unwrap();
+    assert_eq!(status, ("uploaded".to_string(), 3), "the refused second upload did not overwrite the outcome");
+    // Uploaded: another click posts nothing.
+    assert!(matches!(backend::contacts::batches::upload(&state, batch).await, Err(backend::Error::Conflict(_))));
+    assert_eq!(fake.lock().unwrap().calls["/api/leads/multiple"], 1);
+}

@@ -177,3 +177,45 @@ async fn the_monthly_flow_counts_uploaded_verified_batched_and_sent_by_month() {
         contacts::monthly_flow(db, s.ws, 12).await.unwrap().into_iter().map(|m| (m.month, m.uploaded, m.verified, m.batched, m.in_bison)).collect();
     assert_eq!(flow, vec![("2026-10".to_string(), 3, 2, 0, 0), ("2026-11".to_string(), 2, 1, 0, 1)]);
 }
+
+/// Issue 11 (14): a double submit of the same import imports once; the second is told why.
+#[tokio::test]
+async fn an_import_submitted_twice_at_once_runs_once() {
+    let s = setup().await;
+    let mut csv = String::from("email,company\n");
+    for i in 0..2_000 {
+        csv.push_str(&format!("p{i}@x.test,Co {i}\n"));
+    }
+    let u = stage(&s, csv.as_bytes()).await;
+    let (a, b) = tokio::join!(
+        contacts::import(&s.state.db, &s.admin, u.id, u.mapping(), &s.dir),
+        contacts::import(&s.state.db, &s.admin, u.id, u.mapping(), &s.dir)
+    );
+    let (done, refused): (Vec<_>, Vec<_>) = [a, b].into_iter().partition(|r| r.is_ok());
+    assert_eq!(done.len(), 1, "exactly one import ran");
+    assert!(matches!(&refused[0], Err(backend::Error::Conflict(m)) if m.contains("being imported") || m.contains("already imported")), "{refused:?}");
+    assert_eq!(done[0].as_ref().unwrap().created, 2_000);
+    assert_eq!(total(&s).await, 2_000);
+    let upload = contacts::get_upload(&s.state.db, &s.admin, u.id).await.unwrap();
+    assert_eq!((upload.status, upload.created), (contacts::UploadStatus::Imported, 2_000), "the outcome is the import's, not overwritten");
+}
+
+/// Issue 11 (2): files in `uploads/` that no record points to (a request that died between
+/// staging and recording) are swept; files a record names are kept.
+#[tokio::test]
+async fn upload_files_no_record_points_to_are_swept() {
+    let s = setup().await;
+    let data_dir = s.dir.join("data");
+    let uploads = data_dir.join("uploads");
+    std::fs::create_dir_all(&uploads).unwrap();
+    let kept = uploads.join("contacts-kept.csv");
+    std::fs::write(&kept, "email\nkim@vale.test\n").unwrap();
+    contacts::stage(&s.state.db, &s.admin, s.ws, "kept.csv", &kept, 21).await.unwrap();
+    let orphan = uploads.join("personalization-orphan.csv");
+    std::fs::write(&orphan, "email,company\n").unwrap();
+    // Nothing is old enough yet.
+    assert_eq!(backend::runtime::uploads::sweep_orphans(&s.state.db, &data_dir, std::time::Duration::from_secs(3600)).await.unwrap(), 0);
+    assert_eq!(backend::runtime::uploads::sweep_orphans(&s.state.db, &data_dir, std::time::Duration::ZERO).await.unwrap(), 1);
+    assert!(kept.exists(), "a staged upload keeps its file");
+    assert!(!orphan.exists(), "the orphan is gone");
+}

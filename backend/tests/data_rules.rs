@@ -146,13 +146,13 @@ async fn changing_a_password_keeps_this_session_and_ends_the_others() {
     user(&state, "gus@acme.test", Role::Client).await;
     let (token_a, who_a) = sign_in(&state, "gus@acme.test", "password-123").await.unwrap();
     let (token_b, _) = sign_in(&state, "gus@acme.test", "password-123").await.unwrap();
-    let err = auth::change_own_password(&state.db, &who_a, "wrong", "new-password-1", "new-password-1", &client()).await.unwrap_err();
+    let err = auth::change_own_password(&state.db, &who_a, "wrong", "new-password-1", "new-password-1", &client(), &state.config.throttle).await.unwrap_err();
     assert!(err.to_string().contains("current password is wrong"));
-    let err = auth::change_own_password(&state.db, &who_a, "password-123", "new-password-1", "new-password-2", &client()).await.unwrap_err();
+    let err = auth::change_own_password(&state.db, &who_a, "password-123", "new-password-1", "new-password-2", &client(), &state.config.throttle).await.unwrap_err();
     assert!(err.to_string().contains("differ"));
-    let err = auth::change_own_password(&state.db, &who_a, "password-123", "short", "short", &client()).await.unwrap_err();
+    let err = auth::change_own_password(&state.db, &who_a, "password-123", "short", "short", &client(), &state.config.throttle).await.unwrap_err();
     assert!(err.to_string().contains("at least 10"));
-    auth::change_own_password(&state.db, &who_a, "password-123", "new-password-1", "new-password-1", &client()).await.unwrap();
+    auth::change_own_password(&state.db, &who_a, "password-123", "new-password-1", "new-password-1", &client(), &state.config.throttle).await.unwrap();
 
     let policy = state.config.sessions;
     assert!(sessions::resolve(&state.db, &token_a, &policy, Utc::now()).await.unwrap().is_some());
@@ -311,4 +311,55 @@ async fn demo_seeding_happens_once_and_only_into_an_empty_database() {
     assert!(!token.is_empty());
     let visible: Vec<_> = workspaces::list_visible(&state.db, &client).await.unwrap().into_iter().map(|(w, _)| w.slug).collect();
     assert_eq!(visible, vec!["acme-roofing"]);
+}
+
+/// Issue 11 (4): the limit is counted before the slow password check, so a burst of parallel
+/// wrong passwords gets at most `max_failures_per_account` real guesses, not all of them.
+#[tokio::test]
+async fn parallel_wrong_passwords_get_no_more_guesses_than_the_limit() {
+    let state = test_state().await;
+    user(&state, "flood@acme.test", Role::Client).await;
+    let limit = state.config.throttle.max_failures_per_account;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let state = state.clone();
+        // Different addresses: only the account limit applies.
+        let client = ClientInfo { ip: Some(format!("198.51.100.{i}")), user_agent: None };
+        tasks.spawn(async move {
+            let c = &state.config;
+            auth::login(&state.db, "flood@acme.test", "wrong-guess", &client, &c.sessions, &c.throttle).await.map(|_| ())
+        });
+    }
+    let (mut guessed, mut refused) = (0, 0);
+    while let Some(outcome) = tasks.join_next().await {
+        match outcome.unwrap() {
+            Err(LoginError::WrongCredentials) => guessed += 1,
+            Err(LoginError::Throttled { .. }) => refused += 1,
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert!(guessed >= 1 && guessed <= limit, "{guessed} passwords were checked; the limit is {limit}");
+    assert_eq!(guessed + refused, 20);
+    // A burst may be refused more than needed (never less): the guesses left are still allowed,
+    // and once `limit` were made the account is locked, even for the right password.
+    for _ in guessed..limit {
+        assert!(matches!(sign_in(&state, "flood@acme.test", "wrong-guess").await, Err(LoginError::WrongCredentials)));
+    }
+    assert!(matches!(sign_in(&state, "flood@acme.test", "password-123").await, Err(LoginError::Throttled { .. })));
+}
+
+/// Issue 11 (5): a stolen session can't brute-force the current password through "change password".
+#[tokio::test]
+async fn wrong_current_passwords_are_throttled_like_sign_ins() {
+    let state = test_state().await;
+    user(&state, "pat@acme.test", Role::Client).await;
+    let (_, who) = sign_in(&state, "pat@acme.test", "password-123").await.unwrap();
+    let limit = state.config.throttle.max_failures_per_account;
+    for _ in 0..limit {
+        let err = auth::change_own_password(&state.db, &who, "guess-guess", "next-password-1", "next-password-1", &client(), &state.config.throttle).await;
+        assert!(matches!(err, Err(Error::Invalid(ref m)) if m.contains("current password is wrong")), "{err:?}");
+    }
+    let err = auth::change_own_password(&state.db, &who, "password-123", "next-password-1", "next-password-1", &client(), &state.config.throttle).await;
+    assert!(matches!(err, Err(Error::TooManyAttempts { .. })), "the right password is refused once the limit is reached: {err:?}");
+    assert!(matches!(sign_in(&state, "pat@acme.test", "password-123").await, Err(LoginError::Throttled { .. })));
 }

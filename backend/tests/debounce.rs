@@ -56,6 +56,7 @@ async fn verify(State(f): State<Arc<Fake>>, Query(q): Query<HashMap<String, Stri
         "busy" => "5",
         "slow" if n == 1 => return (StatusCode::TOO_MANY_REQUESTS, "").into_response(),
         "slow" => "5",
+        "hang" => std::future::pending().await,
         "broke" => return (StatusCode::PAYMENT_REQUIRED, Json(json!({"debounce": {"error": "Credits Low", "code": "0"}, "success": "0"}))).into_response(),
         _ => "7",
     };
@@ -161,4 +162,50 @@ async fn verify_now_runs_through_the_job_queue_and_records_its_outcome() {
     let s = summary.unwrap();
     assert_eq!((s.checked, s.safe, s.invalid), (2, 1, 1));
     assert_eq!(verification(&db, "bounce@x.test").await, "invalid");
+}
+
+/// Issue 11 (8): DeBounce takes its key in the query string; an unreachable endpoint must not
+/// put it into the error that the contacts page shows and the database keeps.
+#[tokio::test]
+async fn the_key_never_appears_in_a_connection_error() {
+    let client = DebounceClient::new("http://127.0.0.1:9/v1/", "KEY-SECRET-0042", Duration::from_millis(1));
+    let err = client.verify("ann@acme.test").await.unwrap_err().to_string();
+    assert!(err.contains("could not reach DeBounce"), "{err}");
+    assert!(!err.contains("KEY-SECRET-0042") && !err.contains("api="), "the key leaked: {err}");
+}
+
+/// Issue 11 (13): verdicts are paid per address, so each is stored the moment it arrives — a run
+/// that dies half-way keeps what it paid for.
+#[tokio::test]
+async fn verdicts_already_paid_for_survive_a_run_that_dies_half_way() {
+    let (base, _f) = fake().await;
+    let state = test_state().await;
+    let db = &state.db;
+    let ws = workspaces::create(db, WorkspaceInput::named("Acme")).await.unwrap().id;
+    add_contacts(db, ws, &["safe0@x.test", "safe1@x.test", "safe2@x.test", "hang@x.test"]).await;
+    let client = DebounceClient::new(&base, "key-1", Duration::from_millis(5));
+    // The fake never answers for hang@: the run is cut off (as by a crash) while it waits.
+    let cut = tokio::time::timeout(Duration::from_secs(2), verification::verify_workspace(db, &client, ws, 100)).await;
+    assert!(cut.is_err(), "the run was still waiting");
+    for e in ["safe0@x.test", "safe1@x.test", "safe2@x.test"] {
+        assert_eq!(verification(db, e).await, "safe", "{e} was paid for and kept");
+    }
+    assert_eq!(verification(db, "hang@x.test").await, "unverified");
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    assert_eq!(verification::credits_used(db, ws, &month).await.unwrap(), 3);
+}
+
+/// Issue 11 (13): one verification per workspace at a time — a second "Verify now" while one is
+/// queued is refused, so DeBounce is never paid twice for the same contacts.
+#[tokio::test]
+async fn verify_now_twice_queues_one_run() {
+    let state = test_state().await;
+    let db = &state.db;
+    let ws = workspaces::create(db, WorkspaceInput::named("Acme")).await.unwrap().id;
+    let (a, b) = tokio::join!(verification::queue_run(db, ws), verification::queue_run(db, ws));
+    assert!(a.is_ok() != b.is_ok(), "one of two simultaneous clicks queues a run: {a:?} {b:?}");
+    let refused = if a.is_err() { a } else { b };
+    assert!(matches!(refused, Err(backend::Error::Conflict(ref m)) if m.contains("already queued or running")), "{refused:?}");
+    let other = workspaces::create(db, WorkspaceInput::named("Beta")).await.unwrap().id;
+    verification::queue_run(db, other).await.expect("another workspace is not held up");
 }

@@ -327,3 +327,31 @@ async fn a_file_that_breaks_half_way_fails_the_run_and_leaves_no_lead_behind() {
     let r = personalization::get_run(&s.state.db, &s.admin, run).await.unwrap();
     assert!(r.status == "failed" && r.error.as_deref().unwrap().contains("CSV UTF-8"), "{r:?}");
 }
+
+/// Issue 11 (15): once a run is recorded it owns its file — a job queue that refuses the push
+/// leaves a run the sweep queues later, never a run stuck in `extracting` without its file.
+#[tokio::test]
+async fn a_run_whose_job_could_not_be_queued_is_queued_by_the_sweep() {
+    let s = setup(None).await;
+    let db = &s.state.db;
+    let (hide, show) = match db {
+        backend::platform::db::Db::Sqlite(_) => ("ALTER TABLE Jobs RENAME TO Jobs_hidden", "ALTER TABLE Jobs_hidden RENAME TO Jobs"),
+        backend::platform::db::Db::Postgres(_) => ("ALTER TABLE apalis.jobs RENAME TO jobs_hidden", "ALTER TABLE apalis.jobs_hidden RENAME TO jobs"),
+    };
+    on_db!(db, |p| sqlx::query(hide).execute(p).await.map(|_| ())).unwrap();
+    let file = staged(&leads_csv(3));
+    let run = personalization::start_run(&s.state, &s.admin, s.campaign, "l.csv", &file, Writer::Template).await.expect("the run is recorded");
+    assert!(file.exists(), "the run keeps its file");
+    let audited: i64 = on_db!(db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'personalization.run_started' AND target = $1")
+        .bind(format!("run:{run}"))
+        .fetch_one(p)
+        .await)
+    .unwrap();
+    assert_eq!(audited, 1, "recorded with its audit row");
+    on_db!(db, |p| sqlx::query(show).execute(p).await.map(|_| ())).unwrap();
+    // No lease and older than the lease time: the sweep queues it.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(engine::sweep(db, Duration::from_millis(10)).await.unwrap(), 1);
+    engine::execute(&s.state, run).await.unwrap();
+    assert_eq!(personalization::get_run(db, &s.admin, run).await.unwrap().status, personalization::RunStatus::Completed);
+}

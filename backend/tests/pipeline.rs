@@ -70,7 +70,7 @@ async fn world() -> World {
 }
 
 fn to(stage: &str) -> Move {
-    Move { to_stage: stage.parse().unwrap(), ..Default::default() }
+    Move { to_stage: stage.into(), ..Default::default() }
 }
 
 #[tokio::test]
@@ -205,4 +205,57 @@ async fn notes_are_written_by_writers_and_edited_by_their_author_or_an_admin() {
     assert_eq!((d.notes[0].author_name.as_str(), d.notes[0].body.as_str()), ("cal", "Called twice; left a voicemail."));
     assert!(d.notes[0].updated_at >= d.notes[0].created_at);
     assert_eq!(events::since(db, w.acme, 0, 10).await.unwrap().iter().filter(|e| e.kind == events::LEAD_NOTED).count(), 3);
+}
+
+/// Issue 11 (16): an archived workspace is read-only for every writer, whatever the page shows.
+#[tokio::test]
+async fn an_archived_workspace_refuses_moves_and_notes_with_a_reason() {
+    let w = world().await;
+    let db = &w.db;
+    let id = lead(db, w.acme, "kept@x.test", "new", 3, None).await;
+    workspaces::set_active(db, w.acme, false).await.unwrap();
+    for who in [&w.client, &w.admin] {
+        let err = pipeline::move_lead(db, who, id, to("contacted"), day(4)).await.unwrap_err();
+        assert!(matches!(err, Error::Conflict(ref m) if m.contains("archived")), "{err:?}");
+        let err = pipeline::add_note(db, who, id, "still here?").await.unwrap_err();
+        assert!(matches!(err, Error::Conflict(ref m) if m.contains("archived")), "{err:?}");
+    }
+    let err = backend::personalization::create_campaign(db, &w.admin, w.acme, "Spring", "", "").await.unwrap_err();
+    assert!(matches!(err, Error::Conflict(ref m) if m.contains("archived")), "personalization too: {err:?}");
+    // Reading still works, and nothing changed.
+    let d = pipeline::lead_detail(db, &w.client, id).await.unwrap();
+    assert_eq!((d.lead.stage, d.notes.len(), d.history.len()), (leads::Stage::New, 0, 0));
+    // Reactivated, it takes changes again.
+    workspaces::set_active(db, w.acme, true).await.unwrap();
+    pipeline::move_lead(db, &w.client, id, to("contacted"), day(4)).await.unwrap();
+}
+
+/// Issue 11 (17): a note and its live event are one transaction — if the event can't be
+/// written, no note is left behind for boards that would never hear of it.
+#[tokio::test]
+async fn a_note_is_never_stored_without_its_live_event() {
+    let w = world().await;
+    let db = &w.db;
+    let id = lead(db, w.acme, "noted@x.test", "new", 3, None).await;
+    match db {
+        Db::Sqlite(p) => {
+            sqlx::query("CREATE TRIGGER refuse_events BEFORE INSERT ON workspace_events BEGIN SELECT RAISE(ABORT, 'events refused'); END")
+                .execute(p)
+                .await
+                .unwrap();
+        }
+        Db::Postgres(p) => {
+            sqlx::query("CREATE FUNCTION refuse_events() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'events refused'; END $$ LANGUAGE plpgsql")
+                .execute(p)
+                .await
+                .unwrap();
+            sqlx::query("CREATE TRIGGER refuse_events BEFORE INSERT ON workspace_events FOR EACH ROW EXECUTE FUNCTION refuse_events()")
+                .execute(p)
+                .await
+                .unwrap();
+        }
+    }
+    assert!(pipeline::add_note(db, &w.client, id, "lost in the void?").await.is_err());
+    let notes: i64 = on_db!(db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM lead_notes WHERE lead_id = $1").bind(id).fetch_one(p).await).unwrap();
+    assert_eq!(notes, 0, "the note went back with its event");
 }

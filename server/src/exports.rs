@@ -3,35 +3,36 @@
 use std::collections::HashMap;
 
 use axum::{
-    extract::{Extension, Query, State},
+    extract::{Query, State},
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
 use app::components::sort::sort_rows;
-use backend::identity::sessions::SessionUser;
 
-use crate::{session_layer::no_store, HostState};
+use crate::{
+    session_layer::{no_store, Caller},
+    HostState,
+};
 
 /// Every CSV download of an admin table, a rejected-rows file or a personalization export.
-pub fn routes() -> axum::Router<HostState> {
-    use axum::routing::get;
-    axum::Router::new()
-        .route("/admin/users.csv", get(users_csv))
-        .route("/admin/workspaces.csv", get(workspaces_csv))
-        .route("/admin/kpi.csv", get(kpi_csv))
-        .route("/admin/rollout.csv", get(rollout_csv))
-        .route("/admin/volume.csv", get(volume_csv))
-        .route("/admin/revenue.csv", get(revenue_csv))
-        .route("/admin/roi.csv", get(roi_csv))
-        .route("/admin/zips.csv", get(zips_csv))
-        .route("/admin/senders.csv", get(senders_csv))
-        .route("/admin/contacts/uploads/{id}/rejected.csv", get(contacts_rejected_csv))
-        .route("/admin/zips/imports/{id}/rejected.csv", get(zip_import_rejected_csv))
-        .route("/personalization/campaigns.csv", get(personalization_campaigns_csv))
-        .route("/personalization/savings.csv", get(personalization_savings_csv))
-        .route("/personalization/{campaign}/export.csv", get(personalization_csv))
-        .route("/personalization/leads/{id}/calls.csv", get(personalization_calls_csv))
-        .route("/personalization/runs/{id}/rejected.csv", get(personalization_rejected_csv))
+pub fn routes() -> crate::routes::HostRoutes {
+    crate::routes::HostRoutes::new()
+        .get("/admin/users.csv", users_csv)
+        .get("/admin/workspaces.csv", workspaces_csv)
+        .get("/admin/kpi.csv", kpi_csv)
+        .get("/admin/rollout.csv", rollout_csv)
+        .get("/admin/volume.csv", volume_csv)
+        .get("/admin/revenue.csv", revenue_csv)
+        .get("/admin/roi.csv", roi_csv)
+        .get("/admin/zips.csv", zips_csv)
+        .get("/admin/senders.csv", senders_csv)
+        .get("/admin/contacts/uploads/{id}/rejected.csv", contacts_rejected_csv)
+        .get("/admin/zips/imports/{id}/rejected.csv", zip_import_rejected_csv)
+        .get("/personalization/campaigns.csv", personalization_campaigns_csv)
+        .get("/personalization/savings.csv", personalization_savings_csv)
+        .get("/personalization/{campaign}/export.csv", personalization_csv)
+        .get("/personalization/leads/{id}/calls.csv", personalization_calls_csv)
+        .get("/personalization/runs/{id}/rejected.csv", personalization_rejected_csv)
 }
 
 /// An error as a plain-text response with its status; internal details stay in the log.
@@ -62,7 +63,7 @@ pub fn csv_response(filename: &str, result: backend::Result<Vec<u8>>) -> Respons
 
 pub async fn users_csv(
     State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
+    Caller(caller): Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let result = async {
@@ -97,7 +98,7 @@ pub async fn users_csv(
 
 pub async fn workspaces_csv(
     State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
+    Caller(caller): Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let result = async {
@@ -149,7 +150,7 @@ pub async fn workspaces_csv(
 
 pub async fn kpi_csv(
     State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
+    Caller(caller): Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let get = |k: &str| q.get(k).map(String::as_str);
@@ -204,7 +205,7 @@ pub async fn kpi_csv(
 
 pub async fn rollout_csv(
     State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
+    Caller(caller): Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let show = q.get("show").cloned().unwrap_or_default();
@@ -224,7 +225,7 @@ pub async fn rollout_csv(
 
 pub async fn volume_csv(
     State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
+    Caller(caller): Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let get = |k: &str| q.get(k).map(String::as_str);
@@ -256,7 +257,7 @@ pub async fn volume_csv(
 
 pub async fn revenue_csv(
     State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
+    Caller(caller): Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let get = |k: &str| q.get(k).map(String::as_str);
@@ -294,7 +295,7 @@ pub async fn revenue_csv(
 
 pub async fn roi_csv(
     State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
+    Caller(caller): Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let result = async {
@@ -319,7 +320,7 @@ pub async fn roi_csv(
 
 pub async fn zips_csv(
     State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
+    Caller(caller): Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let get = |k: &str| q.get(k).cloned().unwrap_or_default();
@@ -348,7 +349,7 @@ pub async fn zips_csv(
 /// The rejected rows of one ZIP upload, each with its line and reason.
 pub async fn zip_import_rejected_csv(
     State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
+    Caller(caller): Caller,
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Response {
     let result = backend::zips::get_import(&state.app.db, &caller, id)
@@ -359,7 +360,7 @@ pub async fn zip_import_rejected_csv(
 
 pub async fn senders_csv(
     State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
+    Caller(caller): Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let get = |k: &str| q.get(k).map(String::as_str);
@@ -399,7 +400,7 @@ async fn stored_file(path: Option<String>) -> backend::Result<Vec<u8>> {
 /// The rejected rows of one contact upload (written by the import, with line and reason).
 pub async fn contacts_rejected_csv(
     State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
+    Caller(caller): Caller,
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Response {
     let result = async {
@@ -413,7 +414,7 @@ pub async fn contacts_rejected_csv(
 /// `GET /personalization/runs/{id}/rejected.csv`: the rows a run's file could not use, with why.
 pub async fn personalization_rejected_csv(
     State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
+    Caller(caller): Caller,
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Response {
     let result = async {
@@ -433,13 +434,12 @@ pub struct RunQuery {
 /// `personalized_message`, `enrichment_status` and `research`, formula-safe.
 pub async fn personalization_csv(
     State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
+    Caller(caller): Caller,
     axum::extract::Path(campaign): axum::extract::Path<i64>,
     axum::extract::Query(q): axum::extract::Query<RunQuery>,
 ) -> Response {
     let result = async {
         let (header, rows) = backend::personalization::export(&state.app.db, &caller, campaign, q.run).await?;
-        let header: Vec<&str> = header.iter().map(String::as_str).collect();
         backend::platform::csv_output::to_csv(&header, rows)
     }
     .await;
@@ -451,7 +451,7 @@ pub async fn personalization_csv(
 }
 
 /// `GET /personalization/campaigns.csv`: the campaigns the caller may see, with their counts.
-pub async fn personalization_campaigns_csv(State(state): State<HostState>, Extension(caller): Extension<SessionUser>) -> Response {
+pub async fn personalization_campaigns_csv(State(state): State<HostState>, Caller(caller): Caller) -> Response {
     let result = async {
         let rows = backend::personalization::list_campaigns(&state.app.db, &caller).await?;
         backend::platform::csv_output::to_csv(
@@ -467,7 +467,7 @@ pub async fn personalization_campaigns_csv(State(state): State<HostState>, Exten
 
 /// `GET /personalization/savings.csv`: personalized leads, hours and money saved, per workspace
 /// and per user.
-pub async fn personalization_savings_csv(State(state): State<HostState>, Extension(caller): Extension<SessionUser>) -> Response {
+pub async fn personalization_savings_csv(State(state): State<HostState>, Caller(caller): Caller) -> Response {
     let result = async {
         let (by_ws, by_user) = backend::personalization::kpis(&state.app.db, &caller, state.app.config.personalization.hourly_rate).await?;
         let rows = by_ws.into_iter().map(|s| ("workspace", s)).chain(by_user.into_iter().map(|s| ("user", s)));
@@ -484,7 +484,7 @@ pub async fn personalization_savings_csv(State(state): State<HostState>, Extensi
 /// received, status, tokens, cost and time — for checking what the AI was told and said.
 pub async fn personalization_calls_csv(
     State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
+    Caller(caller): Caller,
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Response {
     let result = async {

@@ -5,9 +5,8 @@ use serde_json::json;
 
 use crate::HostState;
 
-pub fn routes() -> axum::Router<HostState> {
-    use axum::routing::get;
-    axum::Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+pub fn routes() -> crate::routes::HostRoutes {
+    crate::routes::HostRoutes::new().get("/healthz", healthz).get("/readyz", readyz)
 }
 
 pub async fn healthz() -> impl IntoResponse {

@@ -7,6 +7,7 @@ pub mod health;
 pub mod personalization;
 pub mod portal;
 pub mod router;
+pub mod routes;
 pub mod session_layer;
 pub mod telemetry;
 pub mod uploads;

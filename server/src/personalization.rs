@@ -3,24 +3,21 @@
 //! `Accept: application/json`). Both authorize like the pages (another workspace's run is 404).
 
 use axum::{
-    extract::{Extension, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::{get, post},
-    Router,
 };
-use backend::identity::sessions::SessionUser;
 
-use crate::{exports::error_response, HostState};
+use crate::{exports::error_response, session_layer::Caller, HostState};
 
-pub fn routes() -> Router<HostState> {
-    Router::new().route("/personalization/runs/{id}", get(run_status)).route("/personalization/runs/{id}/cancel", post(cancel_run))
+pub fn routes() -> crate::routes::HostRoutes {
+    crate::routes::HostRoutes::new().get("/personalization/runs/{id}", run_status).post("/personalization/runs/{id}/cancel", cancel_run)
 }
 
 /// `GET /personalization/runs/{id}`: where a run stands, as JSON (for scripts).
 pub async fn run_status(
     State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
+    Caller(caller): Caller,
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Response {
     match backend::personalization::get_run(&state.app.db, &caller, id).await {
@@ -37,7 +34,7 @@ pub async fn run_status(
 /// `POST /personalization/runs/{id}/cancel`: asks a run to stop (202); leads in flight finish.
 pub async fn cancel_run(
     State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
+    Caller(caller): Caller,
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Response {
     match backend::personalization::cancel_run(&state.app.db, &caller, id).await {

@@ -5,23 +5,22 @@
 use std::{collections::HashMap, convert::Infallible, time::Duration};
 
 use axum::{
-    extract::{Extension, Path, Query, State},
+    extract::{Path, Query, State},
     http::HeaderMap,
     response::{
         sse::{Event, KeepAlive, Sse},
         IntoResponse, Response,
     },
 };
-use backend::{platform::events::WorkspaceEvent, identity::sessions::SessionUser};
+use backend::platform::events::WorkspaceEvent;
 use futures_util::{stream, Stream, StreamExt};
 use tokio_stream::wrappers::{errors::BroadcastStreamRecvError, BroadcastStream};
 
-use crate::{exports::error_response, HostState};
+use crate::{exports::error_response, session_layer::Caller, HostState};
 
 /// The live event stream and the CSV export of a workspace's board.
-pub fn routes() -> axum::Router<HostState> {
-    use axum::routing::get;
-    axum::Router::new().route("/client-portal/{workspace}/events", get(events)).route("/client-portal/{workspace}/leads.csv", get(leads_csv))
+pub fn routes() -> crate::routes::HostRoutes {
+    crate::routes::HostRoutes::new().get("/client-portal/{workspace}/events", events).get("/client-portal/{workspace}/leads.csv", leads_csv)
 }
 
 /// A stream lives this long, then the browser reconnects (and is authorized again).
@@ -41,6 +40,11 @@ fn sse_event(e: &WorkspaceEvent) -> Event {
     Event::default().id(e.id.to_string()).data(data.to_string())
 }
 
+/// Tells the page to fetch its data again (it missed events it can't be sent one by one).
+fn resync_event() -> Event {
+    Event::default().data(r#"{"kind":"resync"}"#)
+}
+
 #[derive(serde::Deserialize)]
 pub struct EventsQuery {
     after: Option<i64>,
@@ -50,7 +54,7 @@ pub struct EventsQuery {
 /// that reconnects with `Last-Event-ID` first gets what it missed.
 pub async fn events(
     State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
+    Caller(caller): Caller,
     Path(slug): Path<String>,
     axum::extract::Query(query): axum::extract::Query<EventsQuery>,
     headers: HeaderMap,
@@ -75,20 +79,44 @@ pub async fn events(
         }
     };
     let replayed_up_to = replay.last().map_or(last_seen.min(i64::MAX - 1), |e| e.id);
+    // The replay stopped at its limit: what came after it is not sent, so the page reloads.
+    let resync = (replay.len() as i64 >= REPLAY_LIMIT).then(resync_event);
     let workspace_id = ws.id;
     let live = live.filter_map(move |item: Result<_, BroadcastStreamRecvError>| async move {
         match item {
             Ok(e) if e.workspace_id == workspace_id && (replayed_up_to == i64::MAX - 1 || e.id > replayed_up_to) => Some(sse_event(&e)),
             Ok(_) => None,
             // This browser fell behind: tell it to fetch the board again.
-            Err(BroadcastStreamRecvError::Lagged(_)) => Some(Event::default().data(r#"{"kind":"resync"}"#)),
+            Err(BroadcastStreamRecvError::Lagged(_)) => Some(resync_event()),
         }
     });
+    // The stream ends when its lifetime is up, or as soon as the session or the grant that
+    // opened it is gone (sign-out, revoked access, disabled account): checked every few seconds.
+    let token = crate::session_layer::cookie(&headers, crate::session_layer::SESSION_COOKIE).map(str::to_owned);
+    let still_allowed = {
+        let (db, policy, every) = (app.db.clone(), app.config.sessions, app.config.stream_recheck);
+        async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(token) = &token else { break };
+                let user = match backend::identity::sessions::resolve(&db, token, &policy, chrono::Utc::now()).await {
+                    Ok(Some(user)) => user,
+                    _ => break,
+                };
+                if backend::tenancy::access::level_in(&db, &user, workspace_id).await.is_err() {
+                    break;
+                }
+            }
+        }
+    };
+    let end = async move {
+        tokio::select! {
+            _ = tokio::time::sleep(STREAM_LIFETIME) => {}
+            _ = still_allowed => {}
+        }
+    };
     let events: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> = Box::pin(
-        stream::iter(replay.iter().map(sse_event).collect::<Vec<_>>())
-            .chain(live)
-            .map(Ok)
-            .take_until(tokio::time::sleep(STREAM_LIFETIME)),
+        stream::iter(replay.iter().map(sse_event).chain(resync).collect::<Vec<_>>()).chain(live).map(Ok).take_until(end),
     );
     let mut res = Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response();
     res.headers_mut().insert("x-accel-buffering", axum::http::HeaderValue::from_static("no"));
@@ -98,7 +126,7 @@ pub async fn events(
 /// `GET /client-portal/{workspace}/leads.csv`: the leads the board's filters select, all of them.
 pub async fn leads_csv(
     State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
+    Caller(caller): Caller,
     Path(slug): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {

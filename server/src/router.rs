@@ -4,7 +4,7 @@
 
 use axum::{
     body::Body,
-    http::{HeaderName, Response, StatusCode},
+    http::{header, HeaderName, HeaderValue, Response, StatusCode},
     middleware,
     Router,
 };
@@ -13,20 +13,37 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
+    set_header::SetResponseHeaderLayer,
     limit::RequestBodyLimitLayer,
     request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
 
 use crate::{
-    exports, health, personalization, portal, uploads, webhooks,
     session_layer::{origin_guard, session_layer},
     telemetry::{MakeUuid, RequestSpan},
-    web_auth, HostState,
+    HostState,
 };
 
+/// Every asset comes from this host (no CDN), so the policy can be strict: nothing from other
+/// origins, no framing (clickjacking), no plugins, no `<base>` or form posts elsewhere. Leptos'
+/// hydration bootstrap is an inline module script and the WASM needs `wasm-unsafe-eval`.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+     base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// The app's route list, generated once per process. Generating it runs the app with resource
+/// loading suppressed *process-wide* (leptos_server's `SuppressResourceLoad` is a global flag, and
+/// a resource first polled meanwhile waits for ever: leptos issue #4773). The host builds one
+/// router before it serves, but the tests build one per test, in parallel — which is where a
+/// page render on one test's host hung while another test generated its list.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static LIST: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    LIST.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 pub fn build(state: HostState) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = route_list();
     let context = {
         let app_state = state.app.clone();
         move || provide_context(app_state.clone())
@@ -37,19 +54,15 @@ pub fn build(state: HostState) -> Router {
     };
     let request_id = HeaderName::from_static("x-request-id");
 
-    // Each group of host routes is declared in its own file; the body-limited ones are merged
-    // after the global limit so it does not apply to them.
+    // Each group of host routes is declared in its own file (`routes::all`); the ones that read
+    // their bodies within limits of their own are merged after the global limit.
+    let (bounded, own_limit) = crate::routes::all(&state.app.config).into_routers();
     Router::new()
-        .merge(web_auth::routes())
-        .merge(health::routes())
-        .merge(exports::routes())
-        .merge(portal::routes())
-        .merge(personalization::routes())
+        .merge(bounded)
         .leptos_routes_with_context(&state, routes, context.clone(), shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<HostState, _>(context, app::shell))
         .layer(RequestBodyLimitLayer::new(state.app.config.max_body_bytes))
-        .merge(uploads::routes(&state.app.config))
-        .merge(webhooks::routes())
+        .merge(own_limit)
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
         .layer(middleware::from_fn_with_state(state.clone(), origin_guard))
         .layer(
@@ -57,6 +70,9 @@ pub fn build(state: HostState) -> Router {
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeUuid))
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(TraceLayer::new_for_http().make_span_with(RequestSpan))
+                .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)))
+                .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+                .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
                 .layer(CatchPanicLayer::custom(panic_response)),
         )
         .with_state(state)

@@ -5,8 +5,8 @@
 use std::net::SocketAddr;
 
 use axum::{
-    extract::{ConnectInfo, Request, State},
-    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
+    extract::{ConnectInfo, FromRequestParts, Request, State},
+    http::{header, request::Parts, HeaderMap, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
@@ -17,7 +17,23 @@ use crate::HostState;
 pub const SESSION_COOKIE: &str = "maverick_session";
 
 /// Pages only signed-in users may load; visitors are sent to /login?next=….
-const PROTECTED_PREFIXES: &[&str] = &["/admin", "/client-portal", "/account"];
+const PROTECTED_PREFIXES: &[&str] = &["/admin", "/client-portal", "/account", "/personalization"];
+
+/// The signed-in caller of a host route. Without a session the request is answered 401 "Please
+/// sign in." — never the 500 axum gives for a missing request extension.
+pub struct Caller(pub SessionUser);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<SessionUser>().cloned().map(Caller).ok_or_else(|| {
+            let mut res = (StatusCode::UNAUTHORIZED, "Please sign in.").into_response();
+            no_store(&mut res);
+            res
+        })
+    }
+}
 
 pub fn is_protected_page(path: &str) -> bool {
     PROTECTED_PREFIXES.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")) || path.starts_with(&format!("{p}.")))
@@ -46,12 +62,16 @@ pub fn session_cookie(token: Option<&str>, secure: bool, max_age_secs: i64) -> H
     HeaderValue::from_str(&value).expect("cookie header is ASCII")
 }
 
+/// The client address our own proxy saw: the right-most `X-Forwarded-For` entry is the one the
+/// proxy appended; everything left of it was written by the client and can be forged.
+fn forwarded_client(headers: &HeaderMap) -> Option<String> {
+    let last = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).last()?;
+    let ip = last.rsplit(',').next()?.trim();
+    ip.parse::<std::net::IpAddr>().ok().map(|ip| ip.to_string())
+}
+
 fn client_info(req: &Request, trust_proxy: bool) -> ClientInfo {
-    let forwarded = trust_proxy
-        .then(|| req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()))
-        .flatten()
-        .and_then(|v| v.split(',').next())
-        .map(|ip| ip.trim().to_owned());
+    let forwarded = if trust_proxy { forwarded_client(req.headers()) } else { None };
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
     ClientInfo {
         ip: forwarded.or(peer),
@@ -177,8 +197,21 @@ mod tests {
     }
 
     #[test]
+    fn the_client_address_is_the_one_our_proxy_appended() {
+        // The client wrote "1.2.3.4"; the proxy appended the address it saw.
+        assert_eq!(forwarded_client(&headers(&[("x-forwarded-for", "1.2.3.4, 203.0.113.9")])).as_deref(), Some("203.0.113.9"));
+        assert_eq!(forwarded_client(&headers(&[("x-forwarded-for", "203.0.113.9")])).as_deref(), Some("203.0.113.9"));
+        assert_eq!(forwarded_client(&headers(&[("x-forwarded-for", "1.2.3.4, not-an-ip")])), None, "garbage is not an address");
+        let mut two = HeaderMap::new();
+        two.append("x-forwarded-for", HeaderValue::from_static("1.2.3.4"));
+        two.append("x-forwarded-for", HeaderValue::from_static("198.51.100.2"));
+        assert_eq!(forwarded_client(&two).as_deref(), Some("198.51.100.2"), "the last header line is the proxy's");
+        assert_eq!(forwarded_client(&HeaderMap::new()), None);
+    }
+
+    #[test]
     fn protected_pages() {
-        for p in ["/admin", "/admin/users", "/client-portal", "/client-portal/acme", "/account/password", "/admin/users.csv"] {
+        for p in ["/admin", "/admin/users", "/client-portal", "/client-portal/acme", "/account/password", "/admin/users.csv", "/personalization", "/personalization/3"] {
             assert!(is_protected_page(p), "{p}");
         }
         for p in ["/", "/login", "/administrator", "/pkg/maverick.js", "/api/me"] {

@@ -38,6 +38,25 @@ pub struct RequestSpan;
 impl<B> MakeSpan<B> for RequestSpan {
     fn make_span(&mut self, req: &Request<B>) -> tracing::Span {
         let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-        tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+        tracing::info_span!("request", request_id = %id, method = %req.method(), path = %loggable_path(req.uri().path()))
+    }
+}
+
+/// The path as logged: a machine endpoint's secret (the token of `/webhooks/bison/{token}`) is
+/// replaced, so the log never holds a credential.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/webhooks/").and_then(|rest| rest.split_once('/')) {
+        Some((source, _secret)) => format!("/webhooks/{source}/[redacted]").into(),
+        None => path.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn webhook_tokens_never_reach_the_log() {
+        assert_eq!(super::loggable_path("/webhooks/bison/s3cr3t-token"), "/webhooks/bison/[redacted]");
+        assert_eq!(super::loggable_path("/webhooks/bison/a/b"), "/webhooks/bison/[redacted]");
+        assert_eq!(super::loggable_path("/admin/users"), "/admin/users");
     }
 }

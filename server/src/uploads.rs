@@ -3,24 +3,18 @@
 //! the page with the recorded outcome.
 
 use axum::{
-    extract::{Extension, Multipart, State},
+    extract::{Multipart, State},
     response::{IntoResponse, Redirect, Response},
 };
-use backend::identity::sessions::SessionUser;
 
-use crate::HostState;
+use crate::{session_layer::Caller, HostState};
 
 /// Each upload reads its multipart body within its own, larger limit (the global one does not apply).
-pub fn routes(config: &backend::platform::config::Config) -> axum::Router<HostState> {
-    use axum::{extract::DefaultBodyLimit, routing::post, Router};
-    Router::new()
-        .merge(Router::new().route("/admin/zips/import", post(zip_import)).layer(DefaultBodyLimit::max(config.zip_upload_max_bytes)))
-        .merge(Router::new().route("/admin/contacts/upload", post(contacts_upload)).layer(DefaultBodyLimit::max(config.contacts_upload_max_bytes + 64 * 1024)))
-        .merge(
-            Router::new()
-                .route("/personalization/{campaign}/runs", post(personalization_upload))
-                .layer(DefaultBodyLimit::max(config.personalization.upload_max_bytes + 64 * 1024)),
-        )
+pub fn routes(config: &backend::platform::config::Config) -> crate::routes::HostRoutes {
+    crate::routes::HostRoutes::new()
+        .post_with_limit("/admin/zips/import", zip_import, Some(config.zip_upload_max_bytes))
+        .post_with_limit("/admin/contacts/upload", contacts_upload, Some(config.contacts_upload_max_bytes + 64 * 1024))
+        .post_with_limit("/personalization/{campaign}/runs", personalization_upload, Some(config.personalization.upload_max_bytes + 64 * 1024))
 }
 
 /// The parts of an upload form: the file (name and bytes) and the other fields.
@@ -67,7 +61,7 @@ async fn read_form(mut multipart: Multipart, limit: usize) -> Result<UploadForm,
 }
 
 /// `POST /admin/zips/import`: a CSV of ZIP assignments (see `backend::zips::import_csv`).
-pub async fn zip_import(State(state): State<HostState>, Extension(caller): Extension<SessionUser>, multipart: Multipart) -> Response {
+pub async fn zip_import(State(state): State<HostState>, Caller(caller): Caller, multipart: Multipart) -> Response {
     let app = &state.app;
     if let Err(e) = backend::tenancy::access::require_admin(&caller) {
         return crate::exports::error_response(e);
@@ -103,7 +97,7 @@ pub async fn zip_import(State(state): State<HostState>, Extension(caller): Exten
 
 /// `POST /admin/contacts/upload`: a contacts CSV for one workspace, streamed to disk within the
 /// size limit (never held in memory), then staged for the mapping step.
-pub async fn contacts_upload(State(state): State<HostState>, Extension(caller): Extension<SessionUser>, multipart: Multipart) -> Response {
+pub async fn contacts_upload(State(state): State<HostState>, Caller(caller): Caller, multipart: Multipart) -> Response {
     let app = &state.app;
     if let Err(e) = backend::tenancy::access::require_admin(&caller) {
         return crate::exports::error_response(e);
@@ -115,21 +109,28 @@ pub async fn contacts_upload(State(state): State<HostState>, Extension(caller): 
     }
     let form = stream_form(multipart, &dir, "contacts", limit).await;
     let (slug, staged, failure) = match form {
-        Ok(f) => (f.field("workspace"), f.file, f.failure),
+        Ok(f) => (f.field("workspace"), f.file, f.failure.map(|r| r.message)),
         Err(response) => return response,
     };
     let Some(slug) = slug.filter(|s| !s.trim().is_empty()) else {
-        if let Some((path, ..)) = &staged {
-            let _ = tokio::fs::remove_file(path).await;
-        }
+        discard(&staged).await;
         return crate::exports::error_response(backend::Error::invalid("Choose the workspace the contacts belong to (the form's workspace comes before the file)."));
     };
     let ws = match backend::tenancy::workspaces::visible_by_slug(&app.db, &caller, slug.trim()).await {
         Ok((ws, _)) => ws,
-        Err(e) => return crate::exports::error_response(e),
+        Err(e) => {
+            discard(&staged).await;
+            return crate::exports::error_response(e);
+        }
     };
-    let outcome = match (staged, failure) {
-        (Some((path, name, bytes)), None) => backend::contacts::stage(&app.db, &caller, ws.id, &name, &path, bytes).await,
+    let outcome = match (&staged, failure) {
+        (Some((path, name, bytes)), None) => {
+            let staged_ok = backend::contacts::stage(&app.db, &caller, ws.id, name, path, *bytes).await;
+            if staged_ok.is_err() {
+                discard(&staged).await;
+            }
+            staged_ok
+        }
         (_, Some(reason)) => backend::contacts::record_refused(&app.db, &caller, ws.id, &reason).await,
         (None, None) => backend::contacts::record_refused(&app.db, &caller, ws.id, "Choose a CSV file to upload.").await,
     };
@@ -139,12 +140,20 @@ pub async fn contacts_upload(State(state): State<HostState>, Extension(caller): 
     }
 }
 
+/// Why an upload was refused before it reached the core: a code (what a redirect URL carries —
+/// never free text, so nobody can put words on our pages through a link) and the words.
+struct Refusal {
+    code: &'static str,
+    message: String,
+}
+
 /// A form whose file was streamed to disk: its other fields, the stored file (path, name as
-/// sent, bytes), or why it was refused (over the limit, broken body).
+/// sent, bytes), or why it was refused (over the limit, broken body, more than one file). A
+/// refused form never leaves a file behind.
 struct StreamedForm {
     fields: Vec<(String, String)>,
     file: Option<(std::path::PathBuf, String, u64)>,
-    failure: Option<String>,
+    failure: Option<Refusal>,
 }
 
 impl StreamedForm {
@@ -174,6 +183,11 @@ async fn stream_form(mut multipart: Multipart, dir: &std::path::Path, prefix: &s
             }
             continue;
         };
+        if form.file.is_some() {
+            // Only one file is read: a second one would otherwise replace the first on disk.
+            form.failure = Some(Refusal { code: "one_file", message: "Send one file at a time.".into() });
+            break;
+        }
         let path = dir.join(format!("{prefix}-{}.csv", uuid::Uuid::new_v4().simple()));
         let mut file = match tokio::fs::File::create(&path).await {
             Ok(f) => f,
@@ -185,11 +199,12 @@ async fn stream_form(mut multipart: Multipart, dir: &std::path::Path, prefix: &s
                 Ok(Some(chunk)) => {
                     bytes += chunk.len() as u64;
                     if bytes > limit as u64 {
-                        form.failure = Some(format!("The file is larger than {} MB; split it into smaller files.", limit / (1024 * 1024)));
+                        form.failure = Some(too_big_or(axum::http::StatusCode::PAYLOAD_TOO_LARGE, limit, String::new()));
                         break;
                     }
                     if let Err(e) = tokio::io::AsyncWriteExt::write_all(&mut file, &chunk).await {
-                        form.failure = Some(format!("The upload could not be stored ({e})."));
+                        tracing::error!(error = %e, "storing an upload failed");
+                        form.failure = Some(Refusal { code: "unreadable", message: "The upload could not be stored; try again.".into() });
                         break;
                     }
                 }
@@ -207,7 +222,19 @@ async fn stream_form(mut multipart: Multipart, dir: &std::path::Path, prefix: &s
         }
         form.file = Some((path, name, bytes));
     }
+    if form.failure.is_some() {
+        if let Some((path, ..)) = form.file.take() {
+            let _ = tokio::fs::remove_file(&path).await;
+        }
+    }
     Ok(form)
+}
+
+/// Removes a staged file that no record took.
+async fn discard(file: &Option<(std::path::PathBuf, String, u64)>) {
+    if let Some((path, ..)) = file {
+        let _ = tokio::fs::remove_file(path).await;
+    }
 }
 
 /// `POST /personalization/{campaign}/runs`: a leads CSV (and `writer`: ai | template) starts a
@@ -215,15 +242,15 @@ async fn stream_form(mut multipart: Multipart, dir: &std::path::Path, prefix: &s
 /// for JSON gets `202 {"run_id", "status_url"}` at once.
 pub async fn personalization_upload(
     State(state): State<HostState>,
-    Extension(caller): Extension<SessionUser>,
+    Caller(caller): Caller,
     axum::extract::Path(campaign_id): axum::extract::Path<i64>,
     headers: axum::http::HeaderMap,
     multipart: Multipart,
 ) -> Response {
     let app = &state.app;
     let wants_json = headers.get("accept").and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/json"));
-    // Not visible: 404 before anything is stored.
-    if let Err(e) = backend::personalization::get_campaign(&app.db, &caller, campaign_id).await {
+    // Not visible (404) or not writable (403, archived 409): refused before anything is stored.
+    if let Err(e) = backend::personalization::writable_campaign(&app.db, &caller, campaign_id).await {
         return crate::exports::error_response(e);
     }
     let dir = app.config.data_dir.join("uploads");
@@ -239,16 +266,25 @@ pub async fn personalization_upload(
         None => Some(backend::personalization::Writer::Template),
         Some(w) => w.parse::<backend::personalization::Writer>().ok(),
     };
+    let refused = |code: &'static str, message: &str| Refusal { code, message: message.to_owned() };
     let outcome = match (&form.file, form.failure, writer) {
-        (_, Some(reason), _) => Err(backend::Error::invalid(reason)),
-        (None, None, _) => Err(backend::Error::invalid("Choose a CSV file of leads to upload.")),
-        (Some(_), None, None) => Err(backend::Error::invalid("writer must be \"ai\" or \"template\".")),
-        (Some((path, name, _)), None, Some(writer)) => backend::personalization::start_run(app, &caller, campaign_id, name, path, writer).await,
+        (_, Some(refusal), _) => Err(refusal),
+        (None, None, _) => Err(refused("no_file", "Choose a CSV file of leads to upload.")),
+        (Some(_), None, None) => Err(refused("writer", "writer must be \"ai\" or \"template\".")),
+        (Some(_), None, Some(backend::personalization::Writer::Ai)) if !app.config.personalization.ai_ready() => Err(refused(
+            "ai_keys",
+            "AI writing needs both MAVERICK_PERPLEXITY_KEY and MAVERICK_OPENROUTER_KEY on the server; until then choose the template writer (not AI).",
+        )),
+        (Some((path, name, _)), None, Some(writer)) => match backend::personalization::start_run(app, &caller, campaign_id, name, path, writer).await {
+            Ok(id) => Ok(id),
+            Err(e) => {
+                discard(&form.file).await;
+                return crate::exports::error_response(e);
+            }
+        },
     };
     if outcome.is_err() {
-        if let Some((path, ..)) = &form.file {
-            let _ = tokio::fs::remove_file(path).await;
-        }
+        discard(&form.file).await;
     }
     match outcome {
         Ok(id) if wants_json => (
@@ -257,18 +293,33 @@ pub async fn personalization_upload(
         )
             .into_response(),
         Ok(id) => Redirect::to(&format!("/personalization/{campaign_id}?run={id}")).into_response(),
-        Err(backend::Error::Invalid(reason)) if !wants_json => {
-            let q = serde_urlencoded::to_string([("error", reason.as_str())]).unwrap_or_default();
-            Redirect::to(&format!("/personalization/{campaign_id}?{q}")).into_response()
-        }
-        Err(e) => crate::exports::error_response(e),
+        // A script gets the words; a browser goes back to the page with the code only.
+        Err(refusal) if wants_json => crate::exports::error_response(backend::Error::invalid(refusal.message)),
+        Err(refusal) => Redirect::to(&format!("/personalization/{campaign_id}?error={}", refusal.code)).into_response(),
     }
 }
 
-fn too_big_or(status: axum::http::StatusCode, limit: usize, detail: String) -> String {
+fn too_big_or(status: axum::http::StatusCode, limit: usize, detail: String) -> Refusal {
     if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        format!("The file is larger than {} MB; split it into smaller files.", limit / (1024 * 1024))
+        Refusal { code: "too_big", message: format!("The file is larger than {} MB; split it into smaller files.", limit / (1024 * 1024)) }
     } else {
-        format!("The upload could not be read ({detail}); try again.")
+        Refusal { code: "unreadable", message: format!("The upload could not be read ({detail}); try again.") }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every code a redirect can carry has words on the page.
+    #[test]
+    fn every_refusal_code_is_known_to_the_page() {
+        let source = include_str!("uploads.rs");
+        let codes: Vec<&str> = source.split("code: \"").skip(1).chain(source.split("refused(\"").skip(1)).filter_map(|s| s.split('"').next()).collect();
+        assert!(codes.len() >= 5, "{codes:?}");
+        for code in codes {
+            assert!(app::models::upload_refusal(code).is_some(), "the page has no words for {code:?}");
+        }
+        for code in ["too_big", "unreadable"] {
+            assert!(app::models::upload_refusal(code).is_some());
+        }
     }
 }

@@ -16,13 +16,8 @@ use crate::{
 };
 
 /// The plain-form endpoints: home redirect, sign-in, sign-out, theme.
-pub fn routes() -> axum::Router<HostState> {
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route("/", get(home))
-        .route("/auth/login", post(login))
-        .route("/auth/logout", post(logout))
-        .route("/prefs/theme", post(toggle_theme))
+pub fn routes() -> crate::routes::HostRoutes {
+    crate::routes::HostRoutes::new().get("/", home).post("/auth/login", login).post("/auth/logout", logout).post("/prefs/theme", toggle_theme)
 }
 
 /// Only same-site paths may be redirect targets (no `//evil.com`, no `/\evil.com`).

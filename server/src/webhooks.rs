@@ -2,9 +2,9 @@
 //! `POST /webhooks/bison/{token}`. See `backend::bison::webhook` for what happens to a delivery.
 
 use axum::{
-    body::{to_bytes, Body},
+    body::Body,
     extract::{Path, State},
-    http::StatusCode,
+    http::{header, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
@@ -14,20 +14,48 @@ use crate::HostState;
 
 /// Webhooks read their bodies themselves (an oversized delivery is still recorded), so the
 /// global body limit does not apply to them.
-pub fn routes() -> axum::Router<HostState> {
-    use axum::{extract::DefaultBodyLimit, routing::post};
-    axum::Router::new().route("/webhooks/bison/{token}", post(bison)).layer(DefaultBodyLimit::disable())
+pub fn routes() -> crate::routes::HostRoutes {
+    crate::routes::HostRoutes::new().post_with_limit("/webhooks/bison/{token}", bison, None)
 }
 
-/// Bodies past this are not read at all (the delivery is answered 413 and not stored).
-const HARD_CAP: usize = 16 * 1024 * 1024;
+/// Webhook bodies read at once in this process. Each is at most `webhook_max_bytes + 1` bytes,
+/// so a flood holds at most this many of them in memory; past it the sender is asked to retry.
+static READING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(16);
 
+/// Reads at most `limit` bytes of a body; the rest is never read. `None` when the body broke off.
+async fn read_at_most(body: Body, limit: usize) -> Option<Vec<u8>> {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while bytes.len() < limit {
+        match stream.next().await {
+            Some(Ok(chunk)) => bytes.extend_from_slice(&chunk[..chunk.len().min(limit - bytes.len())]),
+            Some(Err(_)) => return None,
+            None => break,
+        }
+    }
+    Some(bytes)
+}
+
+/// `POST /webhooks/bison/{token}`. The token is checked before a byte of the body is read (an
+/// unknown one is 404 at once), then at most the configured limit + 1 byte is read: a larger
+/// delivery is stored truncated, as failed, with the reason.
 pub async fn bison(State(state): State<HostState>, Path(token): Path<String>, body: Body) -> Response {
     let app = state.app;
     let max = app.config.webhook_max_bytes;
-    let bytes = match to_bytes(body, HARD_CAP).await {
-        Ok(b) => b,
-        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "The body is too large.").into_response(),
+    match webhook::workspace_for_token(&app.db, &token).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return (StatusCode::NOT_FOUND, "Not found.").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "webhook token lookup failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "30")], "Try again later.").into_response();
+        }
+    }
+    let Ok(_reading) = READING.try_acquire() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], "Busy; try again shortly.").into_response();
+    };
+    let Some(bytes) = read_at_most(body, max + 1).await else {
+        return (StatusCode::BAD_REQUEST, "The body could not be read.").into_response();
     };
     match webhook::receive(&app.db, &token, &bytes, max).await {
         Ok(None) => (StatusCode::NOT_FOUND, "Not found.").into_response(),

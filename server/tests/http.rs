@@ -419,3 +419,66 @@ async fn an_admin_queues_a_batch_upload_again_and_unknown_batches_are_not_found(
     assert!(body.contains("not in Email Bison yet"), "{body}");
     assert_eq!(backend::contacts::batches::settings(db, srv.fx.ws_a).await.unwrap().campaign_id, None, "nothing saved");
 }
+
+/// Issue 11 (7): a signed-out request to a host route is 401 (or, for a page, the sign-in
+/// redirect) — never a 500 for a missing session.
+#[tokio::test]
+async fn signed_out_requests_to_host_routes_are_401_or_sent_to_sign_in() {
+    let srv = common::start().await;
+    let http = common::browser();
+    for path in ["/personalization/1/runs", "/personalization/runs/1/cancel", "/admin/contacts/upload", "/admin/zips/import"] {
+        let res = http.post(srv.url(path)).header("content-type", "multipart/form-data; boundary=x").body("--x--\r\n").send().await.unwrap();
+        assert_eq!(res.status(), 401, "POST {path}");
+        assert_eq!(res.text().await.unwrap(), "Please sign in.");
+    }
+    for path in ["/personalization", "/personalization/1", "/personalization/runs/1", "/personalization/campaigns.csv", "/client-portal/acme-roofing/events"] {
+        let res = http.get(srv.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 303, "GET {path}");
+        assert!(res.headers()["location"].to_str().unwrap().starts_with("/login?next="), "GET {path}");
+    }
+}
+
+/// Issue 11 (11): every response carries the security headers, pages and errors alike.
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let srv = common::start().await;
+    let http = common::browser();
+    for path in ["/login", "/no-such-page", "/healthz", "/admin"] {
+        let res = http.get(srv.url(path)).send().await.unwrap();
+        let h = res.headers();
+        let csp = h.get("content-security-policy").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'self'") && csp.contains("object-src 'none'"), "{path}: {csp:?}");
+        assert_eq!(h.get("x-content-type-options").map(|v| v.to_str().unwrap()), Some("nosniff"), "{path}");
+        assert_eq!(h.get("referrer-policy").map(|v| v.to_str().unwrap()), Some("same-origin"), "{path}");
+    }
+}
+
+/// The parallel-test hang (docs/status.md, issue 11): building a router generates the route list
+/// with resource loading suppressed process-wide, so a page rendered meanwhile by another host in
+/// the same process waited for ever. Routers keep being built here while pages render; every
+/// render must finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_render_while_other_routers_are_built_in_the_same_process() {
+    let srv = common::start().await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let builders: Vec<_> = (0..2)
+        .map(|_| {
+            let (stop, state) = (stop.clone(), srv.state.clone());
+            std::thread::spawn(move || {
+                let leptos = leptos::config::LeptosOptions::builder().output_name("maverick").build();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = server::router::build(server::HostState { app: state.clone(), leptos: leptos.clone() });
+                }
+            })
+        })
+        .collect();
+    let http = common::browser();
+    for i in 0..150 {
+        let res = tokio::time::timeout(std::time::Duration::from_secs(10), async { http.get(srv.url("/login")).send().await.unwrap().text().await.unwrap() }).await;
+        assert!(res.is_ok_and(|page| page.contains("</html>")), "render {i} never finished");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for b in builders {
+        b.join().unwrap();
+    }
+}

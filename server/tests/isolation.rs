@@ -116,6 +116,7 @@ fn cases(path: &str, fx: &Fixture) -> Option<Vec<(Vec<(&'static str, String)>, E
             (vec![("url", s("https://hooks.slack.com/services/evil"))], Denied),
         ],
         "/api/admin/clients/sync_now" | "/api/admin/clients/sync_runs" => ids(&|ws| vec![("workspace_id", ws)]),
+        "/api/admin/clients/replay_delivery" => ids(&|ws| vec![("workspace_id", ws), ("delivery_id", s("1"))]),
         "/api/admin/senders" => vec![(vec![("workspace", s("beta-secret"))], Denied), (vec![], Denied)],
         "/api/admin/contacts" => vec![(vec![("workspace", s("beta-secret"))], Denied), (vec![("upload", s("1"))], Denied)],
         "/api/admin/contacts/verify" => vec![(vec![("workspace", s("beta-secret"))], Denied), (vec![("workspace", s("acme-roofing"))], Denied)],
@@ -301,4 +302,123 @@ async fn pages_of_another_workspace_and_admin_pages_are_refused_to_a_client() {
     let res = client_a.get(srv.url("/client-portal/acme-roofing")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("Acme Roofing"));
+}
+
+/// What each role gets from a host route: signed out, a client of A, a viewer of A, an admin.
+/// The URL points at workspace B's data (or at made-up ids).
+struct HostCase {
+    url: String,
+    signed_out: u16,
+    client_a: u16,
+    viewer_a: u16,
+    admin: u16,
+}
+
+fn host_case(method: &str, template: &str, b_campaign: i64) -> Option<HostCase> {
+    let case = |url: String, signed_out: u16, client_a: u16, viewer_a: u16, admin: u16| Some(HostCase { url, signed_out, client_a, viewer_a, admin });
+    // Admin tables: visitors are sent to sign in, clients and viewers refused, admins served.
+    if method == "GET" && template.starts_with("/admin/") && template.ends_with(".csv") && !template.contains('{') {
+        return case(template.to_owned(), 303, 403, 403, 200);
+    }
+    match (method, template) {
+        ("GET", "/") => case("/".into(), 303, 303, 303, 303),
+        ("POST", "/auth/login") => case("/auth/login".into(), 303, 303, 303, 303),
+        ("POST", "/auth/logout") => case("/auth/logout".into(), 303, 303, 303, 303),
+        ("POST", "/prefs/theme") => case("/prefs/theme".into(), 303, 303, 303, 303),
+        ("GET", "/healthz") => case("/healthz".into(), 200, 200, 200, 200),
+        // No worker runs beside the test host.
+        ("GET", "/readyz") => case("/readyz".into(), 503, 503, 503, 503),
+        ("GET", "/admin/contacts/uploads/{id}/rejected.csv") => case("/admin/contacts/uploads/999/rejected.csv".into(), 303, 403, 403, 404),
+        ("GET", "/admin/zips/imports/{id}/rejected.csv") => case("/admin/zips/imports/999/rejected.csv".into(), 303, 403, 403, 404),
+        // Lists of what the caller may see: their own.
+        ("GET", "/personalization/campaigns.csv" | "/personalization/savings.csv") => case(template.to_owned(), 303, 200, 200, 200),
+        ("GET", "/personalization/{campaign}/export.csv") => case(format!("/personalization/{b_campaign}/export.csv"), 303, 404, 404, 200),
+        ("GET", "/personalization/leads/{id}/calls.csv") => case("/personalization/leads/1/calls.csv".into(), 303, 404, 404, 200),
+        ("GET", "/personalization/runs/{id}/rejected.csv") => case("/personalization/runs/1/rejected.csv".into(), 303, 404, 404, 404),
+        ("GET", "/personalization/runs/{id}") => case("/personalization/runs/1".into(), 303, 404, 404, 200),
+        ("GET", "/client-portal/{workspace}/events") => case("/client-portal/beta-secret/events".into(), 303, 404, 404, 200),
+        ("GET", "/client-portal/{workspace}/leads.csv") => case("/client-portal/beta-secret/leads.csv".into(), 303, 404, 404, 200),
+        // Writes. An empty multipart body: refused for who the caller is before it is read.
+        ("POST", "/personalization/runs/{id}/cancel") => case("/personalization/runs/1/cancel".into(), 401, 404, 404, 409),
+        ("POST", "/personalization/{campaign}/runs") => case(format!("/personalization/{b_campaign}/runs"), 401, 404, 404, 303),
+        ("POST", "/admin/zips/import") => case("/admin/zips/import".into(), 401, 403, 403, 303),
+        ("POST", "/admin/contacts/upload") => case("/admin/contacts/upload".into(), 401, 403, 403, 400),
+        ("POST", "/webhooks/bison/{token}") => case("/webhooks/bison/made-up-token-0123456789".into(), 404, 404, 404, 404),
+        _ => None,
+    }
+}
+
+/// The attack suite for host routes: the list comes from the router's own table
+/// (`server::routes::all`), so a new route without a case fails here; each is called as every
+/// role, with workspace B's ids, and must answer the decided status without B's data.
+#[tokio::test]
+async fn every_host_route_answers_each_role_as_decided_and_leaks_nothing_of_another_workspace() {
+    let srv = common::start().await;
+    let b_campaign = personalization_of_b(&srv).await;
+    let routes = server::routes::all(&srv.state.config);
+    let listed = routes.listed();
+    assert!(listed.len() >= 27, "host routes are listed: {listed:?}");
+    let missing: Vec<_> = listed.iter().filter(|(m, p)| host_case(m, p, b_campaign).is_none()).collect();
+    assert!(missing.is_empty(), "add an attack case for these host routes: {missing:?}");
+
+    let visitor = common::browser();
+    let client_a = srv.sign_in("clienta@acme.test").await;
+    let viewer_a = srv.sign_in("viewera@acme.test").await;
+    let admin = srv.sign_in("admin@agency.test").await;
+    // Sign-out routes last, so the sessions stay valid for every other call.
+    let mut order: Vec<_> = listed.to_vec();
+    order.sort_by_key(|(_, p)| *p == "/auth/logout");
+    for (who, client) in [("signed out", &visitor), ("client of A", &client_a), ("viewer of A", &viewer_a), ("admin", &admin)] {
+        for (method, template) in &order {
+            let case = host_case(method, template, b_campaign).unwrap();
+            let want = match who {
+                "signed out" => case.signed_out,
+                "client of A" => case.client_a,
+                "viewer of A" => case.viewer_a,
+                _ => case.admin,
+            };
+            let uploads = ["/runs", "/import", "/upload"].iter().any(|u| template.ends_with(u)) && !template.ends_with("/cancel");
+            let req = match *method {
+                "GET" => client.get(srv.url(&case.url)),
+                _ if uploads => client.post(srv.url(&case.url)).header("content-type", "multipart/form-data; boundary=x").body("--x--\r\n"),
+                _ => client.post(srv.url(&case.url)).header("content-type", "application/x-www-form-urlencoded").body(""),
+            };
+            let res = tokio::time::timeout(std::time::Duration::from_secs(10), req.send()).await.expect("answered").unwrap();
+            let status = res.status().as_u16();
+            assert_eq!(status, want, "{who}: {method} {}", case.url);
+            if who != "admin" && !case.url.contains("/events") {
+                let body = res.text().await.unwrap();
+                for marker in B_MARKERS.iter().filter(|m| !case.url.contains(**m)) {
+                    assert!(!body.contains(marker), "{who}: {method} {} leaked {marker}", case.url);
+                }
+            }
+        }
+    }
+}
+
+/// Mixed ids: A's own objects named together with B's never reach B's data.
+#[tokio::test]
+async fn mixing_one_workspace_s_ids_with_another_s_is_not_found() {
+    let srv = common::start().await;
+    let fx = &srv.fx;
+    let b_campaign = personalization_of_b(&srv).await;
+    let admin = admin_caller(fx);
+    backend::personalization::set_client_access(&srv.state.db, &admin, fx.ws_a, true).await.unwrap();
+    let a_campaign = backend::personalization::create_campaign(&srv.state.db, &admin, fx.ws_a, "Acme outreach", "", "").await.unwrap();
+    assert_ne!(a_campaign, b_campaign);
+    let client_a = srv.sign_in("clienta@acme.test").await;
+    // A's campaign with B's run (run 1 is B's).
+    let res = client_a.get(srv.url(&format!("/personalization/{a_campaign}/export.csv?run=1"))).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(!res.text().await.unwrap().contains("Beta Secret"));
+    // A's workspace URL with B's lead.
+    let res = client_a.get(srv.url(&format!("/client-portal/acme-roofing/leads/{}", fx.lead_b))).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    // A viewer of A writes nothing, even in A.
+    let viewer_a = srv.sign_in("viewera@acme.test").await;
+    let form = reqwest::multipart::Form::new().text("writer", "template").part("file", reqwest::multipart::Part::bytes(b"email,company\na@a.test,A\n".to_vec()).file_name("l.csv"));
+    let res = viewer_a.post(srv.url(&format!("/personalization/{a_campaign}/runs"))).multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), 403, "a viewer can't start a run, and nothing was stored");
+    let staged = std::fs::read_dir(srv.state.config.data_dir.join("uploads")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(staged, 0, "the refused upload left no file");
 }

@@ -75,6 +75,11 @@ async fn a_script_starts_a_run_follows_it_to_completion_and_downloads_the_csv() 
     assert!(to.starts_with(&format!("/personalization/{campaign}?run=")), "{to}");
     let res = admin.post(srv.url(&format!("/personalization/{campaign}/runs"))).multipart(reqwest::multipart::Form::new().text("writer", "ai")).send().await.unwrap();
     let to = res.headers()["location"].to_str().unwrap().to_owned();
-    assert!(to.contains("error=Choose+a+CSV+file"), "{to}");
+    assert_eq!(to, format!("/personalization/{campaign}?error=no_file"), "a code, not words (issue 11, item 10)");
+    let page = admin.get(srv.url(&to)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Choose a CSV file of leads to upload."), "the page has the words for the code");
+    // A link carrying words of its own puts nothing on the page.
+    let spoof = admin.get(srv.url(&format!("/personalization/{campaign}?error=Your+account+is+suspended"))).send().await.unwrap().text().await.unwrap();
+    assert!(!spoof.contains("suspended") && !spoof.contains("upload-error"), "unknown codes show nothing");
     workers.abort();
 }

@@ -95,3 +95,54 @@ async fn the_lead_export_follows_the_filters_and_defuses_formulas() {
     assert_eq!(all.trim_start_matches('\u{feff}').lines().count(), 3, "header + both of A's leads: {all}");
     assert!(!all.contains("beta-secret"));
 }
+
+/// Reads a stream until the server ends it (or `wait` passes): `true` when it ended.
+async fn ends_within(res: &mut Response, wait: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, res.chunk()).await {
+            Ok(Ok(Some(_))) => continue,
+            Ok(Ok(None)) | Ok(Err(_)) => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Issue 11 (6): a live stream closes once its session ends or its grant is revoked.
+#[tokio::test]
+async fn an_open_stream_closes_after_sign_out_or_a_revoked_grant() {
+    let srv = common::start().await;
+    let fx = &srv.fx;
+    let client_a = srv.sign_in("clienta@acme.test").await;
+    let mut stream = client_a.get(srv.url("/client-portal/acme-roofing/events")).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    assert!(!ends_within(&mut stream, Duration::from_millis(900)).await, "a valid session keeps its stream");
+    let res = client_a.post(srv.url("/auth/logout")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(ends_within(&mut stream, Duration::from_secs(3)).await, "signed out: the stream ends");
+
+    let client_a = srv.sign_in("clienta@acme.test").await;
+    let mut stream = client_a.get(srv.url("/client-portal/acme-roofing/events")).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    backend::tenancy::access::revoke(&srv.state.db, fx.client_a_id, fx.ws_a).await.unwrap();
+    assert!(ends_within(&mut stream, Duration::from_secs(3)).await, "grant revoked: the stream ends");
+}
+
+/// Issue 11 (18): a replay cut at its limit tells the page to reload instead of leaving a gap.
+#[tokio::test]
+async fn a_replay_past_its_limit_ends_with_a_resync() {
+    let srv = common::start().await;
+    let fx = &srv.fx;
+    for _ in 0..510 {
+        backend::platform::events::publish(&srv.state.db, fx.ws_a, "lead.moved", None, None, &serde_json::json!({})).await.unwrap();
+    }
+    let client_a = srv.sign_in("clienta@acme.test").await;
+    let mut stream = client_a.get(srv.url("/client-portal/acme-roofing/events")).header("last-event-id", "0").send().await.unwrap();
+    let seen = read_until(&mut stream, "resync", Duration::from_secs(5)).await;
+    assert_eq!(seen.lines().filter(|l| l.starts_with("id:")).count(), 500, "the replay is capped");
+    assert!(seen.contains("{\"kind\":\"resync\"}"), "and says so: {}", &seen[seen.len().saturating_sub(300)..]);
+    // A replay within the limit has no resync.
+    let mut short = client_a.get(srv.url("/client-portal/acme-roofing/events")).header("last-event-id", "100").send().await.unwrap();
+    let seen = read_until(&mut short, "resync", Duration::from_millis(800)).await;
+    assert!(!seen.contains("resync"), "410 events fit in one replay");
+}

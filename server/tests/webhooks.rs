@@ -79,6 +79,25 @@ async fn an_interested_reply_lands_once_on_the_board_however_often_it_is_deliver
     assert_eq!(count(db, "SELECT COUNT(*) FROM webhook_deliveries WHERE workspace_id > $1", 0).await, before);
 }
 
+/// Issue 11 (1): the token is checked before the body is read. A made-up token is answered 404
+/// while the sender is still announcing 16 MiB it never sends: nothing of it was waited for.
+#[tokio::test]
+async fn an_unknown_token_is_refused_before_the_body_is_read() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let srv = common::start().await;
+    let addr = srv.base.trim_start_matches("http://").to_owned();
+    for token in ["made-up-token-0123456789", "short"] {
+        let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!("POST /webhooks/bison/{token} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 16777216\r\n\r\n{{");
+        conn.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = vec![0u8; 64];
+        let n = tokio::time::timeout(Duration::from_secs(2), conn.read(&mut answer)).await.expect("answered without the body").unwrap();
+        let answer = String::from_utf8_lossy(&answer[..n]).into_owned();
+        assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    }
+    assert_eq!(count(&srv.state.db, "SELECT COUNT(*) FROM webhook_deliveries WHERE workspace_id = $1 OR workspace_id <> $1", 0).await, 0);
+}
+
 #[tokio::test]
 async fn unusable_bodies_are_stored_as_failed_with_the_reason_and_other_events_are_ignored() {
     let srv = common::start().await;
@@ -140,6 +159,62 @@ async fn a_delivery_stored_before_a_crash_is_processed_by_the_next_sweep() {
     assert_eq!(count(db, "SELECT COUNT(*) FROM leads WHERE workspace_id = $1 AND email = 'sam@leehomes.test'", ws).await, 1);
     assert_eq!(backend::bison::webhook::sweep(db, Duration::from_secs(300)).await.unwrap(), 0, "nothing left");
     assert_eq!(count(db, DELIVERIES, ws).await, 2);
+}
+
+/// Issue 11 (17): a delivery that keeps failing for a reason other than its content is not
+/// retried for ever: after `MAX_ATTEMPTS` it is `failed` with the reason, listed for the
+/// workspace, and a replay (scoped to the workspace) processes it once the cause is gone.
+#[tokio::test]
+async fn a_delivery_that_keeps_failing_is_given_up_listed_and_replayable() {
+    let srv = common::start().await;
+    let db = &srv.state.db;
+    let ws = srv.fx.ws_a;
+    let token = backend::bison::webhook::rotate_token(db, ws).await.unwrap();
+    let body = serde_json::to_vec(&interested(31, "pat@leehomes.test")).unwrap();
+    let Some(backend::bison::webhook::Receipt::Accepted(id)) = backend::bison::webhook::receive(db, &token, &body, 1 << 20).await.unwrap() else {
+        panic!("accepted")
+    };
+    // The database refuses new leads (a stand-in for any trouble that is not the body's fault).
+    match db {
+        backend::platform::db::Db::Sqlite(p) => {
+            sqlx::query("CREATE TRIGGER refuse_leads BEFORE INSERT ON leads BEGIN SELECT RAISE(ABORT, 'leads refused'); END").execute(p).await.unwrap();
+        }
+        backend::platform::db::Db::Postgres(p) => {
+            sqlx::query("CREATE FUNCTION refuse_leads() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'leads refused'; END $$ LANGUAGE plpgsql")
+                .execute(p)
+                .await
+                .unwrap();
+            sqlx::query("CREATE TRIGGER refuse_leads BEFORE INSERT ON leads FOR EACH ROW EXECUTE FUNCTION refuse_leads()").execute(p).await.unwrap();
+        }
+    }
+    for _ in 0..backend::bison::webhook::MAX_ATTEMPTS {
+        assert!(backend::bison::webhook::process(db, id).await.unwrap(), "claimed while pending");
+    }
+    assert!(!backend::bison::webhook::process(db, id).await.unwrap(), "given up: no longer pending");
+    let failed = backend::bison::webhook::failed_deliveries(db, ws, 10).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].attempts, backend::bison::webhook::MAX_ATTEMPTS);
+    assert!(failed[0].error.as_deref().unwrap_or("").starts_with("gave up after 8 attempts"), "{:?}", failed[0].error);
+    assert!(backend::bison::webhook::failed_deliveries(db, srv.fx.ws_b, 10).await.unwrap().is_empty(), "only its own workspace's");
+
+    let drop_trigger = match db {
+        backend::platform::db::Db::Sqlite(_) => "DROP TRIGGER refuse_leads",
+        backend::platform::db::Db::Postgres(_) => "DROP TRIGGER refuse_leads ON leads",
+    };
+    on_db!(db, |p| sqlx::query(drop_trigger).execute(p).await.map(|_| ())).unwrap();
+    let admin = backend::identity::sessions::SessionUser {
+        session_id: 0,
+        user_id: srv.fx.admin_id,
+        email: "admin@agency.test".into(),
+        display_name: "Ada Admin".into(),
+        role: backend::identity::users::Role::Admin,
+    };
+    let other = backend::tenancy::access::require_write(db, &admin, srv.fx.ws_b).await.unwrap();
+    assert!(matches!(backend::bison::webhook::replay(db, &other, id).await, Err(backend::Error::NotFound)), "not through another workspace");
+    let scope = backend::tenancy::access::require_write(db, &admin, ws).await.unwrap();
+    backend::bison::webhook::replay(db, &scope, id).await.unwrap();
+    assert_eq!(count(db, LEADS, ws).await, 1);
+    assert!(backend::bison::webhook::failed_deliveries(db, ws, 10).await.unwrap().is_empty());
 }
 
 /// A fake Slack incoming webhook: answers from a script, records what it got.
@@ -208,6 +283,28 @@ async fn slack_messages_are_retried_past_errors_and_rate_limits_and_given_up_whe
     assert_eq!((status.as_str(), attempts), ("failed", 1));
     assert!(error.unwrap().contains("410"));
     assert!(backend::notifications::set_workspace_url(db, secrets, srv.fx.ws_a, Some("ftp://nope")).await.is_err());
+}
+
+/// Issue 11 (8): a Slack URL that can't be reached leaves an error that names no part of the
+/// URL (its path is the secret), in the database as in the message text.
+#[tokio::test]
+async fn an_unreachable_slack_url_is_never_written_in_clear_into_the_error() {
+    let srv = common::start().await;
+    let db = &srv.state.db;
+    let secrets = &srv.state.secrets;
+    // Port 9 (discard) refuses the connection: reqwest's error would carry the whole URL.
+    let url = "http://127.0.0.1:9/services/T0SECRET/B0SECRET/xoxSECRETx";
+    backend::notifications::set_workspace_url(db, secrets, srv.fx.ws_a, Some(url)).await.unwrap();
+    backend::notifications::enqueue(db, Some(srv.fx.ws_a), "hello").await.unwrap();
+    backend::notifications::send_due(db, secrets, &reqwest::Client::new(), Duration::ZERO).await.unwrap();
+    let error: Option<String> = on_db!(db, |p| sqlx::query_scalar("SELECT last_error FROM slack_messages WHERE workspace_id = $1")
+        .bind(srv.fx.ws_a)
+        .fetch_one(p)
+        .await)
+    .unwrap();
+    let error = error.expect("the failure is recorded");
+    assert!(error.contains("could not reach Slack"), "{error}");
+    assert!(!error.contains("SECRET") && !error.contains("127.0.0.1:9"), "the URL leaked: {error}");
 }
 
 #[tokio::test]

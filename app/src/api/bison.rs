@@ -22,6 +22,14 @@ pub async fn sync_now(workspace_id: i64) -> Result<i64, AppError> {
     Ok(backend::bison::request_sync(&state.db, &scope).await?)
 }
 
+/// Puts a given-up webhook delivery of the workspace back in the queue and processes it now.
+#[server(endpoint = "admin/clients/replay_delivery")]
+pub async fn replay_bison_delivery(workspace_id: i64, delivery_id: i64) -> Result<(), AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    let scope = backend::tenancy::access::require_write(&state.db, &caller, workspace_id).await?;
+    Ok(backend::bison::webhook::replay(&state.db, &scope, delivery_id).await?)
+}
+
 /// The workspace's latest Email Bison syncs, newest first.
 #[server(endpoint = "admin/clients/sync_runs")]
 pub async fn sync_runs(workspace_id: i64) -> Result<Vec<crate::models::SyncRunRow>, AppError> {

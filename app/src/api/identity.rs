@@ -24,7 +24,7 @@ pub async fn current_user() -> Result<Option<Me>, AppError> {
 pub async fn change_password(current: String, new_password: String, confirm: String) -> Result<(), AppError> {
     use super::ctx;
     let (state, caller) = (ctx::state()?, ctx::caller()?);
-    backend::identity::auth::change_own_password(&state.db, &caller, &current, &new_password, &confirm, &ctx::client_info()).await?;
+    backend::identity::auth::change_own_password(&state.db, &caller, &current, &new_password, &confirm, &ctx::client_info(), &state.config.throttle).await?;
     Ok(())
 }
 

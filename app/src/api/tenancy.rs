@@ -156,6 +156,17 @@ pub async fn workspace_profile(slug: String) -> Result<ClientProfile, AppError> 
         kpi,
         revenue,
         sync_runs: super::bison::sync_run_rows(db, ws.id).await?,
+        failed_deliveries: backend::bison::webhook::failed_deliveries(db, ws.id, 20)
+            .await?
+            .into_iter()
+            .map(|d| crate::models::FailedDeliveryRow {
+                id: d.id,
+                received_at: super::ctx::ts(d.received_at),
+                event_type: d.event_type,
+                attempts: d.attempts,
+                error: d.error,
+            })
+            .collect(),
         workspace: workspace_row(ws, &grants),
     })
 }

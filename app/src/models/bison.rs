@@ -63,3 +63,13 @@ pub struct SenderReport {
     pub bands: (usize, usize, usize, usize),
     pub workspaces: Vec<SendingLine>,
 }
+
+/// An Email Bison webhook delivery that was given up (bad content, or too many failed attempts).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailedDeliveryRow {
+    pub id: i64,
+    pub received_at: String,
+    pub event_type: Option<String>,
+    pub attempts: i64,
+    pub error: Option<String>,
+}

@@ -81,3 +81,19 @@ pub struct PersonalizationLeadView {
     pub error: Option<String>,
     pub cost_usd: f64,
 }
+
+/// Why an upload of leads was refused, by the code the host sends the page back with
+/// (`?error=too_big`): a link can carry a code, never words of its own.
+pub const UPLOAD_REFUSALS: &[(&str, &str)] = &[
+    ("too_big", "The file is larger than this server accepts; split it into smaller files."),
+    ("unreadable", "The upload could not be read; try again."),
+    ("one_file", "Send one file at a time."),
+    ("no_file", "Choose a CSV file of leads to upload."),
+    ("writer", "Choose who writes the lines: AI or the template writer."),
+    ("ai_keys", "AI writing is not set up on this server yet; choose the template writer (not AI)."),
+];
+
+/// The words for a refusal code; `None` for a code we never send.
+pub fn upload_refusal(code: &str) -> Option<&'static str> {
+    UPLOAD_REFUSALS.iter().find(|(c, _)| *c == code).map(|(_, words)| *words)
+}

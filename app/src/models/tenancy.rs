@@ -51,4 +51,6 @@ pub struct ClientProfile {
     pub members: Vec<(String, String, String)>,
     /// The latest Email Bison syncs, newest first.
     pub sync_runs: Vec<SyncRunRow>,
+    /// Email Bison webhook deliveries that were given up, newest first.
+    pub failed_deliveries: Vec<super::bison::FailedDeliveryRow>,
 }

@@ -188,7 +188,7 @@ fn CampaignBody(
     view! {
         <p class="muted"><a href="/personalization">"Personalization"</a> " / " {p.workspace_name.clone()}</p>
         <h1>{p.name.clone()}</h1>
-        {error.map(|e| view! { <div class="alert alert-error" role="alert" data-testid="upload-error">{e}</div> })}
+        {error.as_deref().and_then(crate::models::upload_refusal).map(|e| view! { <div class="alert alert-error" role="alert" data-testid="upload-error">{e}</div> })}
         <NoKeysNotice ai_ready=p.ai_ready/>
         {p.can_write.then(|| view! {
             <section class="card">

@@ -54,7 +54,8 @@ pub async fn rotate_token(db: &Db, workspace_id: i64) -> Result<String> {
     Ok(token)
 }
 
-async fn workspace_of(db: &Db, token: &str) -> Result<Option<i64>> {
+/// The active workspace a webhook token belongs to (looked up by its hash), if any.
+pub async fn workspace_for_token(db: &Db, token: &str) -> Result<Option<i64>> {
     if token.len() < 16 || token.len() > 128 {
         return Ok(None);
     }
@@ -93,11 +94,11 @@ fn classify(body: &Value) -> (Option<String>, Option<String>) {
 
 /// Stores one delivery. `Ok(None)`: no workspace has this token (answer 404, nothing stored).
 pub async fn receive(db: &Db, token: &str, body: &[u8], max_bytes: usize) -> Result<Option<Receipt>> {
-    let Some(ws) = workspace_of(db, token).await? else { return Ok(None) };
+    let Some(ws) = workspace_for_token(db, token).await? else { return Ok(None) };
     let now = Utc::now();
     let text = String::from_utf8_lossy(&body[..body.len().min(max_bytes)]).into_owned();
     let (event_type, dedupe_key, failure) = if body.len() > max_bytes {
-        (None, None, Some(format!("the body is {} bytes; at most {max_bytes} are accepted (stored truncated)", body.len())))
+        (None, None, Some(format!("the body is over {max_bytes} bytes; at most {max_bytes} are accepted (stored truncated)")))
     } else {
         match serde_json::from_slice::<Value>(body) {
             Err(e) => (None, None, Some(format!("the body is not JSON: {e}"))),
@@ -134,6 +135,10 @@ pub async fn receive(db: &Db, token: &str, body: &[u8], max_bytes: usize) -> Res
 static SQLITE_PROCESSING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 static POSTGRES_PROCESSING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(8);
 
+/// Attempts at a delivery that keeps failing for a reason other than its content (the database,
+/// say) before it is given up as `failed` — visible on the client profile, and replayable.
+pub const MAX_ATTEMPTS: i64 = 8;
+
 /// Claims and processes one pending delivery; `false` when another process already has it.
 pub async fn process(db: &Db, id: i64) -> Result<bool> {
     let gate = match db.backend() {
@@ -142,15 +147,15 @@ pub async fn process(db: &Db, id: i64) -> Result<bool> {
     };
     let _permit = gate.acquire().await.map_err(|e| Error::Internal(format!("webhook processing: {e}")))?;
     let now = Utc::now();
-    let claimed: Option<(i64, Option<String>, String)> = on_db!(db, |pool| sqlx::query_as(
+    let claimed: Option<(i64, Option<String>, String, i64)> = on_db!(db, |pool| sqlx::query_as(
         "UPDATE webhook_deliveries SET status = 'processing', claimed_at = $1, attempts = attempts + 1 WHERE id = $2 AND status = 'pending' \
-         RETURNING workspace_id, event_type, body"
+         RETURNING workspace_id, event_type, body, attempts"
     )
     .bind(now)
     .bind(id)
     .fetch_optional(pool)
     .await)?;
-    let Some((ws, event_type, body)) = claimed else { return Ok(false) };
+    let Some((ws, event_type, body, attempts)) = claimed else { return Ok(false) };
     let outcome = match event_type.as_deref() {
         Some("lead_interested") => handle_interested(db, ws, &body).await.map(|_| "processed"),
         _ => Ok("ignored"),
@@ -159,6 +164,10 @@ pub async fn process(db: &Db, id: i64) -> Result<bool> {
         Ok(s) => (s, None),
         // Bad content will not get better: failed. Anything else (database trouble) is retried.
         Err(Error::Invalid(reason)) => ("failed", Some(reason)),
+        Err(e) if attempts >= MAX_ATTEMPTS => {
+            tracing::error!(delivery = id, error = %e, attempts, "webhook delivery given up");
+            ("failed", Some(format!("gave up after {attempts} attempts: {e}")))
+        }
         Err(e) => {
             tracing::warn!(delivery = id, error = %e, "webhook processing failed; it will be retried");
             ("pending", Some(e.to_string()))
@@ -214,6 +223,46 @@ async fn handle_interested(db: &Db, ws: i64, body: &str) -> Result<()> {
         Upserted::Created(_) | Upserted::BecameInterested(_) => notifications::new_interested_lead(db, ws, &reply).await,
         Upserted::Unchanged(_) => Ok(()),
     }
+}
+
+/// A delivery that was given up, as the client profile lists it.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct FailedDelivery {
+    pub id: i64,
+    pub received_at: DateTime<Utc>,
+    pub event_type: Option<String>,
+    pub attempts: i64,
+    pub error: Option<String>,
+}
+
+/// The workspace's failed deliveries, newest first.
+pub async fn failed_deliveries(db: &Db, workspace_id: i64, limit: i64) -> Result<Vec<FailedDelivery>> {
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, FailedDelivery>(
+        "SELECT id, received_at, event_type, attempts, error FROM webhook_deliveries WHERE workspace_id = $1 AND status = 'failed' \
+         ORDER BY id DESC LIMIT $2"
+    )
+    .bind(workspace_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// Puts a failed delivery of the scoped workspace back in the queue and processes it now.
+/// Another workspace's delivery, or one that is not failed, is `NotFound`.
+pub async fn replay(db: &Db, scope: &crate::tenancy::access::WriteScope, delivery_id: i64) -> Result<()> {
+    let n = on_db!(db, |pool| sqlx::query(
+        "UPDATE webhook_deliveries SET status = 'pending', error = NULL, attempts = 0 WHERE id = $1 AND workspace_id = $2 AND status = 'failed'"
+    )
+    .bind(delivery_id)
+    .bind(scope.workspace_id())
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(Error::NotFound);
+    }
+    process(db, delivery_id).await?;
+    Ok(())
 }
 
 /// Processes every pending delivery (start-up, and each sweep), plus deliveries whose processor

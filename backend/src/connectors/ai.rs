@@ -132,7 +132,7 @@ impl Provider {
             let backoff = self.policy.backoff(attempt);
             let outcome = match req.send().await {
                 Err(e) => {
-                    let why = if e.is_timeout() { format!("{} did not answer within {} s", self.label, self.policy.timeout.as_secs()) } else { format!("could not reach {} ({e})", self.label) };
+                    let why = if e.is_timeout() { format!("{} did not answer within {} s", self.label, self.policy.timeout.as_secs()) } else { format!("could not reach {} ({})", self.label, e.without_url()) };
                     Err((why, Some(backoff)))
                 }
                 Ok(res) => {

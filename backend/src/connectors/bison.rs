@@ -163,7 +163,7 @@ impl BisonClient {
             }
             let wait = match req.send().await {
                 Err(e) => {
-                    last = if e.is_timeout() { "the request timed out".into() } else { format!("could not connect ({e})") };
+                    last = if e.is_timeout() { "the request timed out".into() } else { format!("could not connect ({})", e.without_url()) };
                     self.policy.backoff(attempt)
                 }
                 Ok(res) => {

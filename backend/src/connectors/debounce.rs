@@ -74,7 +74,7 @@ impl DebounceClient {
             let res = match self.http.get(&self.base).query(&[("api", self.key.as_str()), ("email", email)]).send().await {
                 Ok(r) => r,
                 Err(e) => {
-                    last = format!("could not reach DeBounce ({e})");
+                    last = format!("could not reach DeBounce ({})", e.without_url());
                     continue;
                 }
             };

@@ -17,7 +17,7 @@ pub enum Posted {
 pub async fn post(http: &reqwest::Client, url: &str, text: &str) -> Posted {
     let body = serde_json::json!({ "text": text, "blocks": [{ "type": "section", "text": { "type": "mrkdwn", "text": text } }] });
     match http.post(url).json(&body).send().await {
-        Err(e) => Posted::Retry(format!("could not reach Slack: {e}")),
+        Err(e) => Posted::Retry(format!("could not reach Slack: {}", e.without_url())),
         Ok(res) => {
             let status = res.status();
             let retry_after = retry_after_secs(res.headers());

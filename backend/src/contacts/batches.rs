@@ -98,7 +98,26 @@ pub async fn upload(state: &AppState, batch_id: i64) -> Result<i64> {
         .await
         .map(|r| r.rows_affected()))
     };
-    set(BatchStatus::Uploading, None).await?;
+    // Claimed by compare-and-set: one worker uploads a batch (a double "Upload again" or a
+    // schedule firing meanwhile posts nothing twice). An upload claimed over an hour ago lost its
+    // worker and may be taken again.
+    let now = Utc::now();
+    let claimed = on_db!(db, |pool| sqlx::query(
+        "UPDATE contact_batches SET status = $1, error = NULL, claimed_at = $2 WHERE id = $3 \
+         AND (status IN ($4, $5) OR (status = $1 AND (claimed_at IS NULL OR claimed_at < $6)))"
+    )
+    .bind(BatchStatus::Uploading.as_str())
+    .bind(now)
+    .bind(batch_id)
+    .bind(BatchStatus::Draft.as_str())
+    .bind(BatchStatus::Failed.as_str())
+    .bind(now - chrono::Duration::hours(1))
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if claimed == 0 {
+        return Err(Error::Conflict("This batch is being uploaded right now, or is already in Email Bison.".into()));
+    }
     let outcome = upload_steps(state, ws, batch_id).await;
     match &outcome {
         Ok(_) => set(BatchStatus::Uploaded, None).await?,

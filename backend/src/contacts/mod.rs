@@ -309,6 +309,22 @@ pub async fn import(db: &Db, caller: &SessionUser, upload_id: i64, mapping: Mapp
         }
     }
     let path = PathBuf::from(upload.staged_path.clone().ok_or_else(|| Error::invalid("The uploaded file is gone; upload it again."))?);
+    // Claimed by compare-and-set: a double submit imports once (the second is told so); a claim
+    // older than an hour is a request that died half-way and may be taken again.
+    let now = Utc::now();
+    let claimed = on_db!(db, |pool| sqlx::query(
+        "UPDATE contact_uploads SET claimed_at = $1 WHERE id = $2 AND status = $3 AND (claimed_at IS NULL OR claimed_at < $4)"
+    )
+    .bind(now)
+    .bind(upload_id)
+    .bind(UploadStatus::Mapping.as_str())
+    .bind(now - chrono::Duration::hours(1))
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if claimed == 0 {
+        return Err(Error::Conflict("This upload is being imported right now; its outcome shows here when it is done.".into()));
+    }
     let rejected_path = data_dir.join("uploads").join(format!("contacts-{upload_id}-rejected.csv"));
     let result = run_import(db, &upload, &path, email_col, &mapping, &headers, &rejected_path).await;
     let now = Utc::now();

@@ -7,9 +7,11 @@ use chrono::{Datelike, Utc};
 use futures_util::{stream, StreamExt};
 
 use crate::{
-    platform::db::Db,
-    platform::error::{Error, Result},
     on_db,
+    platform::{
+        db::Db,
+        error::{on_unique, Error, Result},
+    },
 };
 
 use crate::connectors::debounce::{DebounceClient, DebounceError, Verdict, MAX_CONCURRENT};
@@ -42,7 +44,7 @@ pub async fn verify_workspace(db: &Db, client: &DebounceClient, workspace_id: i6
         format!("{:04}-{:02}", now.year(), now.month())
     };
     let stop = std::sync::atomic::AtomicBool::new(false);
-    let results: Vec<(i64, std::result::Result<Verdict, DebounceError>)> = stream::iter(contacts)
+    let mut answers = stream::iter(contacts)
         .map(|(id, email)| {
             let stop = &stop;
             async move {
@@ -56,20 +58,14 @@ pub async fn verify_workspace(db: &Db, client: &DebounceClient, workspace_id: i6
                 (id, r)
             }
         })
-        .buffer_unordered(MAX_CONCURRENT)
-        .collect()
-        .await;
+        .buffer_unordered(MAX_CONCURRENT);
     let mut summary = VerifySummary::default();
-    for (id, r) in results {
+    // Each verdict is paid for: it is stored, with its credit, the moment it arrives — a crash or
+    // an error later in the run loses none of them.
+    while let Some((id, r)) = answers.next().await {
         match r {
             Ok(v) => {
-                on_db!(db, |pool| sqlx::query("UPDATE contacts SET verification = $1, verified_at = $2 WHERE id = $3")
-                    .bind(v.as_str())
-                    .bind(Utc::now())
-                    .bind(id)
-                    .execute(pool)
-                    .await
-                    .map(|r| r.rows_affected()))?;
+                record_verdict(db, workspace_id, id, v, &month).await?;
                 summary.checked += 1;
                 match v {
                     Verdict::Safe => summary.safe += 1,
@@ -88,19 +84,31 @@ pub async fn verify_workspace(db: &Db, client: &DebounceClient, workspace_id: i6
             }
         }
     }
-    if summary.checked > 0 {
-        on_db!(db, |pool| sqlx::query(
-            "INSERT INTO debounce_usage (month, workspace_id, credits_used) VALUES ($1, $2, $3) \
-             ON CONFLICT (month, workspace_id) DO UPDATE SET credits_used = debounce_usage.credits_used + excluded.credits_used"
-        )
-        .bind(&month)
-        .bind(workspace_id)
-        .bind(summary.checked)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-    }
     Ok(summary)
+}
+
+/// One contact's verdict and the month's credit for it, in one transaction.
+async fn record_verdict(db: &Db, workspace_id: i64, contact_id: i64, verdict: Verdict, month: &str) -> Result<()> {
+    on_db!(db, |pool| async {
+        let mut tx = pool.begin().await?;
+        sqlx::query("UPDATE contacts SET verification = $1, verified_at = $2 WHERE id = $3")
+            .bind(verdict.as_str())
+            .bind(Utc::now())
+            .bind(contact_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO debounce_usage (month, workspace_id, credits_used) VALUES ($1, $2, 1) \
+             ON CONFLICT (month, workspace_id) DO UPDATE SET credits_used = debounce_usage.credits_used + 1",
+        )
+        .bind(month)
+        .bind(workspace_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+    .await)?;
+    Ok(())
 }
 
 /// Credits used by a workspace in a month (`YYYY-MM`).
@@ -121,16 +129,35 @@ crate::sql_text_enum!(
 /// The latest verification run of a workspace: (status, summary, error, queued at).
 pub type VerificationRun = (VerifyStatus, Option<VerifySummary>, Option<String>, chrono::DateTime<Utc>);
 
-/// Records a queued run ("Verify now"); its job is pushed by the caller.
+/// A run still queued or running this long after it was queued lost its worker.
+const STALE_AFTER: chrono::Duration = chrono::Duration::hours(2);
+
+/// Records a queued run ("Verify now"). At most one run per workspace is queued or running (a
+/// unique index, so two clicks at once can't both pay DeBounce for the same contacts); the second
+/// gets a conflict that says so. A run whose worker died is closed first.
 pub async fn queue_run(db: &Db, workspace_id: i64) -> Result<chrono::DateTime<Utc>> {
     let at = Utc::now();
+    on_db!(db, |pool| sqlx::query(
+        "UPDATE verification_runs SET status = $1, error = $2, finished_at = $3 WHERE workspace_id = $4 AND status IN ($5, $6) AND queued_at < $7"
+    )
+    .bind(VerifyStatus::Failed.as_str())
+    .bind("Interrupted: the worker stopped before finishing. Contacts verified before that are kept.")
+    .bind(at)
+    .bind(workspace_id)
+    .bind(VerifyStatus::Queued.as_str())
+    .bind(VerifyStatus::Running.as_str())
+    .bind(at - STALE_AFTER)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
     on_db!(db, |pool| sqlx::query("INSERT INTO verification_runs (workspace_id, queued_at, status) VALUES ($1, $2, $3)")
         .bind(workspace_id)
         .bind(at)
         .bind(VerifyStatus::Queued.as_str())
         .execute(pool)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected()))
+    .map_err(on_unique(|| Error::Conflict("A verification of this workspace is already queued or running; its outcome shows here when it is done.".into())))?;
     Ok(at)
 }
 
@@ -152,6 +179,18 @@ pub async fn execute(state: &crate::AppState, workspace_id: i64) -> Result<Verif
         Some((VerifyStatus::Queued, _, _, at)) => at,
         _ => queue_run(db, workspace_id).await?,
     };
+    // Claimed by compare-and-set: of two workers handed the same run, one works it.
+    let claimed = on_db!(db, |pool| sqlx::query("UPDATE verification_runs SET status = $1 WHERE workspace_id = $2 AND queued_at = $3 AND status = $4")
+        .bind(VerifyStatus::Running.as_str())
+        .bind(workspace_id)
+        .bind(run_at)
+        .bind(VerifyStatus::Queued.as_str())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if claimed == 0 {
+        return Ok(VerifySummary { stopped: Some("another worker has this run".into()), ..Default::default() });
+    }
     let set = |status: VerifyStatus, summary: Option<String>, error: Option<String>| async move {
         on_db!(db, |pool| sqlx::query(
             "UPDATE verification_runs SET status = $1, summary = $2, error = $3, finished_at = $4 WHERE workspace_id = $5 AND queued_at = $6"
@@ -166,7 +205,6 @@ pub async fn execute(state: &crate::AppState, workspace_id: i64) -> Result<Verif
         .await
         .map(|r| r.rows_affected()))
     };
-    set(VerifyStatus::Running, None, None).await?;
     let outcome = match state.config.debounce_key.as_deref() {
         None => Err(Error::invalid("No DeBounce key: set MAVERICK_DEBOUNCE_KEY on the server.")),
         Some(key) => {

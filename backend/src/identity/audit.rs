@@ -17,6 +17,10 @@ pub struct AuditEntry {
 
 /// Records an action. `actor` is `None` for the system (CLI, jobs) or an anonymous attempt, in
 /// which case `actor_email` may still name the account that was tried.
+/// The insert, for callers that audit inside their own transaction (bind: actor user id, actor
+/// email, action, target, ip, time).
+pub const INSERT: &str = "INSERT INTO audit_log (actor_user_id, actor_email, action, target, ip, at) VALUES ($1, $2, $3, $4, $5, $6)";
+
 pub async fn record(
     db: &Db,
     actor: Option<&SessionUser>,
@@ -26,9 +30,7 @@ pub async fn record(
     ip: Option<&str>,
 ) -> Result<()> {
     let email = actor.map(|a| a.email.as_str()).or(actor_email);
-    on_db!(db, |pool| sqlx::query(
-        "INSERT INTO audit_log (actor_user_id, actor_email, action, target, ip, at) VALUES ($1, $2, $3, $4, $5, $6)"
-    )
+    on_db!(db, |pool| sqlx::query(INSERT)
     .bind(actor.map(|a| a.user_id))
     .bind(email)
     .bind(action)

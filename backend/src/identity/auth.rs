@@ -68,7 +68,8 @@ pub async fn login(
     // A malformed email can't be an account; throttle on what was typed all the same.
     let email = normalize_email(email).unwrap_or_else(|_| email.trim().to_lowercase());
     let ip = client.ip.as_deref();
-    throttle::check(db, &email, ip, throttle_policy, now).await.map_err(|e| match e {
+    // Counted before the (slow) password check, so parallel guesses can't all pass the limit.
+    let attempt = throttle::begin_attempt(db, &email, ip, throttle_policy, now).await.map_err(|e| match e {
         Error::TooManyAttempts { retry_after_secs, .. } => {
             LoginError::Throttled { retry_after_minutes: retry_after_secs.div_ceil(60) }
         }
@@ -81,16 +82,17 @@ pub async fn login(
     let user = match found {
         Some((user, _)) if verified => user,
         _ => {
-            throttle::record_failure(db, &email, ip, now).await?;
+            attempt.failed();
             audit::record(db, None, Some(&email), "login.failed", None, ip).await?;
             return Err(LoginError::WrongCredentials);
         }
     };
     if user.disabled {
+        attempt.withdrawn(db).await?;
         audit::record(db, None, Some(&email), "login.refused_disabled", None, ip).await?;
         return Err(LoginError::Disabled);
     }
-    throttle::clear_account(db, &email).await?;
+    attempt.succeeded(db).await?;
     users::touch_last_login(db, user.id, now).await?;
     let token = sessions::create(db, user.id, ip, client.user_agent.as_deref(), sessions_policy, now).await?;
     audit::record(db, None, Some(&email), "login", Some(&format!("user:{}", user.id)), ip).await?;
@@ -105,7 +107,9 @@ pub async fn logout(db: &Db, token: &str, who: Option<&SessionUser>, client: &Cl
     Ok(())
 }
 
-/// Changes the caller's own password; their other sessions end, this one stays.
+/// Changes the caller's own password; their other sessions end, this one stays. Wrong current
+/// passwords count against the account like failed sign-ins, so a stolen session cannot
+/// brute-force the password it would need to take the account over.
 pub async fn change_own_password(
     db: &Db,
     caller: &SessionUser,
@@ -113,11 +117,16 @@ pub async fn change_own_password(
     new: &str,
     confirm: &str,
     client: &ClientInfo,
+    throttle_policy: &ThrottlePolicy,
 ) -> Result<()> {
+    let attempt = throttle::begin_attempt(db, &caller.email, client.ip.as_deref(), throttle_policy, Utc::now()).await?;
     let stored = users::password_hash_of(db, caller.user_id).await?;
     if !password::verify(current, &stored).await? {
+        attempt.failed();
+        audit::record(db, Some(caller), None, "password.change_failed", None, client.ip.as_deref()).await?;
         return Err(Error::invalid("The current password is wrong."));
     }
+    attempt.succeeded(db).await?;
     if new != confirm {
         return Err(Error::invalid("The new password and its confirmation differ."));
     }

@@ -41,6 +41,78 @@ fn too_many(what: &str, oldest: Option<DateTime<Utc>>, policy: &ThrottlePolicy, 
     }
 }
 
+/// An attempt counted before its password is verified (see [`begin_attempt`]).
+#[derive(Debug)]
+#[must_use = "settle the attempt: succeeded() forgives it, failed() keeps it counted"]
+pub struct Attempt {
+    rows: Vec<i64>,
+    email: String,
+}
+
+/// Counts a sign-in (or password) attempt *before* the slow password check, then refuses it when
+/// the account or the IP is over its limit. The attempt is written first and the count includes
+/// it, so N parallel wrong passwords cannot all pass a check made before any of them was
+/// recorded: an attempt goes ahead only when fewer than the limit others are recorded.
+pub async fn begin_attempt(db: &Db, email: &str, ip: Option<&str>, policy: &ThrottlePolicy, now: DateTime<Utc>) -> Result<Attempt> {
+    let since = now - policy.window;
+    let mut attempt = Attempt { rows: Vec::new(), email: email.to_owned() };
+    for (scope, key, limit, what) in [
+        ("account", Some(email), policy.max_failures_per_account, "for this account"),
+        ("ip", ip, policy.max_failures_per_ip, "from your network address"),
+    ] {
+        let Some(key) = key else { continue };
+        let id: i64 = on_db!(db, |pool| sqlx::query_scalar("INSERT INTO login_failures (scope, key, at) VALUES ($1, $2, $3) RETURNING id")
+            .bind(scope)
+            .bind(key)
+            .bind(now)
+            .fetch_one(pool)
+            .await)?;
+        attempt.rows.push(id);
+        // Every other attempt recorded in the window, including ones that started after this
+        // one: of any two concurrent attempts the one that counts last sees the other, so no
+        // more than `limit` go ahead (however the database orders ids and commits).
+        let (before, oldest): (i64, Option<DateTime<Utc>>) = on_db!(db, |pool| sqlx::query_as(
+            "SELECT COUNT(*), MIN(at) FROM login_failures WHERE scope = $1 AND key = $2 AND at > $3 AND id <> $4"
+        )
+        .bind(scope)
+        .bind(key)
+        .bind(since)
+        .bind(id)
+        .fetch_one(pool)
+        .await)?;
+        if before >= limit {
+            // A refused attempt is not a guess: it does not extend the lock.
+            forget(db, &attempt.rows).await?;
+            return Err(too_many(what, oldest, policy, now));
+        }
+    }
+    Ok(attempt)
+}
+
+impl Attempt {
+    /// The password was right: the account's failures are forgiven (the IP's earlier ones stay
+    /// counted) and this attempt is not one.
+    pub async fn succeeded(self, db: &Db) -> Result<()> {
+        forget(db, &self.rows).await?;
+        clear_account(db, &self.email).await
+    }
+
+    /// The password was wrong: the attempt stays counted.
+    pub fn failed(self) {}
+
+    /// Neither (e.g. a disabled account): the attempt is not counted.
+    pub async fn withdrawn(self, db: &Db) -> Result<()> {
+        forget(db, &self.rows).await
+    }
+}
+
+async fn forget(db: &Db, rows: &[i64]) -> Result<()> {
+    for id in rows {
+        on_db!(db, |pool| sqlx::query("DELETE FROM login_failures WHERE id = $1").bind(id).execute(pool).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
 /// Refuses the attempt when the account or the IP has too many recent failures.
 pub async fn check(db: &Db, email: &str, ip: Option<&str>, policy: &ThrottlePolicy, now: DateTime<Utc>) -> Result<()> {
     let since = now - policy.window;

@@ -341,26 +341,46 @@ fn note_body(body: &str) -> Result<String> {
     Ok(body.to_owned())
 }
 
+/// The live event of a note written or edited, run inside the note's own transaction (a macro:
+/// `on_db!` compiles the body once per backend).
+macro_rules! note_event {
+    ($ws:expr, $lead:expr, $note:expr, $actor:expr, $at:expr) => {
+        sqlx::query(events::INSERT)
+            .bind($ws)
+            .bind(events::LEAD_NOTED)
+            .bind(Some($lead))
+            .bind(Some($actor))
+            .bind(serde_json::json!({ "lead_id": $lead, "note_id": $note }).to_string())
+            .bind($at)
+    };
+}
+
 /// Adds a note (client or admin of the lead's workspace).
 pub async fn add_note(db: &Db, caller: &SessionUser, lead_id: i64, body: &str) -> Result<i64> {
     let scope = locate(db, caller, lead_id).await?.writable()?;
     let ws = scope.workspace_id();
     let body = note_body(body)?;
     let now = Utc::now();
-    let id = on_db!(db, |pool| sqlx::query_scalar::<_, i64>(
-        "INSERT INTO lead_notes (lead_id, workspace_id, author_user_id, author_name, body, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id"
-    )
-    .bind(lead_id)
-    .bind(ws)
-    .bind(caller.user_id)
-    .bind(&caller.display_name)
-    .bind(&body)
-    .bind(now)
-    .fetch_one(pool)
-    .await)?;
-    events::publish(db, ws, events::LEAD_NOTED, Some(lead_id), Some(caller.user_id), &serde_json::json!({ "lead_id": lead_id, "note_id": id }))
+    // The note and its live event in one transaction: never one without the other.
+    let id = on_db!(db, |pool| async {
+        let mut tx = pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO lead_notes (lead_id, workspace_id, author_user_id, author_name, body, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+        )
+        .bind(lead_id)
+        .bind(ws)
+        .bind(caller.user_id)
+        .bind(&caller.display_name)
+        .bind(&body)
+        .bind(now)
+        .fetch_one(&mut *tx)
         .await?;
+        note_event!(ws, lead_id, id, caller.user_id, now).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok::<i64, sqlx::Error>(id)
+    }
+    .await)?;
     Ok(id)
 }
 
@@ -377,13 +397,13 @@ pub async fn edit_note(db: &Db, caller: &SessionUser, note_id: i64, body: &str) 
         return Err(Error::Forbidden);
     }
     let body = note_body(body)?;
-    on_db!(db, |pool| sqlx::query("UPDATE lead_notes SET body = $1, updated_at = $2 WHERE id = $3")
-        .bind(&body)
-        .bind(Utc::now())
-        .bind(note_id)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-    events::publish(db, ws, events::LEAD_NOTED, Some(lead_id), Some(caller.user_id), &serde_json::json!({ "lead_id": lead_id, "note_id": note_id }))
-        .await
+    let now = Utc::now();
+    on_db!(db, |pool| async {
+        let mut tx = pool.begin().await?;
+        sqlx::query("UPDATE lead_notes SET body = $1, updated_at = $2 WHERE id = $3").bind(&body).bind(now).bind(note_id).execute(&mut *tx).await?;
+        note_event!(ws, lead_id, note_id, caller.user_id, now).execute(&mut *tx).await?;
+        tx.commit().await
+    }
+    .await)?;
+    Ok(())
 }

@@ -113,9 +113,13 @@ const LEAD_COLUMNS: &str =
 /// The caller may use personalization in this workspace: admins anywhere; client users where
 /// their workspace allows it (others: not found, as if it did not exist).
 pub async fn require_access(db: &Db, caller: &SessionUser, workspace_id: i64) -> Result<AccessLevel> {
-    let level = access::level_in(db, caller, workspace_id).await?;
-    if level == AccessLevel::Admin {
-        return Ok(level);
+    Ok(scope(db, caller, workspace_id).await?.level())
+}
+
+async fn scope(db: &Db, caller: &SessionUser, workspace_id: i64) -> Result<access::WorkspaceScope> {
+    let scope = access::scope(db, caller, workspace_id).await?;
+    if scope.level() == AccessLevel::Admin {
+        return Ok(scope);
     }
     let allowed: bool = on_db!(db, |pool| sqlx::query_scalar("SELECT personalization_for_clients FROM workspaces WHERE id = $1")
         .bind(workspace_id)
@@ -124,16 +128,12 @@ pub async fn require_access(db: &Db, caller: &SessionUser, workspace_id: i64) ->
     if !allowed {
         return Err(Error::NotFound);
     }
-    Ok(level)
+    Ok(scope)
 }
 
-/// Same, for changes (viewers read only).
-async fn require_write(db: &Db, caller: &SessionUser, workspace_id: i64) -> Result<()> {
-    if require_access(db, caller, workspace_id).await?.can_write() {
-        Ok(())
-    } else {
-        Err(Error::Forbidden)
-    }
+/// Same, for changes: viewers read only, and an archived workspace is not changed.
+async fn require_write(db: &Db, caller: &SessionUser, workspace_id: i64) -> Result<access::WriteScope> {
+    scope(db, caller, workspace_id).await?.writable()
 }
 
 pub async fn set_client_access(db: &Db, caller: &SessionUser, workspace_id: i64, allowed: bool) -> Result<()> {
@@ -233,6 +233,13 @@ pub async fn visible_workspaces(db: &Db, caller: &SessionUser) -> Result<Vec<(i6
         .collect())
 }
 
+/// The campaign, when the caller may start runs in it (checked before an upload is streamed).
+pub async fn writable_campaign(db: &Db, caller: &SessionUser, campaign_id: i64) -> Result<Campaign> {
+    let (campaign, _) = get_campaign(db, caller, campaign_id).await?;
+    require_write(db, caller, campaign.workspace_id).await?;
+    Ok(campaign)
+}
+
 /// Starts a run over a staged upload: records it (`extracting`), queues its job, returns its id
 /// at once. `staged` is moved under the data directory's uploads.
 pub async fn start_run(state: &AppState, caller: &SessionUser, campaign_id: i64, file_name: &str, staged: &Path, writer: Writer) -> Result<i64> {
@@ -245,21 +252,42 @@ pub async fn start_run(state: &AppState, caller: &SessionUser, campaign_id: i64,
         ));
     }
     let file_name: String = file_name.chars().filter(|c| !c.is_control()).take(200).collect();
-    let id = on_db!(db, |pool| sqlx::query_scalar::<_, i64>(
-        "INSERT INTO personalization_runs (campaign_id, workspace_id, created_by, created_at, file_name, writer, status, staged_path) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'extracting', $7) RETURNING id"
-    )
-    .bind(campaign.id)
-    .bind(campaign.workspace_id)
-    .bind(caller.user_id)
-    .bind(Utc::now())
-    .bind(if file_name.is_empty() { "leads.csv".to_owned() } else { file_name })
-    .bind(writer.as_str())
-    .bind(staged.display().to_string())
-    .fetch_one(pool)
+    let file_name = if file_name.is_empty() { "leads.csv".to_owned() } else { file_name };
+    let now = Utc::now();
+    // The run and its audit row in one transaction. From then on the run owns the staged file:
+    // if its job can't be queued now, the sweep queues it (a run in `extracting` with no lease).
+    let id = on_db!(db, |pool| async {
+        let mut tx = pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO personalization_runs (campaign_id, workspace_id, created_by, created_at, file_name, writer, status, staged_path) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(campaign.id)
+        .bind(campaign.workspace_id)
+        .bind(caller.user_id)
+        .bind(now)
+        .bind(&file_name)
+        .bind(writer.as_str())
+        .bind(RunStatus::Extracting.as_str())
+        .bind(staged.display().to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(crate::identity::audit::INSERT)
+            .bind(caller.user_id)
+            .bind(&caller.email)
+            .bind("personalization.run_started")
+            .bind(format!("run:{id}"))
+            .bind(None::<String>)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok::<i64, sqlx::Error>(id)
+    }
     .await)?;
-    crate::identity::audit::record(db, Some(caller), None, "personalization.run_started", Some(&format!("run:{id}")), None).await?;
-    engine::enqueue(db, id).await?;
+    if let Err(e) = engine::enqueue(db, id).await {
+        tracing::warn!(run = id, error = %e, "the run could not be queued now; the sweep will queue it");
+    }
     Ok(id)
 }
 

@@ -143,9 +143,19 @@ pub fn writing_prompt(fields: &Map<String, Value>, research: &str, brief: &Brief
     vec![Message::system(system), Message::user(user)]
 }
 
+/// A line is one line: any run of whitespace — line breaks from a quoted CSV cell or from the
+/// model included — becomes one space, so exports and mail merges get a single line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The sentence out of the writer's answer: JSON `{"personalized_sentence": …}` (possibly in a
-/// code fence or after some words), else the text itself.
+/// code fence or after some words), else the text itself — always as one line.
 pub fn parse_line(answer: &str) -> String {
+    one_line(&parse_answer(answer))
+}
+
+fn parse_answer(answer: &str) -> String {
     let from_json = |s: &str| serde_json::from_str::<Value>(s).ok().and_then(|v| v.get("personalized_sentence").and_then(Value::as_str).map(str::to_owned));
     let trimmed = answer.trim();
     if let Some(line) = from_json(trimmed) {
@@ -229,7 +239,7 @@ pub fn template_line(fields: &Map<String, Value>) -> String {
     options.push(format!("{who}I came across {company} and had an idea for bringing in new business."));
     options.push(format!("{who}a quick idea for {company}."));
     options.push(format!("{who}a quick idea for your team."));
-    let line = options.into_iter().find(|l| l.split_whitespace().count() <= MAX_WORDS).unwrap_or_default();
+    let line = options.into_iter().map(|l| one_line(&l)).find(|l| l.split_whitespace().count() <= MAX_WORDS).unwrap_or_default();
     let mut chars = line.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
@@ -333,6 +343,16 @@ mod tests {
         assert_eq!(parse_line("```json\n{\"personalized_sentence\": \"Fenced.\"}\n```"), "Fenced.");
         assert_eq!(parse_line("Here you go: {\"personalized_sentence\": \"After words.\"}"), "After words.");
         assert_eq!(parse_line("\"Just text.\""), "Just text.");
+    }
+
+    #[test]
+    fn a_line_break_in_the_data_or_the_answer_never_reaches_the_line() {
+        // A quoted CSV cell can hold a line break (issue 11, item 12).
+        let f = fields(&[("first_name", "Ann"), ("company", "Acme\r\nRoofing\n Co")]);
+        assert_eq!(template_line(&f), "Ann, I came across Acme Roofing Co and had an idea for bringing in new business.");
+        assert!(matches!(personalize_with_template(&f).outcome, Outcome::Line(ref l) if !l.contains(['\n', '\r'])));
+        assert_eq!(parse_line("{\"personalized_sentence\": \"Saw the\\nnew  roof\"}"), "Saw the new roof");
+        assert_eq!(parse_line("Line one\nline two"), "Line one line two");
     }
 
     #[test]

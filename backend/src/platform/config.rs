@@ -74,6 +74,8 @@ pub struct Config {
     pub log_json: bool,
     /// Take the client IP from `X-Forwarded-For` (only behind a reverse proxy you control).
     pub trust_proxy: bool,
+    /// How often an open live stream checks that its session and grant still stand.
+    pub stream_recheck: StdDuration,
     /// When the nightly maintenance (session/audit pruning) runs: cron with seconds, in UTC.
     pub maintenance_cron: String,
     /// The ZIP places file (`MAVERICK_ZIP_PLACES`); by default `vendor/geo/zip-places.csv` in the site root.
@@ -204,6 +206,7 @@ impl Config {
             batch_cron: "0 0 9 * * Fri".into(),
             log_json: false,
             trust_proxy: false,
+            stream_recheck: StdDuration::from_secs(15),
             maintenance_cron: "0 30 3 * * *".into(),
             zip_places_path: None,
             personalization: PersonalizationSettings::default(),
@@ -267,6 +270,7 @@ impl Config {
             batch_cron: var("MAVERICK_BATCH_CRON").unwrap_or_else(|| "0 0 9 * * Fri".into()),
             log_json: matches!(var("MAVERICK_LOG_FORMAT").as_deref(), Some("json")),
             trust_proxy: flag("MAVERICK_TRUST_PROXY", false)?,
+            stream_recheck: StdDuration::from_secs(parse("MAVERICK_STREAM_RECHECK_SECS", 15u64)?.max(1)),
             maintenance_cron: var("MAVERICK_MAINTENANCE_CRON").unwrap_or_else(|| "0 30 3 * * *".into()),
             zip_places_path: var("MAVERICK_ZIP_PLACES").map(PathBuf::from),
             personalization: PersonalizationSettings::from_env()?,

@@ -11,10 +11,12 @@ pub fn safe_cell(value: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Writes a header and rows as CSV (RFC 4180 quoting, formula-safe cells), UTF-8 with a BOM so
-/// spreadsheet programs pick the right encoding.
-pub fn to_csv<R, I, S>(header: &[&str], rows: R) -> Result<Vec<u8>>
+/// Writes a header and rows as CSV (RFC 4180 quoting, formula-safe cells — header cells too:
+/// they can come from an uploaded file), UTF-8 with a BOM so spreadsheet programs pick the right
+/// encoding.
+pub fn to_csv<H, R, I, S>(header: &[H], rows: R) -> Result<Vec<u8>>
 where
+    H: AsRef<str>,
     R: IntoIterator<Item = I>,
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
@@ -22,7 +24,7 @@ where
     let mut out = Vec::from("\u{feff}".as_bytes());
     {
         let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(header).map_err(csv_err)?;
+        w.write_record(header.iter().map(|h| safe_cell(h.as_ref()).into_owned())).map_err(csv_err)?;
         for row in rows {
             let cells: Vec<String> = row.into_iter().map(|c| safe_cell(c.as_ref()).into_owned()).collect();
             w.write_record(&cells).map_err(csv_err)?;
@@ -57,5 +59,12 @@ mod tests {
             text,
             "\u{feff}name,note\n'=cmd|' /C calc'!A0,plain\n'+1,'-2\n'@SUM(A1),\"a,b \"\"q\"\"\nline\"\nok,\n"
         );
+    }
+
+    #[test]
+    fn header_cells_from_an_upload_are_defused_too() {
+        let header = ["=HYPERLINK(\"http://evil.example\",\"x\")".to_owned(), "email".to_owned()];
+        let text = String::from_utf8(to_csv(&header, [["a", "b"]]).unwrap()).unwrap();
+        assert_eq!(text, "\u{feff}\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",email\na,b\n");
     }
 }

@@ -3,4 +3,5 @@
 
 pub mod demo;
 mod demo_history;
+pub mod uploads;
 pub mod workers;

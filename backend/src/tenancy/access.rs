@@ -111,6 +111,8 @@ pub struct WorkspaceScope {
     workspace_id: i64,
     user_id: i64,
     level: AccessLevel,
+    /// An archived workspace can be read, not changed.
+    active: bool,
 }
 
 impl WorkspaceScope {
@@ -124,13 +126,18 @@ impl WorkspaceScope {
     pub fn level(&self) -> AccessLevel {
         self.level
     }
-    /// Write access in this workspace, or `Forbidden` for read-only callers.
+    /// Write access in this workspace: `Forbidden` for read-only callers, and a conflict that
+    /// says why for an archived workspace (its pages hide the buttons; this refuses the calls).
     pub fn writable(self) -> Result<WriteScope> {
-        if self.level.can_write() {
-            Ok(WriteScope(self))
-        } else {
-            Err(Error::Forbidden)
+        if !self.level.can_write() {
+            return Err(Error::Forbidden);
         }
+        if !self.active {
+            return Err(Error::Conflict(
+                "This workspace is archived: it can be read but not changed. An admin can reactivate it on the Clients page.".into(),
+            ));
+        }
+        Ok(WriteScope(self))
     }
 }
 
@@ -155,7 +162,12 @@ impl WriteScope {
 /// The caller's scope in a workspace: not visible (or not there) → `NotFound`.
 pub async fn scope(db: &Db, caller: &SessionUser, workspace_id: i64) -> Result<WorkspaceScope> {
     let level = level_in(db, caller, workspace_id).await?;
-    Ok(WorkspaceScope { workspace_id, user_id: caller.user_id, level })
+    let active: bool = on_db!(db, |pool| sqlx::query_scalar("SELECT active FROM workspaces WHERE id = $1")
+        .bind(workspace_id)
+        .fetch_optional(pool)
+        .await)?
+    .ok_or(Error::NotFound)?;
+    Ok(WorkspaceScope { workspace_id, user_id: caller.user_id, level, active })
 }
 
 /// Requires write access in a workspace: not visible → `NotFound`, read-only → `Forbidden`.

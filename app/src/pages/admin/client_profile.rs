@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::{
-    api::{workspace_profile, AddCost, AssignZip, DeleteCost, RotateBisonWebhook, SetBisonCredentials, SetSlackWebhook, SyncNow, UnassignZip, UpdateWorkspace},
+    api::{workspace_profile, AddCost, AssignZip, DeleteCost, ReplayBisonDelivery, RotateBisonWebhook, SetBisonCredentials, SetSlackWebhook, SyncNow, UnassignZip, UpdateWorkspace},
     components::{
         format::{one_decimal, percent, thousands},
         guard::RequireAdmin,
@@ -155,6 +155,7 @@ fn Profile(
 
         <SyncPanel workspace_id=id initial=p.sync_runs.clone()/>
         <Integrations workspace_id=id bison_webhook=w.bison_webhook_masked.clone() slack=w.slack_webhook_masked.clone()/>
+        <FailedDeliveries workspace_id=id rows=p.failed_deliveries.clone()/>
 
         <section class="card">
             <h2>"Costs"</h2>
@@ -271,6 +272,45 @@ fn Integrations(workspace_id: i64, bison_webhook: Option<String>, slack: Option<
             <ActionResult value=slack_action.value() success="Slack webhook saved."/>
         </section>
     }
+}
+
+/// Webhook deliveries that were given up (content Maverick can't use, or too many failed
+/// attempts), with the reason, and a replay for each once the cause is fixed.
+#[component]
+fn FailedDeliveries(workspace_id: i64, rows: Vec<crate::models::FailedDeliveryRow>) -> impl IntoView {
+    let replay = ServerAction::<ReplayBisonDelivery>::new();
+    (!rows.is_empty()).then(|| {
+        view! {
+            <section class="card" data-testid="failed-deliveries">
+                <h2>"Webhook deliveries given up"</h2>
+                <p class="muted">"Email Bison sent these but they could not be used. Fix the cause, then replay them."</p>
+                <div class="table-wrap">
+                    <table>
+                        <thead><tr><th>"Received"</th><th>"Event"</th><th>"Attempts"</th><th>"Why"</th><th><span class="visually-hidden">"Replay"</span></th></tr></thead>
+                        <tbody>
+                            {rows.into_iter().map(|d| view! {
+                                <tr>
+                                    <td>{d.received_at.clone()}</td>
+                                    <td>{d.event_type.clone().unwrap_or_else(|| "—".into())}</td>
+                                    <td class="num">{d.attempts}</td>
+                                    <td>{d.error.clone().unwrap_or_default()}</td>
+                                    <td>
+                                        <ActionForm action=replay attr:class="inline">
+                                            <input type="hidden" name="workspace_id" value=workspace_id.to_string()/>
+                                            <input type="hidden" name="delivery_id" value=d.id.to_string()/>
+                                            <button type="submit" class="button small">"Replay"</button>
+                                        </ActionForm>
+                                    </td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+                <ActionResult value=replay.value() success="Replayed. Reload the page to see what is left."/>
+            </section>
+        }
+        .into_any()
+    })
 }
 
 /// "Sync now" and the latest Email Bison syncs. While one is queued or running, the browser asks
