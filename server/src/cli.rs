@@ -51,10 +51,11 @@ pub async fn run(cli: Cli) -> Result<()> {
 
     let db = Db::connect(&config.database_url, &config.pool).await?;
     backend::platform::migrate::run(&db).await?;
-    let places = Arc::new(load_zip_places(&config));
+    let command = cli.command.unwrap_or(Command::Serve);
+    // Only the processes that serve pages need the map's places (and warn when they are missing).
+    let places = Arc::new(if matches!(command, Command::Serve | Command::Worker) { load_zip_places(&config) } else { Default::default() });
     let state = AppState { db: db.clone(), secrets: config.secret_box()?, config: Arc::new(config), places, events: Default::default() };
 
-    let command = cli.command.unwrap_or(Command::Serve);
     if matches!(command, Command::Serve | Command::Worker) {
         backend::runtime::workers::spawn_claim_loops(&state);
     }
