@@ -338,7 +338,7 @@ async fn parallel_wrong_passwords_get_no_more_guesses_than_the_limit() {
             other => panic!("unexpected outcome {other:?}"),
         }
     }
-    assert!(guessed >= 1 && guessed <= limit, "{guessed} passwords were checked; the limit is {limit}");
+    assert!(guessed <= limit, "{guessed} passwords were checked; the limit is {limit}");
     assert_eq!(guessed + refused, 20);
     // A burst may be refused more than needed (never less): the guesses left are still allowed,
     // and once `limit` were made the account is locked, even for the right password.

@@ -99,7 +99,7 @@ pub async fn events(
             loop {
                 tokio::time::sleep(every).await;
                 let Some(token) = &token else { break };
-                let user = match backend::identity::sessions::resolve(&db, token, &policy, chrono::Utc::now()).await {
+                let user = match backend::identity::sessions::still_valid(&db, token, &policy, chrono::Utc::now()).await {
                     Ok(Some(user)) => user,
                     _ => break,
                 };

@@ -21,6 +21,8 @@ pub fn routes() -> crate::routes::HostRoutes {
 /// Webhook bodies read at once in this process. Each is at most `webhook_max_bytes + 1` bytes,
 /// so a flood holds at most this many of them in memory; past it the sender is asked to retry.
 static READING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(16);
+/// The longest a webhook body may take to arrive.
+const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Reads at most `limit` bytes of a body; the rest is never read. `None` when the body broke off.
 async fn read_at_most(body: Body, limit: usize) -> Option<Vec<u8>> {
@@ -54,8 +56,11 @@ pub async fn bison(State(state): State<HostState>, Path(token): Path<String>, bo
     let Ok(_reading) = READING.try_acquire() else {
         return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], "Busy; try again shortly.").into_response();
     };
-    let Some(bytes) = read_at_most(body, max + 1).await else {
-        return (StatusCode::BAD_REQUEST, "The body could not be read.").into_response();
+    // A sender that trickles its body can't hold a reading slot for long.
+    let bytes = match tokio::time::timeout(READ_TIMEOUT, read_at_most(body, max + 1)).await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return (StatusCode::BAD_REQUEST, "The body could not be read.").into_response(),
+        Err(_) => return (StatusCode::REQUEST_TIMEOUT, "The body took too long to arrive.").into_response(),
     };
     match webhook::receive(&app.db, &token, &bytes, max).await {
         Ok(None) => (StatusCode::NOT_FOUND, "Not found.").into_response(),

@@ -482,3 +482,43 @@ async fn pages_render_while_other_routers_are_built_in_the_same_process() {
         b.join().unwrap();
     }
 }
+
+fn files_in(dir: std::path::PathBuf) -> usize {
+    std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+}
+
+/// Issue 11 (2): a form with two files is refused and keeps neither; a refusal after the file was
+/// streamed (a workspace the caller can't see) removes it.
+#[tokio::test]
+async fn refused_uploads_leave_no_file_behind() {
+    let srv = common::start().await;
+    let admin = srv.sign_in("admin@agency.test").await;
+    let campaign = backend::personalization::create_campaign(
+        &srv.state.db,
+        &backend::identity::sessions::SessionUser {
+            session_id: 0,
+            user_id: srv.fx.admin_id,
+            email: "admin@agency.test".into(),
+            display_name: "Ada Admin".into(),
+            role: backend::identity::users::Role::Admin,
+        },
+        srv.fx.ws_a,
+        "Spring",
+        "",
+        "",
+    )
+    .await
+    .unwrap();
+    let uploads = srv.state.config.data_dir.join("uploads");
+    let part = |name: &str| reqwest::multipart::Part::bytes(b"email,company\na@a.test,A\n".to_vec()).file_name(name.to_owned());
+    let two = reqwest::multipart::Form::new().text("writer", "template").part("file", part("one.csv")).part("file", part("two.csv"));
+    let res = admin.post(srv.url(&format!("/personalization/{campaign}/runs"))).multipart(two).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"].to_str().unwrap(), format!("/personalization/{campaign}?error=one_file"));
+    assert_eq!(files_in(uploads.clone()), 0, "neither file stays");
+
+    let unknown = reqwest::multipart::Form::new().text("workspace", "no-such-workspace").part("file", part("contacts.csv"));
+    let res = admin.post(srv.url("/admin/contacts/upload")).multipart(unknown).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(files_in(uploads), 0, "the streamed file went with the refusal");
+}

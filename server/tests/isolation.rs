@@ -419,6 +419,20 @@ async fn mixing_one_workspace_s_ids_with_another_s_is_not_found() {
     let form = reqwest::multipart::Form::new().text("writer", "template").part("file", reqwest::multipart::Part::bytes(b"email,company\na@a.test,A\n".to_vec()).file_name("l.csv"));
     let res = viewer_a.post(srv.url(&format!("/personalization/{a_campaign}/runs"))).multipart(form).send().await.unwrap();
     assert_eq!(res.status(), 403, "a viewer can't start a run, and nothing was stored");
+    // Nor cancel one of A's runs.
+    let a_run: i64 = backend::on_db!(&srv.state.db, |p| sqlx::query_scalar(
+        "INSERT INTO personalization_runs (campaign_id, workspace_id, created_at, file_name, writer, status) VALUES ($1, $2, $3, 'a.csv', 'template', 'personalizing') RETURNING id"
+    )
+    .bind(a_campaign)
+    .bind(fx.ws_a)
+    .bind(chrono::Utc::now())
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    let res = viewer_a.post(srv.url(&format!("/personalization/runs/{a_run}/cancel"))).send().await.unwrap();
+    assert_eq!(res.status(), 403, "a viewer reads, never cancels");
+    let res = client_a.post(srv.url(&format!("/personalization/runs/{a_run}/cancel"))).send().await.unwrap();
+    assert_eq!(res.status(), 202, "A's client may");
     let staged = std::fs::read_dir(srv.state.config.data_dir.join("uploads")).map(|d| d.count()).unwrap_or(0);
     assert_eq!(staged, 0, "the refused upload left no file");
 }

@@ -326,37 +326,47 @@ pub async fn import(db: &Db, caller: &SessionUser, upload_id: i64, mapping: Mapp
         return Err(Error::Conflict("This upload is being imported right now; its outcome shows here when it is done.".into()));
     }
     let rejected_path = data_dir.join("uploads").join(format!("contacts-{upload_id}-rejected.csv"));
-    let result = run_import(db, &upload, &path, email_col, &mapping, &headers, &rejected_path).await;
-    let now = Utc::now();
-    let (status, counts, failure) = match &result {
-        Ok(c) => (UploadStatus::Imported, *c, None),
-        Err(Error::Invalid(m)) => (UploadStatus::Failed, ImportCounts::default(), Some(m.clone())),
-        Err(e) => (UploadStatus::Failed, ImportCounts::default(), Some(format!("The import failed and nothing was added: {e}"))),
+    // The import runs on a task of its own: if the request that started it goes away (the
+    // browser closes, a proxy times out), it still finishes and records its outcome, so the claim
+    // never outlives the work.
+    let work = {
+        let (db, caller) = (db.clone(), caller.clone());
+        async move {
+            let result = run_import(&db, &upload, &path, email_col, &mapping, &headers, &rejected_path).await;
+            let (status, counts, failure) = match &result {
+                Ok(c) => (UploadStatus::Imported, *c, None),
+                Err(Error::Invalid(m)) => (UploadStatus::Failed, ImportCounts::default(), Some(m.clone())),
+                Err(e) => (UploadStatus::Failed, ImportCounts::default(), Some(format!("The import failed and nothing was added: {e}"))),
+            };
+            let rejected_file = (counts.rejected > 0).then(|| rejected_path.display().to_string());
+            // The outcome first, then the files: a failed write leaves the staged file in place.
+            on_db!(&db, |pool| sqlx::query(
+                "UPDATE contact_uploads SET status = $1, mapping = $2, rows_total = $3, created = $4, duplicates = $5, rejected = $6, failure = $7, \
+                 rejected_path = $8, staged_path = NULL, finished_at = $9 WHERE id = $10"
+            )
+            .bind(status.as_str())
+            .bind(serde_json::to_string(&mapping).ok())
+            .bind(counts.rows_total)
+            .bind(counts.created)
+            .bind(counts.duplicates)
+            .bind(counts.rejected)
+            .bind(&failure)
+            .bind(rejected_file)
+            .bind(Utc::now())
+            .bind(upload_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+            if counts.rejected == 0 {
+                let _ = std::fs::remove_file(&rejected_path);
+            }
+            let _ = std::fs::remove_file(&path);
+            crate::identity::audit::record(&db, Some(&caller), None, "contacts.imported", Some(&format!("contact_upload:{upload_id} created:{}", counts.created)), None)
+                .await?;
+            result
+        }
     };
-    let rejected_file = (counts.rejected > 0).then(|| rejected_path.display().to_string());
-    if counts.rejected == 0 {
-        let _ = std::fs::remove_file(&rejected_path);
-    }
-    let _ = std::fs::remove_file(&path);
-    on_db!(db, |pool| sqlx::query(
-        "UPDATE contact_uploads SET status = $1, mapping = $2, rows_total = $3, created = $4, duplicates = $5, rejected = $6, failure = $7, \
-         rejected_path = $8, staged_path = NULL, finished_at = $9 WHERE id = $10"
-    )
-    .bind(status.as_str())
-    .bind(serde_json::to_string(&mapping).ok())
-    .bind(counts.rows_total)
-    .bind(counts.created)
-    .bind(counts.duplicates)
-    .bind(counts.rejected)
-    .bind(&failure)
-    .bind(rejected_file)
-    .bind(now)
-    .bind(upload_id)
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected()))?;
-    crate::identity::audit::record(db, Some(caller), None, "contacts.imported", Some(&format!("contact_upload:{upload_id} created:{}", counts.created)), None).await?;
-    result
+    tokio::spawn(work).await.map_err(|e| Error::Internal(format!("the import task failed: {e}")))?
 }
 
 async fn run_import(

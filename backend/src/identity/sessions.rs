@@ -62,6 +62,16 @@ pub async fn create(
 
 /// The user behind `token`, if the session is still valid; refreshes its idle clock.
 pub async fn resolve(db: &Db, token: &str, policy: &SessionPolicy, now: DateTime<Utc>) -> Result<Option<SessionUser>> {
+    lookup(db, token, policy, now, true).await
+}
+
+/// Whether the session behind `token` still stands, without counting this as activity: an open
+/// live stream re-checks its session this way, so a tab left open still idles out.
+pub async fn still_valid(db: &Db, token: &str, policy: &SessionPolicy, now: DateTime<Utc>) -> Result<Option<SessionUser>> {
+    lookup(db, token, policy, now, false).await
+}
+
+async fn lookup(db: &Db, token: &str, policy: &SessionPolicy, now: DateTime<Utc>, activity: bool) -> Result<Option<SessionUser>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -79,7 +89,7 @@ pub async fn resolve(db: &Db, token: &str, policy: &SessionPolicy, now: DateTime
     .fetch_optional(pool)
     .await)?;
     let Some(row) = row else { return Ok(None) };
-    if now - row.last_seen_at > TOUCH_EVERY {
+    if activity && now - row.last_seen_at > TOUCH_EVERY {
         on_db!(db, |pool| sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
             .bind(now)
             .bind(row.user.session_id)

@@ -11,23 +11,6 @@ use crate::{
     on_db,
 };
 
-async fn failures_since(db: &Db, scope: &str, key: &str, since: DateTime<Utc>) -> Result<(i64, Option<DateTime<Utc>>)> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        n: i64,
-        oldest: Option<DateTime<Utc>>,
-    }
-    let row = on_db!(db, |pool| sqlx::query_as::<_, Row>(
-        "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures WHERE scope = $1 AND key = $2 AND at > $3"
-    )
-    .bind(scope)
-    .bind(key)
-    .bind(since)
-    .fetch_one(pool)
-    .await)?;
-    Ok((row.n, row.oldest))
-}
-
 fn too_many(what: &str, oldest: Option<DateTime<Utc>>, policy: &ThrottlePolicy, now: DateTime<Utc>) -> Error {
     let free_at = oldest.map(|o| o + policy.window).unwrap_or(now + policy.window);
     let secs = (free_at - now).num_seconds().max(1) as u64;
@@ -113,22 +96,7 @@ async fn forget(db: &Db, rows: &[i64]) -> Result<()> {
     Ok(())
 }
 
-/// Refuses the attempt when the account or the IP has too many recent failures.
-pub async fn check(db: &Db, email: &str, ip: Option<&str>, policy: &ThrottlePolicy, now: DateTime<Utc>) -> Result<()> {
-    let since = now - policy.window;
-    let (n, oldest) = failures_since(db, "account", email, since).await?;
-    if n >= policy.max_failures_per_account {
-        return Err(too_many("for this account", oldest, policy, now));
-    }
-    if let Some(ip) = ip {
-        let (n, oldest) = failures_since(db, "ip", ip, since).await?;
-        if n >= policy.max_failures_per_ip {
-            return Err(too_many("from your network address", oldest, policy, now));
-        }
-    }
-    Ok(())
-}
-
+/// Records a failed attempt after the fact (demo data and tests; sign-ins use [`begin_attempt`]).
 pub async fn record_failure(db: &Db, email: &str, ip: Option<&str>, now: DateTime<Utc>) -> Result<()> {
     for (scope, key) in [("account", Some(email)), ("ip", ip)] {
         if let Some(key) = key {

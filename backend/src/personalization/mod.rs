@@ -241,7 +241,7 @@ pub async fn writable_campaign(db: &Db, caller: &SessionUser, campaign_id: i64) 
 }
 
 /// Starts a run over a staged upload: records it (`extracting`), queues its job, returns its id
-/// at once. `staged` is moved under the data directory's uploads.
+/// at once. The run owns `staged` from then on (its extraction removes it).
 pub async fn start_run(state: &AppState, caller: &SessionUser, campaign_id: i64, file_name: &str, staged: &Path, writer: Writer) -> Result<i64> {
     let db = &state.db;
     let (campaign, _) = get_campaign(db, caller, campaign_id).await?;
@@ -367,7 +367,8 @@ async fn lead_with_access(db: &Db, caller: &SessionUser, lead_id: i64, write: bo
 /// A line written by hand: same limits as a generated one (length, placeholders).
 pub async fn edit_line(db: &Db, caller: &SessionUser, lead_id: i64, line: &str) -> Result<()> {
     let (lead, _) = lead_with_access(db, caller, lead_id, true).await?;
-    let line = line.trim();
+    // One line, like the writers' (a pasted line break would split a mail-merge row).
+    let line = &line.split_whitespace().collect::<Vec<_>>().join(" ");
     let words = line.split_whitespace().count();
     if line.is_empty() {
         return Err(Error::invalid("Write a line (or regenerate it)."));
