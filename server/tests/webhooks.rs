@@ -289,6 +289,15 @@ async fn slack_messages_are_retried_past_errors_and_rate_limits_and_given_up_whe
 /// URL (its path is the secret), in the database as in the message text.
 #[tokio::test]
 async fn an_unreachable_slack_url_is_never_written_in_clear_into_the_error() {
+    // Everything logged on this (single-threaded) test runtime, the test host included.
+    let log = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let sink = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || Capture(sink.clone()))
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
     let srv = common::start().await;
     let db = &srv.state.db;
     let secrets = &srv.state.secrets;
@@ -305,6 +314,28 @@ async fn an_unreachable_slack_url_is_never_written_in_clear_into_the_error() {
     let error = error.expect("the failure is recorded");
     assert!(error.contains("could not reach Slack"), "{error}");
     assert!(!error.contains("SECRET") && !error.contains("127.0.0.1:9"), "the URL leaked: {error}");
+
+    // A webhook delivery's token is redacted from the request's log lines.
+    let token = backend::bison::webhook::rotate_token(db, srv.fx.ws_a).await.unwrap();
+    let res = reqwest::Client::new().post(srv.url(&format!("/webhooks/bison/{token}"))).body("{}").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let log = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
+    assert!(log.contains("Slack message not posted"), "the failure was logged: {log}");
+    assert!(log.contains("/webhooks/bison/[redacted]"), "the request was logged, redacted");
+    assert!(!log.contains("SECRET") && !log.contains(&token), "a secret reached the log: {log}");
+}
+
+/// A `MakeWriter` target that appends to a shared buffer.
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[tokio::test]
