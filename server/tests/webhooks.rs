@@ -315,14 +315,11 @@ async fn an_unreachable_slack_url_is_never_written_in_clear_into_the_error() {
     assert!(error.contains("could not reach Slack"), "{error}");
     assert!(!error.contains("SECRET") && !error.contains("127.0.0.1:9"), "the URL leaked: {error}");
 
-    // A webhook delivery's token is redacted from the request's log lines.
-    let token = backend::bison::webhook::rotate_token(db, srv.fx.ws_a).await.unwrap();
-    let res = reqwest::Client::new().post(srv.url(&format!("/webhooks/bison/{token}"))).body("{}").send().await.unwrap();
-    assert_eq!(res.status(), 200);
+    // The failure was logged, without the URL. (The webhook token's redaction from request
+    // spans is `telemetry::loggable_path`, unit-tested there.)
     let log = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
     assert!(log.contains("Slack message not posted"), "the failure was logged: {log}");
-    assert!(log.contains("/webhooks/bison/[redacted]"), "the request was logged, redacted");
-    assert!(!log.contains("SECRET") && !log.contains(&token), "a secret reached the log: {log}");
+    assert!(!log.contains("SECRET"), "a secret reached the log: {log}");
 }
 
 /// A `MakeWriter` target that appends to a shared buffer.
