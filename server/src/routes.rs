@@ -26,21 +26,21 @@ impl HostRoutes {
     }
 
     pub fn get<H: Handler<T, HostState>, T: 'static>(self, path: &'static str, handler: H) -> Self {
-        self.add("GET", path, routing::get(handler), None)
+        self.add("GET", path, routing::get(handler), false)
     }
 
     pub fn post<H: Handler<T, HostState>, T: 'static>(self, path: &'static str, handler: H) -> Self {
-        self.add("POST", path, routing::post(handler), None)
+        self.add("POST", path, routing::post(handler), false)
     }
 
     /// A POST that reads at most `limit` bytes of body (`None`: the handler limits itself).
     pub fn post_with_limit<H: Handler<T, HostState>, T: 'static>(self, path: &'static str, handler: H, limit: Option<usize>) -> Self {
         let layer = limit.map_or(DefaultBodyLimit::disable(), DefaultBodyLimit::max);
-        self.add("POST", path, routing::post(handler).layer(layer), Some(()))
+        self.add("POST", path, routing::post(handler).layer(layer), true)
     }
 
-    fn add(mut self, method: &'static str, path: &'static str, route: MethodRouter<HostState>, own_limit: Option<()>) -> Self {
-        if own_limit.is_some() {
+    fn add(mut self, method: &'static str, path: &'static str, route: MethodRouter<HostState>, own_limit: bool) -> Self {
+        if own_limit {
             self.own_limit = self.own_limit.route(path, route);
         } else {
             self.bounded = self.bounded.route(path, route);

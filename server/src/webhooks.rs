@@ -45,14 +45,14 @@ async fn read_at_most(body: Body, limit: usize) -> Option<Vec<u8>> {
 pub async fn bison(State(state): State<HostState>, Path(token): Path<String>, body: Body) -> Response {
     let app = state.app;
     let max = app.config.webhook_max_bytes;
-    match webhook::workspace_for_token(&app.db, &token).await {
-        Ok(Some(_)) => {}
+    let ws = match webhook::workspace_for_token(&app.db, &token).await {
+        Ok(Some(ws)) => ws,
         Ok(None) => return (StatusCode::NOT_FOUND, "Not found.").into_response(),
         Err(e) => {
             tracing::error!(error = %e, "webhook token lookup failed");
             return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "30")], "Try again later.").into_response();
         }
-    }
+    };
     let Ok(_reading) = READING.try_acquire() else {
         return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], "Busy; try again shortly.").into_response();
     };
@@ -62,9 +62,8 @@ pub async fn bison(State(state): State<HostState>, Path(token): Path<String>, bo
         Ok(None) => return (StatusCode::BAD_REQUEST, "The body could not be read.").into_response(),
         Err(_) => return (StatusCode::REQUEST_TIMEOUT, "The body took too long to arrive.").into_response(),
     };
-    match webhook::receive(&app.db, &token, &bytes, max).await {
-        Ok(None) => (StatusCode::NOT_FOUND, "Not found.").into_response(),
-        Ok(Some(Receipt::Accepted(id))) => {
+    match webhook::receive_for(&app.db, ws, &bytes, max).await {
+        Ok(Receipt::Accepted(id)) => {
             // Stored: answer now, process right after (a sweep picks it up if this process dies).
             let db = app.db.clone();
             tokio::spawn(async move {
@@ -74,8 +73,8 @@ pub async fn bison(State(state): State<HostState>, Path(token): Path<String>, bo
             });
             Json(serde_json::json!({ "status": "accepted", "id": id })).into_response()
         }
-        Ok(Some(Receipt::Duplicate)) => Json(serde_json::json!({ "status": "duplicate" })).into_response(),
-        Ok(Some(Receipt::Rejected(reason))) => {
+        Ok(Receipt::Duplicate) => Json(serde_json::json!({ "status": "duplicate" })).into_response(),
+        Ok(Receipt::Rejected(reason)) => {
             let status = if bytes.len() > max { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::OK };
             (status, Json(serde_json::json!({ "status": "failed", "reason": reason }))).into_response()
         }

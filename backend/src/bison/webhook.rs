@@ -95,6 +95,12 @@ fn classify(body: &Value) -> (Option<String>, Option<String>) {
 /// Stores one delivery. `Ok(None)`: no workspace has this token (answer 404, nothing stored).
 pub async fn receive(db: &Db, token: &str, body: &[u8], max_bytes: usize) -> Result<Option<Receipt>> {
     let Some(ws) = workspace_for_token(db, token).await? else { return Ok(None) };
+    receive_for(db, ws, body, max_bytes).await.map(Some)
+}
+
+/// Stores one delivery for a workspace whose token was already checked
+/// ([`workspace_for_token`]; the host does that before reading the body).
+pub async fn receive_for(db: &Db, ws: i64, body: &[u8], max_bytes: usize) -> Result<Receipt> {
     let now = Utc::now();
     let text = String::from_utf8_lossy(&body[..body.len().min(max_bytes)]).into_owned();
     let (event_type, dedupe_key, failure) = if body.len() > max_bytes {
@@ -123,11 +129,11 @@ pub async fn receive(db: &Db, token: &str, body: &[u8], max_bytes: usize) -> Res
     .bind(&failure)
     .fetch_optional(pool)
     .await)?;
-    Ok(Some(match (id, failure) {
+    Ok(match (id, failure) {
         (None, _) => Receipt::Duplicate,
         (Some(_), Some(reason)) => Receipt::Rejected(reason),
         (Some(id), None) => Receipt::Accepted(id),
-    }))
+    })
 }
 
 /// Deliveries processed at once in this process: SQLite has one writer, so a single processor

@@ -78,22 +78,7 @@ pub use crate::identity::sessions::require_admin;
 /// The caller's level in a workspace, or `NotFound` when they may not see it (or it does not exist:
 /// the two must be indistinguishable).
 pub async fn level_in(db: &Db, caller: &SessionUser, workspace_id: i64) -> Result<AccessLevel> {
-    if caller.is_admin() {
-        let exists = on_db!(db, |pool| sqlx::query_scalar::<_, i64>("SELECT id FROM workspaces WHERE id = $1")
-            .bind(workspace_id)
-            .fetch_optional(pool)
-            .await)?;
-        return exists.map(|_| AccessLevel::Admin).ok_or(Error::NotFound);
-    }
-    let grant = on_db!(db, |pool| sqlx::query_scalar::<_, String>(
-        "SELECT level FROM user_workspace_access WHERE user_id = $1 AND workspace_id = $2"
-    )
-    .bind(caller.user_id)
-    .bind(workspace_id)
-    .fetch_optional(pool)
-    .await)?;
-    let grant = GrantLevel::try_from(grant.ok_or(Error::NotFound)?)?;
-    Ok(effective_level(caller.role, grant))
+    Ok(scope(db, caller, workspace_id).await?.level)
 }
 
 pub fn effective_level(role: Role, grant: GrantLevel) -> AccessLevel {
@@ -160,13 +145,26 @@ impl WriteScope {
 }
 
 /// The caller's scope in a workspace: not visible (or not there) → `NotFound`.
+/// One query: admins see any workspace; everybody else through a grant.
 pub async fn scope(db: &Db, caller: &SessionUser, workspace_id: i64) -> Result<WorkspaceScope> {
-    let level = level_in(db, caller, workspace_id).await?;
-    let active: bool = on_db!(db, |pool| sqlx::query_scalar("SELECT active FROM workspaces WHERE id = $1")
+    let (level, active) = if caller.is_admin() {
+        let active: Option<bool> = on_db!(db, |pool| sqlx::query_scalar("SELECT active FROM workspaces WHERE id = $1")
+            .bind(workspace_id)
+            .fetch_optional(pool)
+            .await)?;
+        (AccessLevel::Admin, active.ok_or(Error::NotFound)?)
+    } else {
+        let grant: Option<(String, bool)> = on_db!(db, |pool| sqlx::query_as(
+            "SELECT a.level, w.active FROM user_workspace_access a JOIN workspaces w ON w.id = a.workspace_id \
+             WHERE a.user_id = $1 AND a.workspace_id = $2"
+        )
+        .bind(caller.user_id)
         .bind(workspace_id)
         .fetch_optional(pool)
-        .await)?
-    .ok_or(Error::NotFound)?;
+        .await)?;
+        let (grant, active) = grant.ok_or(Error::NotFound)?;
+        (effective_level(caller.role, GrantLevel::try_from(grant)?), active)
+    };
     Ok(WorkspaceScope { workspace_id, user_id: caller.user_id, level, active })
 }
 
