@@ -28,7 +28,7 @@ async fn an_unreachable_slack_url_is_never_written_in_clear_into_the_error() {
     let db = &srv.state.db;
     let secrets = &srv.state.secrets;
     // Port 9 (discard) refuses the connection: reqwest's error would carry the whole URL.
-    let url = "http://127.0.0.1:9/services/T0SECRET/B0SECRET/xoxSECRETx";
+    let url = "http://127.0.0.1:9/services/T0PLUGH/B0PLUGH/xoxPLUGHx";
     backend::notifications::set_workspace_url(db, secrets, srv.fx.ws_a, Some(url)).await.unwrap();
     backend::notifications::enqueue(db, Some(srv.fx.ws_a), "hello").await.unwrap();
     backend::notifications::send_due(db, secrets, &reqwest::Client::new(), Duration::ZERO).await.unwrap();
@@ -39,13 +39,13 @@ async fn an_unreachable_slack_url_is_never_written_in_clear_into_the_error() {
     .unwrap();
     let error = error.expect("the failure is recorded");
     assert!(error.contains("could not reach Slack"), "{error}");
-    assert!(!error.contains("SECRET") && !error.contains("127.0.0.1:9"), "the URL leaked: {error}");
+    assert!(!error.contains("PLUGH") && !error.contains("127.0.0.1:9"), "the URL leaked: {error}");
 
     // The failure was logged, without the URL. (The webhook token's redaction from request
     // spans is `telemetry::loggable_path`, unit-tested there.)
     let log = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
     assert!(log.contains("Slack message not posted"), "the failure was logged: {log}");
-    assert!(!log.contains("SECRET"), "a secret reached the log: {log}");
+    assert!(!log.contains("PLUGH"), "a secret reached the log: {log}");
 }
 
 /// A `MakeWriter` target that appends to a shared buffer.
