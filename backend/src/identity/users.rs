@@ -189,14 +189,6 @@ pub(crate) async fn set_disabled(db: &Db, user_id: i64, disabled: bool) -> Resul
     Ok(())
 }
 
-pub(crate) async fn count_active_admins(db: &Db) -> Result<i64> {
-    Ok(on_db!(db, |pool| sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND NOT disabled"
-    )
-    .fetch_one(pool)
-    .await)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
