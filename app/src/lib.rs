@@ -9,7 +9,7 @@ pub mod money;
 pub mod pages;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -20,17 +20,21 @@ use crate::{
     pages::{account::ChangePasswordPage, admin, lead, login::LoginPage, personalization, portal},
 };
 
-/// The HTML document. The theme comes from a cookie so the first paint is already right.
+/// The HTML document. The theme comes from a cookie so the first paint is already right. The
+/// stylesheet and scripts carry content hashes in their names when the build made them (see
+/// server/src/assets.rs).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let theme = components::theme::theme_from_request();
+    let hydrate = page_needs_wasm();
     view! {
         <!DOCTYPE html>
         <html lang="en" data-theme=theme>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                {hydrate.then(|| view! { <HydrationScripts options/> })}
                 <MetaTags/>
             </head>
             <body>
@@ -40,13 +44,24 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Sign-in is a plain form posted to the host (and the theme toggle a form too), so its page works
+/// entirely as HTML: it skips the WASM, which a first visit would otherwise download before the
+/// user has even signed in (docs/performance.md). Every other page hydrates.
+fn page_needs_wasm() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>().is_none_or(|parts| parts.uri.path() != "/login")
+    }
+    #[cfg(not(feature = "ssr"))]
+    true
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     CurrentUser::provide();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/maverick.css"/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
         <Meta name="color-scheme" content="light dark"/>
         <Title formatter=|text: String| if text.is_empty() { "Maverick".to_owned() } else { format!("{text} · Maverick") }/>

@@ -1,6 +1,7 @@
 //! The HTTP surface: the Leptos app (pages + server functions), the form endpoints, health,
 //! exports, uploads and static files, wrapped in the middleware stack (outermost first): request
-//! id → trace → panic → 500 → origin check → session → body limit (uploads have their own).
+//! id → trace → panic → 500 → security and cache headers → compression → origin check → session →
+//! body limit (uploads have their own). Static files skip the session lookup (`assets`).
 
 use axum::{
     body::Body,
@@ -57,6 +58,11 @@ pub fn build(state: HostState) -> Router {
     // Each group of host routes is declared in its own file (`routes::all`); the ones that read
     // their bodies within limits of their own are merged after the global limit.
     let (bounded, own_limit) = crate::routes::all(&state.app.config).into_routers();
+    let static_files = crate::assets::routes(
+        std::path::Path::new(&*state.leptos.site_root),
+        &state.leptos.site_pkg_dir,
+        state.leptos.hash_files,
+    );
     Router::new()
         .merge(bounded)
         .leptos_routes_with_context(&state, routes, context.clone(), shell)
@@ -65,6 +71,8 @@ pub fn build(state: HostState) -> Router {
         .merge(own_limit)
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
         .layer(middleware::from_fn_with_state(state.clone(), origin_guard))
+        .merge(static_files)
+        .layer(crate::assets::compression())
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeUuid))
@@ -73,9 +81,16 @@ pub fn build(state: HostState) -> Router {
                 .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)))
                 .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
                 .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+                .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, page_cache_control))
                 .layer(CatchPanicLayer::custom(panic_response)),
         )
         .with_state(state)
+}
+
+/// Pages are per user and change with the data: the browser may keep one but must ask first.
+fn page_cache_control<B>(response: &Response<B>) -> Option<HeaderValue> {
+    let html = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/html"));
+    html.then(|| HeaderValue::from_static(crate::assets::PAGE))
 }
 
 fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {

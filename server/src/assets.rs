@@ -1,0 +1,68 @@
+//! The site's static files, served from `LEPTOS_SITE_ROOT` without a session lookup:
+//!
+//! - `/pkg/*`: the WASM, its JS glue and the CSS. cargo-leptos puts a content hash in their names
+//!   (`hash-files`), so a browser keeps them for a year and never asks again; a new build has new
+//!   names, which the HTML (never cached without revalidation) points to.
+//! - `/vendor/*` and the rest (ECharts, the map's outlines, the favicon): stable names, so the
+//!   browser revalidates them on each use (`Last-Modified` → `304 Not Modified`).
+//!
+//! Both are sent precompressed when the browser accepts it: `scripts/site-finish.mjs` writes a
+//! `.br` and a `.gz` beside each file at build time (brotli at its best level would be too slow
+//! per request). Pages and server function answers are compressed as they are sent
+//! ([`compression`]).
+
+use std::path::{Path, PathBuf};
+
+use axum::{
+    http::{header, HeaderValue},
+    Router,
+};
+use tower_http::{
+    compression::{predicate::{NotForContentType, Predicate, SizeAbove}, CompressionLayer},
+    services::ServeDir,
+    set_header::SetResponseHeaderLayer,
+};
+
+use crate::HostState;
+
+/// For file names that carry a content hash.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// For files whose name stays the same when they change.
+pub const REVALIDATE: &str = "public, no-cache";
+/// For pages: they are per user, and always checked with the server.
+pub const PAGE: &str = "private, no-cache";
+
+/// The static routes. `hashed` says whether /pkg's names carry content hashes (see
+/// [`hash_file`]); without them, /pkg is revalidated like the rest.
+pub fn routes(site_root: &Path, pkg_dir: &str, hashed: bool) -> Router<HostState> {
+    let pkg_cache = if hashed { IMMUTABLE } else { REVALIDATE };
+    let serve = |dir: PathBuf, cache: &'static str| {
+        tower::ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(cache)))
+            // The same URL is sent br, gzip or plain: a shared cache must key on the encoding.
+            .layer(SetResponseHeaderLayer::if_not_present(header::VARY, HeaderValue::from_static("accept-encoding")))
+            .service(ServeDir::new(dir).precompressed_br().precompressed_gzip())
+    };
+    Router::new()
+        .nest_service(&format!("/{pkg_dir}"), serve(site_root.join(pkg_dir), pkg_cache))
+        .nest_service("/vendor", serve(site_root.join("vendor"), REVALIDATE))
+        .route_service("/favicon.svg", serve(site_root.to_path_buf(), REVALIDATE))
+}
+
+/// Where cargo-leptos' list of hashed file names is, if the site has one: `hash.txt` in the site
+/// root (`scripts/site-finish.mjs` copies it there, so the site directory is self-contained), else
+/// beside the server binary (where `cargo leptos build`/`serve` writes it).
+pub fn hash_file(site_root: &Path) -> Option<PathBuf> {
+    let beside_binary = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt")));
+    [Some(site_root.join("hash.txt")), beside_binary].into_iter().flatten().find(|p| p.is_file())
+}
+
+/// Compression of what is not precompressed: pages, server function answers, exports (brotli at
+/// quality 4, gzip at 6: fast enough per request). Event streams are left alone (each event must
+/// reach the browser when it is sent), and so is anything already encoded (the precompressed
+/// static files) or too small to gain.
+pub fn compression() -> CompressionLayer<impl Predicate + Clone> {
+    CompressionLayer::new().br(true).gzip(true).compress_when(
+        SizeAbove::new(256).and(NotForContentType::GRPC).and(NotForContentType::IMAGES).and(NotForContentType::SSE),
+    )
+}
