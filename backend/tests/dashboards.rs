@@ -3,6 +3,7 @@
 use backend::{
     reporting::daily_metrics::{self, DayCounts},
     reporting::dashboards::{self, Period},
+    reporting::rollout,
     platform::error::Error,
     leads::{self, NewLead},
     reporting::metrics::{MonthClock, PacingStatus},
@@ -11,7 +12,7 @@ use backend::{
     identity::users::Role,
     tenancy::workspaces::{self, WorkspaceInput},
 };
-use chrono::NaiveDate;
+use chrono::{NaiveDate, TimeZone};
 
 fn day(m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, m, d).unwrap()
@@ -105,7 +106,19 @@ async fn the_demo_agency_is_alive_and_varied() {
     assert_eq!(rows.len(), 12);
     let statuses: Vec<_> = rows.iter().map(|r| r.pacing.status).collect();
     assert!(statuses.contains(&PacingStatus::OnTrack) && statuses.contains(&PacingStatus::Behind), "{statuses:?}");
-    assert!(rows.iter().all(|r| r.contacted > 0 && r.replies > 0));
+    // Every workspace is sending except the one still onboarding (inboxes warming up).
+    let quiet: Vec<&str> = rows.iter().filter(|r| r.contacted == 0 || r.replies == 0).map(|r| r.slug.as_str()).collect();
+    assert_eq!(quiet, vec!["sunrise-home-care"]);
+    // Leads left and runway differ between workspaces (they were 20 × the daily target, 20.0
+    // days, everywhere); one workspace is short of leads.
+    let (_, sending) = dashboards::senders(db, &caller(Role::Admin)).await.unwrap();
+    let runways: Vec<f64> = sending.iter().map(|w| w.runway_days.unwrap()).collect();
+    let mut distinct = runways.iter().map(|d| format!("{d:.1}")).collect::<Vec<_>>();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 12, "{runways:?}");
+    assert!(runways.iter().any(|d| *d < 7.0) && runways.iter().any(|d| *d > 30.0), "{runways:?}");
+    assert!(sending.iter().all(|w| w.uncontacted_leads != 20 * w.daily_send_target));
     let senders: i64 = backend::on_db!(db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM sender_accounts").fetch_one(p).await).unwrap();
     assert_eq!(senders, 204);
     let conflicts: i64 = backend::on_db!(db, |p| sqlx::query_scalar(
@@ -136,14 +149,33 @@ async fn home_alerts_and_rollout_from_the_demo_agency() {
     assert_eq!(alerts.zip_conflicts[0].workspaces, vec!["Bright Smile Dental", "Glow Med Spa"]);
     assert!(!alerts.critical_senders.is_empty());
     assert!(alerts.critical_senders.iter().all(|s| s.status == "disconnected" || s.bounced_total * 100 > s.sent_total * 5));
+    // Worst first: bounce rates never rise down the list.
+    let rates: Vec<f64> = alerts.critical_senders.iter().map(|s| s.bounced_total as f64 / s.sent_total.max(1) as f64).collect();
+    assert!(rates.len() > 8 && rates.windows(2).all(|w| w[0] >= w[1]), "{rates:?}");
     assert!(alerts.failed_jobs.is_empty());
 
     let rollout = dashboards::rollout(db, &admin, today).await.unwrap();
     assert_eq!(rollout.len(), 12);
     assert!(rollout.iter().all(|r| r.steps.len() == 5));
-    let overdue: Vec<&str> = rollout.iter().filter(|r| r.steps.iter().any(|s| s.overdue)).map(|r| r.workspace_slug.as_str()).collect();
-    // The last workspace has finished one step; its second was due yesterday.
-    assert_eq!(overdue, vec!["sunrise-home-care"]);
+    // Nothing is done in the future, and nothing contradicts the calendar.
+    assert!(rollout.iter().flat_map(|r| &r.steps).all(|s| s.completed_on.is_none_or(|d| d <= today) && s.conflict.is_none()));
+    let overdue: Vec<(&str, &str)> =
+        rollout.iter().flat_map(|r| r.steps.iter().filter(|s| s.overdue).map(|s| (r.workspace_slug.as_str(), s.key.as_str()))).collect();
+    // Only the onboarding workspace's warm-up (due 4 days ago) is late.
+    assert_eq!(overdue, vec![("sunrise-home-care", "warmup_done")]);
+    let sunrise = rollout.iter().find(|r| r.workspace_slug == "sunrise-home-care").unwrap();
+    // Its inboxes were never ticked, but its 18 connected senders (created 18 days ago) prove them.
+    let inboxes = &sunrise.steps[1];
+    assert_eq!(inboxes.key, "inboxes_created");
+    assert_eq!((inboxes.completed_on, inboxes.proof.clone()), (Some(day(11, 3)), Some(rollout::Proof::ConnectedSenders { count: 18 })));
+    assert_eq!((sunrise.steps[3].completed_on, sunrise.steps[3].due_on), (None, Some(day(11, 26))), "campaign live is due in 5 days");
+    // Every workspace with an interested lead has its first-interested step done on or before
+    // that lead's day; Northside never ticked it, so the data says when.
+    for r in rollout.iter().filter(|r| r.workspace_slug != "sunrise-home-care") {
+        assert!(r.steps.iter().all(|s| s.completed_on.is_some()), "{} is live: every step is done", r.workspace_slug);
+    }
+    let northside = rollout.iter().find(|r| r.workspace_slug == "northside-plumbing").unwrap();
+    assert!(matches!(northside.steps[4].proof, Some(rollout::Proof::InterestedLead { first }) if Some(first) == northside.steps[4].completed_on));
     assert!(matches!(dashboards::rollout(db, &caller(Role::Viewer), today).await, Err(Error::Forbidden)));
 }
 
@@ -234,4 +266,84 @@ async fn sender_health_bands_capacity_and_runway_match_hand_computed_values() {
     // campaign (the paused one does not count); runway 700 / 100 a day = 7 days.
     assert_eq!((w.capacity, w.connected_senders, w.uncontacted_leads, w.runway_days), (70, 2, 700, Some(7.0)));
     assert!(matches!(dashboards::senders(db, &caller(Role::Client)).await, Err(Error::Forbidden)));
+}
+
+#[tokio::test]
+async fn rollout_steps_follow_the_data_and_refuse_future_done_days() {
+    let state = test_state().await;
+    let db = &state.db;
+    let ws = workspaces::create(db, WorkspaceInput::named("Acme")).await.unwrap().id;
+    let today = day(11, 30);
+    let steps = [("domains_bought", day(10, 1)), ("inboxes_created", day(10, 8)), ("warmup_done", day(11, 1)), ("campaign_live", day(11, 3)), ("first_interested", day(12, 10))];
+    for (pos, (key, due)) in steps.iter().enumerate() {
+        backend::on_db!(db, |p| sqlx::query("INSERT INTO rollout_steps (workspace_id, step_key, label, position, due_on) VALUES ($1, $2, $2, $3, $4)")
+            .bind(ws)
+            .bind(*key)
+            .bind(pos as i64)
+            .bind(*due)
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .unwrap();
+    }
+    // Ticked: domains on 2 Oct. Refused: anything after today, and unknown steps.
+    rollout::record_done(db, ws, "domains_bought", Some(day(10, 2)), today).await.unwrap();
+    let err = rollout::record_done(db, ws, "campaign_live", Some(day(12, 1)), today).await.unwrap_err();
+    assert!(matches!(err, Error::Invalid(_)));
+    assert_eq!(err.to_string(), "A step can't be done on 2026-12-01: that is after today (2026-11-30, agency time). Enter the day it was done.");
+    assert!(matches!(rollout::record_done(db, ws, "no_such_step", Some(day(11, 1)), today).await, Err(Error::NotFound)));
+    assert!(matches!(rollout::mark_done(db, &caller(Role::Client), ws, "domains_bought", None, today).await, Err(Error::Forbidden)));
+    // A future tick written before the rule existed shows as a conflict.
+    backend::on_db!(db, |p| sqlx::query("UPDATE rollout_steps SET completed_on = $1 WHERE step_key = 'warmup_done'").bind(day(12, 24)).execute(p).await.map(|_| ()))
+        .unwrap();
+
+    let admin = caller(Role::Admin);
+    let by_key = |r: &[rollout::Rollout], k: &str| r[0].steps.iter().find(|s| s.key == k).unwrap().clone();
+    // No data yet: inboxes and campaign overdue, warm-up a conflict (and overdue), first lead due later.
+    let r = rollout::rollout(db, &admin, today).await.unwrap();
+    assert_eq!(by_key(&r, "domains_bought").completed_on, Some(day(10, 2)));
+    assert!(by_key(&r, "inboxes_created").overdue && by_key(&r, "campaign_live").overdue);
+    let warm = by_key(&r, "warmup_done");
+    assert_eq!((warm.completed_on, warm.overdue), (None, true));
+    assert_eq!(warm.conflict.as_deref(), Some("ticked as done on 2026-12-24, which is after today (2026-11-30)"));
+    assert!(!by_key(&r, "first_interested").overdue);
+
+    // The data: two connected senders (one created 12 Oct 03:00 UTC = 11 Oct in New York), a
+    // disconnected one that doesn't count, mail sent from 4 Nov, an invalid interested lead on
+    // 5 Nov and a valid one on 9 Nov.
+    for (email, status, at) in [
+        ("a@s.test", "connected", chrono::Utc.with_ymd_and_hms(2026, 10, 12, 3, 0, 0).unwrap()),
+        ("b@s.test", "connected", chrono::Utc.with_ymd_and_hms(2026, 10, 20, 15, 0, 0).unwrap()),
+        ("c@s.test", "disconnected", chrono::Utc.with_ymd_and_hms(2026, 9, 1, 15, 0, 0).unwrap()),
+    ] {
+        backend::on_db!(db, |p| sqlx::query("INSERT INTO sender_accounts (workspace_id, email, status, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(ws)
+            .bind(email)
+            .bind(status)
+            .bind(at)
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .unwrap();
+    }
+    daily_metrics::upsert(db, ws, day(11, 3), &DayCounts { sent: 0, ..Default::default() }).await.unwrap();
+    for (d, sent) in [(4, 500), (5, 740)] {
+        daily_metrics::upsert(db, ws, day(11, d), &DayCounts { sent, ..Default::default() }).await.unwrap();
+    }
+    let bad = NewLead { email: "bad@lead.test".into(), interested_day: Some(day(11, 5)), invalid: true, ..Default::default() };
+    leads::insert(db, ws, &bad).await.unwrap();
+    interested(db, ws, day(11, 9), 1, "ok").await;
+
+    let r = rollout::rollout(db, &admin, today).await.unwrap();
+    // A tick stands over the data.
+    assert_eq!(by_key(&r, "domains_bought").completed_on, Some(day(10, 2)));
+    let inboxes = by_key(&r, "inboxes_created");
+    assert_eq!((inboxes.completed_on, inboxes.overdue, inboxes.proof), (Some(day(10, 11)), false, Some(rollout::Proof::ConnectedSenders { count: 2 })));
+    let live = by_key(&r, "campaign_live");
+    assert_eq!((live.completed_on, live.proof), (Some(day(11, 4)), Some(rollout::Proof::Sending { since: day(11, 4), sent: 1240 })));
+    // The future tick is still reported, but the data's day stands in for it.
+    let warm = by_key(&r, "warmup_done");
+    assert_eq!((warm.completed_on, warm.overdue, warm.conflict.is_some()), (Some(day(11, 4)), false, true));
+    let first = by_key(&r, "first_interested");
+    assert_eq!((first.completed_on, first.proof), (Some(day(11, 9)), Some(rollout::Proof::InterestedLead { first: day(11, 9) })));
 }

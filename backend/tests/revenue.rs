@@ -70,6 +70,8 @@ async fn per_lead_and_retainer_revenue_costs_and_frozen_history() {
     let nov = revenue::month(db, &per, 2026, 11, today).await.unwrap();
     // 3 × $150; costs 30000·21/30 + 12000 = 33000.
     assert_eq!((nov.billable_leads, nov.revenue_cents, nov.costs_cents, nov.frozen), (3, 45_000, 33_000, false));
+    // Why billable is fewer than interested: 4 interested in November − 1 invalid = 3.
+    assert_eq!((nov.interested_leads, nov.invalid_leads), (4, 1));
     let m = nov.money();
     assert_eq!(m.profit_cents, 12_000);
     assert!((m.margin.unwrap() - 12_000.0 / 45_000.0).abs() < 1e-12);
@@ -79,6 +81,7 @@ async fn per_lead_and_retainer_revenue_costs_and_frozen_history() {
 
     let oct = revenue::month(db, &per, 2026, 10, today).await.unwrap();
     assert_eq!((oct.billable_leads, oct.revenue_cents, oct.costs_cents, oct.frozen), (2, 30_000, 35_000, true));
+    assert_eq!((oct.interested_leads, oct.invalid_leads), (2, 0), "counted live for a frozen month too");
 
     // A new price changes this month, not the closed one.
     let mut changed = WorkspaceInput::named("Per Lead Co");

@@ -11,6 +11,10 @@ test.describe('KPI dashboard', () => {
     await expect(page.locator('[data-testid=kpi-table] tr[data-status=on_track]').first()).toBeVisible();
     await expect(page.locator('[data-testid=kpi-table] tr[data-status=behind]').first()).toBeVisible();
     await expect(page.locator('[data-testid=kpi-table] svg.sparkline')).toHaveCount(12);
+    // Counts are grouped (1,200 not 1200) in every number cell.
+    const cells = await page.locator('[data-testid=kpi-table] td.num').allInnerTexts();
+    expect(cells.some((t) => /\d,\d{3}/.test(t))).toBe(true);
+    for (const t of cells) expect(t.replace(/\.\d+/g, '')).not.toMatch(/\d{4}/);
 
     await page.locator('select[name=workspace]').selectOption('acme-roofing');
     await page.getByRole('button', { name: 'Apply' }).click();

@@ -9,8 +9,19 @@ test('revenue shows both pricing models, a total, two charts, and exports the ro
   await expect(table.locator('tbody')).toContainText('per lead');
   await expect(table.locator('tbody')).toContainText('retainer');
   await expect(table.locator('tfoot')).toContainText('Agency total');
-  await expect(page.locator('#revenue-history-chart canvas')).toHaveCount(1, { timeout: 15_000 });
-  await expect(page.locator('#revenue-daily-chart canvas')).toHaveCount(1, { timeout: 15_000 });
+  // Client ROI is a percentage (as on the ROI page), and billable leads say why they are fewer
+  // than interested ones: "42 interested − 3 invalid" under 39.
+  await expect(table).not.toContainText('×');
+  const total = table.locator('tfoot td.num').first();
+  const [count, note] = (await total.innerText()).split('\n').map((s) => s.trim()).filter(Boolean);
+  const [, all, invalid] = note.match(/^([\d,]+) interested − ([\d,]+) invalid$/)!;
+  const n = (s: string) => parseInt(s.replace(/,/g, ''), 10);
+  const billable = n(count);
+  expect(n(invalid)).toBeGreaterThan(0);
+  expect(billable).toBe(n(all) - n(invalid));
+  for (const t of await table.locator('td.num').allInnerTexts()) expect(t.replace(/\.\d+/g, '')).not.toMatch(/\d{4}/);
+  await expect(page.locator('#revenue-history-chart canvas')).toHaveCount(1, { timeout: 60_000 });
+  await expect(page.locator('#revenue-daily-chart canvas')).toHaveCount(1, { timeout: 60_000 });
 
   await page.locator('select[name=workspace]').selectOption('bright-smile-dental');
   await page.getByRole('button', { name: 'Apply' }).click();

@@ -5,16 +5,20 @@ test('volume draws its chart, flags under-sending, filters by URL and exports th
   await login(page, ADMIN.email, ADMIN.password);
   await page.goto('/admin/volume');
   // ECharts (served by our host) draws into a canvas once the page has hydrated.
-  await expect(page.locator('#volume-chart canvas')).toHaveCount(1, { timeout: 15_000 });
+  await expect(page.locator('#volume-chart canvas')).toHaveCount(1, { timeout: 60_000 });
   await expect(page.locator('[data-testid=volume-table] tbody tr')).toHaveCount(12);
   // The demo has under-sending days somewhere.
   await expect(page.locator('[data-testid=volume-table] tbody tr:not([data-under="0"])').first()).toBeVisible();
+  // Counts are grouped (1,200 not 1200) in every number cell.
+  const cells = await page.locator('[data-testid=volume-table] td.num').allInnerTexts();
+  expect(cells.some((t) => /\d,\d{3}/.test(t))).toBe(true);
+  for (const t of cells) expect(t.replace(/\.\d+/g, '')).not.toMatch(/\d{4}/);
 
   await page.locator('select[name=workspace]').selectOption('harbor-hvac');
   await page.getByRole('button', { name: 'Apply' }).click();
   await expect(page).toHaveURL(/workspace=harbor-hvac/);
   await expect(page.locator('[data-testid=volume-table] tbody tr')).toHaveCount(1);
-  await expect(page.locator('#volume-chart canvas')).toHaveCount(1, { timeout: 15_000 });
+  await expect(page.locator('#volume-chart canvas')).toHaveCount(1, { timeout: 60_000 });
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
   const text = (await (await download.createReadStream()).toArray()).map(String).join('').replace(/^\uFEFF/, '');

@@ -213,11 +213,12 @@ pub async fn rollout_csv(
         let rows = app::api::reporting::rollout_rows(&state.app, &caller).await?;
         let lines = rows.into_iter().filter(|r| app::pages::admin::rollout::matches(r, &show)).flat_map(|r| {
             let (name, slug) = (r.workspace_name, r.workspace_slug);
-            r.steps.into_iter().map(move |(label, due, completed, overdue)| {
-                vec![name.clone(), slug.clone(), label, due.unwrap_or_default(), completed.unwrap_or_default(), overdue.to_string()]
+            r.steps.into_iter().map(move |s| {
+                let (due, done) = (s.due_on.unwrap_or_default(), s.completed_on.unwrap_or_default());
+                vec![name.clone(), slug.clone(), s.label, due, done, s.overdue.to_string(), s.proof.unwrap_or_default(), s.conflict.unwrap_or_default()]
             })
         });
-        backend::platform::csv_output::to_csv(&["workspace", "slug", "step", "due_on", "completed_on", "overdue"], lines)
+        backend::platform::csv_output::to_csv(&["workspace", "slug", "step", "due_on", "completed_on", "overdue", "proof", "conflict"], lines)
     }
     .await;
     csv_response("rollout.csv", result)

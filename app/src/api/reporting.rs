@@ -136,10 +136,30 @@ pub async fn rollout_rows(state: &backend::AppState, caller: &backend::identity:
             steps: r
                 .steps
                 .into_iter()
-                .map(|s| (s.label, s.due_on.map(|d| d.to_string()), s.completed_on.map(|d| d.to_string()), s.overdue))
+                .map(|s| crate::models::RolloutStepLine {
+                    proof: s.proof.map(proof_words),
+                    label: s.label,
+                    due_on: s.due_on.map(|d| d.to_string()),
+                    completed_on: s.completed_on.map(|d| d.to_string()),
+                    conflict: s.conflict,
+                    overdue: s.overdue,
+                })
                 .collect(),
         })
         .collect())
+}
+
+/// What in the data shows a rollout step done, as the page says it.
+#[cfg(feature = "ssr")]
+fn proof_words(p: backend::reporting::rollout::Proof) -> String {
+    use crate::components::format::thousands;
+    use backend::reporting::rollout::Proof;
+    match p {
+        Proof::ConnectedSenders { count: 1 } => "1 connected sender".into(),
+        Proof::ConnectedSenders { count } => format!("{} connected senders", thousands(count)),
+        Proof::Sending { since, sent } => format!("sending since {since} ({} emails)", thousands(sent)),
+        Proof::InterestedLead { first } => format!("first interested lead on {first}"),
+    }
 }
 
 /// Emails sent per day against each workspace's daily send target (default: the last 30 days).
@@ -221,13 +241,17 @@ pub async fn revenue_report(
     let workspaces = all_ws.iter().filter(|(w, _)| w.active).map(|(w, _)| (w.slug.clone(), w.name.clone())).collect();
     let only = workspace.map(str::trim).filter(|s| !s.is_empty());
     let r = backend::reporting::dashboards::revenue(db, caller, year, mon, clock.today, only).await?;
+    let stage_of = |slug: &str| all_ws.iter().find(|(w, _)| w.slug == slug).map(|(w, _)| w.billable_stage.clone()).unwrap_or_default();
     let line = |slug: String, name: String, pricing: String, m: &backend::reporting::revenue::MonthRevenue, frozen: bool| {
         let money = metrics::money(m.revenue_cents, m.costs_cents);
         crate::models::RevenueLine {
+            billable_stage: stage_of(&slug),
             slug,
             name,
             pricing_model: pricing,
             billable_leads: m.billable_leads,
+            interested_leads: m.interested_leads,
+            invalid_leads: m.invalid_leads,
             revenue_cents: m.revenue_cents,
             costs_cents: m.costs_cents,
             profit_cents: money.profit_cents,
@@ -245,6 +269,8 @@ pub async fn revenue_report(
         revenue_cents: 0,
         costs_cents: 0,
         won_value_cents: 0,
+        interested_leads: 0,
+        invalid_leads: 0,
         frozen: false,
     };
     let lines = r
@@ -255,6 +281,8 @@ pub async fn revenue_report(
             sum.revenue_cents += m.revenue_cents;
             sum.costs_cents += m.costs_cents;
             sum.won_value_cents += m.won_value_cents;
+            sum.interested_leads += m.interested_leads;
+            sum.invalid_leads += m.invalid_leads;
             line(slug.clone(), name.clone(), m.pricing_model.as_str().into(), m, m.frozen)
         })
         .collect();

@@ -84,8 +84,21 @@ pub struct SenderAlertRow {
 pub struct RolloutRow {
     pub workspace_slug: String,
     pub workspace_name: String,
-    /// (label, due day, completed day, overdue)
-    pub steps: Vec<(String, Option<String>, Option<String>, bool)>,
+    pub steps: Vec<RolloutStepLine>,
+}
+
+/// One checklist step, reconciled with the data (`YYYY-MM-DD` days).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RolloutStepLine {
+    pub label: String,
+    pub due_on: Option<String>,
+    /// As ticked, or as the data proves it (then `proof` says how).
+    pub completed_on: Option<String>,
+    /// What in the data shows it done, in words ("18 connected senders").
+    pub proof: Option<String>,
+    /// A tick the calendar contradicts, in words.
+    pub conflict: Option<String>,
+    pub overdue: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -118,6 +131,11 @@ pub struct RevenueLine {
     /// `per_lead` or `retainer`.
     pub pricing_model: String,
     pub billable_leads: i64,
+    /// Interested in the month and, of those, marked invalid: why billable can be fewer.
+    pub interested_leads: i64,
+    pub invalid_leads: i64,
+    /// The stage a lead must reach to be billable (`interested` by default).
+    pub billable_stage: String,
     pub revenue_cents: i64,
     pub costs_cents: i64,
     pub profit_cents: i64,

@@ -147,7 +147,7 @@ pub async fn alerts(db: &Db, caller: &SessionUser, kpi_month_to_date: &[KpiRow])
     access::require_admin(caller)?;
     let behind = kpi_month_to_date.iter().filter(|r| r.pacing.status == metrics::PacingStatus::Behind).cloned().collect();
     // Critical: bounce rate above 5 % (bounced·100 > sent·5 keeps it in integers), or disconnected.
-    let critical_senders = crate::on_db!(db, |pool| sqlx::query_as::<_, SenderAlert>(
+    let mut critical_senders = crate::on_db!(db, |pool| sqlx::query_as::<_, SenderAlert>(
         "SELECT s.email, w.name AS workspace_name, s.status, s.sent_total, s.bounced_total \
          FROM sender_accounts s JOIN workspaces w ON w.id = s.workspace_id \
          WHERE w.active AND (s.status = 'disconnected' OR s.bounced_total * 100 > s.sent_total * 5) \
@@ -155,6 +155,9 @@ pub async fn alerts(db: &Db, caller: &SessionUser, kpi_month_to_date: &[KpiRow])
     )
     .fetch_all(pool)
     .await)?;
+    // Worst first: highest bounce rate (a disconnected sender that bounced little comes after).
+    let rate = |s: &SenderAlert| metrics::ratio(s.bounced_total as f64, s.sent_total as f64).unwrap_or(-1.0);
+    critical_senders.sort_by(|a, b| rate(b).total_cmp(&rate(a)));
     let mut zip_conflicts: Vec<ZipConflict> = Vec::new();
     for t in crate::zips::territories(db).await? {
         match zip_conflicts.last_mut() {
@@ -167,53 +170,8 @@ pub async fn alerts(db: &Db, caller: &SessionUser, kpi_month_to_date: &[KpiRow])
     Ok(Alerts { behind, critical_senders, zip_conflicts, failed_jobs })
 }
 
-/// One workspace's rollout checklist.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Rollout {
-    pub workspace_name: String,
-    pub workspace_slug: String,
-    pub steps: Vec<RolloutStep>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct RolloutStep {
-    #[sqlx(skip)]
-    #[serde(skip)]
-    pub workspace_id: i64,
-    pub label: String,
-    pub due_on: Option<NaiveDate>,
-    pub completed_on: Option<NaiveDate>,
-    /// Not done and past its due day.
-    #[sqlx(skip)]
-    pub overdue: bool,
-}
-
-pub async fn rollout(db: &Db, caller: &SessionUser, today: NaiveDate) -> Result<Vec<Rollout>> {
-    access::require_admin(caller)?;
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        workspace_id: i64,
-        #[sqlx(flatten)]
-        step: RolloutStep,
-    }
-    let rows = crate::on_db!(db, |pool| sqlx::query_as::<_, Row>(
-        "SELECT workspace_id, label, due_on, completed_on FROM rollout_steps ORDER BY workspace_id, position"
-    )
-    .fetch_all(pool)
-    .await)?;
-    let mut by_ws: HashMap<i64, Vec<RolloutStep>> = HashMap::new();
-    for mut r in rows {
-        r.step.workspace_id = r.workspace_id;
-        r.step.overdue = r.step.completed_on.is_none() && r.step.due_on.is_some_and(|d| d < today);
-        by_ws.entry(r.workspace_id).or_default().push(r.step);
-    }
-    Ok(workspaces::list_visible(db, caller)
-        .await?
-        .into_iter()
-        .filter(|(w, _)| w.active)
-        .map(|(w, _)| Rollout { steps: by_ws.remove(&w.id).unwrap_or_default(), workspace_name: w.name, workspace_slug: w.slug })
-        .collect())
-}
+// The rollout checklist lives in its own module (it also writes).
+pub use crate::reporting::rollout::{rollout, Rollout, RolloutStep};
 
 /// A day counts as under-sending when fewer than this share of the daily send target went out.
 pub const UNDER_SENDING_SHARE: f64 = 0.8;

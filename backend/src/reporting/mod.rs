@@ -6,3 +6,4 @@ pub mod daily_metrics;
 pub mod dashboards;
 pub mod metrics;
 pub mod revenue;
+pub mod rollout;

@@ -27,6 +27,10 @@ pub struct MonthRevenue {
     pub revenue_cents: i64,
     pub costs_cents: i64,
     pub won_value_cents: i64,
+    /// Leads that turned interested in the month, and how many of those are marked invalid:
+    /// why billable leads (interested − invalid, by default) are fewer. Always counted live.
+    pub interested_leads: i64,
+    pub invalid_leads: i64,
     /// From a frozen snapshot (closed month) rather than computed live.
     pub frozen: bool,
 }
@@ -128,6 +132,19 @@ async fn interested_billable_all(db: &Db, from: NaiveDate, to: NaiveDate) -> Res
     Ok(rows.into_iter().collect())
 }
 
+/// Interested leads per workspace in `[from, to]`, and how many of them are invalid.
+async fn interested_and_invalid_all(db: &Db, from: NaiveDate, to: NaiveDate) -> Result<HashMap<i64, (i64, i64)>> {
+    let rows: Vec<(i64, i64, i64)> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT workspace_id, COUNT(*), CAST(SUM(CASE WHEN invalid THEN 1 ELSE 0 END) AS BIGINT) FROM leads \
+         WHERE interested_day >= $1 AND interested_day <= $2 GROUP BY workspace_id"
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await)?;
+    Ok(rows.into_iter().map(|(ws, all, invalid)| (ws, (all, invalid))).collect())
+}
+
 /// The month of `clock` for each workspace, computed live from the current prices with one
 /// grouped query per quantity (not one per workspace).
 pub async fn compute_all(db: &Db, wss: &[Workspace], clock: &MonthClock) -> Result<HashMap<i64, MonthRevenue>> {
@@ -152,6 +169,8 @@ pub async fn compute_all(db: &Db, wss: &[Workspace], clock: &MonthClock) -> Resu
             revenue_cents: revenue,
             costs_cents: costs.get(&ws.id).copied().unwrap_or(0),
             won_value_cents: won.get(&ws.id).copied().unwrap_or(0),
+            interested_leads: 0,
+            invalid_leads: 0,
             frozen: false,
         };
         out.insert(ws.id, m);
@@ -162,6 +181,16 @@ pub async fn compute_all(db: &Db, wss: &[Workspace], clock: &MonthClock) -> Resu
 /// One month for each workspace: live for the current month; for a closed month from its
 /// snapshot, written on first read so later price changes keep history.
 pub async fn months_for(db: &Db, wss: &[Workspace], year: i32, month: u32, today: NaiveDate) -> Result<HashMap<i64, MonthRevenue>> {
+    let mut out = months_for_money(db, wss, year, month, today).await?;
+    let closed = MonthClock::closed(year, month);
+    let counts = interested_and_invalid_all(db, closed.month_start, closed.month_end.min(today)).await?;
+    for (ws, m) in out.iter_mut() {
+        (m.interested_leads, m.invalid_leads) = counts.get(ws).copied().unwrap_or((0, 0));
+    }
+    Ok(out)
+}
+
+async fn months_for_money(db: &Db, wss: &[Workspace], year: i32, month: u32, today: NaiveDate) -> Result<HashMap<i64, MonthRevenue>> {
     if (today.year(), today.month()) == (year, month) {
         return compute_all(db, wss, &MonthClock::at(today)).await;
     }
@@ -183,6 +212,8 @@ pub async fn months_for(db: &Db, wss: &[Workspace], year: i32, month: u32, today
                 revenue_cents: revenue,
                 costs_cents: costs,
                 won_value_cents: won,
+                interested_leads: 0,
+                invalid_leads: 0,
                 frozen: true,
             };
             out.insert(ws, m);

@@ -17,6 +17,10 @@ use crate::{
 /// How fast each demo workspace produces interested leads, relative to its target.
 const PACE: &[f64] = &[1.25, 0.7, 1.05, 0.45, 0.95, 1.4, 0.85, 0.6, 1.1, 0.3, 1.0, 0.75];
 const DAYS: i64 = 90;
+/// The last workspace is still onboarding: inboxes warming up, no campaign mail yet.
+const ONBOARDING: usize = 11;
+/// Days of uncontacted leads left in each workspace's active campaign, at its daily send target.
+const RUNWAY_DAYS: &[f64] = &[26.4, 11.2, 33.8, 4.6, 18.9, 7.3, 41.5, 14.1, 22.7, 3.2, 29.6, 35.0];
 
 const FIRST: &[&str] = &["James", "Maria", "Robert", "Linda", "Michael", "Patricia", "David", "Jennifer", "Daniel", "Susan", "Kevin", "Angela", "Brian", "Nicole", "Jason", "Laura"];
 const LAST: &[&str] = &["Smith", "Garcia", "Johnson", "Martinez", "Brown", "Davis", "Miller", "Lopez", "Wilson", "Anderson", "Taylor", "Thomas", "Moore", "Jackson", "White", "Harris"];
@@ -47,8 +51,17 @@ fn stage_for(rng: &mut StdRng, age_days: i64) -> Stage {
 
 pub(crate) async fn seed_workspace(db: &Db, ws_id: i64, index: usize, target: i64, daily_send_target: i64, today: NaiveDate) -> Result<()> {
     let mut rng = StdRng::seed_from_u64(0xC0FFEE + index as u64);
+    // A second stream for campaign sizes and rollout days, so the history above stays as it was.
+    let mut rng2 = StdRng::seed_from_u64(0x5EED + index as u64);
     let pace = PACE[index % PACE.len()];
     let now = Utc::now();
+    let onboarding = index == ONBOARDING;
+    let live_days = if onboarding { 0 } else { DAYS };
+    // The launch: campaign mail from the first day of history; inboxes 25 days before (the
+    // onboarding workspace: inboxes 18 days ago, domains a week before that).
+    let first_send = today - Duration::days(DAYS - 1);
+    let inboxes_day = if onboarding { today - Duration::days(18) } else { first_send - Duration::days(25) };
+    let domains_day = inboxes_day - Duration::days(7);
 
     let mut campaign_ids = Vec::new();
     for (n, label) in ["Homeowners Q4", "Referral follow-up"].iter().enumerate() {
@@ -60,8 +73,8 @@ pub(crate) async fn seed_workspace(db: &Db, ws_id: i64, index: usize, target: i6
         .bind(format!("demo-{ws_id}-{n}"))
         .bind(*label)
         .bind(if n == 0 { "active" } else { "paused" })
-        .bind(daily_send_target * 60)
-        .bind(daily_send_target * 40)
+        .bind(0_i64) // sized below, once the history says how many were contacted
+        .bind(0_i64)
         .bind(now)
         .fetch_one(pool)
         .await)?;
@@ -72,11 +85,15 @@ pub(crate) async fn seed_workspace(db: &Db, ws_id: i64, index: usize, target: i6
     let per_day = target as f64 / 30.0 * pace;
     let bounce_rate = [0.006, 0.012, 0.018, 0.025, 0.035][index % 5];
     let mut serial = 0;
-    for back in (0..DAYS).rev() {
+    let (mut contacted_total, mut first_interested) = (0_i64, None);
+    for back in (0..live_days).rev() {
         let day = today - Duration::days(back);
         let mut interested = per_day.floor() as i64 + i64::from(rng.gen::<f64>() < per_day.fract());
         if back == 0 {
             interested /= 2; // today is not over yet
+        }
+        if interested > 0 && first_interested.is_none() {
+            first_interested = Some(day);
         }
         for _ in 0..interested {
             serial += 1;
@@ -107,6 +124,7 @@ pub(crate) async fn seed_workspace(db: &Db, ws_id: i64, index: usize, target: i6
         let under_sending = rng.gen::<f64>() < 0.1;
         let sent = (daily_send_target as f64 * if under_sending { rng.gen_range(0.4..0.7) } else { rng.gen_range(0.85..1.05) }) as i64;
         let contacted = (sent as f64 * 0.55) as i64;
+        contacted_total += contacted;
         let replies = ((contacted as f64 * rng.gen_range(0.02..0.04)) as i64).max(interested);
         daily_metrics::upsert(
             db,
@@ -124,29 +142,49 @@ pub(crate) async fn seed_workspace(db: &Db, ws_id: i64, index: usize, target: i6
         .await?;
     }
 
-    // About 17 senders each (≈ 200 in all), mostly healthy, some warning, a few critical.
+    // The active campaign holds most of the contacted leads and some weeks of uncontacted ones
+    // (varied, one nearly empty); the paused one was worked through.
+    let left = (daily_send_target as f64 * RUNWAY_DAYS[index % RUNWAY_DAYS.len()] * rng2.gen_range(0.97..1.03)) as i64;
+    let active_contacted = contacted_total * rng2.gen_range(80..95) / 100;
+    for (id, total, contacted) in [
+        (campaign_ids[0], active_contacted + left, active_contacted),
+        (campaign_ids[1], contacted_total - active_contacted, contacted_total - active_contacted),
+    ] {
+        on_db!(db, |pool| sqlx::query("UPDATE campaigns SET leads_total = $1, leads_contacted = $2 WHERE id = $3")
+            .bind(total)
+            .bind(contacted)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+
+    // About 17 senders each (≈ 200 in all), mostly healthy, some warning, a few critical; the
+    // onboarding workspace's are all warming up (warm-up mail only, all healthy).
+    let senders_created = Utc.from_utc_datetime(&inboxes_day.and_hms_opt(16, 0, 0).expect("valid time"));
     for k in 0..(16 + index % 3) {
-        let roll: f64 = rng.gen();
+        let roll: f64 = if onboarding { rng.gen_range(0.0..0.8) } else { rng.gen() };
         let bounce = if roll < 0.8 { rng.gen_range(0.004..0.018) } else if roll < 0.93 { rng.gen_range(0.021..0.049) } else { rng.gen_range(0.055..0.09) };
         let status = if roll > 0.97 { "disconnected" } else if roll > 0.95 { "paused" } else { "connected" };
         // Enough capacity for the daily target, except one workspace that is short of inboxes.
         let cover = if index == 9 { 0.7 } else { rng.gen_range(1.05..1.35) };
         let daily_limit = ((daily_send_target as f64 * cover / 16.0) as i64).max(20);
-        let sent_total = daily_limit * rng.gen_range(40..80);
+        let sent_total = if onboarding { rng.gen_range(8..20) * 15 } else { daily_limit * rng.gen_range(40..80) };
         on_db!(db, |pool| sqlx::query(
             "INSERT INTO sender_accounts (workspace_id, bison_sender_id, email, status, daily_limit, warmup_enabled, sent_total, \
-             bounced_total, replies_total, last_synced_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)"
+             bounced_total, replies_total, last_synced_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         )
         .bind(ws_id)
         .bind(format!("demo-sender-{ws_id}-{k}"))
         .bind(format!("{}{k}@outreach-{ws_id}.example", pick(&mut rng, FIRST).to_lowercase()))
         .bind(status)
         .bind(daily_limit)
-        .bind(k % 4 == 0)
+        .bind(onboarding || k % 4 == 0)
         .bind(sent_total)
         .bind((sent_total as f64 * bounce) as i64)
         .bind(sent_total / 40)
         .bind(now)
+        .bind(senders_created)
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;
@@ -154,9 +192,9 @@ pub(crate) async fn seed_workspace(db: &Db, ws_id: i64, index: usize, target: i6
 
     // Costs: recurring software and inboxes, a one-off domain purchase and a data list.
     let costs: [(&str, &str, i64, &str, NaiveDate); 4] = [
-        ("software", "Sending platform seats", 25_000, "monthly", today - Duration::days(120)),
-        ("inboxes", "Google Workspace inboxes", 1_500 * 17, "monthly", today - Duration::days(120)),
-        ("domains", "Sending domains", 18_000, "one_off", today - Duration::days(60)),
+        ("software", "Sending platform seats", 25_000, "monthly", domains_day),
+        ("inboxes", "Google Workspace inboxes", 1_500 * (16 + index as i64 % 3), "monthly", inboxes_day),
+        ("domains", "Sending domains", 18_000, "one_off", domains_day),
         ("data", "Contact list purchase", 40_000 + 5_000 * index as i64, "one_off", crate::reporting::metrics::MonthClock::at(today).month_start),
     ];
     for (category, description, amount, recurrence, starts_on) in costs {
@@ -176,24 +214,37 @@ pub(crate) async fn seed_workspace(db: &Db, ws_id: i64, index: usize, target: i6
         .map(|r| r.rows_affected()))?;
     }
 
-    // Rollout checklist: earlier workspaces are live, later ones still rolling out (one overdue).
+    // Rollout checklist, ticked on the days things happened (never in the future: the write
+    // refuses it). One live workspace never ticked its first interested lead (the data proves
+    // it); the onboarding one has not ticked its inboxes (its senders prove them) and its
+    // warm-up is late.
+    let days: [Option<NaiveDate>; 5] = if onboarding {
+        [Some(domains_day), None, None, None, None]
+    } else {
+        let first_lead = if index == 8 { None } else { first_interested };
+        [Some(domains_day), Some(inboxes_day), Some(first_send - Duration::days(2)), Some(first_send), first_lead]
+    };
+    let planned: [NaiveDate; 5] = if onboarding {
+        [domains_day - Duration::days(1), inboxes_day - Duration::days(1), today - Duration::days(4), today + Duration::days(5), today + Duration::days(12)]
+    } else {
+        [domains_day, inboxes_day, first_send - Duration::days(2), first_send, first_send + Duration::days(7)].map(|d| d + Duration::days(rng2.gen_range(-3..=4)))
+    };
     let steps = [("domains_bought", "Domains bought"), ("inboxes_created", "Inboxes created"), ("warmup_done", "Warm-up done"), ("campaign_live", "Campaign live"), ("first_interested", "First interested lead")];
-    let done_steps = if index < 8 { 5 } else { 12 - index };
     for (pos, (key, label)) in steps.iter().enumerate() {
-        let due = today - Duration::days(75) + Duration::days(14 * pos as i64 + if index >= 8 { 60 } else { 0 });
-        let completed = (pos < done_steps).then(|| due - Duration::days(rng.gen_range(0..4)));
         on_db!(db, |pool| sqlx::query(
-            "INSERT INTO rollout_steps (workspace_id, step_key, label, position, due_on, completed_on) VALUES ($1, $2, $3, $4, $5, $6)"
+            "INSERT INTO rollout_steps (workspace_id, step_key, label, position, due_on) VALUES ($1, $2, $3, $4, $5)"
         )
         .bind(ws_id)
         .bind(*key)
         .bind(*label)
         .bind(pos as i64)
-        .bind(due)
-        .bind(completed)
+        .bind(planned[pos])
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;
+        if let Some(done) = days[pos] {
+            crate::reporting::rollout::record_done(db, ws_id, key, Some(done), today).await?;
+        }
     }
     Ok(())
 }

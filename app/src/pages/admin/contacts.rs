@@ -135,7 +135,7 @@ fn Current(u: ContactUploadView, slug: String, import: ServerAction<ImportContac
         "imported" => view! {
             <div class={if u.rejected > 0 { "alert alert-warn" } else { "alert alert-ok" }} role="status" data-testid="contacts-outcome">
                 <strong>{title}</strong>
-                {format!(": {} rows read — {} created, {} duplicates skipped, {} rejected.", u.rows_total, u.created, u.duplicates, u.rejected)}
+                {format!(": {} rows read — {} created, {} duplicates skipped, {} rejected.", thousands(u.rows_total), thousands(u.created), thousands(u.duplicates), thousands(u.rejected))}
                 {(u.rejected > 0).then(|| view! { " " <a href=format!("/admin/contacts/uploads/{}/rejected.csv", u.id) download>"Download the rejected rows"</a> })}
             </div>
         }
@@ -209,7 +209,7 @@ fn Batches(batches: Vec<(i64, String, i64, String, i64, Option<String>)>) -> imp
             } else {
                 view! {
                     <table><thead><tr><th scope="col">"Week of"</th><th scope="col" class="num">"Contacts"</th><th scope="col">"Status"</th>
-                        <th scope="col" class="num">"In Email Bison"</th><th scope="col">""</th></tr></thead>
+                        <th scope="col" class="num">"In Email Bison"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                     <tbody>{batches.into_iter().map(|(id, week, size, status, uploaded, error)| {
                         let retry = status == "failed" || status == "draft";
                         view! {

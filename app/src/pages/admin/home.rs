@@ -34,26 +34,31 @@ pub fn AdminHome() -> impl IntoView {
                                 {o.alerts.is_empty().then(|| view! { <p class="alert alert-ok" role="status">"All clear: no workspace behind, no critical sender, no ZIP conflict, no failed job."</p> })}
                                 {(!o.alerts.behind.is_empty()).then(|| view! {
                                     <div class="alert alert-error" data-testid="alert-behind">
-                                        <strong>{format!("{} workspace(s) behind target", o.alerts.behind.len())}</strong>
+                                        <strong>{format!("{} workspace(s) behind target", thousands(o.alerts.behind.len() as i64))}</strong>
                                         <ul>{o.alerts.behind.iter().map(|(slug, name, mtd, target, projection)| view! {
                                             <li><a href=format!("/admin/kpi?workspace={slug}")>{name.clone()}</a>
-                                                {format!(": {mtd} of {target} interested, projected {projection:.0}")}</li>
+                                                {format!(": {} of {} interested, projected {}", thousands(*mtd), thousands(*target), thousands(projection.round() as i64))}</li>
                                         }).collect_view()}</ul>
                                     </div>
                                 })}
                                 {(!o.alerts.critical_senders.is_empty()).then(|| view! {
                                     <div class="alert alert-error" data-testid="alert-senders">
-                                        <strong>{format!("{} critical sender(s)", o.alerts.critical_senders.len())}</strong>
-                                        " (bounce rate over 5 %, or disconnected)"
+                                        <strong>{format!("{} critical sender(s)", thousands(o.alerts.critical_senders.len() as i64))}</strong>
+                                        " (bounce rate over 5 %, or disconnected; worst first)"
                                         <ul>{o.alerts.critical_senders.iter().take(8).map(|s| view! {
                                             <li>{format!("{} — {}: {}, bounce {}", s.email, s.workspace, s.status, percent(s.bounce_rate))}</li>
                                         }).collect_view()}
-                                        {(o.alerts.critical_senders.len() > 8).then(|| view! { <li>{format!("and {} more", o.alerts.critical_senders.len() - 8)}</li> })}</ul>
+                                        {(o.alerts.critical_senders.len() > 8).then(|| view! {
+                                            <li><a href="/admin/senders?band=critical" data-testid="more-senders">{format!("and {} more", thousands(o.alerts.critical_senders.len() as i64 - 8))}</a></li>
+                                        })}</ul>
+                                        {o.alerts.critical_senders.iter().any(|s| s.status == "disconnected").then(|| view! {
+                                            <a href="/admin/senders?status=disconnected">"See the disconnected senders"</a>
+                                        })}
                                     </div>
                                 })}
                                 {(!o.alerts.zip_conflicts.is_empty()).then(|| view! {
                                     <div class="alert alert-error" data-testid="alert-zips">
-                                        <strong>{format!("{} ZIP conflict(s)", o.alerts.zip_conflicts.len())}</strong>
+                                        <strong>{format!("{} ZIP conflict(s)", thousands(o.alerts.zip_conflicts.len() as i64))}</strong>
                                         <ul>{o.alerts.zip_conflicts.iter().map(|(zip, names)| view! {
                                             <li>{format!("{zip} is assigned to {}", names.join(" and "))}</li>
                                         }).collect_view()}</ul>
@@ -63,7 +68,7 @@ pub fn AdminHome() -> impl IntoView {
                                 {(!o.alerts.failed_jobs.is_empty()).then(|| view! {
                                     <div class="alert alert-error" data-testid="alert-jobs">
                                         <strong>"Failed jobs in the last 7 days"</strong>
-                                        <ul>{o.alerts.failed_jobs.iter().map(|(kind, n)| view! { <li>{format!("{kind}: {n}")}</li> }).collect_view()}</ul>
+                                        <ul>{o.alerts.failed_jobs.iter().map(|(kind, n)| view! { <li>{format!("{kind}: {}", thousands(*n))}</li> }).collect_view()}</ul>
                                     </div>
                                 })}
                             </section>
@@ -74,12 +79,12 @@ pub fn AdminHome() -> impl IntoView {
                                 <a class="stat" href="/admin/kpi"><span class="stat-value">{thousands(o.contacted_mtd)}</span>
                                     <span class="stat-label">"leads contacted this month"</span>
                                     <span class="muted">{format!("as of {}", o.today)}</span></a>
-                                <a class="stat" href="/admin/clients"><span class="stat-value">{o.workspaces_active}</span>
+                                <a class="stat" href="/admin/clients"><span class="stat-value">{thousands(o.workspaces_active)}</span>
                                     <span class="stat-label">"active client workspaces"</span>
-                                    <span class="muted">{o.workspaces_total} " in total"</span></a>
-                                <a class="stat" href="/admin/users"><span class="stat-value">{o.users_total}</span>
+                                    <span class="muted">{thousands(o.workspaces_total)} " in total"</span></a>
+                                <a class="stat" href="/admin/users"><span class="stat-value">{thousands(o.users_total)}</span>
                                     <span class="stat-label">"users"</span>
-                                    <span class="muted">{o.users_disabled} " disabled"</span></a>
+                                    <span class="muted">{thousands(o.users_disabled)} " disabled"</span></a>
                             </div>
                             <h2>"Recent activity"</h2>
                             <div class="table-wrap">

@@ -157,10 +157,10 @@ pub fn KpiPage() -> impl IntoView {
                                                     <td class="num">{percent(l.pacing)}</td>
                                                     <td class="num">{one_decimal(l.projection)}</td>
                                                     <td><span class=format!("badge status-{}", l.status)>{status_label(&l.status)}</span></td>
-                                                    <td class="num" title=format!("{} / {}", l.replies, l.contacted)>{percent(l.reply_rate)}
+                                                    <td class="num" title=format!("{} / {}", thousands(l.replies), thousands(l.contacted))>{percent(l.reply_rate)}
                                                         <br/><span class="muted">{format!("{} / {}", thousands(l.replies), thousands(l.contacted))}</span></td>
-                                                    <td class="num">{percent(l.positive_of_replies)}<br/><span class="muted">{format!("{} / {}", l.interested, thousands(l.replies))}</span></td>
-                                                    <td class="num">{percent(l.positive_of_contacted)}<br/><span class="muted">{format!("{} / {}", l.interested, thousands(l.contacted))}</span></td>
+                                                    <td class="num">{percent(l.positive_of_replies)}<br/><span class="muted">{format!("{} / {}", thousands(l.interested), thousands(l.replies))}</span></td>
+                                                    <td class="num">{percent(l.positive_of_contacted)}<br/><span class="muted">{format!("{} / {}", thousands(l.interested), thousands(l.contacted))}</span></td>
                                                     <td><Sparkline values=l.trend_30_days.clone() label=format!("Interested per day, last 30 days, {}", l.name)/></td>
                                                 </tr>
                                             }).collect_view()}

@@ -33,6 +33,23 @@ pub const SORTS: &[(&str, Compare<RevenueLine>)] = &[
     ("client_roi", |a, b| ratio(a.client_roi, b.client_roi)),
 ];
 
+/// Why a line's billable leads are fewer than its interested leads, in words (`None` when equal):
+/// by default invalid leads are not billed.
+pub fn billable_note(l: &RevenueLine) -> Option<String> {
+    let (all, invalid) = (thousands(l.interested_leads), thousands(l.invalid_leads));
+    if l.interested_leads == l.billable_leads {
+        None
+    } else if l.interested_leads - l.invalid_leads == l.billable_leads {
+        Some(format!("{all} interested − {invalid} invalid"))
+    } else if !l.billable_stage.is_empty() && l.billable_stage != "interested" {
+        Some(format!("{all} interested; billed on reaching {}", l.billable_stage.replace('_', " ")))
+    } else if l.frozen {
+        Some(format!("counted when the month closed; now {all} interested − {invalid} invalid"))
+    } else {
+        Some(format!("{all} interested, {invalid} invalid"))
+    }
+}
+
 fn dollars(cents: i64) -> f64 {
     cents as f64 / 100.0
 }
@@ -71,14 +88,15 @@ fn Row(line: RevenueLine, #[prop(optional)] total: bool) -> impl IntoView {
             <td>{if total { view! { <strong>{line.name.clone()}</strong> }.into_any() } else { view! { <a href=format!("?workspace={}", line.slug)>{line.name.clone()}</a> }.into_any() }}
                 {line.frozen.then(|| view! { " " <span class="badge" title="closed month: frozen at the prices of the time">"frozen"</span> })}</td>
             <td>{model}</td>
-            <td class="num">{thousands(line.billable_leads)}</td>
+            <td class="num">{thousands(line.billable_leads)}
+                {billable_note(&line).map(|n| view! { <br/><span class="muted" data-testid="billable-note">{n}</span> })}</td>
             <td class="num">{format_cents(line.revenue_cents)}</td>
             <td class="num">{format_cents(line.costs_cents)}</td>
             <td class="num">{format_cents(line.profit_cents)}</td>
             <td class="num">{percent(line.margin)}</td>
             <td class="num">{percent(line.roi)}</td>
             <td class="num" title=format!("won deals {} / fees {}", format_cents(line.won_value_cents), format_cents(line.revenue_cents))>
-                {line.client_roi.map(|r| format!("{r:.1}×")).unwrap_or_else(|| "—".into())}</td>
+                {percent(line.client_roi)}</td>
         </tr>
     }
 }
@@ -126,7 +144,7 @@ pub fn RevenuePage() -> impl IntoView {
                                         <table data-testid="revenue-table">
                                             <thead><tr>
                                                 <th scope="col"><SortLink key="name" title="Workspace"/></th><th scope="col"><SortLink key="pricing" title="Pricing"/></th>
-                                                <th scope="col" class="num"><SortLink key="billable" title="Billable leads"/></th><th scope="col" class="num"><SortLink key="revenue" title="Revenue"/></th>
+                                                <th scope="col" class="num" title="leads that reached the billable stage (default: interested), not marked invalid"><SortLink key="billable" title="Billable leads"/></th><th scope="col" class="num"><SortLink key="revenue" title="Revenue"/></th>
                                                 <th scope="col" class="num"><SortLink key="costs" title="Costs"/></th><th scope="col" class="num"><SortLink key="profit" title="Profit"/></th>
                                                 <th scope="col" class="num" title="profit / revenue"><SortLink key="margin" title="Margin"/></th>
                                                 <th scope="col" class="num" title="profit / costs"><SortLink key="roi" title="Agency ROI"/></th>
@@ -146,5 +164,38 @@ pub fn RevenuePage() -> impl IntoView {
                 })}
             </Suspense>
         </RequireAdmin>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(billable: i64, interested: i64, invalid: i64, stage: &str, frozen: bool) -> RevenueLine {
+        RevenueLine {
+            slug: "a".into(),
+            name: "A".into(),
+            pricing_model: "per_lead".into(),
+            billable_leads: billable,
+            interested_leads: interested,
+            invalid_leads: invalid,
+            billable_stage: stage.into(),
+            revenue_cents: 0,
+            costs_cents: 0,
+            profit_cents: 0,
+            margin: None,
+            roi: None,
+            won_value_cents: 0,
+            client_roi: None,
+            frozen,
+        }
+    }
+
+    #[test]
+    fn billable_leads_say_why_they_are_fewer() {
+        assert_eq!(billable_note(&line(39, 42, 3, "interested", false)).as_deref(), Some("42 interested − 3 invalid"));
+        assert_eq!(billable_note(&line(1200, 1200, 0, "interested", false)), None);
+        assert_eq!(billable_note(&line(5, 1234, 4, "meeting_booked", false)).as_deref(), Some("1,234 interested; billed on reaching meeting booked"));
+        assert_eq!(billable_note(&line(40, 42, 3, "interested", true)).as_deref(), Some("counted when the month closed; now 42 interested − 3 invalid"));
     }
 }

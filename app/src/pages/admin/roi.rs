@@ -42,22 +42,20 @@ pub fn rois(months: &[(String, i64, i64, i64)]) -> (Option<f64>, Option<f64>) {
     (ratio(rev - cost, cost), ratio(won, rev))
 }
 
-fn times(v: Option<f64>) -> String {
-    v.map(|v| format!("{v:.1}×")).unwrap_or_else(|| "—".into())
-}
-
 pub fn roi_chart(r: &RoiReport) -> SeriesChart {
     let per_month = |f: &dyn Fn(&[(String, i64, i64, i64)]) -> Option<f64>| -> Vec<f64> {
         (0..r.months.len())
             .map(|i| {
                 let slice: Vec<_> = r.lines.iter().filter_map(|l| l.months.get(i).cloned()).collect();
-                f(&slice).map(|v| (v * 1000.0).round() / 10.0).unwrap_or(0.0)
+                // No costs (or no fees) that month: no ratio. NaN leaves a gap in the line
+                // (ECharts skips it) where 0 would claim "broke even".
+                f(&slice).map(|v| (v * 1000.0).round() / 10.0).unwrap_or(f64::NAN)
             })
             .collect()
     };
     let who = if r.lines.len() == 1 { r.lines[0].name.clone() } else { "All active workspaces".into() };
     SeriesChart {
-        title: format!("{who}: agency ROI and client ROI by month, in percent"),
+        title: format!("{who}: agency ROI and client ROI by month, in percent (no point for a month without costs or fees)"),
         categories: r.months.clone(),
         series: vec![("Agency ROI %".into(), per_month(&|m| rois(m).0), false), ("Client ROI %".into(), per_month(&|m| rois(m).1), false)],
         y_name: "%".into(),
@@ -91,7 +89,7 @@ pub fn RoiPage() -> impl IntoView {
                                     <KeepSort/>
                                     <button type="submit" class="button">"Apply"</button>
                                 </form>
-                                <p class="muted">"Agency ROI = profit / costs. Client ROI = value of the client's won deals / fees billed to the client. Six months: "
+                                <p class="muted">"Agency ROI = profit / costs. Client ROI = value of the client's won deals / fees billed to the client (both in percent; \"—\" and a gap in the chart when there were no costs or no fees). Six months: "
                                     {r.months.first().cloned().unwrap_or_default()} " to " {r.months.last().cloned().unwrap_or_default()} "."</p>
                                 {if r.lines.is_empty() {
                                     view! { <Empty title="No active workspaces">"Create a client workspace to follow its ROI."</Empty> }.into_any()
@@ -123,8 +121,8 @@ pub fn RoiPage() -> impl IntoView {
                                                         <td class="num">{format_cents(won)}</td>
                                                         <td class="num">{percent(now_agency)}</td>
                                                         <td class="num">{percent(all_agency)}</td>
-                                                        <td class="num">{times(now_client)}</td>
-                                                        <td class="num">{times(all_client)}</td>
+                                                        <td class="num">{percent(now_client)}</td>
+                                                        <td class="num">{percent(all_client)}</td>
                                                     </tr>
                                                 }
                                             }).collect_view()}
@@ -154,5 +152,17 @@ mod tests {
         assert_eq!(rois(&m), (Some(3.0), Some(2.0)));
         assert_eq!(rois(&[]), (None, None));
         assert_eq!(rois(&m[..1]), (Some(1.0), Some(0.0)));
+    }
+
+    #[test]
+    fn a_month_without_costs_is_a_gap_not_zero() {
+        // Month 1: no fees, no costs (nothing to divide); month 2: fees 3000, costs 500, won 6000
+        // → agency (3000 − 500)/500 = 500 %, client 6000/3000 = 200 %.
+        let line = RoiLine { slug: "a".into(), name: "A".into(), months: vec![("2026-10".into(), 0, 0, 0), ("2026-11".into(), 3000, 500, 6000)] };
+        let r = RoiReport { months: vec!["2026-10".into(), "2026-11".into()], lines: vec![line], workspaces: vec![] };
+        let c = roi_chart(&r);
+        let (agency, client) = (&c.series[0].1, &c.series[1].1);
+        assert!(agency[0].is_nan() && client[0].is_nan());
+        assert_eq!((agency[1], client[1]), (500.0, 200.0));
     }
 }

@@ -1,4 +1,6 @@
-//! Rollout progress: each workspace's launch checklist, with overdue steps highlighted.
+//! Rollout progress: each workspace's launch checklist, with overdue steps highlighted. A step
+//! the data proves done (connected senders, campaign mail, an interested lead) shows as done with
+//! the proof; a tick dated after today shows as a conflict.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,8 +19,8 @@ use crate::{
 /// `all`, `overdue` (has an overdue step) or `in_progress` (not every step done).
 pub fn matches(r: &RolloutRow, show: &str) -> bool {
     match show {
-        "overdue" => r.steps.iter().any(|s| s.3),
-        "in_progress" => r.steps.iter().any(|s| s.2.is_none()),
+        "overdue" => r.steps.iter().any(|s| s.overdue),
+        "in_progress" => r.steps.iter().any(|s| s.completed_on.is_none()),
         _ => true,
     }
 }
@@ -60,7 +62,7 @@ pub fn RolloutPage() -> impl IntoView {
                                     <thead><tr><th scope="col">"Workspace"</th><th scope="col">"Progress"</th><th scope="col">"Steps"</th></tr></thead>
                                     <tbody>
                                     {rows.into_iter().map(|r| {
-                                        let done = r.steps.iter().filter(|s| s.2.is_some()).count();
+                                        let done = r.steps.iter().filter(|s| s.completed_on.is_some()).count();
                                         let total = r.steps.len().max(1);
                                         view! {
                                             <tr>
@@ -70,15 +72,18 @@ pub fn RolloutPage() -> impl IntoView {
                                                     <span class="muted">{format!(" {done}/{total}")}</span>
                                                 </td>
                                                 <td><ul class="chips">
-                                                    {r.steps.into_iter().map(|(label, due, completed, overdue)| {
-                                                        let class = if completed.is_some() { "chip step-done" } else if overdue { "chip step-overdue" } else { "chip" };
-                                                        let note = match (&completed, &due) {
+                                                    {r.steps.into_iter().map(|s| {
+                                                        let class = if s.conflict.is_some() { "chip step-conflict" } else if s.completed_on.is_some() { "chip step-done" } else if s.overdue { "chip step-overdue" } else { "chip" };
+                                                        let mut note = match (&s.completed_on, &s.due_on) {
                                                             (Some(c), _) => format!("done {c}"),
-                                                            (None, Some(d)) if overdue => format!("overdue since {d}"),
+                                                            (None, Some(d)) if s.overdue => format!("overdue since {d}"),
                                                             (None, Some(d)) => format!("due {d}"),
                                                             (None, None) => "no due date".into(),
                                                         };
-                                                        view! { <li class=class data-overdue=overdue.to_string()>{format!("{label} — {note}")}</li> }
+                                                        // Nobody ticked it: say what in the data shows it done.
+                                                        if let Some(p) = &s.proof { note = format!("{note} (from the data: {p})"); }
+                                                        if let Some(c) = &s.conflict { note = format!("{note}; conflict: {c}"); }
+                                                        view! { <li class=class data-overdue=s.overdue.to_string() data-conflict=s.conflict.is_some().to_string()>{format!("{} — {note}", s.label)}</li> }
                                                     }).collect_view()}
                                                 </ul></td>
                                             </tr>

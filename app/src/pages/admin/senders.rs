@@ -88,7 +88,7 @@ pub fn SendersPage() -> impl IntoView {
                             let (healthy, warning, critical, none) = r.bands;
                             let workspaces: Vec<(String, String)> = r.workspaces.iter().map(|w| (w.slug.clone(), w.name.clone())).collect();
                             view! {
-                                <p class="muted" data-testid="band-counts">{format!("{healthy} healthy · {warning} warning · {critical} critical · {none} with nothing sent yet (bounce rate: < 2 % healthy, 2–5 % warning, > 5 % critical)")}</p>
+                                <p class="muted" data-testid="band-counts">{format!("{} healthy · {} warning · {} critical · {} with nothing sent yet (bounce rate: < 2 % healthy, 2–5 % warning, > 5 % critical)", thousands(healthy as i64), thousands(warning as i64), thousands(critical as i64), thousands(none as i64))}</p>
                                 <form method="get" class="filters" role="search">
                                     <label>"Search" <input type="search" name="q" value=param("q") placeholder="sender email"/></label>
                                     <WorkspaceFilter workspaces=workspaces selected=param("workspace")/>
@@ -128,7 +128,7 @@ pub fn SendersPage() -> impl IntoView {
                                                     <td><a href=format!("/admin/clients/{}", w.slug)>{w.name.clone()}</a></td>
                                                     <td class="num">{thousands(w.daily_send_target)}</td>
                                                     <td class="num">{thousands(w.capacity)}{short.then(|| view! { " " <span class="badge status-behind">"short"</span> })}</td>
-                                                    <td class="num">{w.connected_senders}</td>
+                                                    <td class="num">{thousands(w.connected_senders)}</td>
                                                     <td class="num">{thousands(w.uncontacted_leads)}</td>
                                                     <td class="num">{w.runway_days.map(one_decimal).unwrap_or_else(|| "—".into())}
                                                         {low.then(|| view! { " " <span class="badge status-at_risk">"low"</span> })}</td>

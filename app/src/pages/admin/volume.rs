@@ -105,10 +105,10 @@ pub fn VolumePage() -> impl IntoView {
                                                         <td class="num">{percent((l.daily_send_target > 0).then(|| mean / l.daily_send_target as f64))}</td>
                                                         <td class="num" title=l.under_sending_days.join(", ")>
                                                             {if l.under_sending_days.is_empty() { view! { <span>"0"</span> }.into_any() }
-                                                             else { view! { <span class="badge status-behind">{l.under_sending_days.len()}</span> }.into_any() }}
+                                                             else { view! { <span class="badge status-behind">{thousands(l.under_sending_days.len() as i64)}</span> }.into_any() }}
                                                         </td>
                                                         <td class="num">{thousands(l.capacity)}</td>
-                                                        <td class="num">{l.connected_senders}</td>
+                                                        <td class="num">{thousands(l.connected_senders)}</td>
                                                         <td>{if short { view! { <span class="badge status-behind">"short"</span> }.into_any() }
                                                              else { view! { <span class="badge status-on_track">"enough"</span> }.into_any() }}</td>
                                                     </tr>
