@@ -119,6 +119,10 @@ async fn the_demo_agency_is_alive_and_varied() {
     assert_eq!(distinct.len(), 12, "{runways:?}");
     assert!(runways.iter().any(|d| *d < 7.0) && runways.iter().any(|d| *d > 30.0), "{runways:?}");
     assert!(sending.iter().all(|w| w.uncontacted_leads != 20 * w.daily_send_target));
+    // The ROI page's first month (June) had no costs anywhere: its agency ROI is "—", not 0 %.
+    let history = dashboards::monthly_history(db, &caller(Role::Admin), today, 6, None).await.unwrap();
+    assert!(history.iter().all(|(_, _, ms)| ms[0].month == "2026-06" && ms[0].costs_cents == 0 && ms[0].money().roi.is_none()));
+    assert!(history.iter().all(|(_, _, ms)| ms[5].costs_cents > 0));
     let senders: i64 = backend::on_db!(db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM sender_accounts").fetch_one(p).await).unwrap();
     assert_eq!(senders, 204);
     let conflicts: i64 = backend::on_db!(db, |p| sqlx::query_scalar(

@@ -57,11 +57,14 @@ pub(crate) async fn seed_workspace(db: &Db, ws_id: i64, index: usize, target: i6
     let now = Utc::now();
     let onboarding = index == ONBOARDING;
     let live_days = if onboarding { 0 } else { DAYS };
-    // The launch: campaign mail from the first day of history; inboxes 25 days before (the
-    // onboarding workspace: inboxes 18 days ago, domains a week before that).
+    // The launch: the older clients went live before the 90 days of history kept here (days
+    // apart), the newer ones on its first day; inboxes 16 days before going live (two weeks of
+    // warm-up), domains 3 days before that (the onboarding workspace: inboxes 18 days ago).
+    // The first cost is at most 120 days old, so the first of the ROI page's six months has none.
     let first_send = today - Duration::days(DAYS - 1);
-    let inboxes_day = if onboarding { today - Duration::days(18) } else { first_send - Duration::days(25) };
-    let domains_day = inboxes_day - Duration::days(7);
+    let launch = first_send - Duration::days([12, 10, 8, 7, 5, 4, 3, 2, 1, 0, 0, 0][index % 12]);
+    let inboxes_day = if onboarding { today - Duration::days(18) } else { launch - Duration::days(16) };
+    let domains_day = inboxes_day - Duration::days(3);
 
     let mut campaign_ids = Vec::new();
     for (n, label) in ["Homeowners Q4", "Referral follow-up"].iter().enumerate() {
@@ -221,13 +224,14 @@ pub(crate) async fn seed_workspace(db: &Db, ws_id: i64, index: usize, target: i6
     let days: [Option<NaiveDate>; 5] = if onboarding {
         [Some(domains_day), None, None, None, None]
     } else {
-        let first_lead = if index == 8 { None } else { first_interested };
-        [Some(domains_day), Some(inboxes_day), Some(first_send - Duration::days(2)), Some(first_send), first_lead]
+        // Launched before the history kept: its first lead came within the first week.
+        let first_lead = if launch < first_send { Some(launch + Duration::days(rng2.gen_range(2..8))) } else { first_interested };
+        [Some(domains_day), Some(inboxes_day), Some(launch - Duration::days(2)), Some(launch), first_lead.filter(|_| index != 8)]
     };
     let planned: [NaiveDate; 5] = if onboarding {
         [domains_day - Duration::days(1), inboxes_day - Duration::days(1), today - Duration::days(4), today + Duration::days(5), today + Duration::days(12)]
     } else {
-        [domains_day, inboxes_day, first_send - Duration::days(2), first_send, first_send + Duration::days(7)].map(|d| d + Duration::days(rng2.gen_range(-3..=4)))
+        [domains_day, inboxes_day, launch - Duration::days(2), launch, launch + Duration::days(7)].map(|d| d + Duration::days(rng2.gen_range(-3..=4)))
     };
     let steps = [("domains_bought", "Domains bought"), ("inboxes_created", "Inboxes created"), ("warmup_done", "Warm-up done"), ("campaign_live", "Campaign live"), ("first_interested", "First interested lead")];
     for (pos, (key, label)) in steps.iter().enumerate() {
