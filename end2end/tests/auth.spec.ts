@@ -27,18 +27,11 @@ test.describe('sign-in and access control', () => {
   test('a client lands in the portal and sees only their own workspace', async ({ page }) => {
     await login(page, CLIENT.email, CLIENT.password);
 
-    await expect(page).toHaveURL((url) => url.pathname === '/client-portal');
-    const list = page.getByTestId('workspace-list');
-    await expect(list).toBeVisible();
-    await expect(list.getByRole('link')).toHaveCount(1);
-    const acme = list.getByRole('link', { name: 'Acme Roofing' });
-    await expect(acme).toBeVisible();
-    await expect(list).not.toContainText('Summit Realty');
-    await expect(page.locator('body')).not.toContainText('Summit Realty Group');
-
-    await acme.click();
+    // Their only workspace: the hub sends them straight to its board (issue 12).
     await expect(page).toHaveURL((url) => url.pathname === '/client-portal/acme-roofing');
     await expect(page.getByTestId('workspace-name')).toHaveText('Acme Roofing');
+    await expect(page.getByTestId('workspace-list')).toHaveCount(0);
+    await expect(page.locator('body')).not.toContainText('Summit Realty Group');
   });
 
   test('a client is refused admin pages (403) and other workspaces (404)', async ({ page }) => {

@@ -2,10 +2,13 @@ import { expect, test, type Page } from '@playwright/test';
 import { ADMIN, CLIENT, VIEWER, login } from './helpers';
 
 const BOARD = '/client-portal/acme-roofing';
+// Every test waits for the debug WASM to start, which takes long on a busy 2-core machine.
+test.describe.configure({ timeout: 120_000 });
 
 /** Waits until the board is hydrated and its live stream is open. */
 async function live(page: Page) {
-  await expect(page.getByTestId('live-status')).toHaveAttribute('data-state', 'live');
+  // (The debug WASM takes seconds to start on a busy machine.)
+  await expect(page.getByTestId('live-status')).toHaveAttribute('data-state', 'live', { timeout: 60_000 });
 }
 
 const column = (page: Page, stage: string) => page.locator(`section.board-col[data-stage=${stage}]`);
@@ -48,7 +51,7 @@ test('a client drags a card to another column; it stays after a reload and a sec
   await expect(page.getByTestId('history')).toContainText('Casey Client');
 });
 
-test('moving to won asks for the deal value; the menu is the keyboard way to move', async ({ page }) => {
+test('moving to won asks for the deal value; the menu and its Move button are the keyboard way to move', async ({ page }) => {
   await login(page, CLIENT.email, CLIENT.password);
   await page.goto(BOARD);
   await live(page);
@@ -56,7 +59,10 @@ test('moving to won asks for the deal value; the menu is the keyboard way to mov
 
   const card = column(page, 'follow_up').getByTestId('lead-card').first();
   const id = await card.getAttribute('data-lead-id');
+  // The menu only chooses; "Move" commits.
   await card.getByTestId('move-menu').selectOption('won');
+  await expect(page.getByTestId('move-dialog')).toHaveCount(0);
+  await card.getByTestId('move-button').click();
   const dialog = page.getByTestId('move-dialog');
   await expect(dialog).toBeVisible();
   await dialog.getByLabel('Deal value ($)').fill('4,250.50');
@@ -68,6 +74,7 @@ test('moving to won asks for the deal value; the menu is the keyboard way to mov
   const next = column(page, 'follow_up').getByTestId('lead-card').first();
   const nextId = await next.getAttribute('data-lead-id');
   await next.getByTestId('move-menu').selectOption('won');
+  await next.getByTestId('move-button').click();
   await page.getByTestId('move-dialog').getByLabel('Deal value ($)').fill('-5');
   await page.getByTestId('move-dialog').getByRole('button', { name: 'Move to won' }).click();
   await expect(page.getByTestId('move-error')).toBeVisible();

@@ -72,7 +72,8 @@ async fn a_new_sign_in_rotates_the_session_and_logout_ends_it() {
     assert_eq!(res.headers()["location"], "/login?next=/client-portal&error=expired");
     assert!(set_cookies(&res).iter().any(|c| c.starts_with("maverick_session=;")), "the stale cookie is cleared");
 
-    let res = c.get(srv.url("/client-portal")).send().await.unwrap();
+    // (The hub sends a one-workspace client to that board: the board is the page to check.)
+    let res = c.get(srv.url("/client-portal/acme-roofing")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-store, private");
 

@@ -146,3 +146,27 @@ async fn a_replay_past_its_limit_ends_with_a_resync() {
     let seen = read_until(&mut short, "resync", Duration::from_millis(800)).await;
     assert!(!seen.contains("resync"), "410 events fit in one replay");
 }
+
+/// Issue 12: a client with a single workspace has nothing to choose on the hub, so the hub sends
+/// them to that board before the first byte; with a second workspace the hub is back.
+#[tokio::test]
+async fn a_client_with_one_workspace_lands_on_its_board() {
+    let srv = common::start().await;
+    let fx = &srv.fx;
+    let client_a = srv.sign_in("clienta@acme.test").await;
+    let res = client_a.get(srv.url("/client-portal")).send().await.unwrap();
+    assert_eq!(res.status(), 302);
+    assert_eq!(res.headers()["location"], "/client-portal/acme-roofing");
+
+    backend::tenancy::access::grant(&srv.state.db, fx.client_a_id, fx.ws_b, backend::tenancy::access::GrantLevel::Viewer, fx.admin_id, chrono::Utc::now())
+        .await
+        .unwrap();
+    let res = client_a.get(srv.url("/client-portal")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Acme Roofing") && page.contains("Beta Secret Dental"), "the hub lists both");
+
+    // The agency admin keeps the hub.
+    let admin = srv.sign_in("admin@agency.test").await;
+    assert_eq!(admin.get(srv.url("/client-portal")).send().await.unwrap().status(), 200);
+}

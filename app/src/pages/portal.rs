@@ -1,21 +1,25 @@
 //! The client portal: the hub of the caller's workspaces with their KPIs, and a workspace's
-//! pipeline board — drag a card to another column (or use its "Move to" menu), the move shows at
-//! once and is rolled back with a message if the server refuses it; other people's moves and new
-//! leads arrive live over server-sent events.
+//! pipeline board — drag a card to another column (or pick a stage in its "Move to" menu and press
+//! Enter or "Move"), the move shows at once and is rolled back with a message if the server
+//! refuses it; other people's moves and new leads arrive live over server-sent events. A client
+//! with a single workspace goes straight to its board.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::{
+    components::Redirect,
+    hooks::{use_params_map, use_query_map},
+};
 
 use crate::{
     api::{load_board, move_lead, my_workspaces},
     components::{
         format::{one_decimal, percent, thousands},
-        guard::RequireUser,
+        guard::{CurrentUser, RequireUser},
         status::{ErrorNotice, Loading},
         ui::Empty,
     },
-    models::{stage_label, BoardColumn, LeadCard, PortalBoard, PortalKpi, STAGES},
+    models::{BoardColumn, LeadCard, PortalBoard, PortalKpi, STAGES},
     money::{format_cents, parse_dollars},
 };
 
@@ -45,20 +49,26 @@ fn KpiLine(kpi: PortalKpi) -> impl IntoView {
 #[component]
 pub fn PortalHub() -> impl IntoView {
     let workspaces = Resource::new_blocking(|| (), |_| my_workspaces());
+    let user = CurrentUser::resource();
     view! {
         <Title text="My workspaces"/>
         <RequireUser>
-            <h1>"My workspaces"</h1>
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
+                    let admin = matches!(user.await, Ok(Some(me)) if me.is_admin());
                     match workspaces.await {
-                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                        Err(e) => view! { <h1>"My workspaces"</h1> <ErrorNotice error=e/> }.into_any(),
+                        // One workspace is nothing to choose from: its board (a 302 before the
+                        // first byte). Admins keep the hub, their way into every workspace.
+                        Ok(list) if list.len() == 1 && !admin => view! { <Redirect path=format!("/client-portal/{}", list[0].slug)/> }.into_any(),
                         Ok(list) if list.is_empty() => view! {
+                            <h1>"My workspaces"</h1>
                             <Empty title="No workspaces yet">
                                 "You don't have access to any workspace yet. Ask your agency admin to grant you one."
                             </Empty>
                         }.into_any(),
                         Ok(list) => view! {
+                            <h1>"My workspaces"</h1>
                             <ul class="card-grid" data-testid="workspace-list">
                                 {list.into_iter().map(|w| view! {
                                     <li class="card">
@@ -75,6 +85,14 @@ pub fn PortalHub() -> impl IntoView {
             </Suspense>
         </RequireUser>
     }
+}
+
+/// Cards a column shows at first, and how many more each "Show more" adds: the page holds at
+/// most 7 × 20 cards however long the pipeline is (each column scrolls inside itself).
+pub const CARDS_PER_STEP: i64 = 20;
+
+fn per_column(per: &str) -> i64 {
+    per.parse::<i64>().unwrap_or(CARDS_PER_STEP).clamp(1, crate::api::leads::MAX_PER_COLUMN)
 }
 
 /// Moves a card between columns in the page's copy of the board (the optimistic half of a move):
@@ -102,17 +120,35 @@ pub fn move_card(columns: &mut [BoardColumn], lead_id: i64, to: &str, deal_value
     true
 }
 
+/// Focuses the first element matching `selector` once the DOM has caught up with a change (the
+/// card just moved, the dialog just opened): keyboard users stay where they were working.
+fn focus_later(selector: String) {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(move || {
+        use wasm_bindgen::JsCast;
+        if let Some(el) = document().query_selector(&selector).ok().flatten().and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = el.focus();
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = selector;
+}
+
+fn focus_card(lead_id: i64) {
+    focus_later(format!(".lead-card[data-lead-id=\"{lead_id}\"] .move-menu"));
+}
+
 #[component]
 pub fn WorkspacePortal() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let slug = move || params.with(|p| p.get("workspace").unwrap_or_default());
     let param = move |k: &str| query.with(|q| q.get(k).unwrap_or_default());
-    // Bumped by live events from other people: the board is fetched again.
+    // Bumped by live events from other people: the board reloads its cards in place.
     let version = RwSignal::new(0u64);
     let data = Resource::new_blocking(
-        move || (slug(), param("q"), param("from"), param("to"), param("campaign"), param("per"), version.get()),
-        |(slug, q, from, to, campaign, per, _)| load_board(slug, Some(q), Some(from), Some(to), Some(campaign), per.parse().ok()),
+        move || (slug(), param("q"), param("from"), param("to"), param("campaign"), param("per")),
+        |(slug, q, from, to, campaign, per)| load_board(slug, Some(q), Some(from), Some(to), Some(campaign), Some(per_column(&per))),
     );
     view! {
         <RequireUser>
@@ -120,7 +156,7 @@ pub fn WorkspacePortal() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                        Ok(b) => view! { <BoardPage board=b/> }.into_any(),
+                        Ok(b) => view! { <BoardPage board=b version/> }.into_any(),
                     }
                 })}
             </Transition>
@@ -130,7 +166,7 @@ pub fn WorkspacePortal() -> impl IntoView {
 }
 
 #[component]
-fn BoardPage(board: PortalBoard) -> impl IntoView {
+fn BoardPage(board: PortalBoard, version: RwSignal<u64>) -> impl IntoView {
     let query = use_query_map();
     // The page is rendered again for every new query (the board is fetched per query).
     let param = move |k: &str| query.with_untracked(|q| q.get(k).unwrap_or_default());
@@ -139,17 +175,30 @@ fn BoardPage(board: PortalBoard) -> impl IntoView {
         let slug = w.slug.clone();
         move || format!("/client-portal/{slug}/leads.csv{}", query.with(|q| q.to_query_string()))
     };
-    let more = {
-        let per = board.per_column;
-        move || {
-            let mut q = query.get();
-            q.replace("per", (per * 2).min(crate::api::leads::MAX_PER_COLUMN).to_string());
-            q.to_query_string()
-        }
+    let slug = StoredValue::new(w.slug.clone());
+    let kpi = RwSignal::new(w.kpi.clone());
+    let columns = RwSignal::new(board.columns.clone());
+    let per = RwSignal::new(board.per_column);
+    // Fetches the cards again with the page's filters and swaps them in place: the page, each
+    // column's scroll position and the focused card stay (re-rendering the page would reset them).
+    let reload = move || {
+        let (q, from, to, campaign) = (param("q"), param("from"), param("to"), param("campaign"));
+        let (slug, n) = (slug.get_value(), per.get_untracked());
+        leptos::task::spawn_local(async move {
+            if let Ok(b) = load_board(slug, Some(q), Some(from), Some(to), Some(campaign), Some(n)).await {
+                columns.set(b.columns);
+                kpi.set(b.workspace.kpi);
+            }
+        });
     };
-    let shown_all = board.columns.iter().all(|c| c.cards.len() as i64 >= c.total);
-    let empty = board.columns.iter().all(|c| c.total == 0);
+    Effect::watch(move || version.get(), move |_, _, _| reload(), false);
+    let show_more = move || {
+        per.update(|p| *p = (*p + CARDS_PER_STEP).min(crate::api::leads::MAX_PER_COLUMN));
+        reload();
+    };
+    let empty = Memo::new(move |_| columns.with(|c| c.iter().all(|c| c.total == 0)));
     let filtered = ["q", "from", "to", "campaign"].iter().any(|k| !param(k).is_empty());
+    let can_write = board.can_write;
     view! {
         <Title text=w.name.clone()/>
         <p class="breadcrumb"><a href="/client-portal">"My workspaces"</a> " / "</p>
@@ -159,10 +208,10 @@ fn BoardPage(board: PortalBoard) -> impl IntoView {
         </div>
         <p>
             <span class=format!("badge badge-{}", w.access)>{w.access.clone()}</span>
-            {(!board.can_write).then(|| view! { " " <span class="muted" data-testid="read-only">"Read-only: you can look, not move or annotate."</span> })}
+            {(!can_write).then(|| view! { " " <span class="muted" data-testid="read-only">"Read-only: you can look, not move or annotate."</span> })}
         </p>
-        {w.kpi.clone().map(|k| view! { <KpiLine kpi=k/> })}
-        <form method="get" class="filters" role="search">
+        {move || kpi.get().map(|k| view! { <KpiLine kpi=k/> })}
+        <form method="get" class="filters board-filters" role="search">
             <label>"Search" <input type="search" name="q" value=param("q") placeholder="name, email or company"/></label>
             <label>"Received from" <input type="date" name="from" value=param("from")/></label>
             <label>"to" <input type="date" name="to" value=param("to")/></label>
@@ -177,28 +226,27 @@ fn BoardPage(board: PortalBoard) -> impl IntoView {
             </label>
             <button type="submit" class="button">"Apply"</button>
         </form>
-        {if empty {
+        {move || if empty.get() {
             if filtered {
                 view! { <Empty title="No lead matches">"Nothing matches these filters. Clear them to see the whole pipeline."</Empty> }.into_any()
             } else {
                 view! { <Empty title="Your pipeline will appear here">"Interested leads arrive on this board as soon as your campaigns produce them."</Empty> }.into_any()
             }
         } else {
-            view! {
-                <Board board=board.clone()/>
-                {(!shown_all).then(|| view! { <p><a class="button" href=more>"Show more cards per column"</a></p> })}
-            }.into_any()
+            view! { <Board columns per can_write slug=slug.get_value() show_more/> }.into_any()
         }}
     }
     .into_any()
 }
 
-/// The board itself: columns, draggable cards, the "Move to" menus and the won/lost question.
+/// The board itself: a row of columns that scrolls sideways (with a jump bar naming every column
+/// and a fade at the edge that has more), each column scrolling inside itself; draggable cards,
+/// their "Move to" menus and the won/lost question.
 #[component]
-fn Board(board: PortalBoard) -> impl IntoView {
-    let can_write = board.can_write;
-    let slug = board.workspace.slug.clone();
-    let columns = RwSignal::new(board.columns);
+fn Board<M>(columns: RwSignal<Vec<BoardColumn>>, per: RwSignal<i64>, can_write: bool, slug: String, show_more: M) -> impl IntoView
+where
+    M: Fn() + Copy + Send + Sync + 'static,
+{
     let dragging = RwSignal::new(None::<i64>);
     let over = RwSignal::new(None::<String>);
     // A move to won or lost waits here for its deal value or reason.
@@ -211,6 +259,7 @@ fn Board(board: PortalBoard) -> impl IntoView {
         let deal_cents = match deal.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(parse_dollars) {
             Some(Err(e)) => {
                 problem.set(Some(e));
+                focus_card(lead_id);
                 return;
             }
             Some(Ok(c)) => Some(c),
@@ -224,11 +273,14 @@ fn Board(board: PortalBoard) -> impl IntoView {
         columns.update(|cols| {
             move_card(cols, lead_id, &to, deal_cents);
         });
+        // The card is drawn anew in its new column; focus follows it there.
+        focus_card(lead_id);
         problem.set(None);
         leptos::task::spawn_local(async move {
             if let Err(e) = move_lead(lead_id, to.clone(), deal, lost_reason).await {
                 columns.set(before);
                 problem.set(Some(format!("The card went back: {e}")));
+                focus_card(lead_id);
             }
         });
     };
@@ -237,52 +289,91 @@ fn Board(board: PortalBoard) -> impl IntoView {
             deal_value.set(String::new());
             reason.set(String::new());
             asking.set(Some((lead_id, to)));
+            focus_later("[data-testid=move-dialog] input".into());
         } else {
             perform(lead_id, to, None, None);
         }
     };
+    let cancel = move |lead_id: i64| {
+        asking.set(None);
+        focus_card(lead_id);
+    };
+
+    // Whether columns are hidden to the left or right of the visible part (the fades at the edges).
+    let board_ref = NodeRef::<leptos::html::Div>::new();
+    let more_left = RwSignal::new(false);
+    let more_right = RwSignal::new(false);
+    let measure = move || {
+        #[cfg(feature = "hydrate")]
+        if let Some(el) = board_ref.get_untracked() {
+            let (x, width, total) = (el.scroll_left(), el.client_width(), el.scroll_width());
+            more_left.set(x > 1);
+            more_right.set(x + width < total - 1);
+        }
+    };
+    #[cfg(feature = "hydrate")]
+    {
+        Effect::new(move |_| {
+            if board_ref.get().is_some() {
+                measure();
+            }
+        });
+        let resize = window_event_listener(leptos::ev::resize, move |_| measure());
+        on_cleanup(move || resize.remove());
+    }
+    // The jump bar scrolls the board to a column and puts the keyboard on its heading.
+    let jump = move |stage: &'static str| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let heading = document().get_element_by_id(&format!("col-{stage}")).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+            let section = heading.as_ref().and_then(|h| h.closest("section").ok().flatten()).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+            if let (Some(board), Some(heading), Some(section)) = (board_ref.get_untracked(), heading, section) {
+                let _ = heading.focus();
+                board.set_scroll_left(section.offset_left());
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = stage;
+    };
+    // The arrows at the edges scroll by one column (the pointer's way; keys have the jump bar).
+    let nudge = move |direction: i32| {
+        #[cfg(feature = "hydrate")]
+        if let Some(board) = board_ref.get_untracked() {
+            use wasm_bindgen::JsCast;
+            let column = board.first_element_child().and_then(|c| c.dyn_into::<web_sys::HtmlElement>().ok()).map_or(240, |c| c.offset_width() + 12);
+            board.scroll_by_with_x_and_y(f64::from(direction * column), 0.0);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = direction;
+    };
+    let query = use_query_map();
+    let more_href = Signal::derive(move || {
+        let mut q = query.get();
+        q.replace("per", (per.get() + CARDS_PER_STEP).min(crate::api::leads::MAX_PER_COLUMN).to_string());
+        q.to_query_string()
+    });
 
     view! {
         {move || problem.get().map(|p| view! { <p class="alert alert-error" role="alert" data-testid="move-error">{p}</p> })}
-        <div class="board" data-testid="board" data-can-write=can_write.to_string()>
-            {move || {
-                let slug = slug.clone();
-                columns.get().into_iter().map(|col| {
-                    let stage = col.stage.clone();
-                    let (drop_stage, over_stage, leave_stage) = (stage.clone(), stage.clone(), stage.clone());
-                    let is_over = { let s = stage.clone(); move || over.get().as_deref() == Some(s.as_str()) };
-                    let slug = slug.clone();
-                    view! {
-                        <section class="board-col" class:drop-target=is_over data-stage=stage.clone() aria-label=stage_label(&stage)
-                            on:dragover=move |ev| {
-                                if can_write && dragging.get_untracked().is_some() {
-                                    ev.prevent_default();
-                                    if over.get_untracked().as_deref() != Some(over_stage.as_str()) { over.set(Some(over_stage.clone())); }
-                                }
-                            }
-                            on:dragleave=move |_| { if over.get_untracked().as_deref() == Some(leave_stage.as_str()) { over.set(None); } }
-                            on:drop=move |ev| {
-                                ev.prevent_default();
-                                over.set(None);
-                                if let Some(id) = dragging.get_untracked() {
-                                    dragging.set(None);
-                                    request(id, drop_stage.clone());
-                                }
-                            }
-                        >
-                            <header class="board-col-head">
-                                <h2>{stage_label(&stage)}</h2>
-                                <span class="count" data-testid="column-count">{thousands(col.total)}</span>
-                                {(stage == "won").then(|| view! { <span class="muted" data-testid="won-value">{format_cents(col.value_cents)}</span> })}
-                            </header>
-                            <ol class="board-cards">
-                                {col.cards.into_iter().map(|card| view! { <Card card slug=slug.clone() can_write dragging request/> }).collect_view()}
-                            </ol>
-                        </section>
-                    }
-                    .into_any()
-                }).collect_view()
-            }}
+        <nav class="board-jump" aria-label="Board columns" data-testid="board-jump">
+            {STAGES.iter().map(|&(stage, label)| {
+                let total = move || columns.with(|cs| cs.iter().find(|c| c.stage == stage).map_or(0, |c| c.total));
+                view! {
+                    <a class="chip" href=format!("#col-{stage}") on:click=move |ev| { ev.prevent_default(); jump(stage); }>
+                        {label} " " <span class="count">{move || thousands(total())}</span>
+                    </a>
+                }
+            }).collect_view()}
+        </nav>
+        <div class="board-wrap" class:more-left=move || more_left.get() class:more-right=move || more_right.get() data-testid="board-wrap">
+            <button type="button" class="board-scroll board-scroll-left" tabindex="-1" aria-hidden="true" on:click=move |_| nudge(-1)>"‹"</button>
+            <button type="button" class="board-scroll board-scroll-right" tabindex="-1" aria-hidden="true" data-testid="scroll-right" on:click=move |_| nudge(1)>"›"</button>
+            <div class="board" node_ref=board_ref data-testid="board" data-can-write=can_write.to_string() on:scroll=move |_| measure()>
+                {STAGES.iter().map(|&(stage, label)| view! {
+                    <Column stage label columns slug=slug.clone() can_write dragging over request more_href show_more/>
+                }).collect_view()}
+            </div>
         </div>
         {move || asking.get().map(|(lead_id, to)| {
             let won = to == "won";
@@ -290,6 +381,7 @@ fn Board(board: PortalBoard) -> impl IntoView {
             view! {
                 <div class="modal-backdrop">
                     <form class="modal card" role="dialog" aria-modal="true" aria-labelledby="move-question" data-testid="move-dialog"
+                        on:keydown=move |ev| if ev.key() == "Escape" { cancel(lead_id); }
                         on:submit=move |ev| {
                             ev.prevent_default();
                             asking.set(None);
@@ -298,15 +390,15 @@ fn Board(board: PortalBoard) -> impl IntoView {
                         }>
                         <h2 id="move-question">{if won { "Won: what is the deal worth?" } else { "Lost: why? (optional)" }}</h2>
                         {if won {
-                            view! { <label>"Deal value ($)" <input type="text" inputmode="decimal" required autofocus placeholder="2500.00"
+                            view! { <label>"Deal value ($)" <input type="text" inputmode="decimal" required placeholder="2500.00"
                                 prop:value=move || deal_value.get() on:input=move |ev| deal_value.set(event_target_value(&ev))/></label> }.into_any()
                         } else {
-                            view! { <label>"Reason" <input type="text" maxlength="500" autofocus placeholder="e.g. went with a competitor"
+                            view! { <label>"Reason" <input type="text" maxlength="500" placeholder="e.g. went with a competitor"
                                 prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/></label> }.into_any()
                         }}
                         <div class="actions">
                             <button type="submit" class="button primary">{if won { "Move to won" } else { "Move to lost" }}</button>
-                            <button type="button" class="button" on:click=move |_| asking.set(None)>"Cancel"</button>
+                            <button type="button" class="button" on:click=move |_| cancel(lead_id)>"Cancel"</button>
                         </div>
                     </form>
                 </div>
@@ -319,6 +411,74 @@ fn Board(board: PortalBoard) -> impl IntoView {
     .into_any()
 }
 
+/// One stage's column: its head stays put while its cards scroll, and a "Show more" at the end
+/// when the stage holds more cards than are drawn.
+#[component]
+fn Column<R, M>(
+    stage: &'static str,
+    label: &'static str,
+    columns: RwSignal<Vec<BoardColumn>>,
+    slug: String,
+    can_write: bool,
+    dragging: RwSignal<Option<i64>>,
+    over: RwSignal<Option<String>>,
+    request: R,
+    more_href: Signal<String>,
+    show_more: M,
+) -> impl IntoView
+where
+    R: Fn(i64, String) + Copy + Send + Sync + 'static,
+    M: Fn() + Copy + Send + Sync + 'static,
+{
+    let col = Memo::new(move |_| {
+        columns.with(|cs| cs.iter().find(|c| c.stage == stage).cloned()).unwrap_or(BoardColumn { stage: stage.into(), total: 0, value_cents: 0, cards: Vec::new() })
+    });
+    let is_over = move || over.get().as_deref() == Some(stage);
+    view! {
+        <section class="board-col" class:drop-target=is_over data-stage=stage aria-labelledby=format!("col-{stage}")
+            on:dragover=move |ev| {
+                if can_write && dragging.get_untracked().is_some() {
+                    ev.prevent_default();
+                    if over.get_untracked().as_deref() != Some(stage) { over.set(Some(stage.to_owned())); }
+                }
+            }
+            on:dragleave=move |_| { if over.get_untracked().as_deref() == Some(stage) { over.set(None); } }
+            on:drop=move |ev| {
+                ev.prevent_default();
+                over.set(None);
+                if let Some(id) = dragging.get_untracked() {
+                    dragging.set(None);
+                    request(id, stage.to_owned());
+                }
+            }
+        >
+            <header class="board-col-head">
+                <h2 id=format!("col-{stage}") tabindex="-1">{label}</h2>
+                <span class="count" data-testid="column-count">{move || thousands(col.with(|c| c.total))}</span>
+                {(stage == "won").then(|| view! { <span class="muted" data-testid="won-value">{move || format_cents(col.with(|c| c.value_cents))}</span> })}
+            </header>
+            <div class="board-col-body">
+                <ol class="board-cards">
+                    <For each=move || col.with(|c| c.cards.clone()) key=|c| (c.id, c.stage.clone(), c.deal_value_cents) let:card>
+                        <Card card slug=slug.clone() can_write dragging request/>
+                    </For>
+                </ol>
+                {move || {
+                    let (shown, total) = col.with(|c| (c.cards.len() as i64, c.total));
+                    (shown < total).then(|| view! {
+                        <p class="col-more">
+                            <span class="muted small">{format!("{} of {} shown", thousands(shown), thousands(total))}</span>
+                            <a class="button small" href=move || more_href.get() data-testid="show-more"
+                                on:click=move |ev| { ev.prevent_default(); show_more(); }>"Show more"</a>
+                        </p>
+                    })
+                }}
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
 #[component]
 fn Card<R>(card: LeadCard, slug: String, can_write: bool, dragging: RwSignal<Option<i64>>, request: R) -> impl IntoView
 where
@@ -326,7 +486,20 @@ where
 {
     let id = card.id;
     let stage = card.stage.clone();
-    let label = format!("Move {} to", card.name);
+    let href = format!("/client-portal/{slug}/leads/{id}");
+    // The menu only picks a stage; the move happens on Enter or the Move button (arrow keys
+    // change a native select's value, and a move on every change moved a lead per key press).
+    let choice = RwSignal::new(stage.clone());
+    let commit = {
+        let stage = stage.clone();
+        move || {
+            let to = choice.get_untracked();
+            if to != stage {
+                request(id, to);
+            }
+        }
+    };
+    let commit = StoredValue::new(commit);
     view! {
         <li class="lead-card" draggable=if can_write { "true" } else { "false" } data-lead-id=id.to_string() data-testid="lead-card"
             on:dragstart=move |ev| {
@@ -343,21 +516,23 @@ where
             }
             on:dragend=move |_| dragging.set(None)
         >
-            <a class="lead-name" href=format!("/client-portal/{slug}/leads/{id}")>{card.name.clone()}</a>
+            <a class="lead-name" href=href.clone()>{card.name.clone()}</a>
             <div class="muted small">
                 {card.company.clone().unwrap_or_default()}
                 {card.received_on.clone().map(|d| format!(" · {d}"))}
                 {card.deal_value_cents.filter(|_| card.stage == "won").map(|v| format!(" · {}", format_cents(v)))}
             </div>
             {card.snippet.clone().map(|s| view! { <p class="snippet">{s}</p> })}
+            // Without the WASM the form opens the lead's page, whose own form moves it.
             {can_write.then(|| view! {
-                <select class="move-menu" aria-label=label.clone() data-testid="move-menu"
-                    on:change=move |ev| {
-                        let to = event_target_value(&ev);
-                        if !to.is_empty() { request(id, to); }
-                    }>
-                    {STAGES.iter().map(|(k, l)| view! { <option value=if *k == stage { "" } else { *k } selected=*k == stage>{*l}</option> }).collect_view()}
-                </select>
+                <form class="move-row" method="get" action=href.clone() on:submit=move |ev| { ev.prevent_default(); commit.with_value(|c| c()); }>
+                    <select class="move-menu" aria-label=format!("Move {} to", card.name) data-testid="move-menu"
+                        on:change=move |ev| choice.set(event_target_value(&ev))
+                        on:keydown=move |ev| if ev.key() == "Enter" { ev.prevent_default(); commit.with_value(|c| c()); }>
+                        {STAGES.iter().map(|(k, l)| view! { <option value=*k selected=*k == stage>{*l}</option> }).collect_view()}
+                    </select>
+                    <button type="submit" class="button small" aria-label=format!("Move {}", card.name) data-testid="move-button">"Move"</button>
+                </form>
             })}
         </li>
     }
