@@ -33,3 +33,10 @@ export async function hasSessionCookie(page: Page): Promise<boolean> {
 export function isLoginRedirectFor(path: string): (url: URL) => boolean {
   return (url) => url.pathname === '/login' && url.searchParams.get('next') === path;
 }
+
+/** Waits until the page's WASM has run (`data-hydrated`, set by frontend/src/lib.rs), if the page
+ *  loads one (sign-in does not). */
+export async function hydrated(page: Page): Promise<void> {
+  await page.waitForLoadState('load');
+  await page.waitForFunction(() => document.documentElement.hasAttribute('data-hydrated') || !document.querySelector('link[rel=modulepreload]'));
+}
