@@ -18,6 +18,10 @@ test.describe('sign-in and access control', () => {
     await expect(page).toHaveURL((url) => url.pathname === '/login' && url.searchParams.get('error') === 'credentials');
     await expect(page.getByTestId('login-error')).toContainText('Wrong email or password.');
     expect(await hasSessionCookie(page)).toBe(false);
+    // The email is kept for the next try (issue 12); the password is never sent back.
+    await expect(page.locator('input[name=email]')).toHaveValue(VIEWER.email);
+    await expect(page.locator('input[name=password]')).toHaveValue('');
+    expect(page.url()).not.toContain('not-the-right-password');
 
     await page.goto('/client-portal');
     await expect(page).toHaveURL(isLoginRedirectFor('/client-portal'));

@@ -1,5 +1,8 @@
 import { expect, test } from '@playwright/test';
-import { ADMIN, CLIENT, login } from './helpers';
+import { ADMIN, CLIENT, hydrated, login } from './helpers';
+
+// Many round trips per test: more than the default 30 s on a busy machine.
+test.describe.configure({ timeout: 90_000 });
 
 test('an admin edits a client: targets, Bison key (masked, never shown), costs and ZIPs', async ({ page }) => {
   await login(page, ADMIN.email, ADMIN.password);
@@ -7,12 +10,14 @@ test('an admin edits a client: targets, Bison key (masked, never shown), costs a
   await page.getByRole('link', { name: 'Northside Plumbing' }).click();
   await expect(page).toHaveURL(/\/admin\/clients\/northside-plumbing$/);
   await expect(page.locator('[data-testid=client-name]')).toHaveText('Northside Plumbing');
+  await hydrated(page); // the success notes below are the hydrated page's
 
   const settings = page.locator('[data-testid=workspace-settings]');
   await settings.locator('input[name=monthly_lead_target]').fill('55');
   await settings.getByRole('button', { name: 'Save settings' }).click();
   await expect(page.getByText('Settings saved.')).toBeVisible();
   await page.reload();
+  await hydrated(page);
   await expect(page.locator('[data-testid=workspace-settings] input[name=monthly_lead_target]')).toHaveValue('55');
 
   await page.locator('input[name=bison_workspace_id]:not([type=hidden])').fill('4242');
@@ -20,6 +25,7 @@ test('an admin edits a client: targets, Bison key (masked, never shown), costs a
   await page.getByRole('button', { name: 'Save credentials' }).click();
   await expect(page.locator('[data-testid=bison-key]')).toHaveText('••••XYZ9');
   await page.reload();
+  await hydrated(page);
   expect(await page.content()).not.toContain('bison-live-key-XYZ9');
   await expect(page.locator('input[name=api_key]:not([type=hidden])')).toHaveValue('');
 
@@ -49,4 +55,20 @@ test('a ZIP held by two clients is flagged on both profiles', async ({ page }) =
 test('a client is refused client profiles', async ({ page }) => {
   await login(page, CLIENT.email, CLIENT.password);
   expect((await page.goto('/admin/clients/acme-roofing'))!.status()).toBe(403);
+});
+
+// A table that would be only a header says what belongs there instead (issue 12, item 9).
+test('a new client without costs says so instead of an empty costs table', async ({ page }) => {
+  const name = `No Costs ${Date.now()}`;
+  await login(page, ADMIN.email, ADMIN.password);
+  await page.goto('/admin/clients');
+  const form = page.getByTestId('create-workspace');
+  await form.locator('input[name=name]').fill(name);
+  await form.getByRole('button', { name: 'Create workspace' }).click();
+  await page.getByRole('link', { name }).click();
+  await expect(page.getByTestId('client-name')).toHaveText(name);
+  await expect(page.getByTestId('no-costs')).toHaveText(
+    'No costs recorded yet: revenue counts as profit until you add them below (software, inboxes, data).',
+  );
+  await expect(page.getByTestId('costs-table').locator('tbody tr')).toHaveCount(0);
 });

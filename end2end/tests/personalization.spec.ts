@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { ADMIN, CLIENT, login } from './helpers';
+import { ADMIN, CLIENT, VIEWER, login } from './helpers';
 
 // The demo host has no AI keys: the page says so, and the template writer (not AI) runs.
 test('an admin creates a campaign, uploads leads, watches the run reach 100 % and downloads the CSV', async ({ page }) => {
@@ -42,4 +42,33 @@ test('a client of a workspace that allows it sees its campaign and the lines wri
   await expect(page.getByTestId('runs')).toContainText('completed', { timeout: 30_000 });
   await expect(page.getByTestId('results')).toContainText('Dana, as Owner at Ruiz Roofing in Austin, you likely decide how new business comes in.');
   await expect(page.getByTestId('results').getByText('template, not AI').first()).toBeVisible();
+});
+
+// Clients and viewers read what concerns them (issue 12, item 9): no server settings, no agency
+// staff names; admins keep the setting names and the per-person savings.
+test('the no-AI notice and the savings speak to each role', async ({ page, browser }) => {
+  await login(page, CLIENT.email, CLIENT.password);
+  const res = await page.goto('/personalization');
+  await expect(page.getByTestId('no-ai-keys')).toHaveText(
+    'AI writing is not switched on yet. For now each first line is written by a template (not AI) from the columns of your own file. Your agency can switch AI writing on.',
+  );
+  await expect(page.getByTestId('savings-workspaces')).toContainText('Acme Roofing');
+  await expect(page.getByTestId('savings-users')).toHaveCount(0);
+  const html = await res!.text();
+  expect(html, 'no server setting names, not even in the serialized data').not.toContain('MAVERICK_');
+  expect(html, 'no agency staff names in the page data').not.toContain('Avery Admin');
+
+  const viewer = await browser.newPage();
+  await login(viewer, VIEWER.email, VIEWER.password);
+  await viewer.goto('/personalization');
+  await expect(viewer.locator('body')).not.toContainText('MAVERICK_');
+  await expect(viewer.getByTestId('savings-users')).toHaveCount(0);
+  await viewer.close();
+
+  const admin = await browser.newPage();
+  await login(admin, ADMIN.email, ADMIN.password);
+  await admin.goto('/personalization');
+  await expect(admin.getByTestId('no-ai-keys')).toContainText('MAVERICK_PERPLEXITY_KEY and MAVERICK_OPENROUTER_KEY');
+  await expect(admin.getByTestId('savings-users')).toContainText('Avery Admin');
+  await admin.close();
 });

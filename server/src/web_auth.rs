@@ -83,6 +83,12 @@ pub async fn login(
             if let Some(next) = next {
                 to.push_str(&format!("&next={}", app::components::guard::encode_component(&next)));
             }
+            // The email goes back so the form keeps it (the page puts it in the field, never in
+            // its text); the password never does.
+            let email = form.email.trim();
+            if !email.is_empty() && email.len() <= 254 && !email.chars().any(char::is_control) {
+                to.push_str(&format!("&email={}", app::components::guard::encode_component(email)));
+            }
             let mut res = Redirect::to(&to).into_response();
             no_store(&mut res);
             res

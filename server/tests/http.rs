@@ -43,8 +43,11 @@ async fn wrong_credentials_and_throttling_come_back_as_codes_on_the_login_page()
     let c = browser();
     let res = srv.post_login(&c, "clienta@acme.test", "wrong-password", Some("/client-portal")).await;
     assert_eq!(res.status(), 303);
-    assert_eq!(res.headers()["location"], "/login?error=credentials&next=/client-portal");
+    // The email comes back for the form (issue 12), the password never does.
+    assert_eq!(res.headers()["location"], "/login?error=credentials&next=/client-portal&email=clienta%40acme.test");
     assert!(session_token(&res).is_none());
+    let page = c.get(srv.url(res.headers()["location"].to_str().unwrap())).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"value="clienta@acme.test""#), "the email field keeps what was typed");
     for _ in 0..4 {
         srv.post_login(&c, "clienta@acme.test", "wrong-password", None).await;
     }

@@ -57,3 +57,51 @@ pub fn export_href(path: &'static str) -> impl Fn() -> String + Send + Sync + Co
     let query = leptos_router::hooks::use_query_map();
     move || format!("{path}{}", query.with(|q| q.to_query_string()))
 }
+
+/// A destructive action behind a second step: the first click only opens an inline "Are you
+/// sure?" panel that says what will happen; the form given as `children` (its submit button
+/// names the action) does it. A `<details>` element, so it works with the keyboard and never
+/// fires on the first click, even before (or without) the WASM. "Cancel" and Escape close the
+/// panel and put focus back on the button; without the WASM the button itself closes it.
+#[component]
+pub fn ConfirmButton(
+    /// The button's text, e.g. "Archive".
+    #[prop(into)]
+    label: String,
+    /// What will happen, in the reader's words.
+    #[prop(into)]
+    message: String,
+    /// For tests: `data-testid` of the `<details>`.
+    #[prop(optional)]
+    testid: &'static str,
+    children: Children,
+) -> impl IntoView {
+    let details = NodeRef::<leptos::html::Details>::new();
+    // "Cancel" needs the WASM: shown only once the page is live.
+    let live = RwSignal::new(false);
+    Effect::new(move |_| live.set(true));
+    let close = move || {
+        #[cfg(feature = "hydrate")]
+        if let Some(d) = details.get_untracked() {
+            use wasm_bindgen::JsCast;
+            d.set_open(false);
+            if let Some(s) = d.query_selector("summary").ok().flatten().and_then(|s| s.dyn_into::<web_sys::HtmlElement>().ok()) {
+                let _ = s.focus();
+            }
+        }
+    };
+    let aria = format!("Confirm: {label}");
+    view! {
+        <details class="confirm" node_ref=details data-testid=(!testid.is_empty()).then_some(testid)
+            on:keydown=move |ev| if ev.key() == "Escape" { ev.prevent_default(); close() }>
+            <summary class="button small">{label}</summary>
+            <div class="confirm-panel" role="group" aria-label=aria>
+                <p>{message}</p>
+                <div class="confirm-actions">
+                    {children()}
+                    <button type="button" class="button small" hidden=move || !live.get() on:click=move |_| close()>"Cancel"</button>
+                </div>
+            </div>
+        </details>
+    }
+}

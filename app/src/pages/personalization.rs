@@ -28,16 +28,37 @@ fn writer_label(w: &str) -> &'static str {
     }
 }
 
+/// Says that AI writing is off: admins get the server settings to fix it, clients and viewers
+/// what it means for them (the settings are none of their business).
 #[component]
-fn NoKeysNotice(ai_ready: bool) -> impl IntoView {
-    (!ai_ready).then(|| view! {
-        <div class="alert alert-warn" role="status" data-testid="no-ai-keys">
-            <strong>"AI writing is not set up: "</strong>
-            "the server has no MAVERICK_PERPLEXITY_KEY and MAVERICK_OPENROUTER_KEY. Until they are set, runs use the built-in "
-            <strong>"template writer (template, not AI)"</strong>
-            ", which composes a line from each row's own columns — enough to try the whole flow."
-        </div>
+fn NoKeysNotice(ai_ready: bool, admin: bool) -> impl IntoView {
+    (!ai_ready).then(|| {
+        if admin {
+            view! {
+                <div class="alert alert-warn" role="status" data-testid="no-ai-keys">
+                    <strong>"AI writing is not set up: "</strong>
+                    "the server has no MAVERICK_PERPLEXITY_KEY and MAVERICK_OPENROUTER_KEY. Until they are set, runs use the built-in "
+                    <strong>"template writer (template, not AI)"</strong>
+                    ", which composes a line from each row's own columns — enough to try the whole flow."
+                </div>
+            }
+            .into_any()
+        } else {
+            view! {
+                <div class="alert alert-warn" role="status" data-testid="no-ai-keys">
+                    <strong>"AI writing is not switched on yet. "</strong>
+                    "For now each first line is written by a "<strong>"template (not AI)"</strong>
+                    " from the columns of your own file. Your agency can switch AI writing on."
+                </div>
+            }
+            .into_any()
+        }
     })
+}
+
+/// Whether the signed-in user is an agency admin (for wording, never for access).
+async fn signed_in_admin() -> bool {
+    crate::components::guard::CurrentUser::resource().await.ok().flatten().is_some_and(|m| m.is_admin())
 }
 
 #[component]
@@ -50,9 +71,10 @@ pub fn PersonalizationHubPage() -> impl IntoView {
         <h1>"AI personalization"</h1>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
+                let admin = signed_in_admin().await;
                 match data.await {
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                    Ok(h) => view! { <Hub h create access/> }.into_any(),
+                    Ok(h) => view! { <Hub h admin create access/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -60,19 +82,24 @@ pub fn PersonalizationHubPage() -> impl IntoView {
 }
 
 #[component]
-fn Hub(h: PersonalizationHub, create: ServerAction<CreatePersonalizationCampaign>, access: ServerAction<SetPersonalizationClientAccess>) -> impl IntoView {
+fn Hub(h: PersonalizationHub, admin: bool, create: ServerAction<CreatePersonalizationCampaign>, access: ServerAction<SetPersonalizationClientAccess>) -> impl IntoView {
     let money = |m: f64| format!("${m:.2}");
-    let savings_table = |rows: Vec<(String, i64, f64, f64)>, who: &'static str, testid: &'static str| view! {
-        <table data-testid=testid>
+    let savings_table = move |rows: Vec<(String, i64, f64, f64)>, who: &'static str, testid: &'static str| {
+        if rows.is_empty() {
+            return view! { <p class="muted" data-testid=testid>"Nothing saved yet: savings appear here once the first leads are personalized."</p> }.into_any();
+        }
+        view! {
+        <div class="table-wrap"><table data-testid=testid>
             <thead><tr><th scope="col">{who}</th><th scope="col" class="num">"Personalized leads"</th><th scope="col" class="num">"Hours saved"</th><th scope="col" class="num">"Money saved"</th></tr></thead>
             <tbody>{rows.into_iter().map(|(w, n, hours, m)| view! {
                 <tr><td>{w}</td><td class="num">{thousands(n)}</td><td class="num">{format!("{hours:.2}")}</td><td class="num">{money(m)}</td></tr>
             }).collect_view()}</tbody>
-        </table>
+        </table></div>
+        }.into_any()
     };
     view! {
-        <NoKeysNotice ai_ready=h.ai_ready/>
-        {h.ai_ready.then(|| view! { <p class="muted">{format!("Research: Perplexity {} · writing: {} through OpenRouter.", h.models.0, h.models.1)}</p> })}
+        <NoKeysNotice ai_ready=h.ai_ready admin/>
+        {(admin && h.ai_ready).then(|| view! { <p class="muted">{format!("Research: Perplexity {} · writing: {} through OpenRouter.", h.models.0, h.models.1)}</p> })}
         <section class="card">
             <h2>"Campaigns" " " <a class="button small" href="/personalization/campaigns.csv" download>"CSV"</a></h2>
             {if h.campaigns.is_empty() && h.workspaces.is_empty() {
@@ -100,8 +127,9 @@ fn Hub(h: PersonalizationHub, create: ServerAction<CreatePersonalizationCampaign
         <section class="card">
             <h2>"Time and money saved" " " <a class="button small" href="/personalization/savings.csv" download>"CSV"</a></h2>
             <p class="muted">{format!("Each personalized lead saves 0.02 h; money at ${:.2} an hour.", h.hourly_rate)}</p>
-            <div class="table-wrap">{savings_table(h.by_workspace, "Workspace", "savings-workspaces")}</div>
-            <div class="table-wrap">{savings_table(h.by_user, "User", "savings-users")}</div>
+            {savings_table(h.by_workspace, "Workspace", "savings-workspaces")}
+            // Per person only for admins: the server sends clients no names of agency staff.
+            {admin.then(|| savings_table(h.by_user, "User", "savings-users"))}
         </section>
         {(!h.workspaces.is_empty()).then(|| view! {
             <section class="card">
@@ -164,9 +192,10 @@ pub fn PersonalizationCampaignPageView() -> impl IntoView {
         <Title text="Personalization campaign"/>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
+                let admin = signed_in_admin().await;
                 match data.await {
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                    Ok(p) => view! { <CampaignBody p cancel resume edit regenerate live error=q("error")/> }.into_any(),
+                    Ok(p) => view! { <CampaignBody p admin cancel resume edit regenerate live error=q("error")/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -176,6 +205,7 @@ pub fn PersonalizationCampaignPageView() -> impl IntoView {
 #[component]
 fn CampaignBody(
     p: PersonalizationCampaignPage,
+    admin: bool,
     cancel: ServerAction<CancelPersonalizationRun>,
     resume: ServerAction<ResumePersonalizationRun>,
     edit: ServerAction<EditPersonalizationLine>,
@@ -189,7 +219,7 @@ fn CampaignBody(
         <p class="muted"><a href="/personalization">"Personalization"</a> " / " {p.workspace_name.clone()}</p>
         <h1>{p.name.clone()}</h1>
         {error.as_deref().and_then(crate::models::upload_refusal).map(|e| view! { <div class="alert alert-error" role="alert" data-testid="upload-error">{e}</div> })}
-        <NoKeysNotice ai_ready=p.ai_ready/>
+        <NoKeysNotice ai_ready=p.ai_ready admin/>
         {p.can_write.then(|| view! {
             <section class="card">
                 <h2>"Upload leads"</h2>

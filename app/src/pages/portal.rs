@@ -150,17 +150,29 @@ pub fn WorkspacePortal() -> impl IntoView {
         move || (slug(), param("q"), param("from"), param("to"), param("campaign"), param("per")),
         |(slug, q, from, to, campaign, per)| load_board(slug, Some(q), Some(from), Some(to), Some(campaign), Some(per_column(&per))),
     );
+    // The live connection (and its indicator) starts only once the board was shown: never
+    // beside a refusal. Set after hydration, so the server's HTML and the first render agree.
+    let allowed = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(ok) = data.with(|d| d.as_ref().map(|r| r.is_ok())) {
+            if allowed.get_untracked() != ok {
+                allowed.set(ok);
+            }
+        }
+    });
     view! {
         <RequireUser>
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     match data.await {
+                        // A filter the server can't read: the page frame stays, with a way out.
+                        Err(crate::error::AppError::Invalid(message)) => view! { <BadFilter slug=slug() message/> }.into_any(),
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                         Ok(b) => view! { <BoardPage board=b version/> }.into_any(),
                     }
                 })}
             </Transition>
-            <LiveUpdates slug=Signal::derive(slug) version/>
+            {move || allowed.get().then(|| view! { <LiveUpdates slug=Signal::derive(slug) version/> })}
         </RequireUser>
     }
 }
@@ -537,6 +549,28 @@ where
         </li>
     }
     .into_any()
+}
+
+/// The board's page when a filter in the URL can't be read (a bad date, an unknown campaign):
+/// heading, the filters as typed, what is wrong, and a link back to the whole pipeline.
+#[component]
+fn BadFilter(slug: String, message: String) -> impl IntoView {
+    let query = use_query_map();
+    let param = move |k: &str| query.with_untracked(|q| q.get(k).unwrap_or_default());
+    let reset = format!("/client-portal/{slug}");
+    view! {
+        <Title text="Pipeline"/>
+        <p class="breadcrumb"><a href="/client-portal">"My workspaces"</a> " / "</p>
+        <div class="page-head"><h1>"Pipeline"</h1></div>
+        <form method="get" class="filters" role="search" data-testid="bad-filter">
+            <label>"Search" <input type="search" name="q" value=param("q") placeholder="name, email or company"/></label>
+            <label>"Received from" <input type="date" name="from" value=param("from")/></label>
+            <label>"to" <input type="date" name="to" value=param("to")/></label>
+            <button type="submit" class="button">"Apply"</button>
+        </form>
+        <p class="alert alert-error" role="alert">{format!("These filters can't be applied. {message}")}</p>
+        <p><a class="button" href=reset data-testid="reset-filters">"Reset the filters"</a></p>
+    }
 }
 
 /// Subscribes to the workspace's event stream (leptos-use's `use_event_source`, reconnecting for

@@ -11,7 +11,7 @@ use crate::{
         format::{one_decimal, percent, thousands},
         guard::RequireAdmin,
         status::{ErrorNotice, Loading},
-        ui::{short_time, ActionResult},
+        ui::{short_time, ActionResult, ConfirmButton},
     },
     models::{ClientProfile, SyncRunRow},
     money::format_cents,
@@ -26,6 +26,13 @@ pub const BILLABLE_STAGES: &[(&str, &str)] = &[
     ("quote_sent", "quote sent"),
     ("won", "won"),
 ];
+
+/// A cost as the confirmation names it: `the monthly cost "software — Apollo" of $99.00`.
+pub fn cost_label(category: &str, description: &str, amount: &str, monthly: bool) -> String {
+    let kind = if monthly { "monthly" } else { "one-off" };
+    let name = if description.trim().is_empty() { category.to_owned() } else { format!("{category} — {description}") };
+    format!("the {kind} cost \"{name}\" of {amount}")
+}
 
 #[component]
 pub fn ClientProfilePage() -> impl IntoView {
@@ -143,13 +150,15 @@ fn Profile(
                 <label>"API key" <input type="password" name="api_key" autocomplete="off" placeholder="leave empty to keep the stored key"/></label>
                 <button type="submit" class="button primary">"Save credentials"</button>
             </ActionForm>
-            <ActionForm action=bison attr:class="inline">
-                <input type="hidden" name="workspace_id" value=id.to_string()/>
-                <input type="hidden" name="bison_workspace_id" value=""/>
-                <input type="hidden" name="api_key" value=""/>
-                <input type="hidden" name="remove" value="1"/>
-                <button type="submit" class="button small">"Remove the credentials"</button>
-            </ActionForm>
+            <ConfirmButton label="Remove the credentials" message="Remove the Email Bison key and workspace id? Syncs stop until new credentials are saved.">
+                <ActionForm action=bison attr:class="inline">
+                    <input type="hidden" name="workspace_id" value=id.to_string()/>
+                    <input type="hidden" name="bison_workspace_id" value=""/>
+                    <input type="hidden" name="api_key" value=""/>
+                    <input type="hidden" name="remove" value="1"/>
+                    <button type="submit" class="button small danger">"Remove them"</button>
+                </ActionForm>
+            </ConfirmButton>
             <ActionResult value=bison.value() success="Credentials saved."/>
         </section>
 
@@ -164,24 +173,34 @@ fn Profile(
                 <thead><tr><th scope="col">"Category"</th><th scope="col">"Description"</th><th scope="col" class="num">"Amount"</th>
                     <th scope="col">"Kind"</th><th scope="col">"From"</th><th scope="col">"Until"</th><th scope="col">"Actions"</th></tr></thead>
                 <tbody>
-                {p.costs.clone().into_iter().map(|c| view! {
+                {p.costs.clone().into_iter().map(|c| {
+                    let what = cost_label(&c.category, &c.description, &format_cents(c.amount_cents), c.recurrence == "monthly");
+                    view! {
                     <tr>
                         <td>{c.category.clone()}</td><td>{c.description.clone()}</td>
                         <td class="num">{format_cents(c.amount_cents)}</td>
                         <td>{if c.recurrence == "monthly" { "monthly" } else { "one-off" }}</td>
                         <td>{c.starts_on.clone()}</td><td>{c.ends_on.clone().unwrap_or_default()}</td>
                         <td>
-                            <ActionForm action=delete_cost attr:class="inline">
-                                <input type="hidden" name="workspace_id" value=id.to_string()/>
-                                <input type="hidden" name="cost_id" value=c.id.to_string()/>
-                                <button type="submit" class="button small">"Delete"</button>
-                            </ActionForm>
+                            <ConfirmButton label="Delete" message=format!(
+                                "Delete {what}? This month's costs, profit and ROI change at once. This can't be undone."
+                            )>
+                                <ActionForm action=delete_cost attr:class="inline">
+                                    <input type="hidden" name="workspace_id" value=id.to_string()/>
+                                    <input type="hidden" name="cost_id" value=c.id.to_string()/>
+                                    <button type="submit" class="button small danger">"Delete the cost"</button>
+                                </ActionForm>
+                            </ConfirmButton>
                         </td>
                     </tr>
+                    }
                 }).collect_view()}
                 </tbody>
             </table>
             </div>
+            {p.costs.is_empty().then(|| view! {
+                <p class="muted" data-testid="no-costs">"No costs recorded yet: revenue counts as profit until you add them below (software, inboxes, data)."</p>
+            })}
             <ActionForm action=add_cost attr:class="form-grid" attr:data-testid="add-cost">
                 <input type="hidden" name="workspace_id" value=id.to_string()/>
                 <label>"Category" <input type="text" name="category" required maxlength="60" placeholder="software"/></label>

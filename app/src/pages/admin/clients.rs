@@ -11,7 +11,7 @@ use crate::{
         guard::RequireAdmin,
         sort::{sort_rows, text, Compare, KeepSort, SortLink},
         status::{ErrorNotice, Loading},
-        ui::{export_href, ActionResult, Empty},
+        ui::{export_href, ActionResult, ConfirmButton, Empty},
     },
     models::WorkspaceRow,
     money::format_cents,
@@ -36,6 +36,18 @@ pub fn matches(w: &WorkspaceRow, q: &str, status: &str) -> bool {
             "archived" => !w.active,
             _ => true,
         }
+}
+
+/// What archiving a workspace does, said before it happens.
+pub fn archive_message(name: &str, members: i64) -> String {
+    let people = match members {
+        0 => "Nobody has access to it yet.".to_owned(),
+        1 => "Its 1 member can still look at it, but not change anything.".to_owned(),
+        n => format!("Its {n} members can still look at it, but not change anything."),
+    };
+    format!(
+        "Archive {name}? It leaves the dashboards, and its pipeline, syncs and personalization become read-only. {people} You can restore it at any time."
+    )
 }
 
 #[component]
@@ -106,11 +118,26 @@ pub fn ClientsPage() -> impl IntoView {
                                                 <td>{w.bison_api_key_masked.clone().unwrap_or_else(|| "not set".into())}</td>
                                                 <td class="num">{w.member_count}</td>
                                                 <td>
-                                                    <ActionForm action=set_active attr:class="inline">
-                                                        <input type="hidden" name="workspace_id" value=w.id.to_string()/>
-                                                        <input type="hidden" name="active" value=(!w.active).to_string()/>
-                                                        <button type="submit" class="button small">{if w.active { "Archive" } else { "Restore" }}</button>
-                                                    </ActionForm>
+                                                    {if w.active {
+                                                        // Archiving is one wrong click away from hiding a client: ask first.
+                                                        view! {
+                                                            <ConfirmButton label="Archive" message=archive_message(&w.name, w.member_count)>
+                                                                <ActionForm action=set_active attr:class="inline">
+                                                                    <input type="hidden" name="workspace_id" value=w.id.to_string()/>
+                                                                    <input type="hidden" name="active" value="false"/>
+                                                                    <button type="submit" class="button small danger">{format!("Archive {}", w.name)}</button>
+                                                                </ActionForm>
+                                                            </ConfirmButton>
+                                                        }.into_any()
+                                                    } else {
+                                                        view! {
+                                                            <ActionForm action=set_active attr:class="inline">
+                                                                <input type="hidden" name="workspace_id" value=w.id.to_string()/>
+                                                                <input type="hidden" name="active" value="true"/>
+                                                                <button type="submit" class="button small">"Restore"</button>
+                                                            </ActionForm>
+                                                        }.into_any()
+                                                    }}
                                                 </td>
                                             </tr>
                                         }
@@ -166,11 +193,13 @@ fn AgencySlack() -> impl IntoView {
                 <label>"Slack incoming-webhook URL" <input type="password" name="url" autocomplete="off" placeholder="https://hooks.slack.com/services/…"/></label>
                 <button type="submit" class="button">"Save"</button>
             </ActionForm>
-            <ActionForm action=save attr:class="inline">
-                <input type="hidden" name="url" value=""/>
-                <input type="hidden" name="remove" value="1"/>
-                <button type="submit" class="button small">"Remove"</button>
-            </ActionForm>
+            <ConfirmButton label="Remove" message="Remove the agency Slack channel? Nothing is posted to Slack any more until a new URL is saved.">
+                <ActionForm action=save attr:class="inline">
+                    <input type="hidden" name="url" value=""/>
+                    <input type="hidden" name="remove" value="1"/>
+                    <button type="submit" class="button small danger">"Remove the Slack channel"</button>
+                </ActionForm>
+            </ConfirmButton>
             <ActionResult value=save.value() success="Saved."/>
         </section>
     }

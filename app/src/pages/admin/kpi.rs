@@ -126,7 +126,16 @@ pub fn KpiPage() -> impl IntoView {
                                     {format!("Today is {} (agency time): day {} of {}. Targets, pacing and projection are month to date; contacted, replies and rates cover {} to {}.",
                                         d.today, d.elapsed_days, d.days_in_month, d.from, d.to)}
                                 </p>
-                                {if lines.is_empty() {
+                                {if lines.is_empty() && !selected.is_empty() && !d.workspaces.iter().any(|(s, _)| *s == selected) {
+                                    // A workspace in the URL that isn't there (mistyped, archived): say so, not "none exist".
+                                    let clear = format!("?from={}&to={}", encode_component(&param("from")), encode_component(&param("to")));
+                                    view! {
+                                        <Empty title="Workspace not found">
+                                            {format!("No active workspace has the URL name \"{selected}\". ")}
+                                            <a href=clear data-testid="clear-workspace">"Show all workspaces"</a>
+                                        </Empty>
+                                    }.into_any()
+                                } else if lines.is_empty() {
                                     view! { <Empty title="No active workspaces">"Create a client workspace to see its KPIs here."</Empty> }.into_any()
                                 } else {
                                     view! {

@@ -8,10 +8,10 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::{list_users, list_workspaces, CreateUser, GrantAccess, ResetUserPassword, RevokeAccess, SetUserDisabled},
     components::{
-        guard::RequireAdmin,
+        guard::{CurrentUser, RequireAdmin},
         sort::{sort_rows, text, Compare, KeepSort, SortLink},
         status::{ErrorNotice, Loading},
-        ui::{export_href, short_time, ActionResult, Empty},
+        ui::{export_href, short_time, ActionResult, ConfirmButton, Empty},
     },
     models::{UserRow, WorkspaceRow},
 };
@@ -29,6 +29,12 @@ pub const SORTS: &[(&str, Compare<UserRow>)] = &[
 pub fn matches(u: &UserRow, q: &str, role: &str) -> bool {
     let q = q.trim().to_lowercase();
     (q.is_empty() || u.email.contains(&q) || u.display_name.to_lowercase().contains(&q)) && (role.is_empty() || u.role == role)
+}
+
+/// What disabling an account does, said before it happens.
+pub fn disable_message(email: &str, admin: bool) -> String {
+    let rights = if admin { " They lose admin access to every workspace." } else { "" };
+    format!("Disable {email}? They are signed out everywhere at once and can't sign in until an admin enables the account again.{rights}")
 }
 
 #[component]
@@ -75,6 +81,7 @@ pub fn UsersPage() -> impl IntoView {
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     let (users, workspaces) = (users.await, workspaces.await.unwrap_or_default());
+                    let me = CurrentUser::resource().await.ok().flatten().map(|m| m.user_id);
                     match users {
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                         Ok(all) => {
@@ -84,7 +91,7 @@ pub fn UsersPage() -> impl IntoView {
                             if shown.is_empty() {
                                 view! { <Empty title="No users match">"Change the filters, or create a user below."</Empty> }.into_any()
                             } else {
-                                view! { <UserTable users=shown workspaces disable reset grant revoke/> }.into_any()
+                                view! { <UserTable users=shown workspaces me disable reset grant revoke/> }.into_any()
                             }
                         }
                     }
@@ -115,6 +122,8 @@ pub fn UsersPage() -> impl IntoView {
 fn UserTable(
     users: Vec<UserRow>,
     workspaces: Vec<WorkspaceRow>,
+    /// The signed-in admin: their own row offers no "Disable".
+    me: Option<i64>,
     disable: ServerAction<SetUserDisabled>,
     reset: ServerAction<ResetUserPassword>,
     grant: ServerAction<GrantAccess>,
@@ -168,11 +177,28 @@ fn UserTable(
                             })}
                         </td>
                         <td class="actions">
-                            <ActionForm action=disable attr:class="inline">
-                                <input type="hidden" name="user_id" value=id.to_string()/>
-                                <input type="hidden" name="disabled" value=(!u.disabled).to_string()/>
-                                <button type="submit" class="button small">{if u.disabled { "Enable" } else { "Disable" }}</button>
-                            </ActionForm>
+                            {if u.disabled {
+                                view! {
+                                    <ActionForm action=disable attr:class="inline">
+                                        <input type="hidden" name="user_id" value=id.to_string()/>
+                                        <input type="hidden" name="disabled" value="false"/>
+                                        <button type="submit" class="button small">"Enable"</button>
+                                    </ActionForm>
+                                }.into_any()
+                            } else if me == Some(id) {
+                                // The server refuses it too; here the button is simply not offered.
+                                view! { <span class="muted small" data-testid="self-row">"You can't disable yourself"</span> }.into_any()
+                            } else {
+                                view! {
+                                    <ConfirmButton label="Disable" message=disable_message(&u.email, is_admin)>
+                                        <ActionForm action=disable attr:class="inline">
+                                            <input type="hidden" name="user_id" value=id.to_string()/>
+                                            <input type="hidden" name="disabled" value="true"/>
+                                            <button type="submit" class="button small danger">{format!("Disable {}", u.email)}</button>
+                                        </ActionForm>
+                                    </ConfirmButton>
+                                }.into_any()
+                            }}
                             <details class="inline-details">
                                 <summary class="button small">"Reset password"</summary>
                                 <ActionForm action=reset attr:class="inline">
