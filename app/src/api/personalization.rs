@@ -83,12 +83,19 @@ pub async fn create_personalization_campaign(workspace: String, name: String, of
     Ok(id)
 }
 
-/// Whether a workspace's client users may run personalization (a checkbox: present = yes).
+/// Which workspaces' client users may run personalization, all in one form: a ticked box sends
+/// `allowed[<slug>]=yes`, and a workspace the form does not send is closed. Only changes are written.
 #[server(endpoint = "personalization/client_access")]
-pub async fn set_personalization_client_access(workspace: String, allowed: Option<String>) -> Result<(), AppError> {
+pub async fn set_personalization_client_access(allowed: Option<std::collections::HashMap<String, String>>) -> Result<(), AppError> {
     let (state, caller) = super::ctx::admin()?;
-    let (ws, _) = backend::tenancy::workspaces::visible_by_slug(&state.db, &caller, &workspace).await?;
-    backend::personalization::set_client_access(&state.db, &caller, ws.id, allowed.is_some()).await?;
+    let allowed = allowed.unwrap_or_default();
+    let open = backend::personalization::open_to_clients(&state.db).await?;
+    for (ws, _) in backend::tenancy::workspaces::list_visible(&state.db, &caller).await? {
+        let want = allowed.contains_key(&ws.slug);
+        if want != open.contains(&ws.id) {
+            backend::personalization::set_client_access(&state.db, &caller, ws.id, want).await?;
+        }
+    }
     Ok(())
 }
 

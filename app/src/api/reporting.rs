@@ -332,16 +332,27 @@ pub async fn roi_report(
 }
 
 /// The "Email accounts" page: every sender with its health band (filtered by workspace, band,
-/// status and email text), and each workspace's capacity and lead runway.
+/// status and email text), and each workspace's capacity and lead runway. Sorted and paged here,
+/// so the browser gets one page of the 200-odd senders.
 #[server(endpoint = "admin/senders")]
+#[allow(clippy::too_many_arguments)]
 pub async fn sender_health(
     workspace: Option<String>,
     band: Option<String>,
     status: Option<String>,
     q: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+    page: Option<usize>,
+    size: Option<usize>,
 ) -> Result<crate::models::SenderReport, AppError> {
+    use crate::pages::admin::senders::{default_order, SORTS};
     let (state, caller) = super::ctx::admin()?;
-    Ok(sender_report(&state, &caller, workspace.as_deref(), band.as_deref(), status.as_deref(), q.as_deref()).await?)
+    let mut r = sender_report(&state, &caller, workspace.as_deref(), band.as_deref(), status.as_deref(), q.as_deref()).await?;
+    default_order(&mut r.senders);
+    crate::components::sort::sort_rows(&mut r.senders, SORTS, sort.as_deref().unwrap_or(""), dir.as_deref().unwrap_or(""));
+    let (rows, page, size) = crate::components::sort::page_of(std::mem::take(&mut r.senders), page, size);
+    Ok(crate::models::SenderReport { senders: rows, page, size, ..r })
 }
 
 #[cfg(feature = "ssr")]
@@ -382,7 +393,7 @@ pub async fn sender_report(
         .collect();
     let count = |b: &str| lines.iter().filter(|l| l.band == b).count();
     let bands = (count("healthy"), count("warning"), count("critical"), count("no_data"));
-    let senders = lines
+    let senders: Vec<SenderLine> = lines
         .into_iter()
         .filter(|l| workspace.as_ref().is_none_or(|w| *w == l.workspace_slug))
         .filter(|l| band.as_ref().is_none_or(|b| *b == l.band))
@@ -402,7 +413,7 @@ pub async fn sender_report(
             runway_days: w.runway_days,
         })
         .collect();
-    Ok(crate::models::SenderReport { senders, bands, workspaces })
+    Ok(crate::models::SenderReport { total: senders.len(), page: 1, size: senders.len(), senders, bands, workspaces })
 }
 
 #[cfg(feature = "ssr")]

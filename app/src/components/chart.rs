@@ -46,7 +46,12 @@ pub fn EChart(#[prop(into)] id: String, chart: SeriesChart, #[prop(default = 320
     #[cfg(feature = "hydrate")]
     {
         let id = id.clone();
-        Effect::new(move |_| draw_when_ready(id.clone(), chart.clone(), height, 50));
+        let dark = super::theme::dark_signal();
+        // Tracks the theme: a toggle redraws with the other theme's text colours.
+        Effect::new(move |_| {
+            dark.track();
+            draw_when_ready(id.clone(), chart.clone(), height, 50)
+        });
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = chart;
@@ -69,7 +74,7 @@ fn draw_when_ready(id: String, spec: SeriesChart, height: u32, tries_left: u32) 
         component::{Axis, Legend},
         element::{AxisType, Tooltip, Trigger},
         series::{Bar, Line},
-        Chart, WasmRenderer,
+        Chart,
     };
     let mut chart = Chart::new()
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
@@ -83,9 +88,112 @@ fn draw_when_ready(id: String, spec: SeriesChart, height: u32, tries_left: u32) 
             chart.series(Line::new().name(name).data(values).show_symbol(false))
         };
     }
-    if let Err(e) = WasmRenderer::new_opt(None, Some(height)).render(&id, &chart) {
+    let mut option = serde_json::to_value(&chart).unwrap_or_default();
+    strip_nulls(&mut option);
+    themed(&mut option);
+    if let Err(e) = draw(&id, &option, Some(height)) {
         leptos::logging::warn!("chart {id} could not be drawn: {e:?}");
     }
+}
+
+/// The page's own colours (CSS variables of the current theme), so chart text reads in both.
+#[cfg(feature = "hydrate")]
+fn css_var(name: &str, fallback: &str) -> String {
+    use wasm_bindgen::JsValue;
+    let value = (|| -> Option<String> {
+        let window = web_sys::window()?;
+        let root: JsValue = window.document()?.document_element()?.into();
+        let style = js_call(&window, "getComputedStyle", &[root]).ok()?;
+        js_call(&style, "getPropertyValue", &[JsValue::from_str(name)]).ok()?.as_string()
+    })();
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).unwrap_or_else(|| fallback.to_owned())
+}
+
+/// Calls `obj[k](...args)`.
+#[cfg(feature = "hydrate")]
+fn js_call(obj: &wasm_bindgen::JsValue, k: &str, args: &[wasm_bindgen::JsValue]) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
+    use wasm_bindgen::JsCast;
+    let f: js_sys::Function = js_sys::Reflect::get(obj, &wasm_bindgen::JsValue::from_str(k))?.dyn_into()?;
+    f.apply(obj, &args.iter().collect::<js_sys::Array>())
+}
+
+/// Sets text and line colours from the theme (ECharts' defaults are dark grey, unreadable on
+/// navy) and a transparent background, so the card behind shows.
+#[cfg(feature = "hydrate")]
+fn themed(option: &mut serde_json::Value) {
+    use serde_json::json;
+    let (text, muted, border, line, surface) = (
+        css_var("--text", "#0f172a"),
+        css_var("--muted", "#475569"),
+        css_var("--border", "#e2e8f0"),
+        css_var("--border-strong", "#cbd5e1"),
+        css_var("--surface", "#ffffff"),
+    );
+    option["backgroundColor"] = json!("transparent");
+    option["textStyle"] = json!({ "color": muted });
+    if option.get("legend").is_some() {
+        option["legend"]["textStyle"] = json!({ "color": text });
+        option["legend"]["inactiveColor"] = json!(line);
+    }
+    if option.get("tooltip").is_some() {
+        option["tooltip"]["backgroundColor"] = json!(surface);
+        option["tooltip"]["borderColor"] = json!(line);
+        option["tooltip"]["textStyle"] = json!({ "color": text });
+    }
+    for key in ["xAxis", "yAxis"] {
+        let style = |axis: &mut serde_json::Value| {
+            axis["axisLabel"]["color"] = json!(muted);
+            axis["nameTextStyle"] = json!({ "color": muted });
+            axis["axisLine"]["lineStyle"] = json!({ "color": line });
+            axis["axisTick"]["lineStyle"] = json!({ "color": line });
+            axis["splitLine"]["lineStyle"] = json!({ "color": border });
+        };
+        match option.get_mut(key) {
+            Some(serde_json::Value::Array(axes)) => axes.iter_mut().for_each(style),
+            Some(axis @ serde_json::Value::Object(_)) => style(axis),
+            _ => {}
+        }
+    }
+}
+
+/// Draws `option` into the element `id`, replacing what was drawn there before (a redraw after
+/// a theme toggle starts from a clean instance rather than merging into the old one).
+#[cfg(feature = "hydrate")]
+fn draw(id: &str, option: &serde_json::Value, height: Option<u32>) -> Result<(), wasm_bindgen::JsValue> {
+    use js_sys::Reflect;
+    use wasm_bindgen::JsValue;
+    let window = web_sys::window().ok_or("no window")?;
+    let el = window.document().and_then(|d| d.get_element_by_id(id)).ok_or("no chart element")?;
+    let echarts = Reflect::get(&window, &JsValue::from_str("echarts"))?;
+    let call = js_call;
+    let existing = call(&echarts, "getInstanceByDom", &[el.clone().into()])?;
+    if !(existing.is_undefined() || existing.is_null()) {
+        call(&existing, "dispose", &[])?;
+    }
+    let opts = js_sys::Object::new();
+    if let Some(h) = height {
+        Reflect::set(&opts, &JsValue::from_str("height"), &JsValue::from(h))?;
+    }
+    let chart = call(&echarts, "init", &[el.into(), JsValue::NULL, opts.into()])?;
+    call(&chart, "setOption", &[js_sys::JSON::parse(&option.to_string())?])?;
+    Ok(())
+}
+
+/// `n` colours that tell apart: hues a golden angle apart (never two alike however many
+/// workspaces), lightness alternating, lighter on the dark theme so points read on navy.
+pub fn palette(n: usize, dark: bool) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let hue = (i as f64 * 137.508) % 360.0;
+            let light = match (dark, i % 2) {
+                (false, 0) => 40,
+                (false, _) => 52,
+                (true, 0) => 62,
+                (true, _) => 74,
+            };
+            format!("hsl({hue:.0}, 70%, {light}%)")
+        })
+        .collect()
 }
 
 /// What the ZIP map shows: points per workspace and the ZIPs in conflict, in the map's own frame
@@ -112,7 +220,11 @@ pub fn ZipMap(#[prop(into)] id: String, points: ZipMapPoints, #[prop(default = 4
     #[cfg(feature = "hydrate")]
     {
         let id = id.clone();
-        Effect::new(move |_| draw_map_when_ready(id.clone(), points.clone(), 50));
+        let dark = super::theme::dark_signal();
+        Effect::new(move |_| {
+            dark.track();
+            draw_map_when_ready(id.clone(), points.clone(), 50)
+        });
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = points;
@@ -143,8 +255,8 @@ fn draw_map_when_ready(id: String, spec: ZipMapPoints, tries_left: u32) {
         element::{CoordinateSystem, ItemStyle, Tooltip, Trigger},
         series::Scatter,
     };
-    use js_sys::{Function, Reflect};
-    use wasm_bindgen::{JsCast, JsValue};
+    use js_sys::Reflect;
+    use wasm_bindgen::JsValue;
 
     let Some(window) = web_sys::window() else { return };
     let has = |k: &str| Reflect::has(&window, &JsValue::from_str(k)).unwrap_or(false);
@@ -155,22 +267,22 @@ fn draw_map_when_ready(id: String, spec: ZipMapPoints, tries_left: u32) {
         return;
     }
     let get = |obj: &JsValue, k: &str| Reflect::get(obj, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
-    let call = |obj: &JsValue, k: &str, args: &[JsValue]| -> Result<JsValue, JsValue> {
-        let f: Function = get(obj, k).dyn_into()?;
-        f.apply(obj, &args.iter().collect::<js_sys::Array>())
-    };
+    let call = js_call;
     let echarts = get(&window, "echarts");
-    let Some(el) = window.document().and_then(|d| d.get_element_by_id(&id)) else { return };
 
     let point = |(zip, x, y): (String, f32, f32)| DataPointItem::new(vec![x as f64, y as f64]).name(zip);
+    // ECharts' palette has 9 colours, so 12 workspaces shared them: one colour each.
+    let colours = palette(spec.series.len(), super::theme::dark_now());
     let mut series: Vec<serde_json::Value> = spec
         .series
         .into_iter()
-        .map(|(name, pts)| {
+        .zip(colours)
+        .map(|((name, pts), colour)| {
             let s = Scatter::new()
                 .name(name)
                 .coordinate_system(CoordinateSystem::Geo)
                 .symbol_size(7)
+                .item_style(ItemStyle::new().color(colour))
                 .data(pts.into_iter().map(point).collect());
             serde_json::to_value(s).unwrap_or_default()
         })
@@ -195,14 +307,34 @@ fn draw_map_when_ready(id: String, spec: ZipMapPoints, tries_left: u32) {
         "series": series,
     });
     strip_nulls(&mut option);
+    themed(&mut option);
     let drawn = (|| -> Result<(), JsValue> {
         call(&echarts, "registerMap", &[JsValue::from_str("USA"), get(&window, "MAVERICK_US_STATES")])?;
-        let existing = call(&echarts, "getInstanceByDom", &[el.clone().into()])?;
-        let chart = if existing.is_undefined() || existing.is_null() { call(&echarts, "init", &[el.into()])? } else { existing };
-        call(&chart, "setOption", &[js_sys::JSON::parse(&option.to_string())?, JsValue::TRUE])?;
-        Ok(())
+        draw(&id, &option, None)
     })();
     if let Err(e) = drawn {
         leptos::logging::warn!("ZIP map {id} could not be drawn: {e:?}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::palette;
+
+    #[test]
+    fn twelve_workspaces_get_twelve_colours_at_least_20_degrees_of_hue_apart() {
+        for dark in [false, true] {
+            let colours = palette(12, dark);
+            let mut hues: Vec<f64> = colours.iter().map(|c| c[4..c.find(',').unwrap()].parse().unwrap()).collect();
+            hues.sort_by(f64::total_cmp);
+            // i × 137.508° mod 360 for i = 0..12, sorted: the closest two are 20° apart (0 and 20.06).
+            assert_eq!(hues, vec![0.0, 20.0, 53.0, 73.0, 105.0, 138.0, 158.0, 190.0, 243.0, 275.0, 295.0, 328.0]);
+            let mut sorted = colours.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(sorted.len(), 12);
+        }
+        assert_eq!(palette(2, false), vec!["hsl(0, 70%, 40%)", "hsl(138, 70%, 52%)"]);
+        assert_eq!(palette(1, true), vec!["hsl(0, 70%, 62%)"]);
     }
 }

@@ -23,9 +23,10 @@ fn NavLink(href: &'static str, label: &'static str, #[prop(optional)] exact: boo
     }
 }
 
-#[component]
-fn Nav(me: Me) -> impl IntoView {
-    let links = if me.is_admin() {
+/// The caller's navigation links; rendered twice (inline on wide screens, in the "Menu"
+/// disclosure on narrow ones), CSS shows one.
+fn links(admin: bool) -> AnyView {
+    if admin {
         view! {
             <NavLink href="/admin" label="Home" exact=true/>
             <NavLink href="/admin/kpi" label="KPI"/>
@@ -48,13 +49,37 @@ fn Nav(me: Me) -> impl IntoView {
             <NavLink href="/personalization" label="Personalization"/>
         }
         .into_any()
-    };
+    }
+}
+
+#[component]
+fn Nav(me: Me) -> impl IntoView {
+    let admin = me.is_admin();
+    // The admin's 13 links need a wide screen; they fold into the menu earlier (style/main.css).
+    let long = if admin { " nav-long" } else { "" };
+    // Following a link from the open menu closes it (with WASM the page changes without a reload).
+    let menu = NodeRef::<leptos::html::Details>::new();
+    let location = use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        if let Some(d) = menu.get_untracked() {
+            let _ = d.remove_attribute("open");
+        }
+    });
     view! {
-        <nav class="main-nav" aria-label="Main">{links}</nav>
+        <nav class=format!("main-nav{long}") aria-label="Main">{links(admin)}</nav>
+        <details class=format!("nav-menu{long}") node_ref=menu>
+            <summary class="button" data-testid="nav-menu">"Menu"</summary>
+            <div class="menu">
+                <nav aria-label="Main">{links(admin)}</nav>
+            </div>
+        </details>
         <details class="account-menu">
-            <summary aria-label="Account menu">
+            // No aria-label: the name is the visible text (avatar hidden), plus a hidden hint.
+            <summary>
                 <span class="avatar" aria-hidden="true">{me.display_name.chars().next().unwrap_or('?').to_string()}</span>
                 <span class="account-name">{me.display_name.clone()}</span>
+                <span class="visually-hidden">" (account menu)"</span>
             </summary>
             <div class="menu" role="menu">
                 <p class="muted menu-email">{me.email.clone()} " · " {me.role.clone()}</p>

@@ -46,21 +46,38 @@ pub fn ThemeToggle() -> impl IntoView {
     }
 }
 
+/// Whether the page shows dark now (`data-theme`, or the system's choice for `auto`).
+#[cfg(feature = "hydrate")]
+pub fn dark_now() -> bool {
+    let root = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element());
+    match root.and_then(|r| r.get_attribute("data-theme")).as_deref() {
+        Some("dark") => true,
+        Some("light") => false,
+        _ => web_sys::window()
+            .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+            .is_some_and(|m| m.matches()),
+    }
+}
+
+#[cfg(feature = "hydrate")]
+thread_local! {
+    static DARK: ArcRwSignal<bool> = ArcRwSignal::new(dark_now());
+}
+
+/// The theme as a signal, so what draws with colours of its own (charts) redraws on a toggle.
+#[cfg(feature = "hydrate")]
+pub fn dark_signal() -> ArcRwSignal<bool> {
+    DARK.with(Clone::clone)
+}
+
 #[cfg(feature = "hydrate")]
 fn toggle_in_browser() {
     use wasm_bindgen::JsCast;
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
     let Some(root) = doc.document_element() else { return };
-    let current = root.get_attribute("data-theme").unwrap_or_default();
-    let dark_now = match current.as_str() {
-        "dark" => true,
-        "light" => false,
-        _ => web_sys::window()
-            .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
-            .is_some_and(|m| m.matches()),
-    };
-    let next = if dark_now { "light" } else { "dark" };
+    let next = if dark_now() { "light" } else { "dark" };
     let _ = root.set_attribute("data-theme", next);
+    dark_signal().set(next == "dark");
     if let Ok(html) = doc.dyn_into::<web_sys::HtmlDocument>() {
         let _ = html.set_cookie(&format!("{COOKIE}={next}; Path=/; Max-Age=31536000; SameSite=Lax"));
     }

@@ -58,7 +58,13 @@ pub struct SendingLine {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SenderReport {
+    /// One page of the filtered, sorted senders (all of them for the CSV export).
     pub senders: Vec<SenderLine>,
+    /// Senders after the filters, on every page.
+    pub total: usize,
+    /// The page shown (1-based) and its size.
+    pub page: usize,
+    pub size: usize,
     /// Senders before the filters, by band: (healthy, warning, critical, no data).
     pub bands: (usize, usize, usize, usize),
     pub workspaces: Vec<SendingLine>,

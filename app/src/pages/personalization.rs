@@ -152,13 +152,16 @@ fn Hub(h: PersonalizationHub, admin: bool, create: ServerAction<CreatePersonaliz
             <section class="card">
                 <h2>"Client access"</h2>
                 <p class="muted">"Client users of these workspaces may create and run their own campaigns."</p>
-                {h.client_access.into_iter().map(|(slug, name, allowed)| view! {
-                    <ActionForm action=access attr:class="inline">
-                        <input type="hidden" name="workspace" value=slug/>
-                        <label><input type="checkbox" name="allowed" value="yes" checked=allowed/>{format!(" {name}")}</label>
-                        " " <button type="submit" class="button small">"Save"</button>
-                    </ActionForm>
-                }).collect_view()}
+                // One form, one Save for every workspace (each box names its workspace).
+                <ActionForm action=access attr:class="stack" attr:data-testid="client-access">
+                    <fieldset class="checks">
+                        <legend class="visually-hidden">"Workspaces whose clients may run personalization"</legend>
+                        {h.client_access.into_iter().map(|(slug, name, allowed)| view! {
+                            <label><input type="checkbox" name=format!("allowed[{slug}]") value="yes" checked=allowed/>{name}</label>
+                        }).collect_view()}
+                    </fieldset>
+                    <button type="submit" class="button primary">"Save client access"</button>
+                </ActionForm>
                 <ActionResult value=access.value() success="Saved."/>
             </section>
         })}
@@ -300,7 +303,7 @@ fn RunsTable(
             <thead><tr>
                 <th scope="col">"Run"</th><th scope="col">"File"</th><th scope="col">"Writer"</th><th scope="col">"Status"</th>
                 <th scope="col" class="num">"Rows"</th><th scope="col" class="num">"Rejected"</th><th scope="col" class="num">"Skipped"</th>
-                <th scope="col" class="num">"Written"</th><th scope="col" class="num">"Failed"</th><th scope="col">""</th>
+                <th scope="col" class="num">"Written"</th><th scope="col" class="num">"Failed"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
             </tr></thead>
             <tbody>{runs.into_iter().map(|r| {
                 let active = matches!(r.status.as_str(), "extracting" | "personalizing");

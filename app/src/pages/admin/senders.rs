@@ -11,7 +11,7 @@ use crate::{
     components::{
         format::{one_decimal, percent, thousands},
         guard::RequireAdmin,
-        sort::{ratio, sort_rows, text, Compare, KeepSort, SortLink},
+        sort::{ratio, text, Compare, KeepSort, Pager, SortLink},
         status::{ErrorNotice, Loading},
         ui::{export_href, short_time, Empty, WorkspaceFilter},
     },
@@ -67,8 +67,8 @@ pub fn SendersPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |k: &str| query.with(|q| q.get(k).unwrap_or_default());
     let data = Resource::new_blocking(
-        move || (param("workspace"), param("band"), param("status"), param("q")),
-        |(w, b, s, q)| sender_health(Some(w), Some(b), Some(s), Some(q)),
+        move || (param("workspace"), param("band"), param("status"), param("q"), param("sort"), param("dir"), param("page"), param("size")),
+        |(w, b, s, q, sort, dir, page, size)| sender_health(Some(w), Some(b), Some(s), Some(q), Some(sort), Some(dir), page.parse().ok(), size.parse().ok()),
     );
     let export = export_href("/admin/senders.csv");
     view! {
@@ -82,9 +82,8 @@ pub fn SendersPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                        Ok(mut r) => {
-                            default_order(&mut r.senders);
-                            sort_rows(&mut r.senders, SORTS, &param("sort"), &param("dir"));
+                        Ok(r) => {
+                            // Sorted and paged by the server (`sender_health`).
                             let (healthy, warning, critical, none) = r.bands;
                             let workspaces: Vec<(String, String)> = r.workspaces.iter().map(|w| (w.slug.clone(), w.name.clone())).collect();
                             view! {
@@ -173,6 +172,7 @@ pub fn SendersPage() -> impl IntoView {
                                             </tbody>
                                         </table>
                                         </div>
+                                        <Pager total=r.total page=r.page size=r.size/>
                                     }.into_any()
                                 }}
                             }.into_any()
