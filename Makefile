@@ -11,13 +11,14 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 SERVER_BIN := $(TARGET_DIR)/debug/server
 PG_DIR := $(or $(TMPDIR),/tmp)/maverick-pg-$(shell id -u)
 
-.PHONY: help setup assets build run release bench test test-wasm-types test-sqlite test-postgres test-e2e e2e-deps clean
+.PHONY: help setup assets build run release bench page-weight test test-wasm-types test-sqlite test-postgres test-e2e e2e-deps clean
 
 help:
 	@echo "make run      build and serve http://127.0.0.1:3000 with the demo agency (SQLite under data/)"
 	@echo "make test     all tests: Rust on SQLite and PostgreSQL, then the Playwright suite"
 	@echo "make release  optimised build for self-hosting: target/release/server + target/site"
 	@echo "make bench    dashboard and portal benchmarks on SQLite and PostgreSQL (figures for docs/performance.md)"
+	@echo "make page-weight  bytes a first visit downloads, measured in Chromium (figures for docs/performance.md)"
 
 setup:
 	@bash scripts/setup.sh
@@ -26,8 +27,12 @@ setup:
 assets:
 	@bash scripts/vendor-assets.sh
 
+# The site: /pkg file names carry content hashes (cached for a year), the WASM is built small
+# (Cargo.toml's wasm-dev profile) and stripped, and every asset is precompressed (br, gzip) by
+# scripts/site-finish.mjs. docs/performance.md has what this costs and saves.
 build: setup assets
-	cargo leptos build
+	LEPTOS_HASH_FILES=true cargo leptos build
+	node scripts/site-finish.mjs target/site "$(TARGET_DIR)/debug" --strip-wasm
 
 run: build
 	@mkdir -p data
@@ -38,7 +43,8 @@ run: build
 release: assets
 	@bash scripts/setup.sh --release
 	@node_modules/.bin/wasm-opt --version | grep -q 'version 132' || { echo "node_modules/.bin/wasm-opt is not binaryen 132: run npm ci" >&2; exit 1; }
-	PATH="$(CURDIR)/node_modules/.bin:$$PATH" cargo leptos build --release
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" LEPTOS_HASH_FILES=true cargo leptos build --release
+	node scripts/site-finish.mjs target/site "$(TARGET_DIR)/release"
 	@echo "Built $(TARGET_DIR)/release/server and target/site — see README, 'Self-hosting'."
 
 # Benchmarks (not part of `make test`), on SQLite and on a throwaway PostgreSQL: every dashboard over
@@ -62,6 +68,14 @@ bench:
 	  BENCH_DATABASE_URL="$$url" "$(TARGET_DIR)/release/examples/host_bench" && \
 	  BENCH_DATABASE_URL="$$url" "$(TARGET_DIR)/release/examples/contacts_bench"
 	@rm -f "$${TMPDIR:-/tmp}"/maverick-bench/*.db*
+
+# What a first visit downloads (sign-in, a chart page, a second navigation), in Chromium on a cold
+# cache, against the site `make build` serves. Also part of the Playwright suite, with its targets.
+page-weight: build e2e-deps
+	@rm -f "$(TARGET_DIR)/page-weight.txt"
+	cd end2end && PAGE_WEIGHT_REPORT="$(TARGET_DIR)/page-weight.txt" MAVERICK_BIN="$(SERVER_BIN)" E2E_SITE_ROOT="$(CURDIR)/target/site" \
+	  npx playwright test tests/weight.spec.ts --reporter=line
+	@echo; cat "$(TARGET_DIR)/page-weight.txt"; ls -l target/site/pkg | grep -E '\.(wasm|js|css)(\.br|\.gz)?$$'
 
 test: test-wasm-types test-sqlite test-postgres test-e2e
 

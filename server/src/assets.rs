@@ -49,6 +49,17 @@ pub fn routes(site_root: &Path, pkg_dir: &str, hashed: bool) -> Router<HostState
         .route_service("/favicon.svg", serve(site_root.to_path_buf(), REVALIDATE))
 }
 
+/// Turns on hashed asset names when the build made them (cargo-leptos `hash-files`): Leptos then
+/// reads the list at `current_exe().parent().join(hash_file)`, so an absolute path points it to
+/// the site's own copy.
+pub fn with_hashed_names(mut options: leptos::config::LeptosOptions) -> leptos::config::LeptosOptions {
+    if let Some(file) = hash_file(Path::new(&*options.site_root)) {
+        options.hash_files = true;
+        options.hash_file = std::path::absolute(&file).unwrap_or(file).to_string_lossy().into();
+    }
+    options
+}
+
 /// Where cargo-leptos' list of hashed file names is, if the site has one: `hash.txt` in the site
 /// root (`scripts/site-finish.mjs` copies it there, so the site directory is self-contained), else
 /// beside the server binary (where `cargo leptos build`/`serve` writes it).

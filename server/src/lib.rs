@@ -50,19 +50,13 @@ pub fn leptos_options() -> backend::Result<LeptosOptions> {
         "PROD" | "PRODUCTION" => leptos::config::Env::PROD,
         _ => leptos::config::Env::DEV,
     };
-    let site_root = env("LEPTOS_SITE_ROOT", "target/site");
-    // Hashed asset names when the build made them (cargo-leptos `hash-files`); Leptos reads the
-    // list at `current_exe().parent().join(hash_file)`, so an absolute path points it anywhere.
-    let hash_file = assets::hash_file(std::path::Path::new(&site_root))
-        .map(|p| std::path::absolute(&p).unwrap_or(p).to_string_lossy().into_owned());
-    Ok(LeptosOptions::builder()
+    let options = LeptosOptions::builder()
         .output_name(env("LEPTOS_OUTPUT_NAME", "maverick"))
-        .hash_files(hash_file.is_some())
-        .hash_file(hash_file.unwrap_or_else(|| "hash.txt".into()).into())
-        .site_root(site_root)
+        .site_root(env("LEPTOS_SITE_ROOT", "target/site"))
         .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
         .site_addr(site_addr)
         .env(leptos_env)
-        .build())
+        .build();
+    Ok(assets::with_hashed_names(options))
 }
 
