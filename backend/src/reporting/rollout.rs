@@ -128,10 +128,13 @@ async fn proofs(db: &Db, today: NaiveDate) -> Result<HashMap<i64, Proofs>> {
     Ok(out)
 }
 
+/// A stored step: workspace, key, label, due day, ticked day.
+type StepRow = (i64, String, String, Option<NaiveDate>, Option<NaiveDate>);
+
 /// Every active workspace's checklist as of the agency's `today`.
 pub async fn rollout(db: &Db, caller: &SessionUser, today: NaiveDate) -> Result<Vec<Rollout>> {
     access::require_admin(caller)?;
-    let rows: Vec<(i64, String, String, Option<NaiveDate>, Option<NaiveDate>)> = on_db!(db, |pool| sqlx::query_as(
+    let rows: Vec<StepRow> = on_db!(db, |pool| sqlx::query_as(
         "SELECT workspace_id, step_key, label, due_on, completed_on FROM rollout_steps ORDER BY workspace_id, position"
     )
     .fetch_all(pool)
