@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds public/vendor/ from npm packages; cargo-leptos copies it into the site, so every asset the
 # pages need is served by our own host, never a CDN:
-#   echarts.min.js      charts (the charming options are drawn by it)
+#   echarts.min.js      charts (the charming options are drawn by it): only the parts our pages
+#                       use, bundled by esbuild from scripts/echarts-bundle.mjs
 #   geo/                US state outlines and ZIP places for the ZIP map (scripts/build-geo.mjs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,8 +10,13 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 mkdir -p public/vendor
-cp node_modules/echarts/dist/echarts.min.js public/vendor/echarts.min.js
+if [ ! -f public/vendor/echarts.min.js ] || [ scripts/echarts-bundle.mjs -nt public/vendor/echarts.min.js ] \
+   || [ package-lock.json -nt public/vendor/echarts.min.js ]; then
+  node_modules/.bin/esbuild scripts/echarts-bundle.mjs --bundle --minify --format=iife --legal-comments=none \
+    --log-level=warning --outfile=public/vendor/echarts.min.js
+fi
 cp node_modules/echarts/LICENSE public/vendor/echarts.LICENSE.txt
+cp node_modules/zrender/LICENSE public/vendor/zrender.LICENSE.txt
 if [ ! -f public/vendor/geo/zip-places.csv ] || [ scripts/build-geo.mjs -nt public/vendor/geo/zip-places.csv ] \
    || [ package-lock.json -nt public/vendor/geo/zip-places.csv ]; then
   node scripts/build-geo.mjs public/vendor/geo
