@@ -196,7 +196,9 @@ test('a client with one workspace lands on its board; the admin keeps the hub', 
   await login(page, CLIENT.email, CLIENT.password);
   await expect(page).toHaveURL((url) => url.pathname === BOARD);
   await expect(page.getByTestId('workspace-name')).toHaveText('Acme Roofing');
+  // A redirect by the server (before any WASM), not a hop in the browser after the hub showed.
   const res = await page.goto('/client-portal');
+  expect(res!.request().redirectedFrom()?.url()).toMatch(/\/client-portal$/);
   expect(res!.status()).toBe(200);
   await expect(page).toHaveURL((url) => url.pathname === BOARD);
 

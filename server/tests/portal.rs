@@ -154,19 +154,21 @@ async fn a_client_with_one_workspace_lands_on_its_board() {
     let srv = common::start().await;
     let fx = &srv.fx;
     let client_a = srv.sign_in("clienta@acme.test").await;
-    let res = client_a.get(srv.url("/client-portal")).send().await.unwrap();
+    // (leptos answers a redirect with 302 to requests that accept HTML, as a browser's do.)
+    let hub = |c: &reqwest::Client| c.get(srv.url("/client-portal")).header("accept", "text/html").send();
+    let res = hub(&client_a).await.unwrap();
     assert_eq!(res.status(), 302);
     assert_eq!(res.headers()["location"], "/client-portal/acme-roofing");
 
     backend::tenancy::access::grant(&srv.state.db, fx.client_a_id, fx.ws_b, backend::tenancy::access::GrantLevel::Viewer, fx.admin_id, chrono::Utc::now())
         .await
         .unwrap();
-    let res = client_a.get(srv.url("/client-portal")).send().await.unwrap();
+    let res = hub(&client_a).await.unwrap();
     assert_eq!(res.status(), 200);
     let page = res.text().await.unwrap();
     assert!(page.contains("Acme Roofing") && page.contains("Beta Secret Dental"), "the hub lists both");
 
     // The agency admin keeps the hub.
     let admin = srv.sign_in("admin@agency.test").await;
-    assert_eq!(admin.get(srv.url("/client-portal")).send().await.unwrap().status(), 200);
+    assert_eq!(hub(&admin).await.unwrap().status(), 200);
 }
