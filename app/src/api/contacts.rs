@@ -76,10 +76,18 @@ pub async fn load_contacts(workspace: Option<String>, upload: Option<i64>) -> Re
             .collect(),
         verification: backend::contacts::verification::latest_run(db, ws.id).await?.map(|(status, summary, error, at)| {
             let what = match (summary, error) {
-                (Some(s), e) => format!(
-                    "{} checked: {} safe, {} risky, {} invalid, {} unknown{}",
-                    s.checked, s.safe, s.risky, s.invalid, s.unknown, e.map(|e| format!(" — stopped: {e}")).unwrap_or_default()
-                ),
+                (Some(s), e) => {
+                    use crate::components::format::thousands as n;
+                    format!(
+                        "{} checked: {} safe, {} risky, {} invalid, {} unknown{}",
+                        n(s.checked as i64),
+                        n(s.safe as i64),
+                        n(s.risky as i64),
+                        n(s.invalid as i64),
+                        n(s.unknown as i64),
+                        e.map(|e| format!(" — stopped: {e}")).unwrap_or_default()
+                    )
+                }
                 (None, Some(e)) => e,
                 (None, None) => format!("since {}", super::ctx::ts(at)),
             };
