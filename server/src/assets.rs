@@ -33,7 +33,7 @@ pub const REVALIDATE: &str = "public, no-cache";
 pub const PAGE: &str = "private, no-cache";
 
 /// The static routes. `hashed` says whether /pkg's names carry content hashes (see
-/// [`hash_file`]); without them, /pkg is revalidated like the rest.
+/// [`with_hashed_names`]); without them, /pkg is revalidated like the rest.
 pub fn routes(site_root: &Path, pkg_dir: &str, hashed: bool) -> Router<HostState> {
     let pkg_cache = if hashed { IMMUTABLE } else { REVALIDATE };
     let serve = |dir: PathBuf, cache: &'static str| {
@@ -53,19 +53,35 @@ pub fn routes(site_root: &Path, pkg_dir: &str, hashed: bool) -> Router<HostState
 /// reads the list at `current_exe().parent().join(hash_file)`, so an absolute path points it to
 /// the site's own copy.
 pub fn with_hashed_names(mut options: leptos::config::LeptosOptions) -> leptos::config::LeptosOptions {
-    if let Some(file) = hash_file(Path::new(&*options.site_root)) {
+    if let Some(file) = hash_file(&options) {
         options.hash_files = true;
         options.hash_file = std::path::absolute(&file).unwrap_or(file).to_string_lossy().into();
     }
     options
 }
 
-/// Where cargo-leptos' list of hashed file names is, if the site has one: `hash.txt` in the site
-/// root (`scripts/site-finish.mjs` copies it there, so the site directory is self-contained), else
-/// beside the server binary (where `cargo leptos build`/`serve` writes it).
-pub fn hash_file(site_root: &Path) -> Option<PathBuf> {
+/// cargo-leptos' list of the hashes in /pkg's file names, if the site has one: `hash.txt` in the
+/// site root (`scripts/site-finish.mjs` copies it there, so the site directory is complete on its
+/// own), else beside the server binary (where `cargo leptos build`/`serve` writes it). A list is
+/// used only if the files it names are there: an unhashed build leaves an older list behind.
+fn hash_file(options: &leptos::config::LeptosOptions) -> Option<PathBuf> {
+    let site_root = Path::new(&*options.site_root);
+    let pkg = site_root.join(&*options.site_pkg_dir);
+    let names_files_present = |list: &Path| {
+        let Ok(text) = std::fs::read_to_string(list) else { return false };
+        let mut named = 0;
+        for (ext, hash) in text.lines().filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim(), v.trim())) {
+            if matches!(ext, "js" | "wasm" | "css") {
+                if !pkg.join(format!("{}.{hash}.{ext}", options.output_name)).is_file() {
+                    return false;
+                }
+                named += 1;
+            }
+        }
+        named > 0
+    };
     let beside_binary = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt")));
-    [Some(site_root.join("hash.txt")), beside_binary].into_iter().flatten().find(|p| p.is_file())
+    [Some(site_root.join("hash.txt")), beside_binary].into_iter().flatten().find(|p| names_files_present(p))
 }
 
 /// Compression of what is not precompressed: pages, server function answers, exports (brotli at
