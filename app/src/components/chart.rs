@@ -180,18 +180,14 @@ fn draw(id: &str, option: &serde_json::Value, height: Option<u32>) -> Result<(),
 }
 
 /// `n` colours that tell apart: hues a golden angle apart (never two alike however many
-/// workspaces), lightness alternating, lighter on the dark theme so points read on navy.
+/// workspaces), and three lightness steps by `i % 3`, so the nearest hues (i and i + 8, 20°
+/// apart; i and i + 5, 32°) never share a step. Lighter on the dark theme, to read on navy.
 pub fn palette(n: usize, dark: bool) -> Vec<String> {
+    let steps = if dark { [58, 70, 82] } else { [36, 48, 60] };
     (0..n)
         .map(|i| {
             let hue = (i as f64 * 137.508) % 360.0;
-            let light = match (dark, i % 2) {
-                (false, 0) => 40,
-                (false, _) => 52,
-                (true, 0) => 62,
-                (true, _) => 74,
-            };
-            format!("hsl({hue:.0}, 70%, {light}%)")
+            format!("hsl({hue:.0}, 70%, {}%)", steps[i % 3])
         })
         .collect()
 }
@@ -333,8 +329,17 @@ mod tests {
             sorted.sort();
             sorted.dedup();
             assert_eq!(sorted.len(), 12);
+            // Hues closer than 40° differ in lightness.
+            let parts = |c: &str| -> (f64, String) { (c[4..c.find(',').unwrap()].parse().unwrap(), c[c.rfind(',').unwrap()..].to_owned()) };
+            for (i, a) in colours.iter().enumerate() {
+                for b in &colours[i + 1..] {
+                    let ((ha, la), (hb, lb)) = (parts(a), parts(b));
+                    let gap = (ha - hb).abs().min(360.0 - (ha - hb).abs());
+                    assert!(gap >= 40.0 || la != lb, "{a} and {b} look alike");
+                }
+            }
         }
-        assert_eq!(palette(2, false), vec!["hsl(0, 70%, 40%)", "hsl(138, 70%, 52%)"]);
-        assert_eq!(palette(1, true), vec!["hsl(0, 70%, 62%)"]);
+        assert_eq!(palette(2, false), vec!["hsl(0, 70%, 36%)", "hsl(138, 70%, 48%)"]);
+        assert_eq!(palette(1, true), vec!["hsl(0, 70%, 58%)"]);
     }
 }
