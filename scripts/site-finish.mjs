@@ -5,6 +5,8 @@
 //
 // 1. Copies cargo-leptos' hash.txt (the content hashes in /pkg's file names, written beside the
 //    server binary) into the site root, so the site directory is complete on its own.
+//    (It is public like the hashed names in every page; nothing else in it.) The TypeScript
+//    declarations wasm-bindgen writes are removed: browsers don't use them.
 // 2. --strip-wasm: drops the WASM's name and producers sections with wasm-opt (binaryen from npm).
 //    Dev builds keep them (a third of the file); release builds have them stripped by cargo-leptos.
 //    Only stripped, not optimised: `wasm-opt -Oz` saves raw bytes but costs ~1.5 min here and
@@ -12,7 +14,7 @@
 // 3. Precompresses each text asset as .br (quality 11) and .gz (level 9), kept only when smaller.
 //    Brotli at its best is far too slow to run per request; at build time it costs seconds.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
@@ -28,6 +30,8 @@ if (existsSync(hashes)) copyFileSync(hashes, join(siteRoot, 'hash.txt'));
 else console.warn(`site-finish: no ${hashes}: /pkg names carry no hashes, so browsers revalidate them`);
 
 const pkg = join(siteRoot, 'pkg');
+// TypeScript declarations of the JS glue: for tooling, not for browsers.
+for (const f of readdirSync(pkg).filter((f) => f.endsWith('.d.ts') || /\.d\.[\w-]+\.ts$/.test(f))) unlinkSync(join(pkg, f));
 if (flags.includes('--strip-wasm')) {
   const wasmOpt = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', '.bin', 'wasm-opt');
   for (const f of readdirSync(pkg).filter((f) => f.endsWith('.wasm'))) {
