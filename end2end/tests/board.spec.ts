@@ -97,6 +97,8 @@ test('choosing with the mouse moves nothing until "Move"; won asks first and Esc
   await page.keyboard.press('Escape');
   await expect(dialog).toHaveCount(0);
   await expect(moved.getByTestId('move-menu')).toBeFocused();
+  // The menu names the card's stage again, not the cancelled "Won".
+  await expect(moved.getByTestId('move-menu')).toHaveValue('contacted');
   expect(await count(page, 'contacted')).toBe(before.contacted + 1);
   await expect.poll(() => moves.n).toBe(1);
 });

@@ -263,6 +263,7 @@ where
     let over = RwSignal::new(None::<String>);
     // A move to won or lost waits here for its deal value or reason.
     let asking = RwSignal::new(None::<(i64, String)>);
+    provide_context(MoveQuestion(asking));
     let deal_value = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
@@ -502,6 +503,19 @@ where
     // The menu only picks a stage; the move happens on Enter or the Move button (arrow keys
     // change a native select's value, and a move on every change moved a lead per key press).
     let choice = RwSignal::new(stage.clone());
+    // A won/lost question cancelled: the menu shows the card's own stage again.
+    if let Some(MoveQuestion(asking)) = use_context::<MoveQuestion>() {
+        let stage = stage.clone();
+        Effect::watch(
+            move || asking.get(),
+            move |now, before, _| {
+                if now.is_none() && matches!(before, Some(Some((lead, _))) if *lead == id) {
+                    choice.set(stage.clone());
+                }
+            },
+            false,
+        );
+    }
     let commit = {
         let stage = stage.clone();
         move || {
@@ -539,6 +553,7 @@ where
             {can_write.then(|| view! {
                 <form class="move-row" method="get" action=href.clone() on:submit=move |ev| { ev.prevent_default(); commit.with_value(|c| c()); }>
                     <select class="move-menu" aria-label=format!("Move {} to", card.name) data-testid="move-menu"
+                        prop:value=move || choice.get()
                         on:change=move |ev| choice.set(event_target_value(&ev))
                         on:keydown=move |ev| if ev.key() == "Enter" { ev.prevent_default(); commit.with_value(|c| c()); }>
                         {STAGES.iter().map(|(k, l)| view! { <option value=*k selected=*k == stage>{*l}</option> }).collect_view()}
@@ -553,6 +568,10 @@ where
 
 /// The board's page when a filter in the URL can't be read (a bad date, an unknown campaign):
 /// heading, the filters as typed, what is wrong, and a link back to the whole pipeline.
+/// The won/lost question open on the board, if any: (lead, stage asked for).
+#[derive(Clone, Copy)]
+struct MoveQuestion(RwSignal<Option<(i64, String)>>);
+
 #[component]
 fn BadFilter(slug: String, message: String) -> impl IntoView {
     let query = use_query_map();
