@@ -58,6 +58,13 @@ async fn a_script_starts_a_run_follows_it_to_completion_and_downloads_the_csv() 
     let savings = admin.get(srv.url("/personalization/savings.csv")).send().await.unwrap().text().await.unwrap();
     // 2 leads × 0.02 h = 0.04 h; × $2 = $0.08.
     assert!(savings.contains("workspace,Acme Roofing,2,0.04,0.08") && savings.contains("user,Ada Admin,2,0.04,0.08"), "{savings}");
+    // A client reads its workspace's savings (once the agency opened personalization to it),
+    // never the names of the agency staff who ran them.
+    backend::personalization::set_client_access(db, &caller, srv.fx.ws_a, true).await.unwrap();
+    let client = srv.sign_in("clienta@acme.test").await;
+    let theirs = client.get(srv.url("/personalization/savings.csv")).send().await.unwrap().text().await.unwrap();
+    assert!(theirs.contains("workspace,Acme Roofing,2,0.04,0.08"), "{theirs}");
+    assert!(!theirs.contains("user,") && !theirs.contains("Ada Admin"), "{theirs}");
     let campaigns = admin.get(srv.url("/personalization/campaigns.csv")).send().await.unwrap().text().await.unwrap();
     assert!(campaigns.contains("Spring,Acme Roofing,2,2,0,"), "{campaigns}");
 

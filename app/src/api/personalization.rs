@@ -67,8 +67,7 @@ pub async fn load_personalization() -> Result<PersonalizationHub, AppError> {
         ai_ready: settings.ai_ready(),
         models: (settings.perplexity_model.clone(), settings.openrouter_model.clone()),
         by_workspace: by_ws.into_iter().map(row).collect(),
-        // Per person only for admins: clients would otherwise read the names of agency staff.
-        by_user: if caller.is_admin() { by_user.into_iter().map(row).collect() } else { Vec::new() },
+        by_user: by_user.into_iter().map(row).collect(),
         hourly_rate: settings.hourly_rate,
         client_access,
     })

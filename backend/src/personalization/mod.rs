@@ -428,6 +428,7 @@ pub struct Savings {
 }
 
 /// KPIs per workspace and per user (who started the run) over the workspaces the caller may see.
+/// Per user only for admins: the users are agency staff, whose names are not the clients' to read.
 pub async fn kpis(db: &Db, caller: &SessionUser, hourly_rate: f64) -> Result<(Vec<Savings>, Vec<Savings>)> {
     let visible: Vec<i64> = visible_workspaces(db, caller).await?.into_iter().map(|(id, _)| id).collect();
     let rows: Vec<(i64, String, Option<i64>, Option<String>, i64)> = on_db!(db, |pool| sqlx::query_as(
@@ -448,7 +449,8 @@ pub async fn kpis(db: &Db, caller: &SessionUser, hourly_rate: f64) -> Result<(Ve
         *by_ws.entry(ws_name).or_default() += n;
         *by_user.entry((user_name.unwrap_or_else(|| "(removed user)".into()), user_id)).or_default() += n;
     }
-    Ok((by_ws.into_iter().map(|(w, n)| savings(w, n)).collect(), by_user.into_iter().map(|((u, _), n)| savings(u, n)).collect()))
+    let by_user = if caller.is_admin() { by_user.into_iter().map(|((u, _), n)| savings(u, n)).collect() } else { Vec::new() };
+    Ok((by_ws.into_iter().map(|(w, n)| savings(w, n)).collect(), by_user))
 }
 
 /// The campaign's results as CSV rows: the uploaded columns (of the run's file, or the first
