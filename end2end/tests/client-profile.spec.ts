@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { ADMIN, CLIENT, hydrated, login } from './helpers';
+import { ADMIN, CLIENT, archiveWorkspace, hydrated, login } from './helpers';
 
 // Many round trips per test: more than the default 30 s on a busy machine.
 test.describe.configure({ timeout: 90_000 });
@@ -71,4 +71,5 @@ test('a new client without costs says so instead of an empty costs table', async
     'No costs recorded yet: revenue counts as profit until you add them below (software, inboxes, data).',
   );
   await expect(page.getByTestId('costs-table').locator('tbody tr')).toHaveCount(0);
+  await archiveWorkspace(page, name);
 });

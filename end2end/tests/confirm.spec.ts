@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { ADMIN, hydrated, login } from './helpers';
+import { ADMIN, archiveWorkspace, hydrated, login } from './helpers';
 
 // Destructive actions ask first (issue 12, item 8): the first click only opens a panel that
 // says what will happen; "Cancel" (or Escape) closes it; the button inside it acts.
@@ -77,6 +77,7 @@ test('archiving a workspace asks first; Cancel and Escape leave it active; Confi
   // Restoring is harmless: one click.
   await row.getByRole('button', { name: 'Restore' }).click();
   await expect(row.locator('td').nth(2)).toHaveText('active');
+  await archiveWorkspace(page, name);
 });
 
 test('disabling a user asks first and says they are signed out; the admin cannot disable themselves', async ({ page }) => {

@@ -40,3 +40,14 @@ export async function hydrated(page: Page): Promise<void> {
   await page.waitForLoadState('load');
   await page.waitForFunction(() => document.documentElement.hasAttribute('data-hydrated') || !document.querySelector('link[rel=modulepreload]'));
 }
+
+/** Archives a workspace a test created, through the clients page's confirmation, so the demo's
+ *  counts that other specs pin (12 active workspaces) stay true. */
+export async function archiveWorkspace(page: Page, name: string): Promise<void> {
+  await page.goto('/admin/clients');
+  await hydrated(page);
+  const row = page.getByTestId('workspaces-table').getByRole('row').filter({ hasText: name });
+  await row.locator('details.confirm summary', { hasText: 'Archive' }).click();
+  await row.getByRole('button', { name: `Archive ${name}` }).click();
+  await expect(row.locator('td').nth(2)).toHaveText('archived');
+}
