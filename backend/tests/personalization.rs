@@ -308,6 +308,27 @@ async fn clients_see_their_workspaces_campaigns_only_when_it_allows_them() {
 }
 
 #[tokio::test]
+async fn client_access_changes_only_the_workspaces_named_all_or_none() {
+    let s = setup(None).await;
+    let db = &s.state.db;
+    let beta = workspaces::create(db, WorkspaceInput::named("Beta Dental")).await.unwrap().id;
+    // Opened after the admin's form was loaded: the form doesn't name it, so it stays open.
+    let later = workspaces::create(db, WorkspaceInput::named("Later Co")).await.unwrap().id;
+    personalization::set_client_access(db, &s.admin, later, true).await.unwrap();
+    personalization::set_client_access_many(db, &s.admin, &[("acme-roofing".into(), true), ("beta-dental".into(), false)]).await.unwrap();
+    let open = personalization::open_to_clients(db).await.unwrap();
+    assert_eq!(open, [s.ws, later].into_iter().collect(), "acme opened, beta closed, later untouched");
+
+    // A name that no longer exists: nothing is changed, and the message says what to do.
+    let err = personalization::set_client_access_many(db, &s.admin, &[("beta-dental".into(), true), ("gone".into(), true)]).await.unwrap_err();
+    assert!(err.to_string().contains("No workspace \"gone\": reload the page"), "{err}");
+    assert!(!personalization::open_to_clients(db).await.unwrap().contains(&beta), "all or none");
+
+    let client = SessionUser { role: Role::Client, ..s.admin.clone() };
+    assert!(personalization::set_client_access_many(db, &client, &[("beta-dental".into(), true)]).await.is_err(), "admins only");
+}
+
+#[tokio::test]
 async fn a_file_that_breaks_half_way_fails_the_run_and_leaves_no_lead_behind() {
     let s = setup(None).await;
     let mut csv = leads_csv(1200);

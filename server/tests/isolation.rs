@@ -130,7 +130,7 @@ fn cases(path: &str, fx: &Fixture) -> Option<Vec<(Vec<(&'static str, String)>, E
             vec![("workspace", s("beta-secret")), ("name", s("Mine now")), ("offer", s("")), ("example_line", s(""))],
             Denied,
         )],
-        "/api/personalization/client_access" => vec![(vec![("allowed[acme-roofing]", s("yes"))], Denied), (vec![], Denied)],
+        "/api/personalization/client_access" => vec![(vec![("shown[acme-roofing]", s("1")), ("allowed[acme-roofing]", s("yes"))], Denied), (vec![], Denied)],
         "/api/personalization/campaign" => vec![(vec![("id", s("1"))], Denied), (vec![("id", made_up.clone())], Denied)],
         "/api/personalization/cancel" | "/api/personalization/resume" => vec![(vec![("run_id", s("1"))], Denied), (vec![("run_id", made_up.clone())], Denied)],
         "/api/personalization/edit_line" => vec![(vec![("lead_id", s("1")), ("line", s("Hijacked."))], Denied)],

@@ -82,19 +82,21 @@ pub async fn create_personalization_campaign(workspace: String, name: String, of
     Ok(id)
 }
 
-/// Which workspaces' client users may run personalization, all in one form: a ticked box sends
-/// `allowed[<slug>]=yes`, and a workspace the form does not send is closed. Only changes are written.
+/// Which workspaces' client users may run personalization, all in one form. The form names every
+/// workspace it showed (`shown[<slug>]`) and each ticked one (`allowed[<slug>]=yes`); only the
+/// shown ones change, so a workspace added after the page was loaded is left as it is.
 #[server(endpoint = "personalization/client_access")]
-pub async fn set_personalization_client_access(allowed: Option<std::collections::HashMap<String, String>>) -> Result<(), AppError> {
+pub async fn set_personalization_client_access(
+    shown: Option<std::collections::HashMap<String, String>>,
+    allowed: Option<std::collections::HashMap<String, String>>,
+) -> Result<(), AppError> {
     let (state, caller) = super::ctx::admin()?;
     let allowed = allowed.unwrap_or_default();
-    let open = backend::personalization::open_to_clients(&state.db).await?;
-    for (ws, _) in backend::tenancy::workspaces::list_visible(&state.db, &caller).await? {
-        let want = allowed.contains_key(&ws.slug);
-        if want != open.contains(&ws.id) {
-            backend::personalization::set_client_access(&state.db, &caller, ws.id, want).await?;
-        }
-    }
+    let changes: Vec<(String, bool)> = shown.unwrap_or_default().into_keys().map(|slug| {
+        let open = allowed.contains_key(&slug);
+        (slug, open)
+    }).collect();
+    backend::personalization::set_client_access_many(&state.db, &caller, &changes).await?;
     Ok(())
 }
 

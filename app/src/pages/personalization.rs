@@ -157,6 +157,7 @@ fn Hub(h: PersonalizationHub, admin: bool, create: ServerAction<CreatePersonaliz
                     <fieldset class="checks">
                         <legend class="visually-hidden">"Workspaces whose clients may run personalization"</legend>
                         {h.client_access.into_iter().map(|(slug, name, allowed)| view! {
+                            <input type="hidden" name=format!("shown[{slug}]") value="1"/>
                             <label><input type="checkbox" name=format!("allowed[{slug}]") value="yes" checked=allowed/>{name}</label>
                         }).collect_view()}
                     </fieldset>

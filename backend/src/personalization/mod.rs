@@ -150,6 +150,35 @@ pub async fn set_client_access(db: &Db, caller: &SessionUser, workspace_id: i64,
     Ok(())
 }
 
+/// Opens or closes personalization to the client users of several workspaces (by slug) at once:
+/// all the changes or none. Unknown slugs are refused (the form was older than a rename/delete).
+pub async fn set_client_access_many(db: &Db, caller: &SessionUser, changes: &[(String, bool)]) -> Result<()> {
+    access::require_admin(caller)?;
+    let changed: Vec<u64> = on_db!(db, |pool| async {
+        let mut tx = pool.begin().await?;
+        let mut changed = Vec::with_capacity(changes.len());
+        for (slug, allowed) in changes {
+            let r = sqlx::query("UPDATE workspaces SET personalization_for_clients = $1 WHERE slug = $2")
+                .bind(allowed)
+                .bind(slug)
+                .execute(&mut *tx)
+                .await?;
+            changed.push(r.rows_affected());
+        }
+        if changed.contains(&0) {
+            tx.rollback().await?;
+        } else {
+            tx.commit().await?;
+        }
+        Ok::<_, sqlx::Error>(changed)
+    }
+    .await)?;
+    if let Some(i) = changed.iter().position(|n| *n == 0) {
+        return Err(Error::invalid(format!("No workspace \"{}\": reload the page and save again.", changes[i].0)));
+    }
+    Ok(())
+}
+
 /// The workspaces whose client users may use personalization.
 pub async fn open_to_clients(db: &Db) -> Result<std::collections::HashSet<i64>> {
     let ids: Vec<i64> = on_db!(db, |pool| sqlx::query_scalar("SELECT id FROM workspaces WHERE personalization_for_clients").fetch_all(pool).await)?;
