@@ -94,10 +94,24 @@ test('choosing with the mouse moves nothing until "Move"; won asks first and Esc
   await moved.getByTestId('move-menu').press('Enter');
   const dialog = page.getByTestId('move-dialog');
   await expect(dialog.getByLabel('Deal value ($)')).toBeFocused();
+  // The keyboard stays in the question: Tab past "Cancel" comes back to the amount, and back.
+  for (let i = 0; i < 3; i++) await page.keyboard.press('Tab');
+  await expect(dialog.getByLabel('Deal value ($)')).toBeFocused();
+  await page.keyboard.press('Shift+Tab');
+  await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('Shift+Tab');
   await page.keyboard.press('Escape');
   await expect(dialog).toHaveCount(0);
   await expect(moved.getByTestId('move-menu')).toBeFocused();
   // The menu names the card's stage again, not the cancelled "Won".
+  await expect(moved.getByTestId('move-menu')).toHaveValue('contacted');
+  // A click beside the question cancels it too.
+  await moved.getByTestId('move-menu').selectOption('lost');
+  await moved.getByTestId('move-menu').press('Enter');
+  await expect(dialog).toBeVisible();
+  await page.mouse.click(5, 5);
+  await expect(dialog).toHaveCount(0);
   await expect(moved.getByTestId('move-menu')).toHaveValue('contacted');
   expect(await count(page, 'contacted')).toBe(before.contacted + 1);
   await expect.poll(() => moves.n).toBe(1);

@@ -392,9 +392,14 @@ where
             let won = to == "won";
             let to_confirm = to.clone();
             view! {
-                <div class="modal-backdrop">
+                // A click beside the question cancels it, like Escape.
+                <div class="modal-backdrop" on:click=move |ev| if ev.target() == ev.current_target() { cancel(lead_id); }>
                     <form class="modal card" role="dialog" aria-modal="true" aria-labelledby="move-question" data-testid="move-dialog"
-                        on:keydown=move |ev| if ev.key() == "Escape" { cancel(lead_id); }
+                        on:keydown=move |ev| match ev.key().as_str() {
+                            "Escape" => cancel(lead_id),
+                            "Tab" => keep_tab_inside(&ev),
+                            _ => {}
+                        }
                         on:submit=move |ev| {
                             ev.prevent_default();
                             asking.set(None);
@@ -568,6 +573,30 @@ where
 
 /// The board's page when a filter in the URL can't be read (a bad date, an unknown campaign):
 /// heading, the filters as typed, what is wrong, and a link back to the whole pipeline.
+/// A modal question keeps the keyboard inside it: Tab from its last control goes to its first,
+/// Shift+Tab from the first to the last (the board behind can't be reached until it is answered).
+fn keep_tab_inside(ev: &leptos::ev::KeyboardEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(target) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
+        let Some(dialog) = target.closest("[role=dialog]").ok().flatten() else { return };
+        let Ok(controls) = dialog.query_selector_all("input, button") else { return };
+        let (Some(first), Some(last)) = (controls.item(0), controls.item(controls.length().saturating_sub(1))) else { return };
+        let wrap_to = match (ev.shift_key(), target.is_same_node(Some(&first)), target.is_same_node(Some(&last))) {
+            (true, true, _) => Some(last),
+            (false, _, true) => Some(first),
+            _ => None,
+        };
+        if let Some(el) = wrap_to.and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) {
+            ev.prevent_default();
+            let _ = el.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
+}
+
 /// The won/lost question open on the board, if any: (lead, stage asked for).
 #[derive(Clone, Copy)]
 struct MoveQuestion(RwSignal<Option<(i64, String)>>);
