@@ -81,6 +81,17 @@ test.describe('dark mode charts', () => {
     expect((await chartOption(page, 'volume-chart')).xAxis[0].axisLabel.color).toBe('#475569');
   });
 
+  test('on "auto" the chart follows the system switching between light and dark', async ({ page }) => {
+    await page.emulateMedia({ colorScheme: 'light' });
+    await login(page, ADMIN.email, ADMIN.password);
+    await page.goto('/admin/volume');
+    await expect(page.locator('html')).toHaveAttribute('data-theme', 'auto');
+    await expect(page.locator('#volume-chart canvas')).toHaveCount(1, { timeout: 30_000 });
+    await expect.poll(async () => (await chartOption(page, 'volume-chart'))?.legend?.[0]?.textStyle?.color).toBe('#0f172a');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await expect.poll(async () => (await chartOption(page, 'volume-chart'))?.legend?.[0]?.textStyle?.color).toBe('#e2e8f0');
+  });
+
   test('the ZIP map gives every workspace its own colour and themes its legend', async ({ page }) => {
     await login(page, ADMIN.email, ADMIN.password);
     await setTheme(page, 'dark');

@@ -61,7 +61,23 @@ pub fn dark_now() -> bool {
 
 #[cfg(feature = "hydrate")]
 thread_local! {
-    static DARK: ArcRwSignal<bool> = ArcRwSignal::new(dark_now());
+    static DARK: ArcRwSignal<bool> = {
+        let dark = ArcRwSignal::new(dark_now());
+        follow_system(dark.clone());
+        dark
+    };
+}
+
+/// On `auto` the page follows the system's light/dark switch (the CSS does so by itself): the
+/// signal follows it too, so charts redraw in the new colours.
+#[cfg(feature = "hydrate")]
+fn follow_system(dark: ArcRwSignal<bool>) {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let Some(query) = web_sys::window().and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten()) else { return };
+    let on_change = Closure::<dyn Fn()>::new(move || dark.set(dark_now()));
+    let _ = query.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
+    // Listens for as long as the page lives.
+    on_change.forget();
 }
 
 /// The theme as a signal, so what draws with colours of its own (charts) redraws on a toggle.
