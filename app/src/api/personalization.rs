@@ -106,6 +106,10 @@ pub async fn load_personalization_campaign(id: i64, run: Option<i64>, status: Op
     let db = &state.db;
     let (c, level) = backend::personalization::get_campaign(db, &caller, id).await?;
     let ws = backend::tenancy::workspaces::get(db, c.workspace_id).await?;
+    // Read before the runs: the page's live stream replays every event after this id, so an event
+    // written while the runs are read is seen twice (harmless) rather than never (a run that
+    // finished meanwhile stayed at 0 % for good).
+    let last_event_id = backend::platform::events::latest_id(db, c.workspace_id).await?;
     let runs = backend::personalization::runs_of(db, c.id, 50).await?;
     let run = match run {
         Some(r) if runs.iter().any(|x| x.id == r) => Some(r),
@@ -118,7 +122,6 @@ pub async fn load_personalization_campaign(id: i64, run: Option<i64>, status: Op
         Some(r) => backend::personalization::leads(db, c.id, Some(r), status.as_deref(), offset, LEADS_PER_PAGE).await?,
         None => (Vec::new(), 0),
     };
-    let last_event_id = backend::platform::events::latest_id(db, c.workspace_id).await?;
     Ok(PersonalizationCampaignPage {
         last_event_id,
         id: c.id,
