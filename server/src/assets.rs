@@ -38,7 +38,7 @@ pub fn routes(site_root: &Path, pkg_dir: &str, hashed: bool) -> Router<HostState
     let pkg_cache = if hashed { IMMUTABLE } else { REVALIDATE };
     let serve = |dir: PathBuf, cache: &'static str| {
         tower::ServiceBuilder::new()
-            .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(cache)))
+            .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, CacheIfFound(cache)))
             // The same URL is sent br, gzip or plain: a shared cache must key on the encoding.
             .layer(SetResponseHeaderLayer::if_not_present(header::VARY, HeaderValue::from_static("accept-encoding")))
             .service(ServeDir::new(dir).precompressed_br().precompressed_gzip())
@@ -47,6 +47,19 @@ pub fn routes(site_root: &Path, pkg_dir: &str, hashed: bool) -> Router<HostState
         .nest_service(&format!("/{pkg_dir}"), serve(site_root.join(pkg_dir), pkg_cache))
         .nest_service("/vendor", serve(site_root.join("vendor"), REVALIDATE))
         .route_service("/favicon.svg", serve(site_root.to_path_buf(), REVALIDATE))
+}
+
+/// `Cache-Control` for a file that was found; a miss is never kept. (During a rolling deploy a page
+/// from a new host may ask an old host for a new hashed name: that 404 must not stick for a year.)
+#[derive(Clone, Copy)]
+struct CacheIfFound(&'static str);
+
+impl<B> tower_http::set_header::MakeHeaderValue<axum::http::Response<B>> for CacheIfFound {
+    fn make_header_value(&mut self, response: &axum::http::Response<B>) -> Option<HeaderValue> {
+        let status = response.status();
+        let found = status.is_success() || status == axum::http::StatusCode::NOT_MODIFIED;
+        Some(HeaderValue::from_static(if found { self.0 } else { "no-store" }))
+    }
 }
 
 /// Turns on hashed asset names when the build made them (cargo-leptos `hash-files`): Leptos then
