@@ -170,6 +170,13 @@ test.describe('header and menu', () => {
     await expect(summary).toBeVisible();
     await expect(summary).toHaveText('Menu');
     await summary.focus();
+    // Escape closes it again, with the focus back on "Menu".
+    await page.keyboard.press('Enter');
+    await expect(page.locator('.nav-menu')).toHaveAttribute('open', /.*/);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Escape');
+    await expect(page.locator('.nav-menu')).not.toHaveAttribute('open', /.*/);
+    await expect(summary).toBeFocused();
     await page.keyboard.press('Enter');
     const menu = page.locator('.nav-menu nav');
     await expect(menu.getByRole('link')).toHaveCount(13);

@@ -52,6 +52,27 @@ fn links(admin: bool) -> AnyView {
     }
 }
 
+/// Escape closes an open disclosure menu and gives the focus back to its button.
+fn close_on_escape(ev: leptos::ev::KeyboardEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if ev.key() != "Escape" {
+            return;
+        }
+        let Some(details) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
+        if details.has_attribute("open") {
+            ev.prevent_default();
+            let _ = details.remove_attribute("open");
+            if let Some(summary) = details.query_selector("summary").ok().flatten().and_then(|s| s.dyn_into::<web_sys::HtmlElement>().ok()) {
+                let _ = summary.focus();
+            }
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
+}
+
 #[component]
 fn Nav(me: Me) -> impl IntoView {
     let admin = me.is_admin();
@@ -68,13 +89,13 @@ fn Nav(me: Me) -> impl IntoView {
     });
     view! {
         <nav class=format!("main-nav{long}") aria-label="Main">{links(admin)}</nav>
-        <details class=format!("nav-menu{long}") node_ref=menu>
+        <details class=format!("nav-menu{long}") node_ref=menu on:keydown=close_on_escape>
             <summary class="button" data-testid="nav-menu">"Menu"</summary>
             <div class="menu">
                 <nav aria-label="Main">{links(admin)}</nav>
             </div>
         </details>
-        <details class="account-menu">
+        <details class="account-menu" on:keydown=close_on_escape>
             // No aria-label: the name is the visible text (avatar hidden), plus a hidden hint.
             <summary>
                 <span class="avatar" aria-hidden="true">{me.display_name.chars().next().unwrap_or('?').to_string()}</span>
