@@ -6,7 +6,9 @@ import { ADMIN, CLIENT, hydrated, login } from './helpers';
 test("another workspace's portal is refused without a live-connection indicator beside it", async ({ page }) => {
   await login(page, CLIENT.email, CLIENT.password);
   const streams: string[] = [];
-  page.on('request', (r) => { if (r.url().includes('/events')) streams.push(r.url()); });
+  // Only the refused workspace's stream counts: the client's own board (where sign-in landed)
+  // may still open its stream while this test moves on.
+  page.on('request', (r) => { if (r.url().includes('/glow-med-spa/events')) streams.push(r.url()); });
   expect((await page.goto('/client-portal/glow-med-spa'))!.status()).toBe(404);
   await expect(page.getByTestId('not-found')).toBeVisible();
   await hydrated(page);
