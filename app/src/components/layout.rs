@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use super::{guard::CurrentUser, status::ErrorPanel, theme::ThemeToggle};
+use super::{guard::CurrentUser, status::ErrorPanel, theme::ThemeToggle, ui::close_on_escape};
 use crate::models::Me;
 
 #[component]
@@ -50,27 +50,6 @@ fn links(admin: bool) -> AnyView {
         }
         .into_any()
     }
-}
-
-/// Escape closes an open disclosure menu and gives the focus back to its button.
-fn close_on_escape(ev: leptos::ev::KeyboardEvent) {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast;
-        if ev.key() != "Escape" {
-            return;
-        }
-        let Some(details) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
-        if details.has_attribute("open") {
-            ev.prevent_default();
-            let _ = details.remove_attribute("open");
-            if let Some(summary) = details.query_selector("summary").ok().flatten().and_then(|s| s.dyn_into::<web_sys::HtmlElement>().ok()) {
-                let _ = summary.focus();
-            }
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = ev;
 }
 
 #[component]

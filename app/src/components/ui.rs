@@ -58,6 +58,34 @@ pub fn export_href(path: &'static str) -> impl Fn() -> String + Send + Sync + Co
     move || format!("{path}{}", query.with(|q| q.to_query_string()))
 }
 
+/// Closes a `<details>` disclosure and gives the focus back to its `<summary>`.
+#[cfg(feature = "hydrate")]
+pub fn close_disclosure(details: &web_sys::Element) {
+    use wasm_bindgen::JsCast;
+    let _ = details.remove_attribute("open");
+    if let Some(summary) = details.query_selector("summary").ok().flatten().and_then(|s| s.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = summary.focus();
+    }
+}
+
+/// The keydown handler of a `<details>` menu or question: Escape closes it when it is open.
+pub fn close_on_escape(ev: leptos::ev::KeyboardEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if ev.key() != "Escape" {
+            return;
+        }
+        let Some(details) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
+        if details.has_attribute("open") {
+            ev.prevent_default();
+            close_disclosure(&details);
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
+}
+
 /// A destructive action behind a second step: the first click only opens an inline "Are you
 /// sure?" panel that says what will happen; the form given as `children` (its submit button
 /// names the action) does it. A `<details>` element, so it works with the keyboard and never
@@ -83,17 +111,13 @@ pub fn ConfirmButton(
     let close = move || {
         #[cfg(feature = "hydrate")]
         if let Some(d) = details.get_untracked() {
-            use wasm_bindgen::JsCast;
-            d.set_open(false);
-            if let Some(s) = d.query_selector("summary").ok().flatten().and_then(|s| s.dyn_into::<web_sys::HtmlElement>().ok()) {
-                let _ = s.focus();
-            }
+            close_disclosure(&d);
         }
     };
     let aria = format!("Confirm: {label}");
     view! {
         <details class="confirm" node_ref=details data-testid=(!testid.is_empty()).then_some(testid)
-            on:keydown=move |ev| if ev.key() == "Escape" { ev.prevent_default(); close() }>
+            on:keydown=close_on_escape>
             <summary class="button small">{label}</summary>
             <div class="confirm-panel" role="group" aria-label=aria>
                 <p>{message}</p>
