@@ -1,9 +1,36 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 
 /** The logins `server --demo` seeds (backend/src/demo.rs). */
 export const ADMIN = { email: 'admin@demo.maverick', password: 'demo-admin-pass' } as const;
 export const CLIENT = { email: 'client@demo.maverick', password: 'demo-client-pass' } as const;
 export const VIEWER = { email: 'viewer@demo.maverick', password: 'demo-viewer-pass' } as const;
+
+/** The admin's main pages (a signed-in admin reaches each from the navigation). */
+export const ADMIN_PAGES = [
+  '/admin',
+  '/admin/kpi',
+  '/admin/volume',
+  '/admin/revenue',
+  '/admin/roi',
+  '/admin/senders',
+  '/admin/contacts',
+  '/admin/zips',
+  '/admin/rollout',
+  '/admin/clients',
+  '/admin/clients/acme-roofing',
+  '/admin/users',
+  '/personalization',
+  '/personalization/1',
+] as const;
+
+/** The theme cookie (app/src/components/theme.rs). */
+export const THEME_COOKIE = 'maverick_theme';
+
+/** Sets the theme the next page load renders with. */
+export async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<void> {
+  const url = new URL(test.info().project.use.baseURL!);
+  await page.context().addCookies([{ name: THEME_COOKIE, value: theme, domain: url.hostname, path: '/' }]);
+}
 
 /** The session cookie's name (server/src/session_layer.rs). */
 export const SESSION_COOKIE = 'maverick_session';

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { ADMIN, CLIENT, login } from './helpers';
+import { ADMIN, ADMIN_PAGES, CLIENT, login } from './helpers';
 
 /** Opens each page and fails on any browser-side error (a hydration mismatch panics the WASM). */
 async function visitCleanly(page: Page, paths: string[]) {
@@ -18,22 +18,7 @@ async function visitCleanly(page: Page, paths: string[]) {
 
 test('every admin page hydrates without a browser error', async ({ page }) => {
   await login(page, ADMIN.email, ADMIN.password);
-  await visitCleanly(page, [
-    '/admin',
-    '/admin/kpi',
-    '/admin/volume',
-    '/admin/revenue',
-    '/admin/roi',
-    '/admin/senders',
-    '/admin/contacts',
-    '/admin/zips',
-    '/admin/rollout',
-    '/admin/clients',
-    '/admin/clients/acme-roofing',
-    '/admin/users',
-    '/personalization',
-    '/personalization/1',
-  ]);
+  await visitCleanly(page, [...ADMIN_PAGES]);
 });
 
 test('every portal page hydrates without a browser error', async ({ page }) => {

@@ -1,14 +1,8 @@
 import { expect, test, type Page } from '@playwright/test';
-import { ADMIN, CLIENT, login } from './helpers';
+import { ADMIN, CLIENT, login, setTheme } from './helpers';
 
 // What only a browser can see (issue 12, items 4, 11, 12, 13): chart text in dark mode, the sticky
 // first column, the header in one row at 1440 px, the menu at 390 px, badge contrast.
-
-const THEME_COOKIE = 'maverick_theme';
-
-async function setTheme(page: Page, theme: 'light' | 'dark') {
-  await page.context().addCookies([{ name: THEME_COOKIE, value: theme, url: new URL('/', page.url()).href }]);
-}
 
 /** WCAG contrast of each element's text against what is painted behind it (alpha layers blended). */
 async function contrasts(page: Page, selector: string): Promise<{ text: string; ratio: number }[]> {
