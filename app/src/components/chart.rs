@@ -71,12 +71,14 @@ fn draw_when_ready(id: String, spec: SeriesChart, height: u32, tries_left: u32) 
         return;
     }
     use charming::{
-        component::{Axis, Legend},
+        component::{Axis, Grid, Legend},
         element::{AxisType, Tooltip, Trigger},
         series::{Bar, Line},
         Chart,
     };
     let mut chart = Chart::new()
+        // The axis labels inside the chart's box: on a phone "12,000" was cut to ",000".
+        .grid(Grid::new().contain_label(true))
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .legend(Legend::new())
         .x_axis(Axis::new().type_(AxisType::Category).data(spec.categories.clone()))
