@@ -3,6 +3,9 @@ import { ADMIN, CLIENT, VIEWER, login } from './helpers';
 
 // The demo host has no AI keys: the page says so, and the template writer (not AI) runs.
 test('an admin creates a campaign, uploads leads, watches the run reach 100 % and downloads the CSV', async ({ page }) => {
+  // Upload, a 1,500-lead run, the page fetched again and three downloads: its waits already allow
+  // 60 s for the run, so the test as a whole needs more than the default 30 s on a loaded CI.
+  test.setTimeout(120_000);
   await login(page, ADMIN.email, ADMIN.password);
   await page.goto('/personalization');
   await expect(page.getByTestId('no-ai-keys')).toContainText('template, not AI');
