@@ -16,6 +16,7 @@ pub mod connectors;
 
 pub mod bison;
 pub mod contacts;
+pub mod eventbus;
 pub mod leads;
 pub mod notifications;
 pub mod personalization;

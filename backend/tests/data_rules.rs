@@ -276,7 +276,7 @@ async fn maintenance_prunes_exactly_what_is_expired() {
     backend::identity::throttle::record_failure(db, "ida@acme.test", Some("198.51.100.1"), now).await.unwrap();
     let ws = backend::tenancy::workspaces::create(db, backend::tenancy::workspaces::WorkspaceInput::named("Acme")).await.unwrap().id;
     for days_ago in [8, 6] {
-        backend::platform::events::publish(db, ws, "lead.moved", None, None, &serde_json::json!({})).await.unwrap();
+        backend::platform::events::publish(db, &backend::platform::events::NewEvent::new(ws, "lead.stage_changed", &serde_json::json!({}))).await.unwrap();
         backend::on_db!(db, |p| sqlx::query("UPDATE workspace_events SET at = $1 WHERE id = (SELECT MAX(id) FROM workspace_events)")
             .bind(now - Duration::days(days_ago))
             .execute(p)

@@ -21,6 +21,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("personalization", Layer::Domain),
     ("notifications", Layer::Domain),
     ("zips", Layer::Domain),
+    ("eventbus", Layer::Domain),
     ("reporting", Layer::Reporting),
     ("runtime", Layer::Runtime),
 ];
@@ -33,6 +34,8 @@ const DOMAIN_EDGES: &[(&str, &str)] = &[
     ("bison", "notifications"),
     // The Slack text of a new interested lead is built from the lead's reply.
     ("notifications", "leads"),
+    // A disabled webhook endpoint is announced in Slack.
+    ("eventbus", "notifications"),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -156,7 +156,7 @@ async fn moves_follow_roles_and_leave_history_and_an_event() {
 
     let evs = events::since(db, w.acme, 0, 100).await.unwrap();
     assert_eq!(evs.len(), 3);
-    assert!(evs.iter().all(|e| e.kind == events::LEAD_MOVED && e.lead_id == Some(id)));
+    assert!(evs.iter().all(|e| e.kind == events::LEAD_STAGE_CHANGED && e.lead_id == Some(id)));
     assert_eq!(evs[0].actor_user_id, Some(w.client.user_id));
     assert!(events::since(db, w.beta, 0, 100).await.unwrap().is_empty(), "events stay in their workspace");
 }
@@ -204,7 +204,7 @@ async fn notes_are_written_by_writers_and_edited_by_their_author_or_an_admin() {
     assert_eq!(d.notes.len(), 1);
     assert_eq!((d.notes[0].author_name.as_str(), d.notes[0].body.as_str()), ("cal", "Called twice; left a voicemail."));
     assert!(d.notes[0].updated_at >= d.notes[0].created_at);
-    assert_eq!(events::since(db, w.acme, 0, 10).await.unwrap().iter().filter(|e| e.kind == events::LEAD_NOTED).count(), 3);
+    assert_eq!(events::since(db, w.acme, 0, 10).await.unwrap().iter().filter(|e| e.kind == events::LEAD_NOTE_ADDED).count(), 3);
 }
 
 /// Issue 11 (16): an archived workspace is read-only for every writer, whatever the page shows.

@@ -41,8 +41,8 @@ async fn moves_reach_open_boards_of_that_workspace_only_and_a_reconnect_replays_
     let started = std::time::Instant::now();
     let (status, body) = srv.call(&client_a, "/api/portal/leads/move", &[("lead_id", fx.lead_a.to_string()), ("to_stage", "follow_up".into())]).await;
     assert_eq!(status, 200, "{body}");
-    let seen = read_until(&mut stream, "lead.moved", Duration::from_secs(2)).await;
-    assert!(seen.contains("\"kind\":\"lead.moved\""), "the move arrives within 2 s: {seen:?}");
+    let seen = read_until(&mut stream, "lead.stage_changed", Duration::from_secs(2)).await;
+    assert!(seen.contains("\"kind\":\"lead.stage_changed\""), "the move arrives within 2 s: {seen:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
     assert!(seen.contains(&format!("\"lead_id\":{}", fx.lead_a)), "{seen}");
     assert!(!seen.contains(&format!("\"lead_id\":{}", fx.lead_b)), "B's event leaked: {seen}");
@@ -134,7 +134,7 @@ async fn a_replay_past_its_limit_ends_with_a_resync() {
     let srv = common::start().await;
     let fx = &srv.fx;
     for _ in 0..510 {
-        backend::platform::events::publish(&srv.state.db, fx.ws_a, "lead.moved", None, None, &serde_json::json!({})).await.unwrap();
+        backend::platform::events::publish(&srv.state.db, &backend::platform::events::NewEvent::new(fx.ws_a, "lead.stage_changed", &serde_json::json!({}))).await.unwrap();
     }
     let client_a = srv.sign_in("clienta@acme.test").await;
     let mut stream = client_a.get(srv.url("/client-portal/acme-roofing/events")).header("last-event-id", "0").send().await.unwrap();

@@ -66,7 +66,7 @@ async fn an_interested_reply_lands_once_on_the_board_however_often_it_is_deliver
     assert_eq!(wait_for(db, "SELECT COUNT(*) FROM webhook_deliveries WHERE workspace_id = $1 AND status = 'processed'", ws, 2).await, 2);
     // The campaign came along, the board's event log says a lead arrived, B saw nothing.
     assert_eq!(count(db, "SELECT COUNT(*) FROM campaigns WHERE workspace_id = $1 AND bison_campaign_id = '2' AND name = 'Q4 homeowners'", ws).await, 1);
-    assert_eq!(count(db, "SELECT COUNT(*) FROM workspace_events WHERE workspace_id = $1 AND kind = 'lead.arrived'", ws).await, 1);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM workspace_events WHERE workspace_id = $1 AND kind = 'lead.interested'", ws).await, 1);
     assert_eq!(count(db, "SELECT COUNT(*) FROM leads WHERE workspace_id = $1 AND email = 'pat@leehomes.test'", srv.fx.ws_b).await, 0);
 
     // A token nobody holds: 404, nothing stored. After a rotation the old URL is dead too.

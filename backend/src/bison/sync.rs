@@ -14,6 +14,8 @@ use crate::{
     platform::http_retry::RetryPolicy,
     platform::db::Db,
     platform::error::{Error, Result},
+    platform::event_catalog::{SenderHealthData, SyncFailedData},
+    platform::events::{self, NewEvent},
     leads::{self, InterestedReply, Upserted},
     notifications, on_db, tenancy::settings, tenancy::workspaces, AppState,
 };
@@ -139,15 +141,27 @@ pub async fn execute(state: &AppState, workspace_id: i64, kind: SyncKind, run_id
         Ok(s) => (SyncStatus::Succeeded, serde_json::to_string(s).ok(), None),
         Err(e) => (SyncStatus::Failed, None, Some(e.to_string())),
     };
-    on_db!(db, |pool| sqlx::query("UPDATE sync_runs SET status = $1, summary = $2, error = $3, finished_at = $4 WHERE id = $5")
-        .bind(status.as_str())
-        .bind(&summary)
-        .bind(&error)
-        .bind(Utc::now())
-        .bind(run)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    // A failed sync and its `sync.failed` event are written together.
+    let failed = error.as_ref().map(|e| {
+        let data = SyncFailedData { workspace: String::new(), run_id: run, kind: kind.as_str().to_owned(), error: e.clone() };
+        NewEvent::new(workspace_id, events::SYNC_FAILED, &data)
+    });
+    on_db!(db, |pool| async {
+        let mut tx = pool.begin().await?;
+        sqlx::query("UPDATE sync_runs SET status = $1, summary = $2, error = $3, finished_at = $4 WHERE id = $5")
+            .bind(status.as_str())
+            .bind(&summary)
+            .bind(&error)
+            .bind(Utc::now())
+            .bind(run)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(event) = &failed {
+            crate::record_event!(&mut *tx, event)?;
+        }
+        tx.commit().await
+    }
+    .await)?;
     match outcome {
         Ok(s) => {
             for sender in &s.newly_critical {
@@ -298,28 +312,63 @@ async fn upsert_campaign(db: &Db, workspace_id: i64, c: &crate::connectors::biso
     Ok(())
 }
 
+/// Stores a sender's figures; a change of its health band (`healthy`, `critical`: bouncing over
+/// 5 %, `disconnected`) is recorded as `sender.health_changed` in the same transaction.
 async fn upsert_sender(db: &Db, workspace_id: i64, s: &crate::connectors::bison::SenderEmail) -> Result<()> {
-    on_db!(db, |pool| sqlx::query(
-        "INSERT INTO sender_accounts (workspace_id, bison_sender_id, email, status, daily_limit, warmup_enabled, sent_total, bounced_total, \
-         replies_total, last_synced_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
-         ON CONFLICT (workspace_id, email) DO UPDATE SET bison_sender_id = excluded.bison_sender_id, status = excluded.status, \
-         daily_limit = excluded.daily_limit, warmup_enabled = excluded.warmup_enabled, sent_total = excluded.sent_total, \
-         bounced_total = excluded.bounced_total, replies_total = excluded.replies_total, last_synced_at = excluded.last_synced_at"
-    )
-    .bind(workspace_id)
-    .bind(&s.id)
-    .bind(s.email.trim().to_lowercase())
-    .bind(sender_status(s.status.as_deref()))
-    .bind(s.daily_limit.max(0))
-    .bind(s.warmup_enabled)
-    .bind(s.emails_sent_count.max(0))
-    .bind(s.bounced_count.max(0))
-    .bind(s.total_replied_count.max(0))
-    .bind(Utc::now())
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let email = s.email.trim().to_lowercase();
+    let status = sender_status(s.status.as_deref());
+    let (sent, bounced) = (s.emails_sent_count.max(0), s.bounced_count.max(0));
+    let now = Utc::now();
+    let begin = db.begin_read_write();
+    on_db!(db, |pool| async {
+        let mut tx = pool.begin_with(begin).await?;
+        let before: Option<(String, i64, i64)> =
+            sqlx::query_as("SELECT status, sent_total, bounced_total FROM sender_accounts WHERE workspace_id = $1 AND email = $2")
+                .bind(workspace_id)
+                .bind(&email)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO sender_accounts (workspace_id, bison_sender_id, email, status, daily_limit, warmup_enabled, sent_total, bounced_total, \
+             replies_total, last_synced_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
+             ON CONFLICT (workspace_id, email) DO UPDATE SET bison_sender_id = excluded.bison_sender_id, status = excluded.status, \
+             daily_limit = excluded.daily_limit, warmup_enabled = excluded.warmup_enabled, sent_total = excluded.sent_total, \
+             bounced_total = excluded.bounced_total, replies_total = excluded.replies_total, last_synced_at = excluded.last_synced_at \
+             RETURNING id",
+        )
+        .bind(workspace_id)
+        .bind(&s.id)
+        .bind(&email)
+        .bind(status)
+        .bind(s.daily_limit.max(0))
+        .bind(s.warmup_enabled)
+        .bind(sent)
+        .bind(bounced)
+        .bind(s.total_replied_count.max(0))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let to = health_band(status, sent, bounced);
+        let from = before.as_ref().map_or("healthy", |(st, sent, bounced)| health_band(st, *sent, *bounced));
+        if from != to {
+            let data = SenderHealthData { workspace: String::new(), sender_id: id, email: email.clone(), from: from.into(), to: to.into() };
+            crate::record_event!(&mut *tx, &NewEvent::new(workspace_id, events::SENDER_HEALTH_CHANGED, &data).at(now))?;
+        }
+        tx.commit().await
+    }
+    .await)?;
     Ok(())
+}
+
+/// A sender's health band, as the home page and `sender.health_changed` name it.
+fn health_band(status: &str, sent: i64, bounced: i64) -> &'static str {
+    if status == "disconnected" {
+        "disconnected"
+    } else if bounced * 100 > sent * 5 {
+        "critical"
+    } else {
+        "healthy"
+    }
 }
 
 /// Emails of the workspace's critical senders: disconnected, or bouncing over 5 %.

@@ -13,6 +13,8 @@ use crate::{
     platform::http_retry::RetryPolicy,
     platform::db::Db,
     platform::error::{Error, Result},
+    platform::event_catalog::BatchUploadedData,
+    platform::events::{self, NewEvent},
     on_db, tenancy::workspaces, AppState,
 };
 
@@ -85,18 +87,27 @@ pub async fn upload(state: &AppState, batch_id: i64) -> Result<i64> {
     let db = &state.db;
     let ws: i64 = on_db!(db, |pool| sqlx::query_scalar("SELECT workspace_id FROM contact_batches WHERE id = $1").bind(batch_id).fetch_optional(pool).await)?
         .ok_or(Error::NotFound)?;
+    // The outcome, and on success `batch.uploaded`, in one transaction.
     let set = |status: BatchStatus, error: Option<String>| async move {
-        on_db!(db, |pool| sqlx::query(
-            "UPDATE contact_batches SET status = $1, error = $2, uploaded = (SELECT COUNT(*) FROM contacts WHERE batch_id = $3 AND bison_lead_id IS NOT NULL), \
-             finished_at = $4 WHERE id = $3"
-        )
-        .bind(status.as_str())
-        .bind(error)
-        .bind(batch_id)
-        .bind(Utc::now())
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))
+        on_db!(db, |pool| async {
+            let mut tx = pool.begin().await?;
+            let uploaded: i64 = sqlx::query_scalar(
+                "UPDATE contact_batches SET status = $1, error = $2, uploaded = (SELECT COUNT(*) FROM contacts WHERE batch_id = $3 AND bison_lead_id IS NOT NULL), \
+                 finished_at = $4 WHERE id = $3 RETURNING uploaded",
+            )
+            .bind(status.as_str())
+            .bind(error)
+            .bind(batch_id)
+            .bind(Utc::now())
+            .fetch_one(&mut *tx)
+            .await?;
+            if status == BatchStatus::Uploaded {
+                let data = BatchUploadedData { workspace: String::new(), batch_id, uploaded };
+                crate::record_event!(&mut *tx, &NewEvent::new(ws, events::BATCH_UPLOADED, &data))?;
+            }
+            tx.commit().await
+        }
+        .await)
     };
     // Claimed by compare-and-set: one worker uploads a batch (a double "Upload again" or a
     // schedule firing meanwhile posts nothing twice). An upload claimed over an hour ago lost its

@@ -28,6 +28,8 @@ use crate::{
     platform::db::Db,
     platform::error::{Error, Result},
     platform::csv_output::safe_cell,
+    platform::event_catalog::ImportCompletedData,
+    platform::events::{self, NewEvent},
     on_db,
     identity::sessions::SessionUser,
 };
@@ -340,7 +342,19 @@ pub async fn import(db: &Db, caller: &SessionUser, upload_id: i64, mapping: Mapp
             };
             let rejected_file = (counts.rejected > 0).then(|| rejected_path.display().to_string());
             // The outcome first, then the files: a failed write leaves the staged file in place.
-            on_db!(&db, |pool| sqlx::query(
+            let completed = result.is_ok().then(|| {
+                let data = ImportCompletedData {
+                    workspace: String::new(),
+                    upload_id,
+                    file_name: upload.file_name.clone(),
+                    imported: counts.created,
+                    rejected: counts.rejected,
+                };
+                NewEvent::new(upload.workspace_id, events::CONTACTS_IMPORT_COMPLETED, &data).actor(Some(caller.user_id))
+            });
+            on_db!(&db, |pool| async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
                 "UPDATE contact_uploads SET status = $1, mapping = $2, rows_total = $3, created = $4, duplicates = $5, rejected = $6, failure = $7, \
                  rejected_path = $8, staged_path = NULL, finished_at = $9 WHERE id = $10"
             )
@@ -354,9 +368,14 @@ pub async fn import(db: &Db, caller: &SessionUser, upload_id: i64, mapping: Mapp
             .bind(rejected_file)
             .bind(Utc::now())
             .bind(upload_id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
+            .execute(&mut *tx)
+            .await?;
+            if let Some(event) = &completed {
+                crate::record_event!(&mut *tx, event)?;
+            }
+            tx.commit().await
+            }
+            .await)?;
             if counts.rejected == 0 {
                 let _ = std::fs::remove_file(&rejected_path);
             }
@@ -366,7 +385,7 @@ pub async fn import(db: &Db, caller: &SessionUser, upload_id: i64, mapping: Mapp
             result
         }
     };
-    tokio::spawn(work).await.map_err(|e| Error::Internal(format!("the import task failed: {e}")))?
+    tokio::spawn(crate::platform::trace::carry(work)).await.map_err(|e| Error::Internal(format!("the import task failed: {e}")))?
 }
 
 async fn run_import(

@@ -11,6 +11,8 @@ use crate::{
     platform::{
         db::Db,
         error::{on_unique, Error, Result},
+        event_catalog::VerifiedData,
+        events::{self, NewEvent},
     },
 };
 
@@ -191,19 +193,25 @@ pub async fn execute(state: &crate::AppState, workspace_id: i64) -> Result<Verif
     if claimed == 0 {
         return Ok(VerifySummary { stopped: Some("another worker has this run".into()), ..Default::default() });
     }
-    let set = |status: VerifyStatus, summary: Option<String>, error: Option<String>| async move {
-        on_db!(db, |pool| sqlx::query(
-            "UPDATE verification_runs SET status = $1, summary = $2, error = $3, finished_at = $4 WHERE workspace_id = $5 AND queued_at = $6"
-        )
-        .bind(status.as_str())
-        .bind(summary)
-        .bind(error)
-        .bind(Utc::now())
-        .bind(workspace_id)
-        .bind(run_at)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))
+    // The outcome, and for a finished run `contacts.verified`, in one transaction.
+    let set = |status: VerifyStatus, summary: Option<String>, error: Option<String>, event: Option<NewEvent>| async move {
+        on_db!(db, |pool| async {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE verification_runs SET status = $1, summary = $2, error = $3, finished_at = $4 WHERE workspace_id = $5 AND queued_at = $6")
+                .bind(status.as_str())
+                .bind(summary)
+                .bind(error)
+                .bind(Utc::now())
+                .bind(workspace_id)
+                .bind(run_at)
+                .execute(&mut *tx)
+                .await?;
+            if let Some(event) = &event {
+                crate::record_event!(&mut *tx, event)?;
+            }
+            tx.commit().await
+        }
+        .await)
     };
     let outcome = match state.config.debounce_key.as_deref() {
         None => Err(Error::invalid("No DeBounce key: set MAVERICK_DEBOUNCE_KEY on the server.")),
@@ -213,8 +221,12 @@ pub async fn execute(state: &crate::AppState, workspace_id: i64) -> Result<Verif
         }
     };
     match &outcome {
-        Ok(s) => set(VerifyStatus::Done, serde_json::to_string(s).ok(), s.stopped.clone()).await?,
-        Err(e) => set(VerifyStatus::Failed, None, Some(e.to_string())).await?,
+        Ok(s) => {
+            let data = VerifiedData { workspace: String::new(), checked: s.checked, safe: s.safe, risky: s.risky, invalid: s.invalid, unknown: s.unknown };
+            let event = NewEvent::new(workspace_id, events::CONTACTS_VERIFIED, &data);
+            set(VerifyStatus::Done, serde_json::to_string(s).ok(), s.stopped.clone(), Some(event)).await?
+        }
+        Err(e) => set(VerifyStatus::Failed, None, Some(e.to_string()), None).await?,
     };
     outcome
 }

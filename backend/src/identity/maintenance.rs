@@ -20,7 +20,7 @@ pub async fn prune(db: &Db, config: &Config, now: DateTime<Utc>) -> Result<Prune
         sessions: sessions::prune_expired(db, &config.sessions, now).await?,
         login_failures: throttle::prune(db, &config.throttle, now).await?,
         audit_rows: audit::prune_before(db, now - Duration::days(config.audit_retention_days)).await?,
-        events: events::prune(db, now - Duration::days(7)).await?,
+        events: events::prune(db, now - config.integrations.event_retention).await?,
     })
 }
 

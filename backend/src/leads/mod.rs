@@ -7,9 +7,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    on_db,
     platform::db::Db,
     platform::error::{Error, Result},
-    on_db,
+    platform::event_catalog::LeadData,
+    platform::events::{self, NewEvent},
 };
 
 crate::sql_text_enum!(
@@ -133,6 +135,23 @@ pub struct InterestedReply {
     pub received_at: DateTime<Utc>,
 }
 
+/// The public `data` of a lead's `lead.created` / `lead.interested` event.
+fn event_data(lead_id: i64, email: &str, reply: &InterestedReply, campaign_id: Option<i64>, stage: &str, source: &str) -> LeadData {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    LeadData {
+        workspace: String::new(),
+        lead_id,
+        email: email.to_owned(),
+        first_name: text(&reply.first_name),
+        last_name: text(&reply.last_name),
+        company: text(&reply.company),
+        title: text(&reply.title),
+        stage: stage.to_owned(),
+        source: source.to_owned(),
+        campaign_id,
+    }
+}
+
 /// What an upsert did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Upserted {
@@ -146,7 +165,7 @@ pub enum Upserted {
 
 /// Puts an interested reply on the workspace's board: creates the lead (stage `new`), or marks a
 /// known contact interested; a lead already interested is left as it is, so repeated deliveries
-/// and repeated syncs change nothing. The board's event log gets a `lead.arrived` in the same
+/// and repeated syncs change nothing. The board's event log gets a `lead.interested` (and for a new lead `lead.created`) in the same
 /// transaction.
 pub async fn upsert_interested(db: &Db, workspace_id: i64, reply: &InterestedReply, interested_day: NaiveDate) -> Result<Upserted> {
     let email = reply.email.trim().to_lowercase();
@@ -185,15 +204,15 @@ pub async fn upsert_interested(db: &Db, workspace_id: i64, reply: &InterestedRep
                     .await?,
                 ),
             };
-            let existing: Option<(i64, bool)> = sqlx::query_as("SELECT id, interested FROM leads WHERE workspace_id = $1 AND email = $2")
+            let existing: Option<(i64, bool, String)> = sqlx::query_as("SELECT id, interested, stage FROM leads WHERE workspace_id = $1 AND email = $2")
                 .bind(workspace_id)
                 .bind(&email)
                 .fetch_optional(&mut *tx)
                 .await?;
             let now = Utc::now();
             let outcome = match existing {
-                Some((id, true)) => Upserted::Unchanged(id),
-                Some((id, false)) => {
+                Some((id, true, _)) => Upserted::Unchanged(id),
+                Some((id, false, _)) => {
                     sqlx::query(
                         "UPDATE leads SET interested = TRUE, interested_day = $1, reply_text = COALESCE($2, reply_text), received_at = $3, \
                          campaign_id = COALESCE($4, campaign_id), bison_lead_id = COALESCE($5, bison_lead_id), updated_at = $6 WHERE id = $7",
@@ -242,15 +261,12 @@ pub async fn upsert_interested(db: &Db, workspace_id: i64, reply: &InterestedRep
                 }
             };
             if let Upserted::Created(id) | Upserted::BecameInterested(id) = outcome {
-                sqlx::query(crate::platform::events::INSERT)
-                    .bind(workspace_id)
-                    .bind(crate::platform::events::LEAD_ARRIVED)
-                    .bind(id)
-                    .bind(None::<i64>)
-                    .bind(serde_json::json!({ "lead_id": id, "email": email }).to_string())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                let stage = existing.map_or_else(|| Stage::New.as_str().to_owned(), |(_, _, stage)| stage);
+                let data = event_data(id, &email, reply, campaign_id, &stage, "email_bison");
+                if let Upserted::Created(_) = outcome {
+                    crate::record_event!(&mut *tx, &NewEvent::new(workspace_id, events::LEAD_CREATED, &data).lead(id).at(now))?;
+                }
+                crate::record_event!(&mut *tx, &NewEvent::new(workspace_id, events::LEAD_INTERESTED, &data).lead(id).at(now))?;
             }
             tx.commit().await?;
             Ok::<Upserted, sqlx::Error>(outcome)

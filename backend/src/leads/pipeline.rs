@@ -12,7 +12,8 @@ use crate::{
     platform::{
         db::Db,
         error::{Error, Result},
-        events,
+        event_catalog::{NoteAddedData, StageChangedData},
+        events::{self, NewEvent},
     },
     tenancy::access::{self, WorkspaceScope},
 };
@@ -214,7 +215,22 @@ pub async fn move_lead(db: &Db, caller: &SessionUser, lead_id: i64, m: Move, tod
             return Ok(Moved { lead_id, workspace_id: ws, from_stage: from, to_stage: to });
         }
         let now = Utc::now();
-        let payload = serde_json::json!({ "lead_id": lead_id, "from": from, "to": to, "by": caller.display_name }).to_string();
+        let event = NewEvent::new(
+            ws,
+            events::LEAD_STAGE_CHANGED,
+            &StageChangedData {
+                workspace: String::new(),
+                lead_id,
+                from: from.as_str().to_owned(),
+                to: to.as_str().to_owned(),
+                deal_value_cents: deal.filter(|_| to == Stage::Won),
+                lost_reason: reason.clone(),
+                by: caller.display_name.clone(),
+            },
+        )
+        .lead(lead_id)
+        .actor(Some(caller.user_id))
+        .at(now);
         let applied = on_db!(db, |pool| async {
             let mut tx = pool.begin().await?;
             let n = sqlx::query(
@@ -251,15 +267,7 @@ pub async fn move_lead(db: &Db, caller: &SessionUser, lead_id: i64, m: Move, tod
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(events::INSERT)
-                .bind(ws)
-                .bind(events::LEAD_MOVED)
-                .bind(lead_id)
-                .bind(caller.user_id)
-                .bind(&payload)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            crate::record_event!(&mut *tx, &event)?;
             tx.commit().await?;
             Ok(true)
         }
@@ -343,16 +351,9 @@ fn note_body(body: &str) -> Result<String> {
 
 /// The live event of a note written or edited, run inside the note's own transaction (a macro:
 /// `on_db!` compiles the body once per backend).
-macro_rules! note_event {
-    ($ws:expr, $lead:expr, $note:expr, $actor:expr, $at:expr) => {
-        sqlx::query(events::INSERT)
-            .bind($ws)
-            .bind(events::LEAD_NOTED)
-            .bind(Some($lead))
-            .bind(Some($actor))
-            .bind(serde_json::json!({ "lead_id": $lead, "note_id": $note }).to_string())
-            .bind($at)
-    };
+fn note_event(ws: i64, lead_id: i64, note_id: i64, actor: i64, at: DateTime<Utc>, edited: bool) -> NewEvent {
+    let data = NoteAddedData { workspace: String::new(), lead_id, note_id, edited };
+    NewEvent::new(ws, events::LEAD_NOTE_ADDED, &data).lead(lead_id).actor(Some(actor)).at(at)
 }
 
 /// Adds a note (client or admin of the lead's workspace).
@@ -376,7 +377,7 @@ pub async fn add_note(db: &Db, caller: &SessionUser, lead_id: i64, body: &str) -
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        note_event!(ws, lead_id, id, caller.user_id, now).execute(&mut *tx).await?;
+        crate::record_event!(&mut *tx, &note_event(ws, lead_id, id, caller.user_id, now, false))?;
         tx.commit().await?;
         Ok::<i64, sqlx::Error>(id)
     }
@@ -401,7 +402,7 @@ pub async fn edit_note(db: &Db, caller: &SessionUser, note_id: i64, body: &str) 
     on_db!(db, |pool| async {
         let mut tx = pool.begin().await?;
         sqlx::query("UPDATE lead_notes SET body = $1, updated_at = $2 WHERE id = $3").bind(&body).bind(now).bind(note_id).execute(&mut *tx).await?;
-        note_event!(ws, lead_id, note_id, caller.user_id, now).execute(&mut *tx).await?;
+        crate::record_event!(&mut *tx, &note_event(ws, lead_id, note_id, caller.user_id, now, true))?;
         tx.commit().await
     }
     .await)?;

@@ -31,6 +31,8 @@ use crate::{
     platform::db::Db,
     platform::error::{Error, Result},
     platform::jobs::Workers,
+    platform::event_catalog::RunCompletedData,
+    platform::events::{self, NewEvent},
     on_db, AppState,
 };
 
@@ -236,17 +238,36 @@ async fn work(state: &AppState, run_id: i64, cancel: &AtomicBool, lost: &AtomicB
     } else {
         (RunStatus::Completed, None)
     };
-    on_db!(db, |pool| sqlx::query(
-        "UPDATE personalization_runs SET status = $1, error = $2, finished_at = $3, lease_owner = NULL, lease_until = NULL WHERE id = $4 AND lease_owner = $5"
-    )
-    .bind(status.as_str())
-    .bind(&error)
-    .bind(Utc::now())
-    .bind(run_id)
-    .bind(worker_id())
-    .execute(pool)
-    .await
-    .map(|_| ()))?;
+    let data = RunCompletedData {
+        workspace: String::new(),
+        run_id,
+        campaign_id: run.campaign_id,
+        status: status.as_str().to_owned(),
+        done: run.done,
+        failed: run.failed,
+        total: run.total,
+    };
+    let event = NewEvent::new(run.workspace_id, events::PERSONALIZATION_RUN_COMPLETED, &data);
+    // The end of the run and its event in one transaction; a worker that lost the lease writes neither.
+    on_db!(db, |pool| async {
+        let mut tx = pool.begin().await?;
+        let ended = sqlx::query(
+            "UPDATE personalization_runs SET status = $1, error = $2, finished_at = $3, lease_owner = NULL, lease_until = NULL WHERE id = $4 AND lease_owner = $5",
+        )
+        .bind(status.as_str())
+        .bind(&error)
+        .bind(event.at)
+        .bind(run_id)
+        .bind(worker_id())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if ended == 1 {
+            crate::record_event!(&mut *tx, &event)?;
+        }
+        tx.commit().await
+    }
+    .await)?;
     Ok(format!("run {run_id}: {status}, {} done, {} failed of {}", run.done, run.failed, run.total))
 }
 
@@ -385,7 +406,8 @@ pub(super) async fn store_manual(db: &Db, lead: &Lead, line: &str, user_id: i64)
 async fn publish_progress(db: &Db, run_id: i64) {
     let Ok(Some(run)) = super::run_by_id(db, run_id).await else { return };
     let payload = json!({"run_id": run.id, "status": run.status, "total": run.total, "done": run.done, "failed": run.failed, "skipped": run.skipped, "rejected": run.rejected});
-    if let Err(e) = crate::platform::events::publish(db, run.workspace_id, PROGRESS_EVENT, None, None, &payload).await {
+    let event = crate::platform::events::NewEvent::new(run.workspace_id, PROGRESS_EVENT, &payload);
+    if let Err(e) = crate::platform::events::publish(db, &event).await {
         tracing::warn!(run = run_id, error = %e, "could not publish the run's progress");
     }
 }

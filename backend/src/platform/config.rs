@@ -81,6 +81,73 @@ pub struct Config {
     /// The ZIP places file (`MAVERICK_ZIP_PLACES`); by default `vendor/geo/zip-places.csv` in the site root.
     pub zip_places_path: Option<PathBuf>,
     pub personalization: PersonalizationSettings,
+    pub integrations: IntegrationSettings,
+}
+
+/// The integrations API: outbound webhooks, REST v1 tokens, idempotency, metrics.
+#[derive(Clone, Debug)]
+pub struct IntegrationSettings {
+    /// Deliver to loopback, private and link-local addresses (`MAVERICK_WEBHOOK_ALLOW_PRIVATE=1`;
+    /// tests and receivers on the same network). Off: such URLs are refused (SSRF guard).
+    pub allow_private: bool,
+    /// Waits before each retry of a failed delivery (the first attempt is immediate);
+    /// `MAVERICK_WEBHOOK_RETRY_SCHEDULE` in seconds, comma-separated. Svix's schedule by default.
+    pub retry_schedule: Vec<StdDuration>,
+    /// How long a receiver has to answer.
+    pub delivery_timeout: StdDuration,
+    /// An endpoint failing for this long without one success is disabled.
+    pub disable_after: Duration,
+    /// Deliveries in flight per process.
+    pub delivery_concurrency: usize,
+    /// Requests per minute per API token (`MAVERICK_API_RATE_PER_MINUTE`).
+    pub api_rate_per_minute: u32,
+    /// How long an idempotency key's first response is kept (`MAVERICK_IDEMPOTENCY_HOURS`).
+    pub idempotency_retention: Duration,
+    /// Bearer token for `GET /metrics`; unset: /metrics is off.
+    pub metrics_token: Option<String>,
+    /// How long events are kept for polling, delivery logs and replays.
+    pub event_retention: Duration,
+}
+
+impl Default for IntegrationSettings {
+    fn default() -> Self {
+        IntegrationSettings {
+            allow_private: false,
+            retry_schedule: [5u64, 300, 1800, 7200, 18000, 36000, 36000].into_iter().map(StdDuration::from_secs).collect(),
+            delivery_timeout: StdDuration::from_secs(15),
+            disable_after: Duration::days(5),
+            delivery_concurrency: 64,
+            api_rate_per_minute: 600,
+            idempotency_retention: Duration::hours(24),
+            metrics_token: None,
+            event_retention: Duration::days(30),
+        }
+    }
+}
+
+impl IntegrationSettings {
+    fn from_env() -> Result<Self> {
+        let d = IntegrationSettings::default();
+        let retry_schedule = match var("MAVERICK_WEBHOOK_RETRY_SCHEDULE") {
+            None => d.retry_schedule,
+            Some(list) => list
+                .split(',')
+                .map(|s| s.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).map(StdDuration::from_secs_f64))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| Error::invalid(format!("MAVERICK_WEBHOOK_RETRY_SCHEDULE={list:?}: give seconds, comma-separated (e.g. 5,300,1800)")))?,
+        };
+        Ok(IntegrationSettings {
+            allow_private: flag("MAVERICK_WEBHOOK_ALLOW_PRIVATE", false)?,
+            retry_schedule,
+            delivery_timeout: StdDuration::from_secs(parse("MAVERICK_WEBHOOK_TIMEOUT_SECS", 15u64)?.max(1)),
+            disable_after: Duration::hours(parse("MAVERICK_WEBHOOK_DISABLE_AFTER_HOURS", 120i64)?.max(1)),
+            delivery_concurrency: parse("MAVERICK_WEBHOOK_CONCURRENCY", d.delivery_concurrency)?.clamp(1, 1024),
+            api_rate_per_minute: parse("MAVERICK_API_RATE_PER_MINUTE", d.api_rate_per_minute)?.max(1),
+            idempotency_retention: Duration::hours(parse("MAVERICK_IDEMPOTENCY_HOURS", 24i64)?.max(1)),
+            metrics_token: var("MAVERICK_METRICS_TOKEN"),
+            event_retention: Duration::days(parse("MAVERICK_EVENT_RETENTION_DAYS", 30i64)?.max(1)),
+        })
+    }
 }
 
 /// AI personalization: the two providers, how hard to push them, and the savings rate.
@@ -210,6 +277,7 @@ impl Config {
             maintenance_cron: "0 30 3 * * *".into(),
             zip_places_path: None,
             personalization: PersonalizationSettings::default(),
+            integrations: IntegrationSettings::default(),
         }
     }
 
@@ -274,6 +342,7 @@ impl Config {
             maintenance_cron: var("MAVERICK_MAINTENANCE_CRON").unwrap_or_else(|| "0 30 3 * * *".into()),
             zip_places_path: var("MAVERICK_ZIP_PLACES").map(PathBuf::from),
             personalization: PersonalizationSettings::from_env()?,
+            integrations: IntegrationSettings::from_env()?,
             data_dir,
         })
     }

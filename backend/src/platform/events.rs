@@ -10,14 +10,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use crate::{platform::db::Db, platform::error::Result, on_db};
+use crate::{on_db, platform::db::Db, platform::error::Result};
 
-/// A lead reached the board (webhook, sync, import).
-pub const LEAD_ARRIVED: &str = "lead.arrived";
-/// A lead changed stage.
-pub const LEAD_MOVED: &str = "lead.moved";
-/// A note was added to a lead or edited.
-pub const LEAD_NOTED: &str = "lead.noted";
+pub use crate::platform::event_catalog::{
+    BATCH_UPLOADED, CONTACTS_IMPORT_COMPLETED, CONTACTS_VERIFIED, LEAD_CREATED, LEAD_INTERESTED, LEAD_NOTE_ADDED,
+    LEAD_STAGE_CHANGED, PERSONALIZATION_RUN_COMPLETED, SENDER_HEALTH_CHANGED, SYNC_FAILED,
+};
 
 #[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
 pub struct WorkspaceEvent {
@@ -29,30 +27,81 @@ pub struct WorkspaceEvent {
     /// JSON
     pub payload: String,
     pub at: DateTime<Utc>,
+    /// The W3C trace id of the request or job that caused it.
+    pub trace_id: Option<String>,
 }
 
-/// The insert, for callers that record an event inside their own transaction.
-pub const INSERT: &str =
-    "INSERT INTO workspace_events (workspace_id, kind, lead_id, actor_user_id, payload, at) VALUES ($1, $2, $3, $4, $5, $6)";
+/// The insert (see [`record_event!`](crate::record_event)).
+pub const INSERT: &str = "INSERT INTO workspace_events (workspace_id, kind, lead_id, actor_user_id, payload, at, trace_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
-/// Records an event on its own.
-pub async fn publish(db: &Db, workspace_id: i64, kind: &str, lead_id: Option<i64>, actor: Option<i64>, payload: &serde_json::Value) -> Result<()> {
-    on_db!(db, |pool| sqlx::query(INSERT)
-        .bind(workspace_id)
-        .bind(kind)
-        .bind(lead_id)
-        .bind(actor)
-        .bind(payload.to_string())
-        .bind(Utc::now())
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+/// An event about to be written, in the transaction of the change that causes it.
+#[derive(Clone, Debug)]
+pub struct NewEvent {
+    pub workspace_id: i64,
+    pub kind: &'static str,
+    pub lead_id: Option<i64>,
+    pub actor: Option<i64>,
+    pub payload: serde_json::Value,
+    pub at: DateTime<Utc>,
+}
+
+impl NewEvent {
+    /// `data` is the event's public payload (the catalog's type for `kind`).
+    pub fn new(workspace_id: i64, kind: &'static str, data: &impl Serialize) -> Self {
+        NewEvent {
+            workspace_id,
+            kind,
+            lead_id: None,
+            actor: None,
+            payload: serde_json::to_value(data).unwrap_or(serde_json::Value::Null),
+            at: Utc::now(),
+        }
+    }
+    pub fn lead(mut self, lead_id: i64) -> Self {
+        self.lead_id = Some(lead_id);
+        self
+    }
+    pub fn actor(mut self, user_id: Option<i64>) -> Self {
+        self.actor = user_id;
+        self
+    }
+    pub fn at(mut self, at: DateTime<Utc>) -> Self {
+        self.at = at;
+        self
+    }
+}
+
+/// Writes a [`NewEvent`] on an executor — the transaction of the change it records, so there is
+/// never a change without its event or an event without its change: `record_event!(&mut *tx,
+/// &event)?`. The trace id is the current request's or job's ([`crate::platform::trace`]).
+#[macro_export]
+macro_rules! record_event {
+    ($executor:expr, $event:expr) => {{
+        let event: &$crate::platform::events::NewEvent = $event;
+        sqlx::query($crate::platform::events::INSERT)
+            .bind(event.workspace_id)
+            .bind(event.kind)
+            .bind(event.lead_id)
+            .bind(event.actor)
+            .bind(event.payload.to_string())
+            .bind(event.at)
+            .bind($crate::platform::trace::current())
+            .execute($executor)
+            .await
+            .map(|r| r.rows_affected())
+    }};
+}
+
+/// Records an event on its own (for events that are the change, like progress).
+pub async fn publish(db: &Db, event: &NewEvent) -> Result<()> {
+    on_db!(db, |pool| record_event!(pool, event))?;
     Ok(())
 }
 
 macro_rules! select_events {
     () => {
-        "SELECT id, workspace_id, kind, lead_id, actor_user_id, payload, at FROM workspace_events "
+        "SELECT id, workspace_id, kind, lead_id, actor_user_id, payload, at, trace_id FROM workspace_events "
     };
 }
 

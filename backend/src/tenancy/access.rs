@@ -126,6 +126,32 @@ impl WorkspaceScope {
     }
 }
 
+impl WorkspaceScope {
+    /// The same scope, read-only (a read token acting for a user who could write).
+    pub fn read_only(self) -> Self {
+        WorkspaceScope { level: AccessLevel::Viewer, ..self }
+    }
+}
+
+/// Checked agency-wide admin rights (agency webhook endpoints, agency API tokens). Made only by
+/// [`agency_admin`] or an agency token of an admin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AgencyAdmin {
+    user_id: i64,
+}
+
+impl AgencyAdmin {
+    pub fn user_id(&self) -> i64 {
+        self.user_id
+    }
+}
+
+/// Agency-wide admin rights: `Forbidden` for everybody but admins.
+pub fn agency_admin(caller: &SessionUser) -> Result<AgencyAdmin> {
+    require_admin(caller)?;
+    Ok(AgencyAdmin { user_id: caller.user_id })
+}
+
 /// Checked write access to one workspace: what every function that changes a workspace's data
 /// takes. Made only by [`require_write`] (or [`WorkspaceScope::writable`]), so a new caller — a
 /// server function, a host route, an API token — cannot forget the write check.

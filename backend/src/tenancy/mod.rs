@@ -3,5 +3,6 @@
 
 pub mod access;
 pub mod admin;
+pub mod api_tokens;
 pub mod settings;
 pub mod workspaces;
