@@ -45,6 +45,7 @@ fn every_text_enum_matches_the_schema_in_both_dialects() {
         ("personalization_runs", "status", texts(RunStatus::ALL, RunStatus::as_str)),
         ("personalization_runs", "writer", texts(Writer::ALL, Writer::as_str)),
         ("personalization_leads", "status", texts(LeadStatus::ALL, LeadStatus::as_str)),
+        ("api_tokens", "scope", texts(backend::tenancy::api_tokens::TokenScope::ALL, backend::tenancy::api_tokens::TokenScope::as_str)),
         ("leads", "stage", backend::leads::Stage::ALL.iter().map(|s| s.as_str().to_owned()).collect()),
     ];
     for dialect in ["sqlite", "postgres"] {

@@ -65,6 +65,12 @@ pub async fn fan_out(db: &Db, now: DateTime<Utc>) -> Result<usize> {
             "SELECT id, workspace_id, kind, trace_id FROM workspace_events WHERE fanned_out = FALSE ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"
         }
     };
+    // A cheap read first (a partial index): most ticks find nothing and take no write lock.
+    let waiting: Option<i64> =
+        on_db!(db, |pool| sqlx::query_scalar("SELECT id FROM workspace_events WHERE fanned_out = FALSE LIMIT 1").fetch_optional(pool).await)?;
+    if waiting.is_none() {
+        return Ok(0);
+    }
     let begin = db.begin_read_write();
     let taken = on_db!(db, |pool| async {
         let mut tx = pool.begin_with(begin).await?;
@@ -162,6 +168,15 @@ pub async fn claim_due(db: &Db, limit: i64, now: DateTime<Utc>) -> Result<Vec<Cl
          WHERE status = 'pending' AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2) \
          ORDER BY next_attempt_at LIMIT $3{lock}) AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < $2) RETURNING id"
     );
+    let due: Option<i64> = on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT id FROM event_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until < $1) LIMIT 1"
+    )
+    .bind(now)
+    .fetch_optional(pool)
+    .await)?;
+    if due.is_none() {
+        return Ok(Vec::new());
+    }
     let begin = db.begin_read_write();
     let ids: Vec<i64> = on_db!(db, |pool| async {
         let mut tx = pool.begin_with(begin).await?;

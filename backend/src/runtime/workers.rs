@@ -21,13 +21,16 @@ const REGISTRATIONS: &[fn(Workers) -> Result<Workers>] = &[
 ];
 
 /// Loops that claim stored work by compare-and-set, so any number of processes can run them:
-/// pending webhook deliveries (at start-up, then every few seconds), runs whose lease lapsed,
+/// pending webhook deliveries (at start-up, then every few seconds), outbound event deliveries,
+/// runs whose lease lapsed,
 /// the Slack outbox, and upload files no record points to. `serve` and `worker` both start them.
 pub fn spawn_claim_loops(state: &AppState) {
     tokio::spawn(crate::bison::webhook::run_sweeper(state.db.clone(), Duration::from_secs(5)));
     let lease = state.config.personalization.lease;
     tokio::spawn(crate::personalization::engine::run_sweeper(state.db.clone(), lease, Duration::from_secs(5)));
     tokio::spawn(crate::notifications::run_sender(state.db.clone(), state.secrets.clone(), Duration::from_secs(2)));
+    let integrations = std::sync::Arc::new(state.config.integrations.clone());
+    tokio::spawn(crate::eventbus::dispatch::run(state.db.clone(), state.secrets.clone(), integrations, Duration::from_millis(200)));
     tokio::spawn(super::uploads::run_sweeper(state.db.clone(), state.config.data_dir.clone(), Duration::from_secs(3600)));
 }
 
