@@ -1,5 +1,5 @@
 //! The command line: `server [serve] [--demo]`, `server worker`, `server migrate`,
-//! `server create-admin`, `server seed-demo`.
+//! `server create-admin`, `server seed-demo`, `server api-token create`.
 
 use std::{io::IsTerminal, sync::Arc};
 
@@ -41,6 +41,36 @@ pub enum Command {
     },
     /// Seed the demo agency into an empty database.
     SeedDemo,
+    /// API tokens for REST v1 (`server api-token create --name n8n --workspace acme`).
+    ApiToken {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Make a token and print it — and nothing else — to stdout, once.
+    Create {
+        /// What uses it (shown in the token list).
+        #[arg(long)]
+        name: String,
+        /// The workspace's slug it is for.
+        #[arg(long, conflicts_with = "agency", required_unless_present = "agency")]
+        workspace: Option<String>,
+        /// Agency-wide (an admin's token for every workspace and the agency's webhook endpoints).
+        #[arg(long)]
+        agency: bool,
+        /// read or write.
+        #[arg(long, default_value = "read")]
+        scope: String,
+        /// Expires after this many days (default: never).
+        #[arg(long)]
+        expires_days: Option<i64>,
+        /// The user it acts for (default: the first active admin).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -68,6 +98,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::CreateAdmin { email, name, password_env } => create_admin(&state, email, name, &password_env).await,
         Command::SeedDemo => seed_demo(&state).await,
+        Command::ApiToken { command: TokenCommand::Create { name, workspace, agency, scope, expires_days, as_user } } => {
+            create_token(&state, name, workspace, agency, &scope, expires_days, as_user).await
+        }
     };
     db.close().await;
     outcome
@@ -159,6 +192,36 @@ async fn create_admin(state: &AppState, email: String, name: String, password_en
     backend::identity::audit::record(&state.db, None, Some("cli"), "user.created", Some(&format!("user:{} ({}) admin", user.id, user.email)), None)
         .await?;
     println!("Admin {} created. Sign in at /login.", user.email);
+    Ok(())
+}
+
+async fn create_token(
+    state: &AppState,
+    name: String,
+    workspace: Option<String>,
+    agency: bool,
+    scope: &str,
+    expires_in_days: Option<i64>,
+    as_user: Option<String>,
+) -> Result<()> {
+    use backend::tenancy::api_tokens;
+    let user = api_tokens::command_line_user(&state.db, as_user.as_deref()).await?;
+    let workspace_id = match (workspace, agency) {
+        (Some(slug), false) => Some(
+            backend::tenancy::workspaces::visible_by_slug(&state.db, &user, &slug)
+                .await
+                .map_err(|_| Error::invalid(format!("There is no workspace {slug:?} that {} can see.", user.email)))?
+                .0
+                .id,
+        ),
+        _ => None,
+    };
+    let new = api_tokens::NewToken { name, workspace_id, scope: scope.parse()?, expires_in_days };
+    let (token, secret) = api_tokens::create(&state.db, &user, &new, chrono::Utc::now()).await?;
+    backend::identity::audit::record(&state.db, None, Some("cli"), "api_token.created", Some(&format!("api_token:{} ({}) for user:{}", token.id, token.prefix, user.user_id)), None)
+        .await?;
+    // Only the token on stdout, so `TOKEN=$(server api-token create …)` captures it.
+    println!("{secret}");
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! The Maverick host: HTTP router and middleware around the Leptos app, the CLI, and the job
 //! workers. `main.rs` only parses the command line and calls in here, so tests drive the same code.
 
+pub mod api;
 pub mod assets;
 pub mod cli;
 pub mod exports;

@@ -1,7 +1,8 @@
 //! The HTTP surface: the Leptos app (pages + server functions), the form endpoints, health,
 //! exports, uploads and static files, wrapped in the middleware stack (outermost first): request
-//! id → trace → panic → 500 → security and cache headers → compression → origin check → session →
-//! body limit (uploads have their own). Static files skip the session lookup (`assets`).
+//! id → W3C trace context → trace → panic → 500 → security and cache headers → compression → origin check → session →
+//! body limit (uploads have their own). Static files skip the session lookup (`assets`); REST v1
+//! (`api`) and /metrics authenticate by bearer token instead of the session and origin check.
 
 use axum::{
     body::Body,
@@ -72,11 +73,14 @@ pub fn build(state: HostState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
         .layer(middleware::from_fn_with_state(state.clone(), origin_guard))
         .merge(static_files)
+        .merge(crate::api::router(&state))
+        .layer(middleware::from_fn(crate::telemetry::count_request))
         .layer(crate::assets::compression())
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeUuid))
                 .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(middleware::from_fn(crate::telemetry::trace_context))
                 .layer(TraceLayer::new_for_http().make_span_with(RequestSpan))
                 .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)))
                 .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))

@@ -584,3 +584,95 @@ mod tests {
         assert_eq!(lines.line_at(10), 5, "c, after a lone CR");
     }
 }
+
+/// At most this many contacts in one API call.
+pub const MAX_ROWS_PER_CALL: usize = 1000;
+
+/// One contact sent by a tool (REST v1), in our field names.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ContactRow {
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub title: Option<String>,
+    pub phone: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub zip: Option<String>,
+}
+
+/// What became of one row: `created`, `duplicate` (already in the workspace, or earlier in this
+/// call) or `rejected` with the reason.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RowResult {
+    pub index: usize,
+    pub email: Option<String>,
+    pub status: &'static str,
+    pub reason: Option<String>,
+}
+
+/// Imports contacts sent as rows through the same path as an uploaded file — the same
+/// validation, dedupe, atomic insert, upload record and `contacts.import_completed` event —
+/// and answers per row. Admins only, like the upload.
+pub async fn import_rows(db: &Db, caller: &SessionUser, workspace_id: i64, rows: &[ContactRow], data_dir: &Path) -> Result<(i64, Vec<RowResult>)> {
+    access::require_admin(caller)?;
+    access::level_in(db, caller, workspace_id).await?;
+    if rows.is_empty() || rows.len() > MAX_ROWS_PER_CALL {
+        return Err(Error::invalid(format!("Send 1 to {MAX_ROWS_PER_CALL} contacts per call (this call had {}).", rows.len())));
+    }
+    let dir = data_dir.join("uploads");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::Internal(format!("cannot create {}: {e}", dir.display())))?;
+    let path = dir.join(format!("api-contacts-{}.csv", uuid::Uuid::new_v4().simple()));
+    {
+        let mut out = csv::Writer::from_path(&path).map_err(|e| Error::Internal(format!("staging the contacts: {e}")))?;
+        let write = |out: &mut csv::Writer<File>, rec: Vec<String>| out.write_record(rec).map_err(|e| Error::Internal(format!("staging the contacts: {e}")));
+        write(&mut out, FIELDS.iter().map(|f| f.to_string()).collect())?;
+        for r in rows {
+            let cell = |v: &Option<String>| v.as_deref().unwrap_or("").replace(['\r', '\n'], " ");
+            // A row with every field empty would be skipped as a blank line: keep its place.
+            let email = match r.email.as_deref().map(str::trim) {
+                Some(e) if !e.is_empty() => e.to_owned(),
+                _ => " ".into(),
+            };
+            write(&mut out, vec![email, cell(&r.first_name), cell(&r.last_name), cell(&r.company), cell(&r.title), cell(&r.phone), cell(&r.city), cell(&r.state), cell(&r.zip)])?;
+        }
+        out.flush().map_err(|e| Error::Internal(format!("staging the contacts: {e}")))?;
+    }
+    let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let upload_id = stage(db, caller, workspace_id, "api", &path, bytes).await?;
+    let upload = get_upload(db, caller, upload_id).await?;
+    if upload.status == UploadStatus::Failed {
+        return Err(Error::invalid(upload.failure.unwrap_or_else(|| "The contacts could not be read.".into())));
+    }
+    let mapping: Mapping = FIELDS.iter().enumerate().map(|(i, f)| (f.to_string(), i)).collect();
+    import(db, caller, upload_id, mapping, data_dir).await?;
+    // Rejected rows, by the line they were written on (line 2 is row 0).
+    let mut rejected: HashMap<usize, String> = HashMap::new();
+    let rejected_path = data_dir.join("uploads").join(format!("contacts-{upload_id}-rejected.csv"));
+    if let Ok(mut rdr) = csv::ReaderBuilder::new().flexible(true).from_path(&rejected_path) {
+        for rec in rdr.records().flatten() {
+            if let (Some(line), Some(reason)) = (rec.get(0).and_then(|l| l.trim_start_matches('\u{feff}').parse::<usize>().ok()), rec.get(1)) {
+                if line >= 2 {
+                    rejected.insert(line - 2, reason.to_owned());
+                }
+            }
+        }
+    }
+    let created: Vec<String> = on_db!(db, |pool| sqlx::query_scalar("SELECT email FROM contacts WHERE upload_id = $1").bind(upload_id).fetch_all(pool).await)?;
+    let mut created: std::collections::HashSet<String> = created.into_iter().collect();
+    let results = rows
+        .iter()
+        .enumerate()
+        .map(|(index, r)| {
+            let email = r.email.as_deref().map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty());
+            match (rejected.remove(&index), &email) {
+                (Some(reason), _) => RowResult { index, email, status: "rejected", reason: Some(reason) },
+                // The first row with an email takes the "created"; a repeat is a duplicate.
+                (None, Some(e)) if created.remove(e) => RowResult { index, email, status: "created", reason: None },
+                (None, _) => RowResult { index, email, status: "duplicate", reason: Some("already in this workspace's contacts".into()) },
+            }
+        })
+        .collect();
+    Ok((upload_id, results))
+}

@@ -13,6 +13,7 @@ pub struct PruneReport {
     pub login_failures: u64,
     pub audit_rows: u64,
     pub events: u64,
+    pub idempotency_keys: u64,
 }
 
 pub async fn prune(db: &Db, config: &Config, now: DateTime<Utc>) -> Result<PruneReport> {
@@ -21,6 +22,7 @@ pub async fn prune(db: &Db, config: &Config, now: DateTime<Utc>) -> Result<Prune
         login_failures: throttle::prune(db, &config.throttle, now).await?,
         audit_rows: audit::prune_before(db, now - Duration::days(config.audit_retention_days)).await?,
         events: events::prune(db, now - config.integrations.event_retention).await?,
+        idempotency_keys: crate::platform::idempotency::prune(db, now - config.integrations.idempotency_retention).await?,
     })
 }
 

@@ -15,7 +15,7 @@ use crate::{
         event_catalog::{NoteAddedData, StageChangedData},
         events::{self, NewEvent},
     },
-    tenancy::access::{self, WorkspaceScope},
+    tenancy::access::{self, WorkspaceScope, WriteScope},
 };
 
 /// The board's filters: text (name, email, company), day received, campaign.
@@ -407,4 +407,98 @@ pub async fn edit_note(db: &Db, caller: &SessionUser, note_id: i64, body: &str) 
     }
     .await)?;
     Ok(())
+}
+
+/// A workspace's leads after `after_id`, in id order: the API's cursor pages. Ids only grow, so
+/// walking the pages never repeats or skips a lead while new ones arrive (a new lead lands on a
+/// later page). The board's filters apply, and optionally one stage.
+pub async fn page(db: &Db, scope: &WorkspaceScope, filter: &LeadFilter, stage: Option<Stage>, after_id: i64, limit: i64) -> Result<Vec<Card>> {
+    let sql = concat!("SELECT ", card_columns!(), " ", lead_filter!(), "AND ($6 IS NULL OR l.stage = $6) AND l.id > $7 ORDER BY l.id LIMIT $8");
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, Card>(sql)
+        .bind(scope.workspace_id())
+        .bind(pattern(&filter.text))
+        .bind(filter.from)
+        .bind(filter.to)
+        .bind(filter.campaign_id)
+        .bind(stage.map(|s| s.as_str()))
+        .bind(after_id)
+        .bind(limit.clamp(1, 500))
+        .fetch_all(pool)
+        .await)?)
+}
+
+/// One lead of the scope's workspace (`NotFound` for a lead of any other workspace).
+pub async fn card(db: &Db, scope: &WorkspaceScope, lead_id: i64) -> Result<Card> {
+    let sql = concat!("SELECT ", card_columns!(), " FROM leads l LEFT JOIN campaigns c ON c.id = l.campaign_id WHERE l.workspace_id = $1 AND l.id = $2");
+    on_db!(db, |pool| sqlx::query_as::<_, Card>(sql).bind(scope.workspace_id()).bind(lead_id).fetch_optional(pool).await)?.ok_or(Error::NotFound)
+}
+
+/// A lead pushed in by a tool (REST v1): on the board at `new`, interested today, with its
+/// `lead.created` event in the same transaction. An email already in the workspace is a conflict.
+#[derive(Clone, Debug, Default)]
+pub struct PushedLead {
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub title: Option<String>,
+    pub phone: Option<String>,
+    pub reply_text: Option<String>,
+}
+
+pub async fn push(db: &Db, scope: &WriteScope, lead: &PushedLead, today: NaiveDate) -> Result<i64> {
+    let email = lead.email.trim().to_lowercase();
+    if !crate::platform::csv_input::valid_email(&email) {
+        return Err(Error::invalid(format!("{:?} is not an email address.", lead.email)));
+    }
+    let clean = |v: &Option<String>, max: usize| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| s.chars().take(max).collect::<String>());
+    let (first, last, company, title, phone, reply) =
+        (clean(&lead.first_name, 200), clean(&lead.last_name, 200), clean(&lead.company, 300), clean(&lead.title, 200), clean(&lead.phone, 50), clean(&lead.reply_text, 20_000));
+    let now = Utc::now();
+    let ws = scope.workspace_id();
+    let result = on_db!(db, |pool| async {
+        let mut tx = pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO leads (workspace_id, email, first_name, last_name, company, title, phone, reply_text, received_at, interested, interested_day, \
+             stage, stage_changed_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, $10, 'new', $9, $9, $9) RETURNING id",
+        )
+        .bind(ws)
+        .bind(&email)
+        .bind(&first)
+        .bind(&last)
+        .bind(&company)
+        .bind(&title)
+        .bind(&phone)
+        .bind(&reply)
+        .bind(now)
+        .bind(today)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO lead_stage_history (lead_id, workspace_id, from_stage, to_stage, actor_user_id, note, at) VALUES ($1, $2, NULL, 'new', $3, 'pushed in through the API', $4)",
+        )
+        .bind(id)
+        .bind(ws)
+        .bind(scope.user_id())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let data = crate::platform::event_catalog::LeadData {
+            workspace: String::new(),
+            lead_id: id,
+            email: email.clone(),
+            first_name: first.clone().unwrap_or_default(),
+            last_name: last.clone().unwrap_or_default(),
+            company: company.clone().unwrap_or_default(),
+            title: title.clone().unwrap_or_default(),
+            stage: Stage::New.as_str().into(),
+            source: "api".into(),
+            campaign_id: None,
+        };
+        crate::record_event!(&mut *tx, &NewEvent::new(ws, events::LEAD_CREATED, &data).lead(id).actor(Some(scope.user_id())).at(now))?;
+        tx.commit().await?;
+        Ok::<i64, sqlx::Error>(id)
+    }
+    .await);
+    result.map_err(crate::platform::error::on_unique(|| Error::Conflict(format!("A lead with the email {email} already exists in this workspace."))))
 }

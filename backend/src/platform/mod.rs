@@ -12,6 +12,7 @@ pub mod event_catalog;
 pub mod events;
 pub mod geo;
 pub mod heartbeat;
+pub mod idempotency;
 pub mod http_retry;
 pub mod jobs;
 pub mod migrate;

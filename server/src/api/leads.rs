@@ -1,0 +1,203 @@
+//! A workspace's leads: list (cursor pages, the board's filters), get, push one in, change its
+//! stage, add a note. Each lead is looked up inside the path's workspace first, so an id of
+//! another workspace is `404` whatever the token's user could see.
+
+use axum::{
+    extract::State,
+    http::StatusCode,
+    Json,
+};
+use backend::leads::{
+    pipeline::{self, Card, LeadFilter, Move, PushedLead},
+    Stage,
+};
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{scope_of, ApiJson, ApiPath, ApiQuery, ApiResult, Caller, Problem};
+use crate::HostState;
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct LeadOut {
+    pub id: i64,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub title: Option<String>,
+    pub phone: Option<String>,
+    pub campaign: Option<String>,
+    pub reply_text: Option<String>,
+    pub received_at: Option<chrono::DateTime<Utc>>,
+    pub interested_day: Option<NaiveDate>,
+    /// new, contacted, follow_up, meeting_booked, quote_sent, won, lost
+    pub stage: String,
+    pub deal_value_cents: Option<i64>,
+    pub lost_reason: Option<String>,
+}
+
+impl From<Card> for LeadOut {
+    fn from(c: Card) -> Self {
+        LeadOut {
+            id: c.id,
+            email: c.email,
+            first_name: c.first_name,
+            last_name: c.last_name,
+            company: c.company,
+            title: c.title,
+            phone: c.phone,
+            campaign: c.campaign,
+            reply_text: c.reply_text,
+            received_at: c.received_at,
+            interested_day: c.interested_day,
+            stage: c.stage.as_str().to_owned(),
+            deal_value_cents: c.deal_value_cents,
+            lost_reason: c.lost_reason,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LeadsQuery {
+    /// Name, email or company contains this.
+    pub q: Option<String>,
+    /// Marked interested on or after this day (YYYY-MM-DD).
+    pub from: Option<NaiveDate>,
+    /// … and on or before this day.
+    pub to: Option<NaiveDate>,
+    /// Only this campaign (its id).
+    pub campaign_id: Option<i64>,
+    /// Only this stage.
+    pub stage: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1–500, default 100.
+    pub limit: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct LeadPage {
+    pub leads: Vec<LeadOut>,
+    /// Absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Leads, oldest first, in pages: new leads land on later pages, so a walk never repeats or
+/// skips one.
+#[utoipa::path(get, path = "/api/v1/workspaces/{slug}/leads", tag = "leads",
+    params(("slug" = String, Path, description = "The workspace's slug"), LeadsQuery),
+    responses((status = 200, body = LeadPage), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 429, body = Problem)))]
+pub async fn list_leads(State(state): State<HostState>, caller: Caller, ApiPath(slug): ApiPath<String>, ApiQuery(q): ApiQuery<LeadsQuery>) -> ApiResult<Json<LeadPage>> {
+    let (_, scope) = scope_of(&state, &caller, &slug).await?;
+    let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => 0,
+        Some(c) => c.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| backend::Error::invalid("The cursor is not one this API gave out; start again without it."))?,
+    };
+    let stage = q.stage.as_deref().map(str::parse::<Stage>).transpose()?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    let filter = LeadFilter { text: q.q.unwrap_or_default(), from: q.from, to: q.to, campaign_id: q.campaign_id };
+    let cards = pipeline::page(&state.app.db, &scope, &filter, stage, after, limit).await?;
+    let next_cursor = (cards.len() as i64 == limit).then(|| cards.last().map(|c| c.id.to_string())).flatten();
+    Ok(Json(LeadPage { leads: cards.into_iter().map(LeadOut::from).collect(), next_cursor }))
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewLeadIn {
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub title: Option<String>,
+    pub phone: Option<String>,
+    /// The message that made them a lead.
+    pub reply_text: Option<String>,
+}
+
+/// Pushes a lead in: it lands on the board at `new` (a `lead.created` event).
+#[utoipa::path(post, path = "/api/v1/workspaces/{slug}/leads", tag = "leads",
+    params(("slug" = String, Path, description = "The workspace's slug"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body = NewLeadIn,
+    responses((status = 201, body = LeadOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+pub async fn create_lead(State(state): State<HostState>, caller: Caller, ApiPath(slug): ApiPath<String>, ApiJson(input): ApiJson<NewLeadIn>) -> ApiResult<(StatusCode, Json<LeadOut>)> {
+    let (_, scope) = scope_of(&state, &caller, &slug).await?;
+    let write = scope.writable()?;
+    let lead = PushedLead {
+        email: input.email,
+        first_name: input.first_name,
+        last_name: input.last_name,
+        company: input.company,
+        title: input.title,
+        phone: input.phone,
+        reply_text: input.reply_text,
+    };
+    let id = pipeline::push(&state.app.db, &write, &lead, Utc::now().date_naive()).await?;
+    Ok((StatusCode::CREATED, Json(pipeline::card(&state.app.db, &scope, id).await?.into())))
+}
+
+/// One lead.
+#[utoipa::path(get, path = "/api/v1/workspaces/{slug}/leads/{id}", tag = "leads",
+    params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The lead's id")),
+    responses((status = 200, body = LeadOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 429, body = Problem)))]
+pub async fn get_lead(State(state): State<HostState>, caller: Caller, ApiPath((slug, id)): ApiPath<(String, i64)>) -> ApiResult<Json<LeadOut>> {
+    let (_, scope) = scope_of(&state, &caller, &slug).await?;
+    Ok(Json(pipeline::card(&state.app.db, &scope, id).await?.into()))
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StageIn {
+    /// new, contacted, follow_up, meeting_booked, quote_sent, won, lost
+    pub stage: String,
+    /// Required for `won`: the deal's value in cents.
+    pub deal_value_cents: Option<i64>,
+    /// Optional for `lost`.
+    pub lost_reason: Option<String>,
+}
+
+/// Moves a lead to another stage (a `lead.stage_changed` event).
+#[utoipa::path(post, path = "/api/v1/workspaces/{slug}/leads/{id}/stage", tag = "leads",
+    params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The lead's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body = StageIn,
+    responses((status = 200, body = LeadOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+pub async fn change_stage(State(state): State<HostState>, caller: Caller, ApiPath((slug, id)): ApiPath<(String, i64)>, ApiJson(input): ApiJson<StageIn>) -> ApiResult<Json<LeadOut>> {
+    let (_, scope) = scope_of(&state, &caller, &slug).await?;
+    pipeline::card(&state.app.db, &scope, id).await?;
+    scope.writable()?;
+    let m = Move { to_stage: input.stage, deal_value_cents: input.deal_value_cents, lost_reason: input.lost_reason };
+    pipeline::move_lead(&state.app.db, &caller.user, id, m, Utc::now().date_naive()).await?;
+    Ok(Json(pipeline::card(&state.app.db, &scope, id).await?.into()))
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteIn {
+    /// 1–5,000 characters.
+    pub body: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct NoteOut {
+    pub id: i64,
+    pub lead_id: i64,
+}
+
+/// Adds a note to a lead (a `lead.note_added` event).
+#[utoipa::path(post, path = "/api/v1/workspaces/{slug}/leads/{id}/notes", tag = "leads",
+    params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The lead's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body = NoteIn,
+    responses((status = 201, body = NoteOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+pub async fn add_note(State(state): State<HostState>, caller: Caller, ApiPath((slug, id)): ApiPath<(String, i64)>, ApiJson(input): ApiJson<NoteIn>) -> ApiResult<(StatusCode, Json<NoteOut>)> {
+    let (_, scope) = scope_of(&state, &caller, &slug).await?;
+    pipeline::card(&state.app.db, &scope, id).await?;
+    scope.writable()?;
+    let note = pipeline::add_note(&state.app.db, &caller.user, id, &input.body).await?;
+    Ok((StatusCode::CREATED, Json(NoteOut { id: note, lead_id: id })))
+}
