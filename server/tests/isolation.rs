@@ -328,6 +328,8 @@ fn host_case(method: &str, template: &str, b_campaign: i64) -> Option<HostCase> 
         ("GET", "/healthz") => case("/healthz".into(), 200, 200, 200, 200),
         // No worker runs beside the test host.
         ("GET", "/readyz") => case("/readyz".into(), 503, 503, 503, 503),
+        // No metrics token is configured: the route is not there (server/tests/api.rs has it on).
+        ("GET", "/metrics") => case("/metrics".into(), 404, 404, 404, 404),
         ("GET", "/admin/contacts/uploads/{id}/rejected.csv") => case("/admin/contacts/uploads/999/rejected.csv".into(), 303, 403, 403, 404),
         ("GET", "/admin/zips/imports/{id}/rejected.csv") => case("/admin/zips/imports/999/rejected.csv".into(), 303, 403, 403, 404),
         // Lists of what the caller may see: their own.

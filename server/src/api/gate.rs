@@ -62,8 +62,14 @@ async fn guarded(state: HostState, mut req: Request, next: Next) -> Response {
         window.stamp(&mut r);
         return r;
     }
-    req.extensions_mut().insert(caller.clone());
     let mutating = matches!(*req.method(), Method::POST | Method::PATCH | Method::PUT | Method::DELETE);
+    // Who may touch what is settled before a byte of the body is read; the handlers check again.
+    if let Err(e) = authorize(&state, &caller, req.uri().path(), mutating).await {
+        let mut r = e.into_response();
+        window.stamp(&mut r);
+        return r;
+    }
+    req.extensions_mut().insert(caller.clone());
     let key = req.headers().get("idempotency-key").map(|v| v.to_str().ok().and_then(idempotency::parse_key));
     let mut response = match (mutating, key) {
         (true, Some(None)) => Problem::new(
@@ -77,6 +83,22 @@ async fn guarded(state: HostState, mut req: Request, next: Next) -> Response {
     };
     window.stamp(&mut response);
     response
+}
+
+/// The token's right to the path: the workspace of `/api/v1/workspaces/{slug}/…` must be its
+/// (404 otherwise) and writable for a mutating call (403); the agency's endpoints need an
+/// admin's agency write token (403).
+async fn authorize(state: &HostState, caller: &TokenCaller, path: &str, mutating: bool) -> Result<(), ApiError> {
+    if let Some(rest) = path.strip_prefix("/api/v1/workspaces/") {
+        let slug = rest.split('/').next().unwrap_or_default();
+        let (_, scope) = super::scope_of(state, caller, slug).await?;
+        if mutating {
+            scope.writable()?;
+        }
+    } else if path.starts_with("/api/v1/webhook-endpoints") {
+        caller.agency_admin()?;
+    }
+    Ok(())
 }
 
 async fn idempotent(state: &HostState, caller: &TokenCaller, key: &str, req: Request, next: Next) -> Response {

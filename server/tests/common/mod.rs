@@ -47,12 +47,18 @@ async fn user(state: &AppState, email: &str, name: &str, role: Role) -> i64 {
 }
 
 pub async fn start() -> TestServer {
+    start_with(|_| {}).await
+}
+
+/// Same, with the configuration changed first.
+pub async fn start_with(change: impl FnOnce(&mut backend::platform::config::Config)) -> TestServer {
     let mut state = backend::platform::testing::test_state().await;
     // Open live streams re-check their session often, so tests see a revocation quickly.
     let mut config = (*state.config).clone();
     config.stream_recheck = std::time::Duration::from_millis(300);
     // A data folder of its own, so a test can look at the files it (and only it) left.
     config.data_dir = std::env::temp_dir().join("maverick-tests").join(format!("host-{}", uuid::Uuid::new_v4().simple()));
+    change(&mut config);
     state.config = std::sync::Arc::new(config);
     let db = &state.db;
     let mut a = WorkspaceInput::named("Acme Roofing");
