@@ -275,7 +275,7 @@ async fn maintenance_prunes_exactly_what_is_expired() {
     backend::identity::throttle::record_failure(db, "ida@acme.test", Some("198.51.100.1"), now - Duration::minutes(20)).await.unwrap();
     backend::identity::throttle::record_failure(db, "ida@acme.test", Some("198.51.100.1"), now).await.unwrap();
     let ws = backend::tenancy::workspaces::create(db, backend::tenancy::workspaces::WorkspaceInput::named("Acme")).await.unwrap().id;
-    for days_ago in [8, 6] {
+    for days_ago in [31, 29] {
         backend::platform::events::publish(db, &backend::platform::events::NewEvent::new(ws, "lead.stage_changed", &serde_json::json!({}))).await.unwrap();
         backend::on_db!(db, |p| sqlx::query("UPDATE workspace_events SET at = $1 WHERE id = (SELECT MAX(id) FROM workspace_events)")
             .bind(now - Duration::days(days_ago))
@@ -285,10 +285,19 @@ async fn maintenance_prunes_exactly_what_is_expired() {
         .unwrap();
     }
 
+    // Idempotency keys of 25 h and 23 h ago (24 h are kept).
+    let a = user(&state, "root@agency.test", Role::Admin).await;
+    let caller = backend::identity::sessions::SessionUser { session_id: 0, user_id: a.id, email: a.email.clone(), display_name: "A".into(), role: Role::Admin };
+    let new = backend::tenancy::api_tokens::NewToken { name: "t".into(), workspace_id: Some(ws), scope: backend::tenancy::api_tokens::TokenScope::Read, expires_in_days: None };
+    let (token, _) = backend::tenancy::api_tokens::create(db, &caller, &new, now).await.unwrap();
+    for (key, hours) in [("old", 25), ("new", 23)] {
+        backend::platform::idempotency::claim(db, token.id, key, "fp", Duration::hours(48), now - Duration::hours(hours)).await.unwrap();
+    }
+
     let report = backend::identity::maintenance::prune(db, &state.config, now).await.unwrap();
     // 2 sessions; 2 failure rows (account + ip) of the old attempt; 1 audit row older than 365
-    // days; the event of 8 days ago (a week is kept).
-    assert_eq!(report, backend::identity::maintenance::PruneReport { sessions: 2, login_failures: 2, audit_rows: 1, events: 1 });
+    // days; the event of 31 days ago (30 days are kept); the key of 25 h ago.
+    assert_eq!(report, backend::identity::maintenance::PruneReport { sessions: 2, login_failures: 2, audit_rows: 1, events: 1, idempotency_keys: 1 });
     assert_eq!(sessions::count_for_user(db, u.id).await.unwrap(), 1);
 }
 
