@@ -66,7 +66,7 @@ fn may_import(from: Layer, to: Layer) -> bool {
 /// Items re-exported or defined at the crate root, and where they really live.
 fn root_item(name: &str) -> Option<&'static str> {
     match name {
-        "Error" | "Result" | "AppState" | "on_db" | "job_queue" | "register_worker" | "register_schedule" | "sql_text_enum" => Some("platform"),
+        "Error" | "Result" | "AppState" | "on_db" | "job_queue" | "register_worker" | "register_schedule" | "sql_text_enum" | "record_event" => Some("platform"),
         _ => None,
     }
 }
