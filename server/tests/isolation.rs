@@ -136,6 +136,47 @@ fn cases(path: &str, fx: &Fixture) -> Option<Vec<(Vec<(&'static str, String)>, E
         "/api/personalization/edit_line" => vec![(vec![("lead_id", s("1")), ("line", s("Hijacked."))], Denied)],
         "/api/personalization/regenerate" => vec![(vec![("lead_id", s("1"))], Denied)],
         "/api/admin/workspaces/set_active" => ids(&|ws| vec![("workspace_id", ws), ("active", s("false"))]),
+        // Integrations: B's workspace (not visible: 404), the agency's own (admins only: 403), and
+        // ids that are not the caller's own workspace's (404).
+        "/api/integrations/overview" => vec![(vec![("workspace", s("beta-secret"))], Denied), (vec![], Denied)],
+        "/api/integrations/tokens/create" => vec![
+            (vec![("workspace", s("beta-secret")), ("name", s("mine")), ("scope", s("write"))], Denied),
+            (vec![("name", s("agency")), ("scope", s("write"))], Denied),
+        ],
+        "/api/integrations/tokens/revoke" => vec![(vec![("token_id", s("1"))], Denied), (vec![("token_id", made_up.clone())], Denied)],
+        "/api/integrations/endpoints/create" => vec![
+            (vec![("workspace", s("beta-secret")), ("url", s("https://example.com/hook"))], Denied),
+            (vec![("url", s("https://example.com/hook"))], Denied),
+        ],
+        "/api/integrations/endpoints/update" => vec![
+            (vec![("workspace", s("beta-secret")), ("endpoint_id", s("1")), ("url", s("https://example.com/hook")), ("enabled", s("yes"))], Denied),
+            (vec![("workspace", s("acme-roofing")), ("endpoint_id", made_up.clone()), ("url", s("https://example.com/hook"))], Denied),
+        ],
+        "/api/integrations/endpoints/set_enabled" => vec![
+            (vec![("workspace", s("beta-secret")), ("endpoint_id", s("1")), ("enabled", s("false"))], Denied),
+            (vec![("endpoint_id", s("1")), ("enabled", s("false"))], Denied),
+            (vec![("workspace", s("acme-roofing")), ("endpoint_id", made_up.clone()), ("enabled", s("false"))], Denied),
+        ],
+        "/api/integrations/endpoints/rotate" | "/api/integrations/endpoints/test" | "/api/integrations/endpoints/delete" => vec![
+            (vec![("workspace", s("beta-secret")), ("endpoint_id", s("1"))], Denied),
+            (vec![("endpoint_id", s("1"))], Denied),
+            (vec![("workspace", s("acme-roofing")), ("endpoint_id", made_up.clone())], Denied),
+        ],
+        "/api/integrations/deliveries" => vec![
+            (vec![("workspace", s("beta-secret")), ("endpoint_id", s("1"))], Denied),
+            (vec![("endpoint_id", s("1"))], Denied),
+            (vec![("workspace", s("acme-roofing")), ("endpoint_id", made_up.clone())], Denied),
+        ],
+        "/api/integrations/deliveries/attempts" | "/api/integrations/deliveries/replay" => vec![
+            (vec![("workspace", s("beta-secret")), ("delivery_id", s("1"))], Denied),
+            (vec![("delivery_id", s("1"))], Denied),
+            (vec![("workspace", s("acme-roofing")), ("delivery_id", made_up.clone())], Denied),
+        ],
+        "/api/integrations/deliveries/recover" => vec![
+            (vec![("workspace", s("beta-secret")), ("endpoint_id", s("1")), ("since", s("2026-01-01"))], Denied),
+            (vec![("endpoint_id", s("1")), ("since", s("2026-01-01"))], Denied),
+            (vec![("workspace", s("acme-roofing")), ("endpoint_id", made_up.clone()), ("since", s("2026-01-01"))], Denied),
+        ],
         _ => return None,
     })
 }

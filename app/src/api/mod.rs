@@ -6,6 +6,7 @@
 pub mod bison;
 pub mod contacts;
 pub mod identity;
+pub mod integrations;
 pub mod leads;
 pub mod notifications;
 pub mod personalization;
@@ -19,6 +20,7 @@ pub mod ctx;
 pub use bison::*;
 pub use contacts::*;
 pub use identity::*;
+pub use integrations::*;
 pub use leads::*;
 pub use notifications::*;
 pub use personalization::*;

@@ -4,6 +4,7 @@
 pub mod bison;
 pub mod contacts;
 pub mod identity;
+pub mod integrations;
 pub mod leads;
 pub mod personalization;
 pub mod reporting;
@@ -13,6 +14,7 @@ pub mod zips;
 pub use bison::*;
 pub use contacts::*;
 pub use identity::*;
+pub use integrations::*;
 pub use leads::*;
 pub use personalization::*;
 pub use reporting::*;
