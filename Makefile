@@ -1,6 +1,6 @@
 # Maverick — the two commands a newcomer needs:
 #   make run    install what is missing, build, serve http://127.0.0.1:3000 with a demo agency
-#   make test   every test: Rust on SQLite and on PostgreSQL, then Playwright in Chromium
+#   make test   every test: Rust on SQLite and on PostgreSQL, Playwright in Chromium, the API fuzzer
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -11,11 +11,11 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 SERVER_BIN := $(TARGET_DIR)/debug/server
 PG_DIR := $(or $(TMPDIR),/tmp)/maverick-pg-$(shell id -u)
 
-.PHONY: help setup assets build run release bench page-weight test test-wasm-types test-sqlite test-postgres test-e2e e2e-deps clean
+.PHONY: help setup assets build run release bench page-weight test test-wasm-types test-sqlite test-postgres test-api-fuzz test-e2e e2e-deps clean
 
 help:
 	@echo "make run      build and serve http://127.0.0.1:3000 with the demo agency (SQLite under data/)"
-	@echo "make test     all tests: Rust on SQLite and PostgreSQL, then the Playwright suite"
+	@echo "make test     all tests: Rust on SQLite and PostgreSQL, the Playwright suite, the API fuzzer"
 	@echo "make release  optimised build for self-hosting: target/release/server + target/site"
 	@echo "make bench    dashboard and portal benchmarks on SQLite and PostgreSQL (figures for docs/performance.md)"
 	@echo "make page-weight  bytes a first visit downloads, measured in Chromium (figures for docs/performance.md)"
@@ -55,18 +55,20 @@ bench:
 	cargo build --release -p server --example host_bench
 	cargo build --release -p backend --example contacts_bench
 	cargo build --release -p backend --example personalization_bench
-	cargo build --release -p server --bin server --example webhook_flood
+	cargo build --release -p server --bin server --example webhook_flood --example event_bench
 	"$(TARGET_DIR)/release/examples/dashboards_bench"
 	"$(TARGET_DIR)/release/examples/host_bench"
 	"$(TARGET_DIR)/release/examples/contacts_bench"
 	"$(TARGET_DIR)/release/examples/personalization_bench"
 	BENCH_SERVER="$(TARGET_DIR)/release/server" "$(TARGET_DIR)/release/examples/webhook_flood"
+	BENCH_SERVER="$(TARGET_DIR)/release/server" "$(TARGET_DIR)/release/examples/event_bench"
 	@bash scripts/pg-throwaway.sh stop "$(PG_DIR)-bench"
 	@url=$$(bash scripts/pg-throwaway.sh start "$(PG_DIR)-bench"); \
 	  trap 'bash scripts/pg-throwaway.sh stop "$(PG_DIR)-bench"' EXIT; \
 	  BENCH_DATABASE_URL="$$url" "$(TARGET_DIR)/release/examples/dashboards_bench" && \
 	  BENCH_DATABASE_URL="$$url" "$(TARGET_DIR)/release/examples/host_bench" && \
-	  BENCH_DATABASE_URL="$$url" "$(TARGET_DIR)/release/examples/contacts_bench"
+	  BENCH_DATABASE_URL="$$url" "$(TARGET_DIR)/release/examples/contacts_bench" && \
+	  BENCH_DATABASE_URL="$$url" BENCH_SERVER="$(TARGET_DIR)/release/server" "$(TARGET_DIR)/release/examples/event_bench"
 	@rm -f "$${TMPDIR:-/tmp}"/maverick-bench/*.db*
 
 # What a first visit downloads (sign-in, a chart page, a second navigation), in Chromium on a cold
@@ -77,7 +79,7 @@ page-weight: build e2e-deps
 	  npx playwright test tests/weight.spec.ts --reporter=line
 	@echo; cat "$(TARGET_DIR)/page-weight.txt"; ls -l target/site/pkg | grep -E '\.(wasm|js|css)(\.br|\.gz)?$$'
 
-test: test-wasm-types test-sqlite test-postgres test-e2e
+test: test-wasm-types test-sqlite test-postgres test-e2e test-api-fuzz
 
 # The browser bundle with its full view types, as `make release` compiles it. cargo-leptos erases
 # component types in dev builds (`--cfg erase_components`), so `make run` and the Playwright build
@@ -116,6 +118,11 @@ e2e-deps:
 # Playwright against a freshly built server (demo data in a temporary database).
 test-e2e: build e2e-deps
 	cd end2end && MAVERICK_BIN="$(SERVER_BIN)" E2E_SITE_ROOT="$(CURDIR)/target/site" npx playwright test
+
+# REST v1 attacked by an independent OpenAPI fuzzer (Schemathesis from PyPI), after the
+# Playwright build has made the server binary.
+test-api-fuzz: build
+	bash scripts/api-fuzz.sh "$(SERVER_BIN)" 25
 
 clean:
 	cargo clean

@@ -88,6 +88,14 @@ async fn the_document_covers_every_route_and_every_source_route_is_documented() 
     assert!(page.contains("/vendor/swagger-ui/swagger-ui-bundle.js") && !page.contains("https://"), "docs assets come from our host");
 }
 
+#[test]
+fn the_documented_event_type_names_are_the_catalog_s_public_ones() {
+    let documented: BTreeSet<String> = server::api::endpoints::EventTypeName::ALL.iter().map(|t| t.name()).collect();
+    let catalog: BTreeSet<String> =
+        backend::platform::event_catalog::catalog().iter().map(|e| e.name.to_owned()).filter(|n| backend::platform::event_catalog::is_public(n)).collect();
+    assert_eq!(documented, catalog);
+}
+
 #[tokio::test]
 async fn every_operation_refuses_strangers_and_tokens_of_another_workspace_and_leaks_nothing() {
     let srv = common::start().await;

@@ -27,6 +27,7 @@ pub struct ContactIn {
 #[serde(deny_unknown_fields)]
 pub struct ContactsIn {
     /// 1 to 1,000 contacts.
+    #[schema(min_items = 1, max_items = 1000)]
     pub contacts: Vec<ContactIn>,
 }
 
@@ -53,10 +54,10 @@ pub struct ContactsOut {
 /// Adds contacts to the workspace's contact pipeline (admins' tokens; a
 /// `contacts.import_completed` event).
 #[utoipa::path(post, path = "/api/v1/workspaces/{slug}/contacts", tag = "contacts",
-    params(("slug" = String, Path, description = "The workspace's slug"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    params(("slug" = String, Path, description = "The workspace's slug")),
     request_body = ContactsIn,
-    responses((status = 200, body = ContactsOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = ContactsOut), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_contacts(State(state): State<HostState>, caller: Caller, ApiPath(slug): ApiPath<String>, ApiJson(input): ApiJson<ContactsIn>) -> ApiResult<Json<ContactsOut>> {
     let (w, scope) = scope_of(&state, &caller, &slug).await?;
     scope.writable()?;

@@ -60,17 +60,63 @@ pub struct CreatedEndpoint {
 #[serde(deny_unknown_fields)]
 pub struct EndpointIn {
     /// https://… (private and loopback addresses are refused).
+    #[schema(max_length = 2000, pattern = r"^https?://\S+$")]
     pub url: String,
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub description: String,
-    /// Event type names; empty or absent: every type.
+    /// The event types it receives; empty or absent: every type.
     #[serde(default)]
-    pub event_types: Vec<String>,
+    pub event_types: Vec<EventTypeName>,
     #[serde(default = "yes")]
     pub enabled: bool,
     /// A header sent with every delivery, e.g. for n8n's Header Auth.
     pub header_name: Option<String>,
     pub header_value: Option<String>,
+}
+
+/// A public event type's name (the catalog: `GET /api/v1/event-types`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub enum EventTypeName {
+    #[serde(rename = "lead.created")]
+    LeadCreated,
+    #[serde(rename = "lead.interested")]
+    LeadInterested,
+    #[serde(rename = "lead.stage_changed")]
+    LeadStageChanged,
+    #[serde(rename = "lead.note_added")]
+    LeadNoteAdded,
+    #[serde(rename = "contacts.import_completed")]
+    ContactsImportCompleted,
+    #[serde(rename = "contacts.verified")]
+    ContactsVerified,
+    #[serde(rename = "batch.uploaded")]
+    BatchUploaded,
+    #[serde(rename = "personalization.run_completed")]
+    PersonalizationRunCompleted,
+    #[serde(rename = "sync.failed")]
+    SyncFailed,
+    #[serde(rename = "sender.health_changed")]
+    SenderHealthChanged,
+}
+
+impl EventTypeName {
+    pub const ALL: [EventTypeName; 10] = [
+        EventTypeName::LeadCreated,
+        EventTypeName::LeadInterested,
+        EventTypeName::LeadStageChanged,
+        EventTypeName::LeadNoteAdded,
+        EventTypeName::ContactsImportCompleted,
+        EventTypeName::ContactsVerified,
+        EventTypeName::BatchUploaded,
+        EventTypeName::PersonalizationRunCompleted,
+        EventTypeName::SyncFailed,
+        EventTypeName::SenderHealthChanged,
+    ];
+
+    pub fn name(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    }
 }
 
 fn yes() -> bool {
@@ -83,7 +129,8 @@ impl EndpointIn {
             (None, None) => None,
             (name, value) => Some((name.unwrap_or_default(), value.unwrap_or_default())),
         };
-        EndpointInput { url: self.url, description: self.description, event_types: self.event_types, enabled: self.enabled, header }
+        let event_types = self.event_types.into_iter().map(EventTypeName::name).collect();
+        EndpointInput { url: self.url, description: self.description, event_types, enabled: self.enabled, header }
     }
 }
 
@@ -91,6 +138,8 @@ impl EndpointIn {
 #[serde(deny_unknown_fields)]
 pub struct RotateIn {
     /// Hours the old secret keeps signing beside the new one (0–168, default 24).
+    #[serde(default, deserialize_with = "super::whole_number")]
+    #[schema(minimum = 0, maximum = 168)]
     pub overlap_hours: Option<i64>,
 }
 
@@ -111,13 +160,16 @@ pub struct TestSent {
 #[into_params(parameter_in = Query)]
 pub struct DeliveriesQuery {
     /// pending, delivered or failed (failed ones are the dead-letter list).
+    #[param(pattern = "^(pending|delivered|failed)$")]
     pub status: Option<String>,
     pub event_type: Option<String>,
     /// Created at or after this time (RFC 3339).
     pub since: Option<DateTime<Utc>>,
     /// The `next_before` of the previous page.
+    #[param(minimum = 1)]
     pub before: Option<i64>,
     /// 1–500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -243,7 +295,10 @@ async fn rotate_body(state: &HostState, (owner, _): (Owner, Option<String>), id:
 }
 
 async fn deliveries_body(state: &HostState, (owner, _): (Owner, Option<String>), id: i64, q: DeliveriesQuery) -> ApiResult<Json<DeliveryPage>> {
-    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let limit = super::page_limit(q.limit, 50)?;
+    if q.before.is_some_and(|b| b < 1) {
+        return Err(backend::Error::invalid("before is a delivery id: 1 or more.").into());
+    }
     let filter = DeliveryFilter { status: q.status, event_type: q.event_type, since: q.since, before_id: q.before, limit };
     let db = &state.app.db;
     let list = log::deliveries(db, &owner, id, &filter).await?;
@@ -277,16 +332,16 @@ async fn recover_body(state: &HostState, (owner, _): (Owner, Option<String>), id
 /// The workspace's webhook endpoints.
 #[utoipa::path(get, path = "/api/v1/workspaces/{slug}/webhook-endpoints", tag = "webhooks",
     params(("slug" = String, Path, description = "The workspace's slug")),
-    responses((status = 200, body = Vec<EndpointOut>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = Vec<EndpointOut>), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_endpoints(State(state): State<HostState>, caller: Caller, ApiPath(slug): ApiPath<String>) -> ApiResult<Json<Vec<EndpointOut>>> {
     list_body(&state, workspace_owner(&state, &caller, &slug).await?).await
 }
 
 /// Makes an endpoint; its secret is in this answer only.
 #[utoipa::path(post, path = "/api/v1/workspaces/{slug}/webhook-endpoints", tag = "webhooks",
-    params(("slug" = String, Path, description = "The workspace's slug"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    params(("slug" = String, Path, description = "The workspace's slug")),
     request_body = EndpointIn,
-    responses((status = 201, body = CreatedEndpoint), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 201, body = CreatedEndpoint), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_endpoint(State(state): State<HostState>, caller: Caller, ApiPath(slug): ApiPath<String>, ApiJson(input): ApiJson<EndpointIn>) -> ApiResult<(StatusCode, Json<CreatedEndpoint>)> {
     create_body(&state, workspace_owner(&state, &caller, &slug).await?, input).await
 }
@@ -294,41 +349,41 @@ pub async fn create_endpoint(State(state): State<HostState>, caller: Caller, Api
 /// One endpoint.
 #[utoipa::path(get, path = "/api/v1/workspaces/{slug}/webhook-endpoints/{id}", tag = "webhooks",
     params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The endpoint's id")),
-    responses((status = 200, body = EndpointOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = EndpointOut), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_endpoint(State(state): State<HostState>, caller: Caller, ApiPath((slug, id)): ApiPath<(String, i64)>) -> ApiResult<Json<EndpointOut>> {
     get_body(&state, workspace_owner(&state, &caller, &slug).await?, id).await
 }
 
 /// Replaces an endpoint's settings (the header is kept when neither header field is sent).
 #[utoipa::path(put, path = "/api/v1/workspaces/{slug}/webhook-endpoints/{id}", tag = "webhooks",
-    params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The endpoint's id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The endpoint's id")),
     request_body = EndpointIn,
-    responses((status = 200, body = EndpointOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = EndpointOut), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_endpoint(State(state): State<HostState>, caller: Caller, ApiPath((slug, id)): ApiPath<(String, i64)>, ApiJson(input): ApiJson<EndpointIn>) -> ApiResult<Json<EndpointOut>> {
     update_body(&state, workspace_owner(&state, &caller, &slug).await?, id, input).await
 }
 
 /// Deletes an endpoint and its delivery log.
 #[utoipa::path(delete, path = "/api/v1/workspaces/{slug}/webhook-endpoints/{id}", tag = "webhooks",
-    params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The endpoint's id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The endpoint's id")),
+    responses((status = 204), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_endpoint(State(state): State<HostState>, caller: Caller, ApiPath((slug, id)): ApiPath<(String, i64)>) -> ApiResult<StatusCode> {
     delete_body(&state, workspace_owner(&state, &caller, &slug).await?, id).await
 }
 
 /// Sends a `webhook.test` message to the endpoint.
 #[utoipa::path(post, path = "/api/v1/workspaces/{slug}/webhook-endpoints/{id}/test", tag = "webhooks",
-    params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The endpoint's id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 202, body = TestSent), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The endpoint's id")),
+    responses((status = 202, body = TestSent), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn test_endpoint(State(state): State<HostState>, caller: Caller, ApiPath((slug, id)): ApiPath<(String, i64)>) -> ApiResult<(StatusCode, Json<TestSent>)> {
     test_body(&state, workspace_owner(&state, &caller, &slug).await?, id).await
 }
 
 /// A new secret; the old one keeps signing beside it for the overlap.
 #[utoipa::path(post, path = "/api/v1/workspaces/{slug}/webhook-endpoints/{id}/rotate-secret", tag = "webhooks",
-    params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The endpoint's id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The endpoint's id")),
     request_body = RotateIn,
-    responses((status = 200, body = RotatedSecret), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = RotatedSecret), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn rotate_secret(State(state): State<HostState>, caller: Caller, ApiPath((slug, id)): ApiPath<(String, i64)>, ApiJson(input): ApiJson<RotateIn>) -> ApiResult<Json<RotatedSecret>> {
     rotate_body(&state, workspace_owner(&state, &caller, &slug).await?, id, input).await
 }
@@ -336,24 +391,24 @@ pub async fn rotate_secret(State(state): State<HostState>, caller: Caller, ApiPa
 /// The endpoint's deliveries, newest first, with their attempts.
 #[utoipa::path(get, path = "/api/v1/workspaces/{slug}/webhook-endpoints/{id}/deliveries", tag = "webhooks",
     params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The endpoint's id"), DeliveriesQuery),
-    responses((status = 200, body = DeliveryPage), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = DeliveryPage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_deliveries(State(state): State<HostState>, caller: Caller, ApiPath((slug, id)): ApiPath<(String, i64)>, ApiQuery(q): ApiQuery<DeliveriesQuery>) -> ApiResult<Json<DeliveryPage>> {
     deliveries_body(&state, workspace_owner(&state, &caller, &slug).await?, id, q).await
 }
 
 /// Sends a delivered or failed delivery again (same `webhook-id`).
 #[utoipa::path(post, path = "/api/v1/workspaces/{slug}/webhook-endpoints/{id}/deliveries/{delivery}/replay", tag = "webhooks",
-    params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The endpoint's id"), ("delivery" = i64, Path, description = "The delivery's id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 202, body = DeliveryOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The endpoint's id"), ("delivery" = i64, Path, description = "The delivery's id")),
+    responses((status = 202, body = DeliveryOut), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn replay_delivery(State(state): State<HostState>, caller: Caller, ApiPath((slug, id, delivery)): ApiPath<(String, i64, i64)>) -> ApiResult<(StatusCode, Json<DeliveryOut>)> {
     replay_body(&state, workspace_owner(&state, &caller, &slug).await?, id, delivery).await
 }
 
 /// Sends again every failed delivery since a time.
 #[utoipa::path(post, path = "/api/v1/workspaces/{slug}/webhook-endpoints/{id}/recover", tag = "webhooks",
-    params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The endpoint's id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The endpoint's id")),
     request_body = RecoverIn,
-    responses((status = 202, body = Recovered), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 202, body = Recovered), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn recover_deliveries(State(state): State<HostState>, caller: Caller, ApiPath((slug, id)): ApiPath<(String, i64)>, ApiJson(input): ApiJson<RecoverIn>) -> ApiResult<(StatusCode, Json<Recovered>)> {
     recover_body(&state, workspace_owner(&state, &caller, &slug).await?, id, input).await
 }
@@ -362,16 +417,15 @@ pub async fn recover_deliveries(State(state): State<HostState>, caller: Caller, 
 
 /// The agency's webhook endpoints (they receive every workspace's events).
 #[utoipa::path(get, path = "/api/v1/webhook-endpoints", tag = "webhooks",
-    responses((status = 200, body = Vec<EndpointOut>), (status = 401, body = Problem), (status = 403, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = Vec<EndpointOut>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_agency_endpoints(State(state): State<HostState>, caller: Caller) -> ApiResult<Json<Vec<EndpointOut>>> {
     list_body(&state, agency_owner(&caller)?).await
 }
 
 /// Makes an agency endpoint; its secret is in this answer only.
 #[utoipa::path(post, path = "/api/v1/webhook-endpoints", tag = "webhooks",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     request_body = EndpointIn,
-    responses((status = 201, body = CreatedEndpoint), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 201, body = CreatedEndpoint), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_agency_endpoint(State(state): State<HostState>, caller: Caller, ApiJson(input): ApiJson<EndpointIn>) -> ApiResult<(StatusCode, Json<CreatedEndpoint>)> {
     create_body(&state, agency_owner(&caller)?, input).await
 }
@@ -379,41 +433,41 @@ pub async fn create_agency_endpoint(State(state): State<HostState>, caller: Call
 /// One agency endpoint.
 #[utoipa::path(get, path = "/api/v1/webhook-endpoints/{id}", tag = "webhooks",
     params(("id" = i64, Path, description = "The endpoint's id")),
-    responses((status = 200, body = EndpointOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = EndpointOut), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_agency_endpoint(State(state): State<HostState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<EndpointOut>> {
     get_body(&state, agency_owner(&caller)?, id).await
 }
 
 /// Replaces an agency endpoint's settings.
 #[utoipa::path(put, path = "/api/v1/webhook-endpoints/{id}", tag = "webhooks",
-    params(("id" = i64, Path, description = "The endpoint's id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    params(("id" = i64, Path, description = "The endpoint's id")),
     request_body = EndpointIn,
-    responses((status = 200, body = EndpointOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = EndpointOut), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_agency_endpoint(State(state): State<HostState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiJson(input): ApiJson<EndpointIn>) -> ApiResult<Json<EndpointOut>> {
     update_body(&state, agency_owner(&caller)?, id, input).await
 }
 
 /// Deletes an agency endpoint.
 #[utoipa::path(delete, path = "/api/v1/webhook-endpoints/{id}", tag = "webhooks",
-    params(("id" = i64, Path, description = "The endpoint's id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    params(("id" = i64, Path, description = "The endpoint's id")),
+    responses((status = 204), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_agency_endpoint(State(state): State<HostState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
     delete_body(&state, agency_owner(&caller)?, id).await
 }
 
 /// Sends a `webhook.test` message to an agency endpoint.
 #[utoipa::path(post, path = "/api/v1/webhook-endpoints/{id}/test", tag = "webhooks",
-    params(("id" = i64, Path, description = "The endpoint's id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 202, body = TestSent), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    params(("id" = i64, Path, description = "The endpoint's id")),
+    responses((status = 202, body = TestSent), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn test_agency_endpoint(State(state): State<HostState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> ApiResult<(StatusCode, Json<TestSent>)> {
     test_body(&state, agency_owner(&caller)?, id).await
 }
 
 /// A new secret for an agency endpoint.
 #[utoipa::path(post, path = "/api/v1/webhook-endpoints/{id}/rotate-secret", tag = "webhooks",
-    params(("id" = i64, Path, description = "The endpoint's id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    params(("id" = i64, Path, description = "The endpoint's id")),
     request_body = RotateIn,
-    responses((status = 200, body = RotatedSecret), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = RotatedSecret), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn rotate_agency_secret(State(state): State<HostState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiJson(input): ApiJson<RotateIn>) -> ApiResult<Json<RotatedSecret>> {
     rotate_body(&state, agency_owner(&caller)?, id, input).await
 }
@@ -421,24 +475,24 @@ pub async fn rotate_agency_secret(State(state): State<HostState>, caller: Caller
 /// An agency endpoint's deliveries.
 #[utoipa::path(get, path = "/api/v1/webhook-endpoints/{id}/deliveries", tag = "webhooks",
     params(("id" = i64, Path, description = "The endpoint's id"), DeliveriesQuery),
-    responses((status = 200, body = DeliveryPage), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = DeliveryPage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_agency_deliveries(State(state): State<HostState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiQuery(q): ApiQuery<DeliveriesQuery>) -> ApiResult<Json<DeliveryPage>> {
     deliveries_body(&state, agency_owner(&caller)?, id, q).await
 }
 
 /// Sends an agency delivery again.
 #[utoipa::path(post, path = "/api/v1/webhook-endpoints/{id}/deliveries/{delivery}/replay", tag = "webhooks",
-    params(("id" = i64, Path, description = "The endpoint's id"), ("delivery" = i64, Path, description = "The delivery's id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 202, body = DeliveryOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    params(("id" = i64, Path, description = "The endpoint's id"), ("delivery" = i64, Path, description = "The delivery's id")),
+    responses((status = 202, body = DeliveryOut), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn replay_agency_delivery(State(state): State<HostState>, caller: Caller, ApiPath((id, delivery)): ApiPath<(i64, i64)>) -> ApiResult<(StatusCode, Json<DeliveryOut>)> {
     replay_body(&state, agency_owner(&caller)?, id, delivery).await
 }
 
 /// Sends again every failed agency delivery since a time.
 #[utoipa::path(post, path = "/api/v1/webhook-endpoints/{id}/recover", tag = "webhooks",
-    params(("id" = i64, Path, description = "The endpoint's id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    params(("id" = i64, Path, description = "The endpoint's id")),
     request_body = RecoverIn,
-    responses((status = 202, body = Recovered), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 202, body = Recovered), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn recover_agency_deliveries(State(state): State<HostState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiJson(input): ApiJson<RecoverIn>) -> ApiResult<(StatusCode, Json<Recovered>)> {
     recover_body(&state, agency_owner(&caller)?, id, input).await
 }

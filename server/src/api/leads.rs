@@ -70,10 +70,12 @@ pub struct LeadsQuery {
     /// Only this campaign (its id).
     pub campaign_id: Option<i64>,
     /// Only this stage.
-    pub stage: Option<String>,
+    pub stage: Option<StageName>,
     /// The `next_cursor` of the previous page.
+    #[param(pattern = r"^[0-9]*$")]
     pub cursor: Option<String>,
     /// 1–500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -88,15 +90,15 @@ pub struct LeadPage {
 /// skips one.
 #[utoipa::path(get, path = "/api/v1/workspaces/{slug}/leads", tag = "leads",
     params(("slug" = String, Path, description = "The workspace's slug"), LeadsQuery),
-    responses((status = 200, body = LeadPage), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = LeadPage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_leads(State(state): State<HostState>, caller: Caller, ApiPath(slug): ApiPath<String>, ApiQuery(q): ApiQuery<LeadsQuery>) -> ApiResult<Json<LeadPage>> {
     let (_, scope) = scope_of(&state, &caller, &slug).await?;
     let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => 0,
         Some(c) => c.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| backend::Error::invalid("The cursor is not one this API gave out; start again without it."))?,
     };
-    let stage = q.stage.as_deref().map(str::parse::<Stage>).transpose()?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    let stage = q.stage.map(StageName::stage);
+    let limit = super::page_limit(q.limit, 100)?;
     let filter = LeadFilter { text: q.q.unwrap_or_default(), from: q.from, to: q.to, campaign_id: q.campaign_id };
     let cards = pipeline::page(&state.app.db, &scope, &filter, stage, after, limit).await?;
     let next_cursor = (cards.len() as i64 == limit).then(|| cards.last().map(|c| c.id.to_string())).flatten();
@@ -106,6 +108,7 @@ pub async fn list_leads(State(state): State<HostState>, caller: Caller, ApiPath(
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewLeadIn {
+    #[schema(format = Email, max_length = 320)]
     pub email: String,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -118,10 +121,10 @@ pub struct NewLeadIn {
 
 /// Pushes a lead in: it lands on the board at `new` (a `lead.created` event).
 #[utoipa::path(post, path = "/api/v1/workspaces/{slug}/leads", tag = "leads",
-    params(("slug" = String, Path, description = "The workspace's slug"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    params(("slug" = String, Path, description = "The workspace's slug")),
     request_body = NewLeadIn,
-    responses((status = 201, body = LeadOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 201, body = LeadOut), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_lead(State(state): State<HostState>, caller: Caller, ApiPath(slug): ApiPath<String>, ApiJson(input): ApiJson<NewLeadIn>) -> ApiResult<(StatusCode, Json<LeadOut>)> {
     let (_, scope) = scope_of(&state, &caller, &slug).await?;
     let write = scope.writable()?;
@@ -141,18 +144,46 @@ pub async fn create_lead(State(state): State<HostState>, caller: Caller, ApiPath
 /// One lead.
 #[utoipa::path(get, path = "/api/v1/workspaces/{slug}/leads/{id}", tag = "leads",
     params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The lead's id")),
-    responses((status = 200, body = LeadOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = LeadOut), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_lead(State(state): State<HostState>, caller: Caller, ApiPath((slug, id)): ApiPath<(String, i64)>) -> ApiResult<Json<LeadOut>> {
     let (_, scope) = scope_of(&state, &caller, &slug).await?;
     Ok(Json(pipeline::card(&state.app.db, &scope, id).await?.into()))
 }
 
+/// A pipeline stage.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StageName {
+    New,
+    Contacted,
+    FollowUp,
+    MeetingBooked,
+    QuoteSent,
+    Won,
+    Lost,
+}
+
+impl StageName {
+    fn stage(self) -> Stage {
+        match self {
+            StageName::New => Stage::New,
+            StageName::Contacted => Stage::Contacted,
+            StageName::FollowUp => Stage::FollowUp,
+            StageName::MeetingBooked => Stage::MeetingBooked,
+            StageName::QuoteSent => Stage::QuoteSent,
+            StageName::Won => Stage::Won,
+            StageName::Lost => Stage::Lost,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StageIn {
-    /// new, contacted, follow_up, meeting_booked, quote_sent, won, lost
-    pub stage: String,
+    pub stage: StageName,
     /// Required for `won`: the deal's value in cents.
+    #[serde(default, deserialize_with = "super::whole_number")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000i64)]
     pub deal_value_cents: Option<i64>,
     /// Optional for `lost`.
     pub lost_reason: Option<String>,
@@ -160,16 +191,18 @@ pub struct StageIn {
 
 /// Moves a lead to another stage (a `lead.stage_changed` event).
 #[utoipa::path(post, path = "/api/v1/workspaces/{slug}/leads/{id}/stage", tag = "leads",
-    params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The lead's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The lead's id")),
     request_body = StageIn,
-    responses((status = 200, body = LeadOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = LeadOut), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn change_stage(State(state): State<HostState>, caller: Caller, ApiPath((slug, id)): ApiPath<(String, i64)>, ApiJson(input): ApiJson<StageIn>) -> ApiResult<Json<LeadOut>> {
     let (_, scope) = scope_of(&state, &caller, &slug).await?;
     pipeline::card(&state.app.db, &scope, id).await?;
     scope.writable()?;
-    let m = Move { to_stage: input.stage, deal_value_cents: input.deal_value_cents, lost_reason: input.lost_reason };
+    if input.deal_value_cents.is_some_and(|v| v > 1_000_000_000_000) {
+        return Err(backend::Error::invalid("deal_value_cents is at most 1,000,000,000,000 (ten billion dollars).").into());
+    }
+    let m = Move { to_stage: input.stage.stage().as_str().to_owned(), deal_value_cents: input.deal_value_cents, lost_reason: input.lost_reason };
     pipeline::move_lead(&state.app.db, &caller.user, id, m, Utc::now().date_naive()).await?;
     Ok(Json(pipeline::card(&state.app.db, &scope, id).await?.into()))
 }
@@ -177,7 +210,8 @@ pub async fn change_stage(State(state): State<HostState>, caller: Caller, ApiPat
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteIn {
-    /// 1–5,000 characters.
+    /// Up to 5,000 characters, not only spaces.
+    #[schema(min_length = 1, max_length = 5000, pattern = r"\S")]
     pub body: String,
 }
 
@@ -189,11 +223,10 @@ pub struct NoteOut {
 
 /// Adds a note to a lead (a `lead.note_added` event).
 #[utoipa::path(post, path = "/api/v1/workspaces/{slug}/leads/{id}/notes", tag = "leads",
-    params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The lead's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The lead's id")),
     request_body = NoteIn,
-    responses((status = 201, body = NoteOut), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 201, body = NoteOut), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn add_note(State(state): State<HostState>, caller: Caller, ApiPath((slug, id)): ApiPath<(String, i64)>, ApiJson(input): ApiJson<NoteIn>) -> ApiResult<(StatusCode, Json<NoteOut>)> {
     let (_, scope) = scope_of(&state, &caller, &slug).await?;
     pipeline::card(&state.app.db, &scope, id).await?;

@@ -114,6 +114,25 @@ pub fn router(state: &HostState) -> Router<HostState> {
         .route("/api/docs/start.js", get(docs::start_script))
 }
 
+/// A page size from the query: absent → `default`; outside 1–500 → 400 (the document's bounds).
+pub fn page_limit(limit: Option<i64>, default: i64) -> ApiResult<i64> {
+    match limit {
+        None => Ok(default),
+        Some(l) if (1..=500).contains(&l) => Ok(l),
+        Some(l) => Err(backend::Error::invalid(format!("limit={l}: ask for 1 to 500 at a time.")).into()),
+    }
+}
+
+/// A whole number that may arrive as `156` or `156.0` (JSON Schema calls both integers).
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let v: Option<f64> = serde::Deserialize::deserialize(d)?;
+    match v {
+        None => Ok(None),
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
+        Some(f) => Err(serde::de::Error::custom(format!("{f} is not a whole number"))),
+    }
+}
+
 /// The token's scope in the workspace named by `slug` (`NotFound` when it may not see it).
 pub async fn scope_of(state: &HostState, caller: &TokenCaller, slug: &str) -> ApiResult<(ws::Workspace, WorkspaceScope)> {
     let db = &state.app.db;

@@ -32,7 +32,7 @@ fn out(w: &ws::Workspace, access: &str) -> WorkspaceOut {
 
 /// The workspaces this token reaches.
 #[utoipa::path(get, path = "/api/v1/workspaces", tag = "workspaces",
-    responses((status = 200, body = Vec<WorkspaceOut>), (status = 401, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = Vec<WorkspaceOut>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_workspaces(State(state): State<HostState>, caller: Caller) -> ApiResult<Json<Vec<WorkspaceOut>>> {
     let db = &state.app.db;
     let mut list = Vec::new();
@@ -47,7 +47,7 @@ pub async fn list_workspaces(State(state): State<HostState>, caller: Caller) -> 
 /// One workspace.
 #[utoipa::path(get, path = "/api/v1/workspaces/{slug}", tag = "workspaces",
     params(("slug" = String, Path, description = "The workspace's slug")),
-    responses((status = 200, body = WorkspaceOut), (status = 401, body = Problem), (status = 404, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = WorkspaceOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_workspace(State(state): State<HostState>, caller: Caller, ApiPath(slug): ApiPath<String>) -> ApiResult<Json<WorkspaceOut>> {
     let (w, scope) = scope_of(&state, &caller, &slug).await?;
     Ok(Json(out(&w, scope.level().as_str())))
@@ -57,8 +57,10 @@ pub async fn get_workspace(State(state): State<HostState>, caller: Caller, ApiPa
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Events after this id (the last `id` you saw; 0 or absent: from the oldest kept).
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// At most this many (1–500, default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -74,19 +76,23 @@ pub struct EventPage {
 /// skips one that commits late.
 #[utoipa::path(get, path = "/api/v1/workspaces/{slug}/events", tag = "events",
     params(("slug" = String, Path, description = "The workspace's slug"), EventsQuery),
-    responses((status = 200, body = EventPage), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = EventPage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_events(State(state): State<HostState>, caller: Caller, ApiPath(slug): ApiPath<String>, ApiQuery(q): ApiQuery<EventsQuery>) -> ApiResult<Json<EventPage>> {
     let (w, scope) = scope_of(&state, &caller, &slug).await?;
-    let after = q.after.unwrap_or(0).max(0);
+    let after = q.after.unwrap_or(0);
+    if after < 0 {
+        return Err(backend::Error::invalid("after is an event id: 0 or more.").into());
+    }
+    let limit = super::page_limit(q.limit, 100)?;
     let settle = Utc::now() - chrono::Duration::seconds(2);
-    let events = log::events_after(&state.app.db, &scope, &w.slug, after, q.limit.unwrap_or(100), settle).await?;
+    let events = log::events_after(&state.app.db, &scope, &w.slug, after, limit, settle).await?;
     let next_after = events.last().and_then(|e| e.id).unwrap_or(after);
     Ok(Json(EventPage { events, next_after }))
 }
 
 /// The event catalog: every type, what it means and an example of its `data`.
 #[utoipa::path(get, path = "/api/v1/event-types", tag = "events",
-    responses((status = 200, body = Vec<EventType>), (status = 401, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = Vec<EventType>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn event_catalog(_caller: Caller) -> Json<Vec<EventType>> {
     Json(event_catalog::catalog())
 }
