@@ -32,5 +32,8 @@ export LEPTOS_SITE_ROOT="$SITE_ROOT"
 # A fixed key for tests only (never use it anywhere else).
 export MAVERICK_SECRET_KEY="e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0"
 unset MAVERICK_PUBLIC_URL
+# The integrations spec sends webhooks to a receiver it starts on loopback (the SSRF guard
+# refuses loopback otherwise).
+export MAVERICK_WEBHOOK_ALLOW_PRIVATE=1
 
 exec "$MAVERICK_BIN" --demo serve

@@ -17,7 +17,7 @@ use leptos_router::{
 
 use crate::{
     components::{guard::CurrentUser, layout::AppShell, status::NotFound},
-    pages::{account::ChangePasswordPage, admin, lead, login::LoginPage, personalization, portal},
+    pages::{account::ChangePasswordPage, admin, integrations, lead, login::LoginPage, personalization, portal},
 };
 
 /// The HTML document. The theme comes from a cookie so the first paint is already right. The
@@ -80,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/senders") view=admin::senders::SendersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/contacts") view=admin::contacts::ContactsPipelinePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=admin::users::UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/integrations") view=integrations::AdminIntegrationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/clients") view=admin::clients::ClientsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/clients/:slug") view=admin::client_profile::ClientProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("/personalization") view=personalization::PersonalizationHubPage ssr=SsrMode::Async/>
@@ -87,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/client-portal") view=portal::PortalHub ssr=SsrMode::Async/>
                     <Route path=path!("/client-portal/:workspace") view=portal::WorkspacePortal ssr=SsrMode::Async/>
                     <Route path=path!("/client-portal/:workspace/leads/:id") view=lead::LeadPage ssr=SsrMode::Async/>
+                    <Route path=path!("/client-portal/:workspace/integrations") view=integrations::PortalIntegrationsPage ssr=SsrMode::Async/>
                 </Routes>
             </AppShell>
         </Router>

@@ -19,6 +19,7 @@ export const ADMIN_PAGES = [
   '/admin/clients',
   '/admin/clients/acme-roofing',
   '/admin/users',
+  '/admin/integrations',
   '/personalization',
   '/personalization/1',
 ] as const;

@@ -40,6 +40,7 @@ fn links(admin: bool) -> AnyView {
             <NavLink href="/admin/rollout" label="Rollout"/>
             <NavLink href="/admin/clients" label="Clients"/>
             <NavLink href="/admin/users" label="Users"/>
+            <NavLink href="/admin/integrations" label="Integrations"/>
             <NavLink href="/client-portal" label="Client portal"/>
         }
         .into_any()
@@ -55,7 +56,7 @@ fn links(admin: bool) -> AnyView {
 #[component]
 fn Nav(me: Me) -> impl IntoView {
     let admin = me.is_admin();
-    // The admin's 13 links need a wide screen; they fold into the menu earlier (style/main.css).
+    // The admin's 14 links need a wide screen; they fold into the menu earlier (style/main.css).
     let long = if admin { " nav-long" } else { "" };
     // Following a link from the open menu closes it (with WASM the page changes without a reload).
     let menu = NodeRef::<leptos::html::Details>::new();

@@ -1,5 +1,6 @@
 pub mod account;
 pub mod admin;
+pub mod integrations;
 pub mod lead;
 pub mod login;
 pub mod personalization;

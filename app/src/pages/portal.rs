@@ -216,7 +216,11 @@ fn BoardPage(board: PortalBoard, version: RwSignal<u64>) -> impl IntoView {
         <p class="breadcrumb"><a href="/client-portal">"My workspaces"</a> " / "</p>
         <div class="page-head">
             <h1 data-testid="workspace-name">{w.name.clone()}</h1>
-            <a class="button" href=export download>"Export CSV"</a>
+            <div class="page-actions">
+                // Tokens and webhooks need write access (the page refuses the others).
+                {can_write.then(|| view! { <a class="button" href=format!("/client-portal/{}/integrations", w.slug)>"Integrations"</a> })}
+                <a class="button" href=export download>"Export CSV"</a>
+            </div>
         </div>
         <p>
             <span class=format!("badge badge-{}", w.access)>{w.access.clone()}</span>

@@ -1,0 +1,170 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect, test, type Page } from '@playwright/test';
+import { Webhook } from 'standardwebhooks';
+import { ADMIN, CLIENT, VIEWER, hydrated, login } from './helpers';
+
+// Integrations (issue 13): tokens shown once, an endpoint at a receiver started here, a test event
+// delivered and signed (checked with the independent `standardwebhooks` package), and the
+// client's view of their own workspace only. The e2e server runs with
+// MAVERICK_WEBHOOK_ALLOW_PRIVATE=1 (start-server.sh): the receiver is on loopback.
+test.describe.configure({ timeout: 120_000 });
+
+type Received = { headers: Record<string, string>; body: string };
+
+/** A webhook receiver on a free loopback port that answers 200 and keeps what it got. */
+async function startReceiver(): Promise<{ url: string; received: Received[]; close: () => Promise<void> }> {
+  const received: Received[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : String(v ?? '');
+      received.push({ headers, body });
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok from the e2e receiver');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/hook`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+async function openIntegrations(page: Page, path: string) {
+  await page.goto(path);
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'Integrations', level: 1 })).toBeVisible();
+}
+
+test('an admin makes a token (seen once), an endpoint, sends a test event and sees it delivered, signed', async ({ page }) => {
+  const receiver = await startReceiver();
+  try {
+    await login(page, ADMIN.email, ADMIN.password);
+    await openIntegrations(page, '/admin/integrations?workspace=acme-roofing');
+    await expect(page.getByTestId('integrations-owner')).toHaveText('Acme Roofing');
+
+    // A token: shown once in full, then only its start.
+    const form = page.getByTestId('create-token');
+    await form.getByLabel('Name').fill('e2e script');
+    await form.getByLabel('Scope').selectOption('write');
+    await form.getByLabel('Expires after (days)').fill('30');
+    await form.getByRole('button', { name: 'Create token' }).click();
+    const box = page.getByTestId('new-token');
+    await expect(box).toContainText("you won't see it again");
+    const token = await box.locator('input').inputValue();
+    expect(token).toMatch(/^mvk_[A-Za-z0-9_-]{20,}$/);
+    const tokens = page.getByTestId('tokens-table');
+    const tokenRow = tokens.getByRole('row').filter({ hasText: 'e2e script' });
+    await expect(tokenRow).toContainText(`${token.slice(0, 10)}…`);
+    await expect(tokenRow).toContainText('write');
+    expect(await tokens.textContent()).not.toContain(token);
+    // It works against REST v1 for its workspace.
+    const auth = { authorization: `Bearer ${token}` };
+    expect((await page.request.get('/api/v1/workspaces/acme-roofing', { headers: auth })).status()).toBe(200);
+    // After a reload the page holds its start only.
+    await openIntegrations(page, '/admin/integrations?workspace=acme-roofing');
+    await expect(page.getByTestId('new-token')).toHaveCount(0);
+    expect(await page.content()).not.toContain(token);
+
+    // An endpoint at the receiver, for lead.created only; its secret is shown once.
+    const ep = page.getByTestId('create-endpoint');
+    await ep.getByLabel('URL').fill(receiver.url);
+    await ep.getByLabel('Description').fill('e2e receiver');
+    await ep.locator('input[name="types[lead.created]"]').check();
+    await ep.getByRole('button', { name: 'Add endpoint' }).click();
+    const secretBox = page.getByTestId('endpoint-secret');
+    await expect(secretBox).toContainText("you won't see it again");
+    const secret = await secretBox.locator('input').inputValue();
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/=]{20,}$/);
+    const endpointRow = page.getByTestId('endpoints-table').getByRole('row').filter({ hasText: receiver.url });
+    await expect(endpointRow).toContainText('e2e receiver');
+    await expect(endpointRow).toContainText('lead.created');
+    await expect(endpointRow).toContainText('enabled');
+    expect(await page.getByTestId('endpoints-table').textContent()).not.toContain(secret);
+
+    // Its delivery log, then a test event: delivered within a few seconds (the log polls).
+    await endpointRow.getByRole('link', { name: 'Delivery log' }).click();
+    await expect(page).toHaveURL(/endpoint=\d+/);
+    const log = page.getByTestId('delivery-log');
+    await expect(log).toContainText(receiver.url);
+    await hydrated(page);
+    await page.getByTestId('endpoints-table').getByRole('row').filter({ hasText: receiver.url }).getByRole('button', { name: 'Send test event' }).click();
+    const delivery = log.locator('tbody.delivery').first();
+    await expect(delivery).toHaveAttribute('data-status', 'delivered', { timeout: 10_000 });
+    await expect(delivery).toContainText('webhook.test');
+    await expect(delivery.getByTestId('delivery-status')).toHaveText('delivered');
+    await expect(delivery.locator('td').nth(3)).toHaveText('1'); // attempts
+    await expect(delivery.locator('td').nth(4)).toHaveText('200'); // last status code
+
+    // The receiver got exactly one message, signed with the secret shown once.
+    await expect.poll(() => receiver.received.length).toBe(1);
+    const got = receiver.received[0];
+    const message = new Webhook(secret).verify(got.body, got.headers) as { type: string; data: { endpoint_id: number } };
+    expect(message.type).toBe('webhook.test');
+    expect(message.data.endpoint_id).toBeGreaterThan(0);
+    expect(() => new Webhook('whsec_' + Buffer.from('not the right secret at all!').toString('base64')).verify(got.body, got.headers)).toThrow();
+    // The trace id sent along (traceparent) is the one the log shows.
+    const traceId = got.headers['traceparent'].split('-')[1];
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    await expect(delivery).toContainText(traceId);
+
+    // Its attempt: status code, latency and the receiver's answer.
+    await delivery.getByRole('button', { name: 'Attempts' }).click();
+    const attempts = delivery.getByTestId('attempts-table');
+    await expect(attempts).toContainText('200');
+    await expect(attempts).toContainText('ok from the e2e receiver');
+    await expect(attempts).toContainText(' ms');
+
+    // Revoking the token refuses it at once.
+    const row = page.getByTestId('tokens-table').getByRole('row').filter({ hasText: 'e2e script' });
+    await row.locator('details.confirm summary', { hasText: 'Revoke' }).click();
+    await row.getByRole('button', { name: 'Revoke e2e script' }).click();
+    await expect(page.getByTestId('tokens-table').getByRole('row').filter({ hasText: 'e2e script' }).locator('.badge-danger')).toBeVisible();
+    expect((await page.request.get('/api/v1/workspaces/acme-roofing', { headers: auth })).status()).toBe(401);
+
+    // The event catalog shows example payloads in the delivered shape.
+    const example = page.getByTestId('example-lead.created');
+    await page.getByTestId('event-catalog').locator('li', { hasText: 'lead.created' }).first().locator('summary').click();
+    const payload = JSON.parse((await example.textContent()) ?? '');
+    expect(Object.keys(payload)).toEqual(['type', 'timestamp', 'data']);
+    expect(payload.type).toBe('lead.created');
+
+    // Deleting the endpoint (behind a confirmation) removes it.
+    const again = page.getByTestId('endpoints-table').getByRole('row').filter({ hasText: receiver.url });
+    await again.locator('details.confirm summary', { hasText: 'Delete' }).click();
+    await again.getByRole('button', { name: 'Delete the endpoint' }).click();
+    await expect(page.getByTestId('endpoints').getByText(receiver.url, { exact: true })).toHaveCount(0);
+  } finally {
+    await receiver.close();
+  }
+});
+
+test('a client sees the integrations of their own workspace only', async ({ page }) => {
+  await login(page, CLIENT.email, CLIENT.password);
+  await page.goto('/client-portal/acme-roofing');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Integrations' }).click();
+  await expect(page).toHaveURL((url) => url.pathname === '/client-portal/acme-roofing/integrations');
+  await expect(page.getByTestId('integrations-owner')).toHaveText('Acme Roofing');
+  await expect(page.getByTestId('workspace-picker')).toHaveCount(0);
+  await expect(page.getByTestId('create-token')).toBeVisible();
+  await expect(page.getByTestId('event-catalog')).toContainText('lead.stage_changed');
+
+  // Another workspace's page is not found; the admin's is refused.
+  const other = await page.goto('/client-portal/bright-smile-dental/integrations');
+  expect(other!.status()).toBe(404);
+  await expect(page.getByTestId('not-found')).toBeVisible();
+  expect((await page.goto('/admin/integrations'))!.status()).toBe(403);
+});
+
+test('a viewer (read-only) is refused the integrations of their workspace', async ({ page }) => {
+  await login(page, VIEWER.email, VIEWER.password);
+  const res = await page.goto('/client-portal/bright-smile-dental/integrations');
+  expect(res!.status()).toBe(403);
+  await page.goto('/client-portal/bright-smile-dental');
+  await hydrated(page);
+  await expect(page.getByTestId('workspace-name')).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Integrations' })).toHaveCount(0);
+});
