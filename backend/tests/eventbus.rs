@@ -302,6 +302,15 @@ async fn gone_disables_the_endpoint_and_days_of_failures_do_too() {
     assert!(e.disabled_reason.unwrap().contains("410"));
     assert_eq!(count(db, "SELECT COUNT(*) FROM event_deliveries WHERE endpoint_id = $1 AND status = 'failed'", gone.endpoint.id).await, 2);
     assert_eq!(count(db, "SELECT COUNT(*) FROM slack_messages WHERE text LIKE '%disabled%' AND id > $1", 0).await, 1, "Slack is told once");
+    let alerts = backend::reporting::dashboards::alerts(db, &w.admin, &[]).await.unwrap();
+    assert_eq!(alerts.disabled_endpoints.len(), 1, "the admin home shows it");
+    assert_eq!(alerts.disabled_endpoints[0].workspace_name.as_deref(), Some("Acme"));
+    // One disabled by a person is not an alert.
+    let mut off = EndpointInput { url: gone_url.clone(), enabled: true, ..Default::default() };
+    let manual = endpoints::create(db, &w.state.secrets, &settings(), &acme, &off, Utc::now()).await.unwrap();
+    off.enabled = false;
+    endpoints::update(db, &w.state.secrets, &settings(), &acme, manual.endpoint.id, &off, Utc::now()).await.unwrap();
+    assert_eq!(backend::reporting::dashboards::alerts(db, &w.admin, &[]).await.unwrap().disabled_endpoints.len(), 1);
 
     // A receiver failing for five days: disabled on the first failure past the limit.
     let (bad_url, _) = receiver(vec![(503, None)]).await;

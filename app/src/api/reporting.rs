@@ -46,6 +46,18 @@ pub async fn admin_overview() -> Result<AgencyOverview, AppError> {
                 .collect(),
             zip_conflicts: alerts.zip_conflicts.into_iter().map(|c| (c.zip, c.workspaces)).collect(),
             failed_jobs: alerts.failed_jobs,
+            disabled_endpoints: alerts
+                .disabled_endpoints
+                .into_iter()
+                .map(|e| {
+                    let host = e.url.split("://").nth(1).and_then(|r| r.split(['/', '?', '#']).next()).unwrap_or(&e.url).to_owned();
+                    let page = match &e.workspace_slug {
+                        Some(slug) => format!("/admin/integrations?workspace={slug}"),
+                        None => "/admin/integrations".to_owned(),
+                    };
+                    (e.workspace_name.unwrap_or_else(|| "Agency-wide".into()), page, host, e.reason)
+                })
+                .collect(),
         },
         workspaces_total,
         workspaces_active,

@@ -64,11 +64,18 @@ pub struct HomeAlerts {
     pub zip_conflicts: Vec<(String, Vec<String>)>,
     /// (job type, failed in the last 7 days)
     pub failed_jobs: Vec<(String, i64)>,
+    /// Webhook endpoints Maverick disabled: (where — a workspace's name or "Agency-wide" —, its
+    /// integrations page, the URL's host, why).
+    pub disabled_endpoints: Vec<(String, String, String, String)>,
 }
 
 impl HomeAlerts {
     pub fn is_empty(&self) -> bool {
-        self.behind.is_empty() && self.critical_senders.is_empty() && self.zip_conflicts.is_empty() && self.failed_jobs.is_empty()
+        self.behind.is_empty()
+            && self.critical_senders.is_empty()
+            && self.zip_conflicts.is_empty()
+            && self.failed_jobs.is_empty()
+            && self.disabled_endpoints.is_empty()
     }
 }
 

@@ -228,6 +228,10 @@ pub async fn update(db: &Db, secrets: &SecretBox, settings: &IntegrationSettings
         .bind(current.id)
         .fetch_one(pool)
         .await)?;
+    if current.enabled && !updated.enabled {
+        // A disabled endpoint is sent nothing: what was waiting fails (and can be recovered).
+        super::dispatch::fail_pending(db, current.id, "The endpoint was disabled.", now).await?;
+    }
     Ok(updated)
 }
 

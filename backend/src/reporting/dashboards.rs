@@ -125,6 +125,19 @@ pub struct Alerts {
     pub zip_conflicts: Vec<ZipConflict>,
     /// (job type, failed or killed jobs in the last 7 days)
     pub failed_jobs: Vec<(String, i64)>,
+    /// Webhook endpoints Maverick disabled (410 Gone, or days of failures), newest first.
+    pub disabled_endpoints: Vec<DisabledEndpoint>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct DisabledEndpoint {
+    pub id: i64,
+    /// `None`: an agency-wide endpoint.
+    pub workspace_name: Option<String>,
+    pub workspace_slug: Option<String>,
+    pub url: String,
+    pub reason: String,
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
@@ -167,7 +180,15 @@ pub async fn alerts(db: &Db, caller: &SessionUser, kpi_month_to_date: &[KpiRow])
     }
     zip_conflicts.retain(|c| c.workspaces.len() > 1);
     let failed_jobs = crate::platform::jobs::failed_since(db, chrono::Utc::now() - Duration::days(7)).await?;
-    Ok(Alerts { behind, critical_senders, zip_conflicts, failed_jobs })
+    // Disabled by Maverick, not by a person (whose reason is the default text).
+    let disabled_endpoints = crate::on_db!(db, |pool| sqlx::query_as::<_, DisabledEndpoint>(
+        "SELECT e.id, w.name AS workspace_name, w.slug AS workspace_slug, e.url, e.disabled_reason AS reason, e.updated_at AS at \
+         FROM event_endpoints e LEFT JOIN workspaces w ON w.id = e.workspace_id \
+         WHERE NOT e.enabled AND e.disabled_reason IS NOT NULL AND e.disabled_reason <> 'Disabled by a user.' ORDER BY e.updated_at DESC LIMIT 20"
+    )
+    .fetch_all(pool)
+    .await)?;
+    Ok(Alerts { behind, critical_senders, zip_conflicts, failed_jobs, disabled_endpoints })
 }
 
 // The rollout checklist lives in its own module (it also writes).

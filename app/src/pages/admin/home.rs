@@ -65,6 +65,15 @@ pub fn AdminHome() -> impl IntoView {
                                         <a href="/admin/zips?show=conflicts">"See them on the ZIP map"</a>
                                     </div>
                                 })}
+                                {(!o.alerts.disabled_endpoints.is_empty()).then(|| view! {
+                                    <div class="alert alert-error" data-testid="alert-endpoints">
+                                        <strong>{format!("{} webhook endpoint(s) disabled", thousands(o.alerts.disabled_endpoints.len() as i64))}</strong>
+                                        " (they receive nothing until enabled again)"
+                                        <ul>{o.alerts.disabled_endpoints.iter().map(|(place, page, host, reason)| view! {
+                                            <li><a href=page.clone()>{format!("{place}: {host}")}</a>{format!(" — {reason}")}</li>
+                                        }).collect_view()}</ul>
+                                    </div>
+                                })}
                                 {(!o.alerts.failed_jobs.is_empty()).then(|| view! {
                                     <div class="alert alert-error" data-testid="alert-jobs">
                                         <strong>"Failed jobs in the last 7 days"</strong>
