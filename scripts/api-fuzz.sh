@@ -4,7 +4,8 @@
 # Every check must pass: no 5xx, statuses / content types / bodies / headers as documented,
 # schema-violating requests refused, schema-valid ones accepted. Two exceptions to the last, for
 # rules a JSON Schema cannot state (and that have their own tests): a webhook URL is also checked
-# against the SSRF guard and must parse as a URL, and a move to `won` needs a deal value.
+# against the SSRF guard and must parse as a URL, a move to `won` needs a deal value, and a
+# personalization CSV must have the columns a run needs.
 #   usage: scripts/api-fuzz.sh SERVER_BIN [MAX_EXAMPLES]
 set -euo pipefail
 bin=$(realpath "$1")
@@ -28,7 +29,7 @@ pid=$!
 trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 url="http://127.0.0.1:$port/api/v1/openapi.json"
-cross_field='^(create_endpoint|update_endpoint|create_agency_endpoint|update_agency_endpoint|change_stage)$'
+cross_field='^(create_endpoint|update_endpoint|create_agency_endpoint|update_agency_endpoint|change_stage|start_run)$'
 run() { "$venv/bin/schemathesis" run "$url" -H "Authorization: Bearer $token" --max-examples "$examples" --seed 13 "$@"; }
 echo "==> Schemathesis: every operation, every check (except the two cross-field rules)"
 run --checks all --exclude-operation-id-regex "$cross_field"

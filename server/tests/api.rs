@@ -425,3 +425,37 @@ async fn the_command_line_prints_only_the_token_and_it_works() {
     assert_eq!(list.as_array().unwrap().len(), 1, "a workspace token sees its workspace");
     assert_eq!(list[0]["slug"], "acme-roofing");
 }
+
+#[tokio::test]
+async fn a_personalization_run_starts_from_a_csv_body_and_reports_where_it_stands() {
+    let srv = common::start().await;
+    let fx = &srv.fx;
+    let admin = user(fx.admin_id, Role::Admin);
+    let db = &srv.state.db;
+    let campaign_a = backend::personalization::create_campaign(db, &admin, fx.ws_a, "Acme spring", "", "").await.unwrap();
+    let campaign_b = backend::personalization::create_campaign(db, &admin, fx.ws_b, "Beta Secret Dental", "", "").await.unwrap();
+    let t = token(&srv, fx.admin_id, Role::Admin, Some(fx.ws_a), TokenScope::Write).await;
+    let base = "/api/v1/workspaces/acme-roofing/personalization-runs";
+    let csv = "email,company,first_name\nann@roof.test,Roof Co,Ann\nbob@roof.test,Bob's Gutters,Bob\nnot-an-email,X,Y\n";
+    let post = |campaign: i64| {
+        http().post(srv.url(&format!("{base}?campaign_id={campaign}&writer=template"))).bearer_auth(&t).header("content-type", "text/csv").body(csv)
+    };
+    let res = post(campaign_a).send().await.unwrap();
+    assert_eq!(res.status(), 202);
+    let run: Value = res.json().await.unwrap();
+    let id = run["run_id"].as_i64().unwrap();
+    assert_eq!(run["writer"], "template");
+    // The job workers extract and write (none run beside this test host): the run waits its turn.
+    let (s, _, body) = call(&srv, Method::GET, &format!("{base}/{id}"), Some(&t), None, &[]).await;
+    assert_eq!(s, 200, "{body}");
+    let status: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((status["status"].as_str(), status["campaign_id"].as_i64()), (Some("extracting"), Some(campaign_a)), "{status}");
+    // Another workspace's campaign through this workspace's path, and its runs: not found.
+    assert_eq!(post(campaign_b).send().await.unwrap().status(), 404);
+    let other = token(&srv, fx.admin_id, Role::Admin, Some(fx.ws_b), TokenScope::Write).await;
+    assert_eq!(call(&srv, Method::GET, &format!("{base}/{id}"), Some(&other), None, &[]).await.0, 404);
+    // An empty body says what to send.
+    let res = http().post(srv.url(&format!("{base}?campaign_id={campaign_a}"))).bearer_auth(&t).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("CSV"));
+}

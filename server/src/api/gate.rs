@@ -104,11 +104,11 @@ async fn authorize(state: &HostState, caller: &TokenCaller, path: &str, mutating
 async fn idempotent(state: &HostState, caller: &TokenCaller, key: &str, req: Request, next: Next) -> Response {
     let app = &state.app;
     let (parts, body) = req.into_parts();
-    let bytes = match to_bytes(body, app.config.max_body_bytes).await {
+    // The largest body any v1 call takes (a personalization CSV), read once for the fingerprint.
+    let limit = app.config.max_body_bytes.max(app.config.personalization.upload_max_bytes);
+    let bytes = match to_bytes(body, limit).await {
         Ok(b) => b,
-        Err(_) => {
-            return Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", format!("The body is over {} bytes.", app.config.max_body_bytes)).into_response()
-        }
+        Err(_) => return Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", format!("The body is over {limit} bytes.")).into_response(),
     };
     let target = parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
     let fp = idempotency::fingerprint(parts.method.as_str(), &target, &bytes);

@@ -12,6 +12,7 @@ pub mod docs;
 pub mod endpoints;
 pub mod gate;
 pub mod leads;
+pub mod personalization;
 pub mod problem;
 pub mod workspaces;
 
@@ -81,6 +82,8 @@ fn parts() -> (Router<HostState>, utoipa::openapi::OpenApi) {
         .routes(routes!(leads::change_stage))
         .routes(routes!(leads::add_note))
         .routes(routes!(contacts::create_contacts))
+        .routes(routes!(personalization::start_run))
+        .routes(routes!(personalization::get_run))
         .routes(routes!(endpoints::list_endpoints, endpoints::create_endpoint))
         .routes(routes!(endpoints::get_endpoint, endpoints::update_endpoint, endpoints::delete_endpoint))
         .routes(routes!(endpoints::test_endpoint))
