@@ -277,7 +277,7 @@ async fn sync_now_runs_through_the_job_queue_to_a_recorded_result() {
     let (state, ws) = state_with(&base, "good-token").await;
     let run = sync::queue_run(&state.db, ws, SyncKind::All, None).await.unwrap();
     backend::bison::jobs::SyncQueue::new(&state.db)
-        .push(backend::bison::jobs::BisonSyncJob { workspace_id: ws, kind: SyncKind::All, run_id: Some(run) }, Some(format!("sync-now:{run}")))
+        .push(backend::bison::jobs::BisonSyncJob { workspace_id: ws, kind: SyncKind::All, run_id: Some(run), trace_id: None }, Some(format!("sync-now:{run}")))
         .await
         .unwrap();
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);

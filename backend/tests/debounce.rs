@@ -144,7 +144,13 @@ async fn verify_now_runs_through_the_job_queue_and_records_its_outcome() {
     let ws = workspaces::create(&db, WorkspaceInput::named("Acme")).await.unwrap().id;
     add_contacts(&db, ws, &["safe1@x.test", "bounce@x.test"]).await;
     verification::queue_run(&db, ws).await.unwrap();
-    backend::contacts::jobs::VerifyQueue::new(&db).push(backend::contacts::jobs::VerifyContactsJob { workspace_id: ws }, None).await.unwrap();
+    // Queued inside a request's trace: the run's event carries it.
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736".to_owned();
+    backend::platform::trace::scope(trace.clone(), async {
+        let job = backend::contacts::jobs::VerifyContactsJob { workspace_id: ws, trace_id: backend::platform::trace::current() };
+        backend::contacts::jobs::VerifyQueue::new(&db).push(job, None).await.unwrap();
+    })
+    .await;
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let workers = tokio::spawn(backend::runtime::workers::run_with_poll(state.clone(), async move { let _ = stop_rx.wait_for(|s| *s).await; }, Duration::from_millis(50)));
     let mut run = None;
@@ -162,6 +168,11 @@ async fn verify_now_runs_through_the_job_queue_and_records_its_outcome() {
     let s = summary.unwrap();
     assert_eq!((s.checked, s.safe, s.invalid), (2, 1, 1));
     assert_eq!(verification(&db, "bounce@x.test").await, "invalid");
+    let events = backend::platform::events::since(&db, ws, 0, 10).await.unwrap();
+    let verified = events.iter().find(|e| e.kind == "contacts.verified").expect("contacts.verified");
+    assert_eq!(verified.trace_id.as_deref(), Some(trace.as_str()), "the job ran in the trace of the request that queued it");
+    let data: backend::platform::event_catalog::VerifiedData = serde_json::from_str(&verified.payload).unwrap();
+    assert_eq!((data.checked, data.safe, data.invalid), (2, 1, 1));
 }
 
 /// Issue 11 (8): DeBounce takes its key in the query string; an unreachable endpoint must not

@@ -21,6 +21,9 @@ pub struct BisonSyncJob {
     pub workspace_id: i64,
     pub kind: SyncKind,
     pub run_id: Option<i64>,
+    /// The trace of the request that asked for it (a schedule's tick starts a new one).
+    #[serde(default)]
+    pub trace_id: Option<String>,
 }
 
 // A failed sync is recorded with its error; the next schedule or click retries.
@@ -31,7 +34,7 @@ crate::job_queue!(SyncQueue, BisonSyncJob, "bison.sync", 1);
 pub async fn request_sync(db: &Db, scope: &WriteScope) -> Result<i64> {
     let workspace_id = scope.workspace_id();
     let run = sync::queue_run(db, workspace_id, SyncKind::All, Some(scope.user_id())).await?;
-    let job = BisonSyncJob { workspace_id, kind: SyncKind::All, run_id: Some(run) };
+    let job = BisonSyncJob { workspace_id, kind: SyncKind::All, run_id: Some(run), trace_id: crate::platform::trace::current() };
     if let Err(e) = SyncQueue::new(db).push(job, Some(format!("sync-now:{run}"))).await {
         on_db!(db, |pool| sqlx::query("UPDATE sync_runs SET status = $4, error = $1, finished_at = $2 WHERE id = $3")
             .bind("the job queue refused the sync; try again")
@@ -47,6 +50,11 @@ pub async fn request_sync(db: &Db, scope: &WriteScope) -> Result<i64> {
 }
 
 async fn run_sync(job: BisonSyncJob, state: Data<AppState>) -> std::result::Result<String, BoxDynError> {
+    let trace = job.trace_id.clone().unwrap_or_else(crate::platform::trace::new_trace_id);
+    crate::platform::trace::scope(trace, sync_job(job, state)).await
+}
+
+async fn sync_job(job: BisonSyncJob, state: Data<AppState>) -> std::result::Result<String, BoxDynError> {
     let run = sync::execute(&state, job.workspace_id, job.kind, job.run_id).await?;
     tracing::info!(workspace = job.workspace_id, kind = ?job.kind, status = %run.status, "Email Bison sync done");
     Ok(run.status.to_string())
@@ -57,7 +65,7 @@ async fn on_sync_tick(tick: Tick, ctx: Data<(Db, SyncQueue, SyncKind)>) -> std::
     let (db, queue, kind) = &*ctx;
     for ws in sync::connected_workspaces(db).await? {
         let key = format!("sync:{}:{ws}:{}", kind.as_str(), tick.get_timestamp());
-        queue.push(BisonSyncJob { workspace_id: ws, kind: *kind, run_id: None }, Some(key)).await?;
+        queue.push(BisonSyncJob { workspace_id: ws, kind: *kind, run_id: None, trace_id: None }, Some(key)).await?;
     }
     Ok(())
 }

@@ -19,6 +19,9 @@ use crate::{
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct VerifyContactsJob {
     pub workspace_id: i64,
+    /// The trace of the request that asked for it.
+    #[serde(default)]
+    pub trace_id: Option<String>,
 }
 
 /// This week's batch of a workspace: made (once), then uploaded to Email Bison.
@@ -27,6 +30,9 @@ pub struct BatchJob {
     pub workspace_id: i64,
     /// Upload an existing batch again (after a failure) instead of making this week's.
     pub batch_id: Option<i64>,
+    /// The trace of the request that asked for it (a schedule's tick starts a new one).
+    #[serde(default)]
+    pub trace_id: Option<String>,
 }
 
 // A failed verification or upload is recorded on its run or batch; the next click retries.
@@ -39,7 +45,7 @@ pub async fn request_verification(db: &Db, scope: &WriteScope) -> Result<()> {
     let workspace_id = scope.workspace_id();
     let at = verification::queue_run(db, workspace_id).await?;
     let key = format!("verify:{workspace_id}:{}", at.timestamp_micros());
-    if let Err(e) = VerifyQueue::new(db).push(VerifyContactsJob { workspace_id }, Some(key)).await {
+    if let Err(e) = VerifyQueue::new(db).push(VerifyContactsJob { workspace_id, trace_id: crate::platform::trace::current() }, Some(key)).await {
         on_db!(db, |pool| sqlx::query("UPDATE verification_runs SET status = $5, error = $1, finished_at = $2 WHERE workspace_id = $3 AND queued_at = $4")
             .bind("the job queue refused the verification; try again")
             .bind(Utc::now())
@@ -62,16 +68,26 @@ pub async fn request_batch_upload(db: &Db, scope: &WriteScope, batch_id: i64) ->
         return Err(crate::Error::NotFound);
     }
     let key = format!("batch-again:{}:{}", batch.id, Utc::now().timestamp_micros());
-    BatchQueue::new(db).push(BatchJob { workspace_id: batch.workspace_id, batch_id: Some(batch.id) }, Some(key)).await
+    BatchQueue::new(db).push(BatchJob { workspace_id: batch.workspace_id, batch_id: Some(batch.id), trace_id: crate::platform::trace::current() }, Some(key)).await
 }
 
 async fn run_verify(job: VerifyContactsJob, state: Data<AppState>) -> std::result::Result<String, BoxDynError> {
+    let trace = job.trace_id.clone().unwrap_or_else(crate::platform::trace::new_trace_id);
+    crate::platform::trace::scope(trace, verify_job(job, state)).await
+}
+
+async fn verify_job(job: VerifyContactsJob, state: Data<AppState>) -> std::result::Result<String, BoxDynError> {
     let run = verification::execute(&state, job.workspace_id).await?;
     tracing::info!(workspace = job.workspace_id, ?run, "contact verification done");
     Ok(format!("{run:?}"))
 }
 
 async fn run_batch(job: BatchJob, state: Data<AppState>) -> std::result::Result<String, BoxDynError> {
+    let trace = job.trace_id.clone().unwrap_or_else(crate::platform::trace::new_trace_id);
+    crate::platform::trace::scope(trace, batch_job(job, state)).await
+}
+
+async fn batch_job(job: BatchJob, state: Data<AppState>) -> std::result::Result<String, BoxDynError> {
     let batch = match job.batch_id {
         Some(id) => Some(id),
         None => {
@@ -95,7 +111,7 @@ async fn on_batch_tick(tick: Tick, ctx: Data<(Db, BatchQueue)>) -> std::result::
         .fetch_all(pool)
         .await)?;
     for ws in workspaces {
-        queue.push(BatchJob { workspace_id: ws, batch_id: None }, Some(format!("batch:{ws}:{}", tick.get_timestamp()))).await?;
+        queue.push(BatchJob { workspace_id: ws, batch_id: None, trace_id: None }, Some(format!("batch:{ws}:{}", tick.get_timestamp()))).await?;
     }
     Ok(())
 }

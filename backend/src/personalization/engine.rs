@@ -50,12 +50,20 @@ fn worker_id() -> &'static str {
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PersonalizeJob {
     pub run_id: i64,
+    /// The trace of the request that started the run (the sweep starts a new one).
+    #[serde(default)]
+    pub trace_id: Option<String>,
 }
 
 // A run that stops (crash, lost lease) is taken up again by the sweep.
 crate::job_queue!(PersonalizeQueue, PersonalizeJob, "personalization.run", 1);
 
 async fn run_personalize(job: PersonalizeJob, state: apalis::prelude::Data<AppState>) -> std::result::Result<String, apalis::prelude::BoxDynError> {
+    let trace = job.trace_id.clone().unwrap_or_else(crate::platform::trace::new_trace_id);
+    crate::platform::trace::scope(trace, personalize_job(job, state)).await
+}
+
+async fn personalize_job(job: PersonalizeJob, state: apalis::prelude::Data<AppState>) -> std::result::Result<String, apalis::prelude::BoxDynError> {
     let summary = execute(&state, job.run_id).await?;
     tracing::info!(run = job.run_id, %summary, "personalization run worked");
     Ok(summary)
@@ -67,7 +75,7 @@ pub fn register_jobs(workers: Workers) -> Result<Workers> {
 }
 
 pub async fn enqueue(db: &Db, run_id: i64) -> Result<()> {
-    PersonalizeQueue::new(db).push(PersonalizeJob { run_id }, Some(format!("personalize:{run_id}:{}", Utc::now().timestamp_micros()))).await
+    PersonalizeQueue::new(db).push(PersonalizeJob { run_id, trace_id: crate::platform::trace::current() }, Some(format!("personalize:{run_id}:{}", Utc::now().timestamp_micros()))).await
 }
 
 /// The AI writers of these settings, or `None` when a key is missing. Rate limits are shared by
@@ -428,7 +436,7 @@ pub async fn sweep(db: &Db, lease: Duration) -> Result<usize> {
     for (run, until) in &stale {
         // One job per lapse, however many processes sweep.
         let key = format!("personalize-sweep:{run}:{}", until.map_or(0, |u| u.timestamp_micros()));
-        PersonalizeQueue::new(db).push(PersonalizeJob { run_id: *run }, Some(key)).await?;
+        PersonalizeQueue::new(db).push(PersonalizeJob { run_id: *run, trace_id: None }, Some(key)).await?;
     }
     Ok(stale.len())
 }
