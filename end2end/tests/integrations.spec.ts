@@ -110,6 +110,11 @@ test('an admin makes a token (seen once), an endpoint, sends a test event and se
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
     await expect(delivery).toContainText(traceId);
 
+    // Opened afresh (the log rendered on the server, then hydrated), it shows the same.
+    await page.reload();
+    await hydrated(page);
+    await expect(delivery).toHaveAttribute('data-status', 'delivered');
+
     // Its attempt: status code, latency and the receiver's answer.
     await delivery.getByRole('button', { name: 'Attempts' }).click();
     const attempts = delivery.getByTestId('attempts-table');

@@ -20,6 +20,7 @@ use crate::{
         status::{ErrorNotice, Loading},
         ui::{short_time, ActionResult, ConfirmButton, Empty},
     },
+    error::AppError,
     models::{ApiTokenRow, DeliveryRow, EndpointRow, EventTypeRow, IntegrationsOverview},
 };
 
@@ -115,12 +116,25 @@ fn Integrations(workspace: Signal<Option<String>>, base: Signal<String>, picker:
     };
     let overview = Resource::new_blocking(move || (workspace.get(), version()), |(ws, _)| load_integrations(ws));
     let endpoint = move || query.with(|q| q.get("endpoint")).and_then(|e| e.parse::<i64>().ok());
+    // The chosen endpoint's log as the page opens (rendered on the server with the rest; the log
+    // then polls by itself). One resource beside the overview: never created inside its view.
+    let log_filters = move || query.with(|q| ["status", "event_type", "since"].map(|k| q.get(k).unwrap_or_default()));
+    let log = Resource::new_blocking(
+        move || (workspace.get(), endpoint(), log_filters()),
+        |(ws, endpoint, [status, event_type, since])| async move {
+            match endpoint {
+                None => Ok(Vec::new()),
+                Some(id) => load_webhook_deliveries(ws, id, Some(status), Some(event_type), Some(since)).await,
+            }
+        },
+    );
     view! {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
-                match overview.await {
+                let (o, log) = (overview.await, log.await);
+                match o {
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                    Ok(o) => view! { <Overview o base=base.get_untracked() picker a endpoint=endpoint()/> }.into_any(),
+                    Ok(o) => view! { <Overview o base=base.get_untracked() picker a endpoint=endpoint() log/> }.into_any(),
                 }
             })}
         </Transition>
@@ -128,7 +142,7 @@ fn Integrations(workspace: Signal<Option<String>>, base: Signal<String>, picker:
 }
 
 #[component]
-fn Overview(o: IntegrationsOverview, base: String, picker: bool, a: Actions, endpoint: Option<i64>) -> impl IntoView {
+fn Overview(o: IntegrationsOverview, base: String, picker: bool, a: Actions, endpoint: Option<i64>, log: Result<Vec<DeliveryRow>, AppError>) -> impl IntoView {
     let ws: Option<String> = o.workspace.as_ref().map(|(slug, _)| slug.clone());
     let owner_name = o.workspace.as_ref().map(|(_, name)| name.clone()).unwrap_or_else(|| "Agency-wide".into());
     let chosen = endpoint.and_then(|id| o.endpoints.iter().find(|e| e.id == id).cloned());
@@ -150,7 +164,7 @@ fn Overview(o: IntegrationsOverview, base: String, picker: bool, a: Actions, end
         <TokensSection tokens=o.tokens.clone() ws=ws.clone() a agency=ws.is_none()/>
         <EndpointsSection endpoints=o.endpoints.clone() types=public_types.clone() ws=ws.clone() base=base.clone() picker a chosen=chosen.as_ref().map(|e| e.id)/>
         {match (endpoint, chosen) {
-            (_, Some(e)) => view! { <DeliveryLogSection endpoint=e types=o.catalog.iter().map(|t| t.name.clone()).collect() ws=ws.clone() base=base.clone() picker a/> }.into_any(),
+            (_, Some(e)) => view! { <DeliveryLogSection endpoint=e log types=o.catalog.iter().map(|t| t.name.clone()).collect() ws=ws.clone() base=base.clone() picker a/> }.into_any(),
             (Some(_), None) => view! { <p class="alert alert-error" role="alert">"That endpoint is not here (deleted, or it belongs to another owner). Pick one above."</p> }.into_any(),
             (None, None) => ().into_any(),
         }}
@@ -372,9 +386,9 @@ fn EndpointsSection(endpoints: Vec<EndpointRow>, types: Vec<String>, ws: Option<
                 <label>"URL" <input type="url" name="url" required placeholder="https://n8n.example.com/webhook/…"/></label>
                 <label>"Description" <input type="text" name="description" maxlength="500" placeholder="n8n: new leads to the CRM"/></label>
                 {type_boxes(&types, &[])}
-                <label>"Header name " <span class="muted small">"(optional, e.g. for n8n Header Auth)"</span>
-                    <input type="text" name="header_name" maxlength="100" placeholder="X-N8N-Auth" autocomplete="off"/></label>
-                <label>"Header value" <input type="password" name="header_value" maxlength="1000" autocomplete="new-password"/></label>
+                // An optional static header, e.g. for n8n's Header Auth.
+                <label>"Header name (optional)" <input type="text" name="header_name" maxlength="100" placeholder="X-N8N-Auth" autocomplete="off"/></label>
+                <label>"Header value (optional)" <input type="password" name="header_value" maxlength="1000" autocomplete="new-password"/></label>
                 <button type="submit" class="button primary" disabled=move || a.create_endpoint.pending().get()>"Add endpoint"</button>
             </ActionForm>
             {move || match a.create_endpoint.value().get() {
@@ -409,7 +423,7 @@ fn EndpointRowView(e: EndpointRow, types: Vec<String>, ws: Option<String>, base:
                 {e.disabled_reason.clone().filter(|_| !e.enabled).map(|r| view! { <br/><span class="muted small">{r}</span> })}
             </td>
             <td>{or_dash(e.failing_since.clone())}</td>
-            <td class="actions">
+            <td class="actions endpoint-actions">
                 <a class="button small" href=log_href aria-current=is_current.then_some("true")>"Delivery log"</a>
                 <ActionForm action=a.test attr:class="inline">
                     {workspace_field(&ws.get_value())}
@@ -457,20 +471,11 @@ fn EndpointRowView(e: EndpointRow, types: Vec<String>, ws: Option<String>, base:
 
 /// The chosen endpoint's deliveries: filters in the URL, rows asked for again every 3 s.
 #[component]
-fn DeliveryLogSection(endpoint: EndpointRow, types: Vec<String>, ws: Option<String>, base: String, picker: bool, a: Actions) -> impl IntoView {
+fn DeliveryLogSection(endpoint: EndpointRow, log: Result<Vec<DeliveryRow>, AppError>, types: Vec<String>, ws: Option<String>, base: String, picker: bool, a: Actions) -> impl IntoView {
     let query = use_query_map();
     let param = move |k: &str| query.with_untracked(|q| q.get(k).unwrap_or_default());
     let (status, event_type, since) = (param("status"), param("event_type"), param("since"));
     let endpoint_id = endpoint.id;
-    let ws_load = ws.clone();
-    let filters = (status.clone(), event_type.clone(), since.clone());
-    let first = Resource::new_blocking(
-        move || (),
-        move |_| {
-            let (ws, (status, event_type, since)) = (ws_load.clone(), filters.clone());
-            load_webhook_deliveries(ws, endpoint_id, Some(status), Some(event_type), Some(since))
-        },
-    );
     let clear_href = format!("{}#delivery-log", page_href(&base, &ws, picker, &[("endpoint", endpoint_id.to_string())]));
     let ws_table = ws.clone();
     let filters = (status.clone(), event_type.clone(), since.clone());
@@ -502,17 +507,10 @@ fn DeliveryLogSection(endpoint: EndpointRow, types: Vec<String>, ws: Option<Stri
                 <a class="button" href=clear_href>"Clear"</a>
             </form>
             <ActionResult value=a.replay.value() success="Replay queued."/>
-            <Suspense fallback=Loading>
-                {move || {
-                    let (ws, filters) = (ws_table.clone(), filters.clone());
-                    Suspend::new(async move {
-                        match first.await {
-                            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                            Ok(rows) => view! { <LogTable initial=rows ws endpoint_id filters a/> }.into_any(),
-                        }
-                    })
-                }}
-            </Suspense>
+            {match log {
+                Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                Ok(rows) => view! { <LogTable initial=rows ws=ws_table endpoint_id filters a/> }.into_any(),
+            }}
             <ActionForm action=a.recover attr:class="inline recover-form" attr:data-testid="recover">
                 {workspace_field(&ws)}
                 <input type="hidden" name="endpoint_id" value=endpoint_id.to_string()/>
