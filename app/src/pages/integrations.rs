@@ -158,7 +158,7 @@ fn Overview(o: IntegrationsOverview, base: String, picker: bool, a: Actions, end
         </div>
         <p class="muted">"Tokens for the REST API (n8n, Zapier, scripts), webhook endpoints that receive signed events, and what each delivery did. "
             <strong data-testid="integrations-owner">{owner_name.clone()}</strong>
-            {if ws.is_some() { ": this workspace's tokens and endpoints." } else { ": the agency's own endpoints receive every workspace's events." }}
+            {if ws.is_some() { ": this workspace's tokens and endpoints." } else { ": every token of the agency, and the agency's own endpoints, which receive every workspace's events." }}
         </p>
         {picker.then(|| view! { <WorkspacePicker workspaces=o.workspaces.clone() selected=ws.clone()/> })}
         <TokensSection tokens=o.tokens.clone() ws=ws.clone() a agency=ws.is_none()/>
