@@ -45,9 +45,11 @@ test('an admin makes a token (seen once), an endpoint, sends a test event and se
     await openIntegrations(page, '/admin/integrations?workspace=acme-roofing');
     await expect(page.getByTestId('integrations-owner')).toHaveText('Acme Roofing');
 
-    // A token: shown once in full, then only its start.
+    // A token: shown once in full, then only its start. (Its name is new on every run: the
+    // database lives as long as the server.)
+    const name = `e2e script ${Date.now()}`;
     const form = page.getByTestId('create-token');
-    await form.getByLabel('Name').fill('e2e script');
+    await form.getByLabel('Name').fill(name);
     await form.getByLabel('Scope').selectOption('write');
     await form.getByLabel('Expires after (days)').fill('30');
     await form.getByRole('button', { name: 'Create token' }).click();
@@ -56,7 +58,7 @@ test('an admin makes a token (seen once), an endpoint, sends a test event and se
     const token = await box.locator('input').inputValue();
     expect(token).toMatch(/^mvk_[A-Za-z0-9_-]{20,}$/);
     const tokens = page.getByTestId('tokens-table');
-    const tokenRow = tokens.getByRole('row').filter({ hasText: 'e2e script' });
+    const tokenRow = tokens.getByRole('row').filter({ hasText: name });
     await expect(tokenRow).toContainText(`${token.slice(0, 10)}…`);
     await expect(tokenRow).toContainText('write');
     expect(await tokens.textContent()).not.toContain(token);
@@ -122,11 +124,36 @@ test('an admin makes a token (seen once), an endpoint, sends a test event and se
     await expect(attempts).toContainText('ok from the e2e receiver');
     await expect(attempts).toContainText(' ms');
 
+    // Rotating: a new secret, shown once; for 24 hours both sign, so the receiver can switch.
+    const epRow = () => page.getByTestId('endpoints-table').getByRole('row').filter({ hasText: receiver.url });
+    await epRow().locator('details.confirm summary', { hasText: 'Rotate secret' }).click();
+    await epRow().getByRole('button', { name: 'Rotate the secret' }).click();
+    const rotatedBox = page.getByTestId('rotated-secret');
+    await expect(rotatedBox).toContainText("you won't see it again");
+    const newSecret = await rotatedBox.locator('input').inputValue();
+    expect(newSecret).toMatch(/^whsec_/);
+    expect(newSecret).not.toBe(secret);
+    await epRow().getByRole('button', { name: 'Send test event' }).click();
+    await expect.poll(() => receiver.received.length, { timeout: 10_000 }).toBe(2);
+    const second = receiver.received[1];
+    expect((new Webhook(newSecret).verify(second.body, second.headers) as { type: string }).type).toBe('webhook.test');
+    expect((new Webhook(secret).verify(second.body, second.headers) as { type: string }).type).toBe('webhook.test');
+    await expect(log.locator('tbody.delivery[data-status=delivered]')).toHaveCount(2, { timeout: 10_000 });
+
+    // Disabling shows why; editing changes the description.
+    await epRow().getByRole('button', { name: 'Disable' }).click();
+    await expect(epRow()).toContainText('disabled');
+    await expect(epRow()).toContainText('Disabled by a user.');
+    await epRow().locator('summary', { hasText: 'Edit' }).click();
+    await epRow().getByLabel('Description').fill('e2e receiver, edited');
+    await epRow().getByRole('button', { name: 'Save' }).click();
+    await expect(epRow()).toContainText('e2e receiver, edited');
+
     // Revoking the token refuses it at once.
-    const row = page.getByTestId('tokens-table').getByRole('row').filter({ hasText: 'e2e script' });
+    const row = page.getByTestId('tokens-table').getByRole('row').filter({ hasText: name });
     await row.locator('details.confirm summary', { hasText: 'Revoke' }).click();
-    await row.getByRole('button', { name: 'Revoke e2e script' }).click();
-    await expect(page.getByTestId('tokens-table').getByRole('row').filter({ hasText: 'e2e script' }).locator('.badge-danger')).toBeVisible();
+    await row.getByRole('button', { name: `Revoke ${name}` }).click();
+    await expect(page.getByTestId('tokens-table').getByRole('row').filter({ hasText: name }).locator('.badge-danger')).toBeVisible();
     expect((await page.request.get('/api/v1/workspaces/acme-roofing', { headers: auth })).status()).toBe(401);
 
     // The event catalog shows example payloads in the delivered shape.
@@ -137,7 +164,7 @@ test('an admin makes a token (seen once), an endpoint, sends a test event and se
     expect(payload.type).toBe('lead.created');
 
     // Deleting the endpoint (behind a confirmation) removes it.
-    const again = page.getByTestId('endpoints-table').getByRole('row').filter({ hasText: receiver.url });
+    const again = epRow();
     await again.locator('details.confirm summary', { hasText: 'Delete' }).click();
     await again.getByRole('button', { name: 'Delete the endpoint' }).click();
     await expect(page.getByTestId('endpoints').getByText(receiver.url, { exact: true })).toHaveCount(0);
