@@ -147,6 +147,23 @@ async fn a_replay_past_its_limit_ends_with_a_resync() {
     assert!(!seen.contains("resync"), "410 events fit in one replay");
 }
 
+/// Issue 13: the log also holds integration events (syncs, senders, contacts); the pages' stream
+/// carries only what the pages use.
+#[tokio::test]
+async fn the_page_stream_carries_lead_events_and_not_the_integration_ones() {
+    let srv = common::start().await;
+    let fx = &srv.fx;
+    let publish = |kind: &'static str| backend::platform::events::publish(&srv.state.db, &backend::platform::events::NewEvent::new(fx.ws_a, kind, &serde_json::json!({"error": "sync-secret-detail"})));
+    publish("sync.failed").await.unwrap();
+    publish("sender.health_changed").await.unwrap();
+    publish("lead.note_added").await.unwrap();
+    let client_a = srv.sign_in("clienta@acme.test").await;
+    let mut stream = client_a.get(srv.url("/client-portal/acme-roofing/events")).header("last-event-id", "0").send().await.unwrap();
+    let seen = read_until(&mut stream, "lead.note_added", Duration::from_secs(3)).await;
+    assert!(seen.contains("lead.note_added"), "{seen}");
+    assert!(!seen.contains("sync.failed") && !seen.contains("sender.health_changed"), "{seen}");
+}
+
 /// Issue 12: a client with a single workspace has nothing to choose on the hub, so the hub sends
 /// them to that board before the first byte; with a second workspace the hub is back.
 #[tokio::test]
