@@ -153,10 +153,10 @@ async fn a_replay_past_its_limit_ends_with_a_resync() {
 async fn the_page_stream_carries_lead_events_and_not_the_integration_ones() {
     let srv = common::start().await;
     let fx = &srv.fx;
-    let publish = |kind: &'static str| backend::platform::events::publish(&srv.state.db, &backend::platform::events::NewEvent::new(fx.ws_a, kind, &serde_json::json!({"error": "sync-secret-detail"})));
-    publish("sync.failed").await.unwrap();
-    publish("sender.health_changed").await.unwrap();
-    publish("lead.note_added").await.unwrap();
+    for kind in ["sync.failed", "sender.health_changed", "lead.note_added"] {
+        let event = backend::platform::events::NewEvent::new(fx.ws_a, kind, &serde_json::json!({"error": "sync-secret-detail"}));
+        backend::platform::events::publish(&srv.state.db, &event).await.unwrap();
+    }
     let client_a = srv.sign_in("clienta@acme.test").await;
     let mut stream = client_a.get(srv.url("/client-portal/acme-roofing/events")).header("last-event-id", "0").send().await.unwrap();
     let seen = read_until(&mut stream, "lead.note_added", Duration::from_secs(3)).await;
