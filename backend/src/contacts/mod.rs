@@ -588,8 +588,9 @@ mod tests {
 /// At most this many contacts in one API call.
 pub const MAX_ROWS_PER_CALL: usize = 1000;
 
-/// One contact sent by a tool (REST v1), in our field names.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// One contact sent by a tool (REST v1), in our field names (also its wire shape).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ContactRow {
     pub email: Option<String>,
     pub first_name: Option<String>,

@@ -11,24 +11,10 @@ use crate::HostState;
 
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ContactIn {
-    pub email: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub company: Option<String>,
-    pub title: Option<String>,
-    pub phone: Option<String>,
-    pub city: Option<String>,
-    pub state: Option<String>,
-    pub zip: Option<String>,
-}
-
-#[derive(Clone, Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct ContactsIn {
     /// 1 to 1,000 contacts.
     #[schema(min_items = 1, max_items = 1000)]
-    pub contacts: Vec<ContactIn>,
+    pub contacts: Vec<ContactRow>,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -61,12 +47,7 @@ pub struct ContactsOut {
 pub async fn create_contacts(State(state): State<HostState>, caller: Caller, ApiPath(slug): ApiPath<String>, ApiJson(input): ApiJson<ContactsIn>) -> ApiResult<Json<ContactsOut>> {
     let (w, scope) = scope_of(&state, &caller, &slug).await?;
     scope.writable()?;
-    let rows: Vec<ContactRow> = input
-        .contacts
-        .into_iter()
-        .map(|c| ContactRow { email: c.email, first_name: c.first_name, last_name: c.last_name, company: c.company, title: c.title, phone: c.phone, city: c.city, state: c.state, zip: c.zip })
-        .collect();
-    let (upload_id, results) = contacts::import_rows(&state.app.db, &caller.user, w.id, &rows, &state.app.config.data_dir).await?;
+    let (upload_id, results) = contacts::import_rows(&state.app.db, &caller.user, w.id, &input.contacts, &state.app.config.data_dir).await?;
     let count = |s: &str| results.iter().filter(|r| r.status == s).count();
     Ok(Json(ContactsOut {
         upload_id,
