@@ -1,8 +1,9 @@
+import AxeBuilder from '@axe-core/playwright';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, test, type Page } from '@playwright/test';
 import { Webhook } from 'standardwebhooks';
-import { ADMIN, CLIENT, VIEWER, hydrated, login } from './helpers';
+import { ADMIN, CLIENT, VIEWER, hydrated, login, setTheme } from './helpers';
 
 // Integrations (issue 13): tokens shown once, an endpoint at a receiver started here, a test event
 // delivered and signed (checked with the independent `standardwebhooks` package), and the
@@ -30,6 +31,15 @@ async function startReceiver(): Promise<{ url: string; received: Received[]; clo
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}/hook`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** axe-core's serious and critical findings on the page as shown (a11y.spec.ts sees the page
+ *  only empty: no endpoint, no delivery log). */
+async function seriousViolations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 async function openIntegrations(page: Page, path: string) {
@@ -85,6 +95,7 @@ test('an admin makes a token (seen once), an endpoint, sends a test event and se
     await expect(endpointRow).toContainText('lead.created');
     await expect(endpointRow).toContainText('enabled');
     expect(await page.getByTestId('endpoints-table').textContent()).not.toContain(secret);
+    expect(await seriousViolations(page)).toEqual([]); // with the secret shown once
 
     // Its delivery log, then a test event: delivered within a few seconds (the log polls).
     await endpointRow.getByRole('link', { name: 'Delivery log' }).click();
@@ -123,6 +134,16 @@ test('an admin makes a token (seen once), an endpoint, sends a test event and se
     await expect(attempts).toContainText('200');
     await expect(attempts).toContainText('ok from the e2e receiver');
     await expect(attempts).toContainText(' ms');
+
+    // Filled in (tokens, an endpoint, its log with the attempts open), in both themes: nothing serious for axe.
+    expect(await seriousViolations(page)).toEqual([]);
+    await setTheme(page, 'dark');
+    await page.reload();
+    await hydrated(page);
+    await delivery.getByRole('button', { name: 'Attempts' }).click();
+    await expect(attempts).toContainText('200');
+    expect(await seriousViolations(page)).toEqual([]);
+    await setTheme(page, 'light');
 
     // Rotating: a new secret, shown once; for 24 hours both sign, so the receiver can switch.
     const epRow = () => page.getByTestId('endpoints-table').getByRole('row').filter({ hasText: receiver.url });
