@@ -216,6 +216,7 @@ test('a viewer (read-only) is refused the integrations of their workspace', asyn
   await login(page, VIEWER.email, VIEWER.password);
   const res = await page.goto('/client-portal/bright-smile-dental/integrations');
   expect(res!.status()).toBe(403);
+  await expect(page.getByRole('heading', { name: 'Integrations need write access' })).toBeVisible();
   await page.goto('/client-portal/bright-smile-dental');
   await hydrated(page);
   await expect(page.getByTestId('workspace-name')).toBeVisible();

@@ -133,11 +133,25 @@ fn Integrations(workspace: Signal<Option<String>>, base: Signal<String>, picker:
             {move || Suspend::new(async move {
                 let (o, log) = (overview.await, log.await);
                 match o {
+                    // A viewer of the workspace: say what is missing (the generic 403 page speaks of admins).
+                    Err(AppError::Forbidden) if !picker => view! { <NeedsWrite/> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                     Ok(o) => view! { <Overview o base=base.get_untracked() picker a endpoint=endpoint() log/> }.into_any(),
                 }
             })}
         </Transition>
+    }
+}
+
+#[component]
+fn NeedsWrite() -> impl IntoView {
+    crate::components::status::set_http_status(403);
+    view! {
+        <section class="status-page" data-testid="forbidden">
+            <h1>"Integrations need write access"</h1>
+            <p>"API tokens and webhooks can change this workspace, so they are for people who may write in it. Ask your agency admin if you need them."</p>
+            <p><a href="/client-portal" class="button">"Back to my workspaces"</a></p>
+        </section>
     }
 }
 
