@@ -194,6 +194,15 @@ test('an admin makes a token (seen once), an endpoint, sends a test event and se
   }
 });
 
+test('an admin reaches Integrations from the account menu (the header keeps its one row)', async ({ page }) => {
+  await login(page, ADMIN.email, ADMIN.password);
+  await page.goto('/admin');
+  await page.locator('details.account-menu > summary').click();
+  await page.getByRole('menuitem', { name: 'Integrations (API, webhooks)' }).click();
+  await expect(page).toHaveURL((url) => url.pathname === '/admin/integrations');
+  await expect(page.getByTestId('event-catalog')).toContainText('lead.created');
+});
+
 test('a client sees the integrations of their own workspace only', async ({ page }) => {
   await login(page, CLIENT.email, CLIENT.password);
   await page.goto('/client-portal/acme-roofing');
