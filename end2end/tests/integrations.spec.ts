@@ -78,6 +78,13 @@ test('an admin makes a token (seen once), an endpoint, sends a test event and se
     // After a reload the page holds its start only.
     await openIntegrations(page, '/admin/integrations?workspace=acme-roofing');
     await expect(page.getByTestId('new-token')).toHaveCount(0);
+    // The table's CSV has the token's row with its start, never the token.
+    const csvHref = await page.getByTestId('tokens-csv').getAttribute('href');
+    expect(csvHref).toBe('/integrations/tokens.csv?workspace=acme-roofing');
+    const csv = await (await page.request.get(csvHref!)).text();
+    expect(csv).toContain(name);
+    expect(csv).toContain(token.slice(0, 10));
+    expect(csv).not.toContain(token);
     expect(await page.content()).not.toContain(token);
 
     // An endpoint at the receiver, for lead.created only; its secret is shown once.

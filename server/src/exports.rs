@@ -33,6 +33,111 @@ pub fn routes() -> crate::routes::HostRoutes {
         .get("/personalization/{campaign}/export.csv", personalization_csv)
         .get("/personalization/leads/{id}/calls.csv", personalization_calls_csv)
         .get("/personalization/runs/{id}/rejected.csv", personalization_rejected_csv)
+        .get("/integrations/tokens.csv", tokens_csv)
+        .get("/integrations/endpoints.csv", endpoints_csv)
+        .get("/integrations/deliveries.csv", deliveries_csv)
+}
+
+/// The Integrations page's tables (`?workspace=` as on the page; none: the agency's). Secrets
+/// and tokens are never in them — they are not stored in a form that could be.
+pub async fn tokens_csv(State(state): State<HostState>, Caller(caller): Caller, Query(q): Query<HashMap<String, String>>) -> Response {
+    let db = &state.app.db;
+    let result = async {
+        let (owner, _) = app::api::integrations::owner_checked(db, &caller, q.get("workspace").cloned()).await?;
+        let tokens = backend::tenancy::api_tokens::list(db, &caller, owner.workspace_id()).await?;
+        let when = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+        let rows = tokens.into_iter().map(|t| {
+            vec![
+                t.name,
+                t.prefix,
+                t.scope.as_str().to_owned(),
+                t.workspace_slug.unwrap_or_else(|| "(agency)".into()),
+                t.created_by_name.unwrap_or_default(),
+                t.created_at.to_rfc3339(),
+                when(t.last_used_at),
+                when(t.expires_at),
+                when(t.revoked_at),
+            ]
+        });
+        backend::platform::csv_output::to_csv(&["name", "prefix", "scope", "workspace", "created_by", "created_at", "last_used_at", "expires_at", "revoked_at"], rows)
+    }
+    .await;
+    csv_response("api-tokens.csv", result)
+}
+
+pub async fn endpoints_csv(State(state): State<HostState>, Caller(caller): Caller, Query(q): Query<HashMap<String, String>>) -> Response {
+    let db = &state.app.db;
+    let result = async {
+        let (owner, _) = app::api::integrations::owner_checked(db, &caller, q.get("workspace").cloned()).await?;
+        let rows = backend::eventbus::endpoints::list(db, &owner).await?.into_iter().map(|e| {
+            vec![
+                e.id.to_string(),
+                e.url.clone(),
+                e.description.clone(),
+                e.types().join(" "),
+                if e.enabled { "enabled".to_owned() } else { "disabled".to_owned() },
+                e.disabled_reason.clone().unwrap_or_default(),
+                e.header_name.clone().unwrap_or_default(),
+                e.failing_since.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                e.created_at.to_rfc3339(),
+            ]
+        });
+        backend::platform::csv_output::to_csv(&["id", "url", "description", "event_types", "state", "disabled_reason", "header", "failing_since", "created_at"], rows)
+    }
+    .await;
+    csv_response("webhook-endpoints.csv", result)
+}
+
+/// An endpoint's delivery log with the page's filters (`endpoint`, `status`, `event_type`,
+/// `since` as a day), newest first, up to 10,000 rows.
+pub async fn deliveries_csv(State(state): State<HostState>, Caller(caller): Caller, Query(q): Query<HashMap<String, String>>) -> Response {
+    let db = &state.app.db;
+    let given = |k: &str| q.get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let result = async {
+        let (owner, _) = app::api::integrations::owner_checked(db, &caller, q.get("workspace").cloned()).await?;
+        let endpoint: i64 = given("endpoint").and_then(|e| e.parse().ok()).ok_or_else(|| backend::Error::invalid("Choose an endpoint (endpoint=ID)."))?;
+        let since = match given("since") {
+            None => None,
+            Some(d) => Some(
+                chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                    .map_err(|_| backend::Error::invalid("since: give a day as YYYY-MM-DD."))?
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap_or_default()
+                    .and_utc(),
+            ),
+        };
+        let mut rows = Vec::new();
+        let mut before = None;
+        while rows.len() < 10_000 {
+            let filter = backend::eventbus::log::DeliveryFilter { status: given("status"), event_type: given("event_type"), since, before_id: before, limit: 500 };
+            let page = backend::eventbus::log::deliveries(db, &owner, endpoint, &filter).await?;
+            before = page.last().map(|d| d.id);
+            let done = page.len() < 500;
+            rows.extend(page.into_iter().map(|d| {
+                vec![
+                    d.id.to_string(),
+                    d.created_at.to_rfc3339(),
+                    d.event_type,
+                    d.message_id,
+                    d.status,
+                    d.attempts.to_string(),
+                    d.last_status_code.map(|c| c.to_string()).unwrap_or_default(),
+                    d.last_error.unwrap_or_default(),
+                    d.trace_id.unwrap_or_default(),
+                    d.finished_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                ]
+            }));
+            if done {
+                break;
+            }
+        }
+        backend::platform::csv_output::to_csv(
+            &["id", "created_at", "event_type", "webhook_id", "status", "attempts", "last_status_code", "last_error", "trace_id", "finished_at"],
+            rows,
+        )
+    }
+    .await;
+    csv_response("webhook-deliveries.csv", result)
 }
 
 /// An error as a plain-text response with its status; internal details stay in the log.

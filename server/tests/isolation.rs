@@ -371,6 +371,10 @@ fn host_case(method: &str, template: &str, b_campaign: i64) -> Option<HostCase> 
         ("GET", "/readyz") => case("/readyz".into(), 503, 503, 503, 503),
         // No metrics token is configured: the route is not there (server/tests/api.rs has it on).
         ("GET", "/metrics") => case("/metrics".into(), 404, 404, 404, 404),
+        // Integrations tables of B: not found for A's users, the agency's refused to non-admins.
+        ("GET", "/integrations/tokens.csv") => case("/integrations/tokens.csv?workspace=beta-secret".into(), 401, 404, 404, 200),
+        ("GET", "/integrations/endpoints.csv") => case("/integrations/endpoints.csv".into(), 401, 403, 403, 200),
+        ("GET", "/integrations/deliveries.csv") => case("/integrations/deliveries.csv?workspace=beta-secret&endpoint=1".into(), 401, 404, 404, 404),
         ("GET", "/admin/contacts/uploads/{id}/rejected.csv") => case("/admin/contacts/uploads/999/rejected.csv".into(), 303, 403, 403, 404),
         ("GET", "/admin/zips/imports/{id}/rejected.csv") => case("/admin/zips/imports/999/rejected.csv".into(), 303, 403, 403, 404),
         // Lists of what the caller may see: their own.

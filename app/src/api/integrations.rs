@@ -21,6 +21,16 @@ async fn owner(
     caller: &backend::identity::sessions::SessionUser,
     workspace: Option<String>,
 ) -> Result<(Owner, Option<backend::tenancy::workspaces::Workspace>), AppError> {
+    Ok(owner_checked(db, caller, workspace).await?)
+}
+
+/// The same check for the host's CSV downloads of these tables.
+#[cfg(feature = "ssr")]
+pub async fn owner_checked(
+    db: &backend::platform::db::Db,
+    caller: &backend::identity::sessions::SessionUser,
+    workspace: Option<String>,
+) -> backend::Result<(Owner, Option<backend::tenancy::workspaces::Workspace>)> {
     use backend::tenancy::{access, workspaces};
     match workspace.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
         None => Ok((Owner::Agency(access::agency_admin(caller)?), None)),

@@ -251,6 +251,23 @@ fn copy_to_clipboard(text: &str) {
     let _ = text;
 }
 
+/// A CSV download of one of the page's tables, for the workspace shown (none: the agency's),
+/// with the log's filters (`extra`).
+fn csv_link(path: &str, ws: &Option<String>, extra: &[(&str, String)], testid: &'static str) -> impl IntoView {
+    let mut params: Vec<(&str, String)> = ws.iter().map(|w| ("workspace", w.clone())).collect();
+    params.extend(extra.iter().filter(|(_, v)| !v.is_empty()).cloned());
+    let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", query_value(v))).collect();
+    let href = if query.is_empty() { path.to_owned() } else { format!("{path}?{}", query.join("&")) };
+    view! { <a class="button" href=href download data-testid=testid>"Export CSV"</a> }
+}
+
+/// Percent-encodes a query value (slugs, ids, days and catalog names need little).
+fn query_value(v: &str) -> String {
+    v.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
 fn or_dash(v: Option<String>) -> String {
     v.map(|t| short_time(&t)).unwrap_or_else(|| "—".into())
 }
@@ -268,7 +285,7 @@ fn TokensSection(tokens: Vec<ApiTokenRow>, ws: Option<String>, a: Actions, agenc
     let revoke = a.revoke_token;
     view! {
         <section class="card integ" data-testid="tokens">
-            <h2>"API tokens"</h2>
+            <div class="section-head"><h2>"API tokens"</h2>{csv_link("/integrations/tokens.csv", &ws, &[], "tokens-csv")}</div>
             {if tokens.is_empty() {
                 view! { <Empty title="No API tokens yet">"Create one below for n8n, Zapier or a script."</Empty> }.into_any()
             } else {
@@ -365,7 +382,7 @@ fn EndpointsSection(endpoints: Vec<EndpointRow>, types: Vec<String>, ws: Option<
     };
     view! {
         <section class="card integ" data-testid="endpoints">
-            <h2>"Webhook endpoints"</h2>
+            <div class="section-head"><h2>"Webhook endpoints"</h2>{csv_link("/integrations/endpoints.csv", &ws, &[], "endpoints-csv")}</div>
             {if endpoints.is_empty() {
                 view! { <Empty title="No webhook endpoints yet">"Add the URL of an n8n Webhook node (or any receiver) below."</Empty> }.into_any()
             } else {
@@ -495,7 +512,10 @@ fn DeliveryLogSection(endpoint: EndpointRow, log: Result<Vec<DeliveryRow>, AppEr
     let filters = (status.clone(), event_type.clone(), since.clone());
     view! {
         <section class="card integ" id="delivery-log" data-testid="delivery-log">
-            <h2>"Delivery log: " <code class="url-cell">{endpoint.url.clone()}</code></h2>
+            <div class="section-head">
+                <h2>"Delivery log: " <code class="url-cell">{endpoint.url.clone()}</code></h2>
+                {csv_link("/integrations/deliveries.csv", &ws, &[("endpoint", endpoint_id.to_string()), ("status", status.clone()), ("event_type", event_type.clone()), ("since", since.clone())], "deliveries-csv")}
+            </div>
             <p class="muted small">"The newest " {crate::api::integrations::DELIVERY_LOG_ROWS} " deliveries, refreshed every 3 seconds. A delivery is retried on its schedule until it is delivered or fails for good; the failed ones are the dead-letter list."</p>
             <form method="get" class="filters" role="search" data-testid="log-filters">
                 {picker.then(|| workspace_field(&ws))}
