@@ -37,6 +37,7 @@ pub fn AdminIntegrationsPage() -> impl IntoView {
             <Integrations workspace base=Signal::derive(|| "/admin/integrations".to_owned()) picker=true/>
         </RequireAdmin>
     }
+    .into_any()
 }
 
 #[component]
@@ -50,6 +51,7 @@ pub fn PortalIntegrationsPage() -> impl IntoView {
             <Integrations workspace base=Signal::derive(move || format!("/client-portal/{}/integrations", slug())) picker=false/>
         </RequireUser>
     }
+    .into_any()
 }
 
 /// The page's URL for a query (`?workspace=…&endpoint=…`); the client page has the workspace in
@@ -141,6 +143,7 @@ fn Integrations(workspace: Signal<Option<String>>, base: Signal<String>, picker:
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
@@ -153,6 +156,7 @@ fn NeedsWrite() -> impl IntoView {
             <p><a href="/client-portal" class="button">"Back to my workspaces"</a></p>
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -184,6 +188,7 @@ fn Overview(o: IntegrationsOverview, base: String, picker: bool, a: Actions, end
         }}
         <CatalogSection catalog=o.catalog.clone()/>
     }
+    .into_any()
 }
 
 /// "Agency-wide" or one workspace; a plain GET form, so the choice is in the URL.
@@ -204,6 +209,7 @@ fn WorkspacePicker(workspaces: Vec<(String, String)>, selected: Option<String>) 
             <button type="submit" class="button">"Show"</button>
         </form>
     }
+    .into_any()
 }
 
 /// A token or secret, shown once: a read-only box to copy from, and a plain warning.
@@ -231,6 +237,7 @@ fn SecretOnce(title: &'static str, value: String, testid: &'static str, #[prop(i
             </div>
         </div>
     }
+    .into_any()
 }
 
 /// `navigator.clipboard.writeText(text)`, looked up by name (the web-sys clipboard bindings are
@@ -349,6 +356,7 @@ fn TokensSection(tokens: Vec<ApiTokenRow>, ws: Option<String>, a: Actions, agenc
             {fresh}
         </section>
     }
+    .into_any()
 }
 
 /// The event-type checkboxes of an endpoint form (`types[<name>]=yes`); none ticked: every type.
@@ -429,6 +437,7 @@ fn EndpointsSection(endpoints: Vec<EndpointRow>, types: Vec<String>, ws: Option<
             {created}
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -498,6 +507,7 @@ fn EndpointRowView(e: EndpointRow, types: Vec<String>, ws: Option<String>, base:
             </td>
         </tr>
     }
+    .into_any()
 }
 
 /// The chosen endpoint's deliveries: filters in the URL, rows asked for again every 3 s.
@@ -558,6 +568,7 @@ fn DeliveryLogSection(endpoint: EndpointRow, log: Result<Vec<DeliveryRow>, AppEr
             }}
         </section>
     }
+    .into_any()
 }
 
 fn status_badge(status: &str) -> &'static str {
@@ -638,11 +649,13 @@ fn LogTable(initial: Vec<DeliveryRow>, ws: Option<String>, endpoint_id: i64, fil
                             </tr>
                         </tbody>
                     }
+                    .into_any()
                 }
             </For>
         </table>
         </div>
     }
+    .into_any()
 }
 
 #[component]
@@ -674,6 +687,7 @@ fn Attempts(ws: Option<String>, delivery_id: i64, message_id: String) -> impl In
             })}
         </Suspense>
     }
+    .into_any()
 }
 
 #[component]
@@ -698,4 +712,5 @@ fn CatalogSection(catalog: Vec<EventTypeRow>) -> impl IntoView {
             </ul>
         </section>
     }
+    .into_any()
 }
