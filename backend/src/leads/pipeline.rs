@@ -433,19 +433,23 @@ pub async fn card(db: &Db, scope: &WorkspaceScope, lead_id: i64) -> Result<Card>
     on_db!(db, |pool| sqlx::query_as::<_, Card>(sql).bind(scope.workspace_id()).bind(lead_id).fetch_optional(pool).await)?.ok_or(Error::NotFound)
 }
 
-/// A lead pushed in by a tool (REST v1): on the board at `new`, interested today, with its
-/// `lead.created` event in the same transaction. An email already in the workspace is a conflict.
-#[derive(Clone, Debug, Default)]
+/// A lead a tool pushes in (REST v1; also its wire shape).
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PushedLead {
+    #[schema(format = Email, max_length = 320)]
     pub email: String,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub company: Option<String>,
     pub title: Option<String>,
     pub phone: Option<String>,
+    /// The message that made them a lead.
     pub reply_text: Option<String>,
 }
 
+/// Puts a pushed lead on the board at `new`, interested today, with its `lead.created` event in
+/// the same transaction. An email already in the workspace is a conflict.
 pub async fn push(db: &Db, scope: &WriteScope, lead: &PushedLead, today: NaiveDate) -> Result<i64> {
     let email = lead.email.trim().to_lowercase();
     if !crate::platform::csv_input::valid_email(&email) {

@@ -105,38 +105,15 @@ pub async fn list_leads(State(state): State<HostState>, caller: Caller, ApiPath(
     Ok(Json(LeadPage { leads: cards.into_iter().map(LeadOut::from).collect(), next_cursor }))
 }
 
-#[derive(Clone, Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewLeadIn {
-    #[schema(format = Email, max_length = 320)]
-    pub email: String,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub company: Option<String>,
-    pub title: Option<String>,
-    pub phone: Option<String>,
-    /// The message that made them a lead.
-    pub reply_text: Option<String>,
-}
-
 /// Pushes a lead in: it lands on the board at `new` (a `lead.created` event).
 #[utoipa::path(post, path = "/api/v1/workspaces/{slug}/leads", tag = "leads",
     params(("slug" = String, Path, description = "The workspace's slug")),
-    request_body = NewLeadIn,
+    request_body = PushedLead,
     responses((status = 201, body = LeadOut), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
-pub async fn create_lead(State(state): State<HostState>, caller: Caller, ApiPath(slug): ApiPath<String>, ApiJson(input): ApiJson<NewLeadIn>) -> ApiResult<(StatusCode, Json<LeadOut>)> {
+pub async fn create_lead(State(state): State<HostState>, caller: Caller, ApiPath(slug): ApiPath<String>, ApiJson(lead): ApiJson<PushedLead>) -> ApiResult<(StatusCode, Json<LeadOut>)> {
     let (_, scope) = scope_of(&state, &caller, &slug).await?;
     let write = scope.writable()?;
-    let lead = PushedLead {
-        email: input.email,
-        first_name: input.first_name,
-        last_name: input.last_name,
-        company: input.company,
-        title: input.title,
-        phone: input.phone,
-        reply_text: input.reply_text,
-    };
     let id = pipeline::push(&state.app.db, &write, &lead, Utc::now().date_naive()).await?;
     Ok((StatusCode::CREATED, Json(pipeline::card(&state.app.db, &scope, id).await?.into())))
 }
