@@ -95,6 +95,25 @@ pub async fn delivery(db: &Db, owner: &Owner, delivery_id: i64) -> Result<(Deliv
     Ok((d, attempts))
 }
 
+/// The attempts of deliveries already listed by [`deliveries`] (which checked their endpoint), by
+/// delivery, oldest first: one query for a page instead of one per row.
+pub async fn attempts_of(db: &Db, deliveries: &[Delivery]) -> Result<std::collections::HashMap<i64, Vec<Attempt>>> {
+    let mut by_delivery: std::collections::HashMap<i64, Vec<Attempt>> = deliveries.iter().map(|d| (d.id, Vec::new())).collect();
+    if deliveries.is_empty() {
+        return Ok(by_delivery);
+    }
+    let ids: Vec<String> = deliveries.iter().map(|d| d.id.to_string()).collect();
+    let sql = format!(
+        "SELECT id, delivery_id, at, status_code, latency_ms, response_excerpt, error FROM event_delivery_attempts WHERE delivery_id IN ({}) ORDER BY id",
+        ids.join(",")
+    );
+    let rows = on_db!(db, |pool| sqlx::query_as::<_, Attempt>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(pool).await)?;
+    for a in rows {
+        by_delivery.entry(a.delivery_id).or_default().push(a);
+    }
+    Ok(by_delivery)
+}
+
 /// Sends a finished delivery again (same message id, a fresh schedule). A pending one is left
 /// as it is.
 pub async fn replay(db: &Db, owner: &Owner, delivery_id: i64, now: DateTime<Utc>) -> Result<Delivery> {

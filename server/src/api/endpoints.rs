@@ -130,7 +130,13 @@ impl EndpointIn {
             (name, value) => Some((name.unwrap_or_default(), value.unwrap_or_default())),
         };
         let event_types = self.event_types.into_iter().map(EventTypeName::name).collect();
-        EndpointInput { url: self.url, description: self.description, event_types, enabled: self.enabled, header }
+        EndpointInput {
+            url: self.url,
+            description: self.description,
+            event_types,
+            enabled: self.enabled,
+            header,
+        }
     }
 }
 
@@ -217,7 +223,13 @@ fn delivery_out(d: Delivery, attempts: Vec<Attempt>) -> DeliveryOut {
         finished_at: d.finished_at,
         attempt_log: attempts
             .into_iter()
-            .map(|a| AttemptOut { at: a.at, status_code: a.status_code, latency_ms: a.latency_ms, response_excerpt: a.response_excerpt, error: a.error })
+            .map(|a| AttemptOut {
+                at: a.at,
+                status_code: a.status_code,
+                latency_ms: a.latency_ms,
+                response_excerpt: a.response_excerpt,
+                error: a.error,
+            })
             .collect(),
     }
 }
@@ -260,7 +272,13 @@ async fn list_body(state: &HostState, (owner, slug): (Owner, Option<String>)) ->
 async fn create_body(state: &HostState, (owner, slug): (Owner, Option<String>), input: EndpointIn) -> ApiResult<(StatusCode, Json<CreatedEndpoint>)> {
     let app = &state.app;
     let created = endpoints::create(&app.db, &app.secrets, &app.config.integrations, &owner, &input.input(), Utc::now()).await?;
-    Ok((StatusCode::CREATED, Json(CreatedEndpoint { endpoint: out(created.endpoint, slug.as_deref()), secret: created.secret })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedEndpoint {
+            endpoint: out(created.endpoint, slug.as_deref()),
+            secret: created.secret,
+        }),
+    ))
 }
 
 async fn get_body(state: &HostState, (owner, slug): (Owner, Option<String>), id: i64) -> ApiResult<Json<EndpointOut>> {
@@ -291,7 +309,10 @@ async fn rotate_body(state: &HostState, (owner, _): (Owner, Option<String>), id:
     let now = Utc::now();
     let overlap = chrono::Duration::hours(hours);
     let secret = endpoints::rotate_secret(&state.app.db, &state.app.secrets, &owner, id, overlap, now).await?;
-    Ok(Json(RotatedSecret { secret, previous_secret_until: now + overlap }))
+    Ok(Json(RotatedSecret {
+        secret,
+        previous_secret_until: now + overlap,
+    }))
 }
 
 async fn deliveries_body(state: &HostState, (owner, _): (Owner, Option<String>), id: i64, q: DeliveriesQuery) -> ApiResult<Json<DeliveryPage>> {
@@ -299,15 +320,24 @@ async fn deliveries_body(state: &HostState, (owner, _): (Owner, Option<String>),
     if q.before.is_some_and(|b| b < 1) {
         return Err(backend::Error::invalid("before is a delivery id: 1 or more.").into());
     }
-    let filter = DeliveryFilter { status: q.status, event_type: q.event_type, since: q.since, before_id: q.before, limit };
+    let filter = DeliveryFilter {
+        status: q.status,
+        event_type: q.event_type,
+        since: q.since,
+        before_id: q.before,
+        limit,
+    };
     let db = &state.app.db;
     let list = log::deliveries(db, &owner, id, &filter).await?;
     let next_before = (list.len() as i64 == limit).then(|| list.last().map(|d| d.id)).flatten();
-    let mut deliveries = Vec::with_capacity(list.len());
-    for d in list {
-        let (d, attempts) = log::delivery(db, &owner, d.id).await?;
-        deliveries.push(delivery_out(d, attempts));
-    }
+    let mut attempts = log::attempts_of(db, &list).await?;
+    let deliveries = list
+        .into_iter()
+        .map(|d| {
+            let a = attempts.remove(&d.id).unwrap_or_default();
+            delivery_out(d, a)
+        })
+        .collect();
     Ok(Json(DeliveryPage { deliveries, next_before }))
 }
 
@@ -342,7 +372,12 @@ pub async fn list_endpoints(State(state): State<HostState>, caller: Caller, ApiP
     params(("slug" = String, Path, description = "The workspace's slug")),
     request_body = EndpointIn,
     responses((status = 201, body = CreatedEndpoint), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
-pub async fn create_endpoint(State(state): State<HostState>, caller: Caller, ApiPath(slug): ApiPath<String>, ApiJson(input): ApiJson<EndpointIn>) -> ApiResult<(StatusCode, Json<CreatedEndpoint>)> {
+pub async fn create_endpoint(
+    State(state): State<HostState>,
+    caller: Caller,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(input): ApiJson<EndpointIn>,
+) -> ApiResult<(StatusCode, Json<CreatedEndpoint>)> {
     create_body(&state, workspace_owner(&state, &caller, &slug).await?, input).await
 }
 
@@ -359,7 +394,12 @@ pub async fn get_endpoint(State(state): State<HostState>, caller: Caller, ApiPat
     params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The endpoint's id")),
     request_body = EndpointIn,
     responses((status = 200, body = EndpointOut), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
-pub async fn update_endpoint(State(state): State<HostState>, caller: Caller, ApiPath((slug, id)): ApiPath<(String, i64)>, ApiJson(input): ApiJson<EndpointIn>) -> ApiResult<Json<EndpointOut>> {
+pub async fn update_endpoint(
+    State(state): State<HostState>,
+    caller: Caller,
+    ApiPath((slug, id)): ApiPath<(String, i64)>,
+    ApiJson(input): ApiJson<EndpointIn>,
+) -> ApiResult<Json<EndpointOut>> {
     update_body(&state, workspace_owner(&state, &caller, &slug).await?, id, input).await
 }
 
@@ -375,7 +415,11 @@ pub async fn delete_endpoint(State(state): State<HostState>, caller: Caller, Api
 #[utoipa::path(post, path = "/api/v1/workspaces/{slug}/webhook-endpoints/{id}/test", tag = "webhooks",
     params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The endpoint's id")),
     responses((status = 202, body = TestSent), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
-pub async fn test_endpoint(State(state): State<HostState>, caller: Caller, ApiPath((slug, id)): ApiPath<(String, i64)>) -> ApiResult<(StatusCode, Json<TestSent>)> {
+pub async fn test_endpoint(
+    State(state): State<HostState>,
+    caller: Caller,
+    ApiPath((slug, id)): ApiPath<(String, i64)>,
+) -> ApiResult<(StatusCode, Json<TestSent>)> {
     test_body(&state, workspace_owner(&state, &caller, &slug).await?, id).await
 }
 
@@ -384,7 +428,12 @@ pub async fn test_endpoint(State(state): State<HostState>, caller: Caller, ApiPa
     params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The endpoint's id")),
     request_body = RotateIn,
     responses((status = 200, body = RotatedSecret), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
-pub async fn rotate_secret(State(state): State<HostState>, caller: Caller, ApiPath((slug, id)): ApiPath<(String, i64)>, ApiJson(input): ApiJson<RotateIn>) -> ApiResult<Json<RotatedSecret>> {
+pub async fn rotate_secret(
+    State(state): State<HostState>,
+    caller: Caller,
+    ApiPath((slug, id)): ApiPath<(String, i64)>,
+    ApiJson(input): ApiJson<RotateIn>,
+) -> ApiResult<Json<RotatedSecret>> {
     rotate_body(&state, workspace_owner(&state, &caller, &slug).await?, id, input).await
 }
 
@@ -392,7 +441,12 @@ pub async fn rotate_secret(State(state): State<HostState>, caller: Caller, ApiPa
 #[utoipa::path(get, path = "/api/v1/workspaces/{slug}/webhook-endpoints/{id}/deliveries", tag = "webhooks",
     params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The endpoint's id"), DeliveriesQuery),
     responses((status = 200, body = DeliveryPage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_deliveries(State(state): State<HostState>, caller: Caller, ApiPath((slug, id)): ApiPath<(String, i64)>, ApiQuery(q): ApiQuery<DeliveriesQuery>) -> ApiResult<Json<DeliveryPage>> {
+pub async fn list_deliveries(
+    State(state): State<HostState>,
+    caller: Caller,
+    ApiPath((slug, id)): ApiPath<(String, i64)>,
+    ApiQuery(q): ApiQuery<DeliveriesQuery>,
+) -> ApiResult<Json<DeliveryPage>> {
     deliveries_body(&state, workspace_owner(&state, &caller, &slug).await?, id, q).await
 }
 
@@ -400,7 +454,11 @@ pub async fn list_deliveries(State(state): State<HostState>, caller: Caller, Api
 #[utoipa::path(post, path = "/api/v1/workspaces/{slug}/webhook-endpoints/{id}/deliveries/{delivery}/replay", tag = "webhooks",
     params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The endpoint's id"), ("delivery" = i64, Path, description = "The delivery's id")),
     responses((status = 202, body = DeliveryOut), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
-pub async fn replay_delivery(State(state): State<HostState>, caller: Caller, ApiPath((slug, id, delivery)): ApiPath<(String, i64, i64)>) -> ApiResult<(StatusCode, Json<DeliveryOut>)> {
+pub async fn replay_delivery(
+    State(state): State<HostState>,
+    caller: Caller,
+    ApiPath((slug, id, delivery)): ApiPath<(String, i64, i64)>,
+) -> ApiResult<(StatusCode, Json<DeliveryOut>)> {
     replay_body(&state, workspace_owner(&state, &caller, &slug).await?, id, delivery).await
 }
 
@@ -409,7 +467,12 @@ pub async fn replay_delivery(State(state): State<HostState>, caller: Caller, Api
     params(("slug" = String, Path, description = "The workspace's slug"), ("id" = i64, Path, description = "The endpoint's id")),
     request_body = RecoverIn,
     responses((status = 202, body = Recovered), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
-pub async fn recover_deliveries(State(state): State<HostState>, caller: Caller, ApiPath((slug, id)): ApiPath<(String, i64)>, ApiJson(input): ApiJson<RecoverIn>) -> ApiResult<(StatusCode, Json<Recovered>)> {
+pub async fn recover_deliveries(
+    State(state): State<HostState>,
+    caller: Caller,
+    ApiPath((slug, id)): ApiPath<(String, i64)>,
+    ApiJson(input): ApiJson<RecoverIn>,
+) -> ApiResult<(StatusCode, Json<Recovered>)> {
     recover_body(&state, workspace_owner(&state, &caller, &slug).await?, id, input).await
 }
 
@@ -426,7 +489,11 @@ pub async fn list_agency_endpoints(State(state): State<HostState>, caller: Calle
 #[utoipa::path(post, path = "/api/v1/webhook-endpoints", tag = "webhooks",
     request_body = EndpointIn,
     responses((status = 201, body = CreatedEndpoint), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
-pub async fn create_agency_endpoint(State(state): State<HostState>, caller: Caller, ApiJson(input): ApiJson<EndpointIn>) -> ApiResult<(StatusCode, Json<CreatedEndpoint>)> {
+pub async fn create_agency_endpoint(
+    State(state): State<HostState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<EndpointIn>,
+) -> ApiResult<(StatusCode, Json<CreatedEndpoint>)> {
     create_body(&state, agency_owner(&caller)?, input).await
 }
 
@@ -443,7 +510,12 @@ pub async fn get_agency_endpoint(State(state): State<HostState>, caller: Caller,
     params(("id" = i64, Path, description = "The endpoint's id")),
     request_body = EndpointIn,
     responses((status = 200, body = EndpointOut), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
-pub async fn update_agency_endpoint(State(state): State<HostState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiJson(input): ApiJson<EndpointIn>) -> ApiResult<Json<EndpointOut>> {
+pub async fn update_agency_endpoint(
+    State(state): State<HostState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<EndpointIn>,
+) -> ApiResult<Json<EndpointOut>> {
     update_body(&state, agency_owner(&caller)?, id, input).await
 }
 
@@ -468,7 +540,12 @@ pub async fn test_agency_endpoint(State(state): State<HostState>, caller: Caller
     params(("id" = i64, Path, description = "The endpoint's id")),
     request_body = RotateIn,
     responses((status = 200, body = RotatedSecret), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
-pub async fn rotate_agency_secret(State(state): State<HostState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiJson(input): ApiJson<RotateIn>) -> ApiResult<Json<RotatedSecret>> {
+pub async fn rotate_agency_secret(
+    State(state): State<HostState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<RotateIn>,
+) -> ApiResult<Json<RotatedSecret>> {
     rotate_body(&state, agency_owner(&caller)?, id, input).await
 }
 
@@ -476,7 +553,12 @@ pub async fn rotate_agency_secret(State(state): State<HostState>, caller: Caller
 #[utoipa::path(get, path = "/api/v1/webhook-endpoints/{id}/deliveries", tag = "webhooks",
     params(("id" = i64, Path, description = "The endpoint's id"), DeliveriesQuery),
     responses((status = 200, body = DeliveryPage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_agency_deliveries(State(state): State<HostState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiQuery(q): ApiQuery<DeliveriesQuery>) -> ApiResult<Json<DeliveryPage>> {
+pub async fn list_agency_deliveries(
+    State(state): State<HostState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<DeliveriesQuery>,
+) -> ApiResult<Json<DeliveryPage>> {
     deliveries_body(&state, agency_owner(&caller)?, id, q).await
 }
 
@@ -484,7 +566,11 @@ pub async fn list_agency_deliveries(State(state): State<HostState>, caller: Call
 #[utoipa::path(post, path = "/api/v1/webhook-endpoints/{id}/deliveries/{delivery}/replay", tag = "webhooks",
     params(("id" = i64, Path, description = "The endpoint's id"), ("delivery" = i64, Path, description = "The delivery's id")),
     responses((status = 202, body = DeliveryOut), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
-pub async fn replay_agency_delivery(State(state): State<HostState>, caller: Caller, ApiPath((id, delivery)): ApiPath<(i64, i64)>) -> ApiResult<(StatusCode, Json<DeliveryOut>)> {
+pub async fn replay_agency_delivery(
+    State(state): State<HostState>,
+    caller: Caller,
+    ApiPath((id, delivery)): ApiPath<(i64, i64)>,
+) -> ApiResult<(StatusCode, Json<DeliveryOut>)> {
     replay_body(&state, agency_owner(&caller)?, id, delivery).await
 }
 
@@ -493,6 +579,11 @@ pub async fn replay_agency_delivery(State(state): State<HostState>, caller: Call
     params(("id" = i64, Path, description = "The endpoint's id")),
     request_body = RecoverIn,
     responses((status = 202, body = Recovered), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
-pub async fn recover_agency_deliveries(State(state): State<HostState>, caller: Caller, ApiPath(id): ApiPath<i64>, ApiJson(input): ApiJson<RecoverIn>) -> ApiResult<(StatusCode, Json<Recovered>)> {
+pub async fn recover_agency_deliveries(
+    State(state): State<HostState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<RecoverIn>,
+) -> ApiResult<(StatusCode, Json<Recovered>)> {
     recover_body(&state, agency_owner(&caller)?, id, input).await
 }
