@@ -75,7 +75,7 @@ not-an-email,Bad,Row,=cmd|' /C calc'!A0\n\
 ,No,Email,Nobody Co\n\
 sam@oak.test,Sam,Oak,Oak & Sons\n";
     let (c, rejected) = import(&s, file.as_bytes()).await;
-    assert_eq!(c, ImportCounts { rows_total: 5, created: 2, duplicates: 1, rejected: 2 });
+    assert_eq!(c, ImportCounts { rows_total: 5, created: 2, duplicates: 1, rejected: 2, unnamed: 0 });
     assert_eq!(contact(&s, "pat@leehomes.test").await, Some((Some("Pat".into()), Some("Lee".into()), Some("Lee Homes".into()))), "the first of two duplicates wins");
     assert_eq!(
         rejected,
@@ -85,7 +85,7 @@ sam@oak.test,Sam,Oak,Oak & Sons\n";
         "line numbers as an editor shows them; formula cells defused"
     );
     let (again, _) = import(&s, file.as_bytes()).await;
-    assert_eq!(again, ImportCounts { rows_total: 5, created: 0, duplicates: 3, rejected: 2 });
+    assert_eq!(again, ImportCounts { rows_total: 5, created: 0, duplicates: 3, rejected: 2, unnamed: 0 });
     assert_eq!(total(&s).await, 2);
 }
 

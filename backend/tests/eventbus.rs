@@ -465,7 +465,7 @@ async fn every_kind_of_change_writes_its_event_in_the_same_transaction() {
         company: Some("Co".into()),
         title: None,
         bison_lead_id: Some("77".into()),
-        campaign: None,
+        bison_campaign_id: None,
         reply_text: Some("yes".into()),
         received_at: Utc::now(),
     };

@@ -2,6 +2,7 @@
 //! numbers, interested replies) and the interested-lead webhook.
 //! Declared edges: `bison → leads, notifications`.
 
+pub mod credentials;
 pub mod jobs;
 pub mod sync;
 pub mod webhook;

@@ -10,8 +10,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    connectors::bison::{BisonClient, BisonError},
-    platform::http_retry::RetryPolicy,
+    bison::credentials,
+    connectors::bison::BisonError,
     platform::db::Db,
     platform::error::{Error, Result},
     platform::event_catalog::{SenderHealthData, SyncFailedData},
@@ -184,25 +184,29 @@ fn bison_err(e: BisonError) -> Error {
 
 async fn sync(state: &AppState, workspace_id: i64, kind: SyncKind, run: i64) -> Result<SyncSummary> {
     let db = &state.db;
-    let key = workspaces::bison_api_key(db, &state.secrets, workspace_id)
+    let (key, saved_workspace) = workspaces::bison_credentials(db, &state.secrets, workspace_id)
         .await?
         .ok_or_else(|| Error::invalid("No Email Bison API key is stored for this workspace; add it on the client's page."))?;
-    let client = BisonClient::new(&state.config.bison_url, &key, RetryPolicy { base_delay: state.config.bison_retry_delay, ..Default::default() });
+    let client = credentials::client(state, &key);
     let mut summary = SyncSummary::default();
+    // Nothing is read before the key is seen to read this client's Email Bison workspace.
+    client.ensure_reads(saved_workspace.as_deref()).await.map_err(bison_err)?;
     let steps = if kind == SyncKind::All { 4 } else { 1 };
     let mut step = 0;
     let mut next = |label: &'static str| {
         step += 1;
         (step, label)
     };
-    let mut campaign_names: HashMap<String, String> = HashMap::new();
+    // Email Bison campaign ids → whether Email Bison has them (asked once per run for ids that
+    // replies name but the list did not hold).
+    let mut campaign_known: HashMap<String, bool> = HashMap::new();
     if kind == SyncKind::All {
         let (n, label) = next("campaigns");
         set_progress(db, run, n, steps, label).await?;
         let campaigns = client.campaigns().await.map_err(bison_err)?;
         for c in &campaigns {
             upsert_campaign(db, workspace_id, c).await?;
-            campaign_names.insert(c.id.clone(), c.name.clone());
+            campaign_known.insert(c.id.clone(), true);
         }
         summary.campaigns = campaigns.len();
     }
@@ -236,12 +240,22 @@ async fn sync(state: &AppState, workspace_id: i64, kind: SyncKind, run: i64) -> 
                 },
                 None => (None, None),
             };
+            // A campaign the list did not hold is fetched; one Email Bison does not have is not
+            // invented — the reply is kept with its campaign id, linked if the campaign appears.
+            if let Some(id) = r.campaign_id.as_ref().filter(|id| !campaign_known.contains_key(*id)) {
+                let found = client.campaign(id).await.map_err(bison_err)?;
+                if let Some(c) = &found {
+                    upsert_campaign(db, workspace_id, c).await?;
+                    summary.campaigns += 1;
+                }
+                campaign_known.insert(id.clone(), found.is_some());
+            }
             let reply = InterestedReply {
                 email,
                 first_name,
                 last_name,
                 bison_lead_id: r.lead_id.clone(),
-                campaign: r.campaign_id.as_ref().map(|id| (id.clone(), campaign_names.get(id).cloned().unwrap_or_else(|| format!("Campaign {id}")))),
+                bison_campaign_id: r.campaign_id.clone(),
                 reply_text: r.text_body.clone(),
                 received_at,
                 ..Default::default()
@@ -258,6 +272,7 @@ async fn sync(state: &AppState, workspace_id: i64, kind: SyncKind, run: i64) -> 
                 Upserted::Unchanged(_) => {}
             }
         }
+        leads::link_campaigns(db, workspace_id).await?;
         let (n, label) = next("daily stats");
         set_progress(db, run, n, steps, label).await?;
         let today = crate::tenancy::settings::agency_today(Utc::now(), tz);

@@ -203,10 +203,6 @@ pub fn interested_reply(body: &Value, fallback_time: DateTime<Utc>) -> Result<In
     let received_at = text_at(data, "/reply/date_received")
         .and_then(|t| DateTime::parse_from_rfc3339(&t).ok().map(|d| d.with_timezone(&Utc)))
         .unwrap_or(fallback_time);
-    let campaign = data.pointer("/campaign/id").and_then(id_text).map(|id| {
-        let name = text_at(data, "/campaign/name").unwrap_or_else(|| format!("Campaign {id}"));
-        (id, name)
-    });
     Ok(InterestedReply {
         email,
         first_name: text_at(data, "/lead/first_name"),
@@ -214,7 +210,7 @@ pub fn interested_reply(body: &Value, fallback_time: DateTime<Utc>) -> Result<In
         company: text_at(data, "/lead/company"),
         title: text_at(data, "/lead/title"),
         bison_lead_id: data.pointer("/lead/id").and_then(id_text),
-        campaign,
+        bison_campaign_id: data.pointer("/campaign/id").and_then(id_text),
         reply_text: text_at(data, "/reply/text_body").or_else(|| text_at(data, "/reply/html_body")),
         received_at,
     })
@@ -222,6 +218,19 @@ pub fn interested_reply(body: &Value, fallback_time: DateTime<Utc>) -> Result<In
 
 async fn handle_interested(db: &Db, ws: i64, body: &str) -> Result<()> {
     let v: Value = serde_json::from_str(body).map_err(|e| Error::invalid(format!("the body is not JSON: {e}")))?;
+    // The URL's secret names the workspace; a body from another Email Bison workspace than the
+    // one saved for this client (a URL pasted into the wrong workspace) is not imported.
+    let saved: Option<String> =
+        on_db!(db, |pool| sqlx::query_scalar("SELECT bison_workspace_id FROM workspaces WHERE id = $1").bind(ws).fetch_one(pool).await)?;
+    if let (Some(saved), Some(sent)) = (saved, v.pointer("/event/workspace_id").and_then(id_text)) {
+        if saved.trim() != sent {
+            let name = text_at(&v, "/event/workspace_name").map(|n| format!(" ({n})")).unwrap_or_default();
+            return Err(Error::invalid(format!(
+                "This delivery comes from Email Bison workspace {sent}{name}, not workspace {saved} saved for this client, so it was not imported. \
+                 Set this webhook URL in workspace {saved} only."
+            )));
+        }
+    }
     let reply = interested_reply(&v, Utc::now())?;
     let tz = settings::agency_time_zone(db).await?;
     let day = crate::tenancy::settings::agency_today(reply.received_at, tz);
@@ -336,7 +345,7 @@ mod tests {
         let r = interested_reply(&v, Utc::now()).unwrap();
         assert_eq!(r.email, "Pat@Example.com");
         assert_eq!((r.first_name.as_deref(), r.company.as_deref(), r.reply_text.as_deref()), (Some("Pat"), Some("Acme"), Some("Yes please")));
-        assert_eq!(r.campaign, Some(("2".into(), "Q4".into())));
+        assert_eq!(r.bison_campaign_id.as_deref(), Some("2"));
         assert_eq!(r.received_at.to_rfc3339(), "2026-11-20T15:04:05+00:00");
         let missing = serde_json::json!({"event": {"type": "LEAD_INTERESTED"}, "data": {"reply": {"id": 3}}});
         assert!(interested_reply(&missing, Utc::now()).unwrap_err().to_string().contains("data.lead.email"));

@@ -22,6 +22,13 @@ pub enum BisonError {
     Unavailable(String),
     #[error("Email Bison answered something unexpected: {0}")]
     Unexpected(String),
+    #[error(
+        "This client's Email Bison key reads workspace {found}, not workspace {expected} saved for this client, so nothing was imported or sent. \
+         A super-admin key follows its user's current workspace: switch back to workspace {expected} in Email Bison, or save an api-user key made inside it."
+    )]
+    WrongWorkspace { expected: String, found: String },
+    #[error("No Email Bison workspace id is saved for this client, so the key's workspace can't be verified: save the credentials again on the client's page.")]
+    Unbound,
 }
 
 #[derive(Clone)]
@@ -131,6 +138,100 @@ pub struct DailySeries {
     pub dates: Vec<(String, Value)>,
 }
 
+/// What a key can see: its user and the Email Bison workspace it reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyIdentity {
+    pub workspace_id: Option<String>,
+    pub workspace_name: Option<String>,
+    pub user_email: Option<String>,
+}
+
+impl KeyIdentity {
+    /// Reads the user of `GET /api/users` (an object, or a list holding it). Email Bison is a
+    /// Laravel team application: the current workspace is `current_team_id` (or a `team` /
+    /// `workspace` object, as some instances answer).
+    fn from_user(body: &Value) -> KeyIdentity {
+        let data = body.get("data").unwrap_or(body);
+        let user = match data {
+            Value::Array(items) => items.first().unwrap_or(&Value::Null),
+            other => other,
+        };
+        let nested = ["current_team", "team", "current_workspace", "workspace"].iter().find_map(|k| user.get(*k).filter(|v| v.is_object()));
+        let workspace_id = ["current_team_id", "current_workspace_id", "team_id", "workspace_id"]
+            .iter()
+            .find_map(|k| user.get(*k).and_then(id_text))
+            .or_else(|| nested.and_then(|t| t.get("id")).and_then(id_text));
+        let workspace_name = nested
+            .and_then(|t| t.get("name"))
+            .or_else(|| user.get("current_team_name"))
+            .or_else(|| user.get("team_name"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let user_email = user.get("email").and_then(Value::as_str).map(str::to_owned);
+        KeyIdentity { workspace_id, workspace_name, user_email }
+    }
+
+    /// "7 (Acme Roofing)", for messages.
+    pub fn workspace_label(&self) -> String {
+        match (&self.workspace_id, &self.workspace_name) {
+            (Some(id), Some(name)) => format!("{id} ({name})"),
+            (Some(id), None) => id.clone(),
+            _ => "an unknown workspace".into(),
+        }
+    }
+}
+
+/// A non-empty id from a number or a string.
+fn id_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        _ => None,
+    }
+}
+
+/// An id as one path segment: digits and letters pass, anything else is refused by encoding it.
+fn urlencoding_path(id: &str) -> String {
+    id.bytes().map(|b| if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// The words of an error body: Laravel's `message`, then each field's first complaint of its
+/// `errors` map ("The leads.12.last_name field is required."), so callers can tell which item.
+fn error_message(text: &str) -> String {
+    let Ok(v) = serde_json::from_str::<Value>(text) else { return text.chars().take(300).collect() };
+    let mut out = v.get("message").and_then(Value::as_str).unwrap_or("").to_owned();
+    if let Some(errors) = v.get("errors").and_then(Value::as_object) {
+        for complaints in errors.values() {
+            let first = complaints.as_array().and_then(|a| a.first()).or(Some(complaints)).and_then(Value::as_str);
+            if let Some(c) = first.filter(|c| !out.contains(*c)) {
+                out.push_str(if out.is_empty() { "" } else { " " });
+                out.push_str(c);
+            }
+        }
+    }
+    if out.is_empty() {
+        text.chars().take(300).collect()
+    } else {
+        out
+    }
+}
+
+/// The leads a bulk-create refusal names: (position in the call, field), from texts such as
+/// "The leads.12.last_name field is required." Positions are 0-based, as Email Bison counts.
+pub fn rejected_positions(message: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (at, _) in message.match_indices("leads.") {
+        let rest = &message[at + "leads.".len()..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let Ok(position) = digits.parse::<usize>() else { continue };
+        let field: String = rest[digits.len()..].strip_prefix('.').unwrap_or("").chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        if !out.iter().any(|(p, f)| *p == position && *f == field) {
+            out.push((position, field));
+        }
+    }
+    out
+}
+
 #[derive(Deserialize)]
 struct Page<T> {
     data: Vec<T>,
@@ -170,12 +271,7 @@ impl BisonClient {
                     let status = res.status();
                     let retry_after = retry_after_secs(res.headers());
                     let text = res.text().await.unwrap_or_default();
-                    let message = || {
-                        serde_json::from_str::<Value>(&text)
-                            .ok()
-                            .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
-                            .unwrap_or_else(|| text.chars().take(300).collect())
-                    };
+                    let message = || error_message(&text);
                     match status.as_u16() {
                         200..=299 => {
                             if text.trim().is_empty() {
@@ -227,6 +323,55 @@ impl BisonClient {
         self.call(reqwest::Method::GET, "/api/users", &[], None).await.map(|_| ())
     }
 
+    /// Who the key belongs to and which Email Bison workspace it reads now. A super-admin key
+    /// follows its user's *current* workspace, so this is asked again before every import.
+    /// `GET /api/users` names the user (and, on the instances seen, its current workspace); when
+    /// it does not, a key that sees exactly one workspace (`GET /api/workspaces/v1.1`) reads that one.
+    pub async fn identity(&self) -> Result<KeyIdentity, BisonError> {
+        let v = self.call(reqwest::Method::GET, "/api/users", &[], None).await?;
+        let mut identity = KeyIdentity::from_user(&v);
+        if identity.workspace_id.is_none() {
+            let list = self.call(reqwest::Method::GET, "/api/workspaces/v1.1", &[], None).await.unwrap_or(Value::Null);
+            if let Some([only]) = list.get("data").and_then(Value::as_array).map(Vec::as_slice) {
+                identity.workspace_id = only.get("id").and_then(id_text);
+                identity.workspace_name = only.get("name").and_then(Value::as_str).map(str::to_owned);
+            }
+        }
+        if identity.workspace_id.is_none() {
+            return Err(BisonError::Unexpected(
+                "it did not say which workspace this key reads (GET /api/users); use an api-user key made inside the client's Email Bison workspace".into(),
+            ));
+        }
+        Ok(identity)
+    }
+
+    /// The key's identity, if it reads `expected` — the Email Bison workspace saved for the client.
+    /// Asked before anything is imported from or sent to Email Bison.
+    pub async fn ensure_reads(&self, expected: Option<&str>) -> Result<KeyIdentity, BisonError> {
+        let expected = expected.map(str::trim).filter(|e| !e.is_empty()).ok_or(BisonError::Unbound)?;
+        let identity = self.identity().await?;
+        if identity.workspace_id.as_deref() == Some(expected) {
+            Ok(identity)
+        } else {
+            Err(BisonError::WrongWorkspace { expected: expected.to_owned(), found: identity.workspace_label() })
+        }
+    }
+
+    /// One campaign (`GET /api/campaigns/{id}`); `None` when the key's workspace has no such campaign.
+    pub async fn campaign(&self, id: &str) -> Result<Option<Campaign>, BisonError> {
+        let path = format!("/api/campaigns/{}", urlencoding_path(id));
+        match self.call(reqwest::Method::GET, &path, &[], None).await {
+            Ok(v) => {
+                let data = v.get("data").cloned().unwrap_or(v);
+                serde_json::from_value(data).map(Some).map_err(|e| BisonError::Unexpected(format!("{path}: {e}")))
+            }
+            Err(BisonError::Invalid(m)) if m.ends_with("(404)") => Ok(None),
+            // "api key does not match the workspace the record is on": not this workspace's.
+            Err(BisonError::Auth(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     pub async fn campaigns(&self) -> Result<Vec<Campaign>, BisonError> {
         self.pages("/api/campaigns", &[]).await
     }
@@ -276,6 +421,7 @@ impl BisonClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn numbers_may_be_strings() {
@@ -287,5 +433,29 @@ mod tests {
         assert_eq!((s.id.as_str(), s.daily_limit, s.warmup_enabled, s.emails_sent_count, s.bounced_count, s.total_replied_count), ("3", 30, true, 1200, 12, 0));
         let c: Campaign = serde_json::from_value(serde_json::json!({"id": "42", "name": "Q3", "total_leads": "1,5"})).unwrap();
         assert_eq!((c.id.as_str(), c.total_leads), ("42", 0), "garbage counts read as 0, not an error");
+    }
+
+    #[test]
+    fn a_key_names_the_workspace_it_reads_in_any_of_the_shapes_seen() {
+        let id = |v: Value| KeyIdentity::from_user(&v).workspace_id;
+        assert_eq!(id(json!({"data": {"id": 1, "email": "a@b.test", "current_team_id": 7}})), Some("7".into()));
+        assert_eq!(id(json!({"data": [{"id": 1, "team": {"id": "9", "name": "Oak"}}]})), Some("9".into()));
+        assert_eq!(id(json!({"data": {"id": 1, "workspace": {"id": 3}}})), Some("3".into()));
+        assert_eq!(id(json!({"data": {"id": 1, "email": "a@b.test"}})), None, "the user's own id is not a workspace");
+        let full = KeyIdentity::from_user(&json!({"data": {"email": "ops@agency.test", "current_team": {"id": 7, "name": "Acme"}}}));
+        assert_eq!((full.workspace_label(), full.user_email.as_deref()), ("7 (Acme)".to_string(), Some("ops@agency.test")));
+    }
+
+    #[test]
+    fn a_refused_bulk_create_says_which_leads() {
+        let text = r#"{"message":"The leads.12.last_name field is required. (and 2 more errors)","errors":{"leads.12.last_name":["The leads.12.last_name field is required."],"leads.3.email":["The leads.3.email field must be a valid email address."],"leads.12.first_name":["The leads.12.first_name field is required."]}}"#;
+        let message = error_message(text);
+        assert!(message.contains("leads.3.email") && message.contains("leads.12.first_name"), "{message}");
+        let mut named = rejected_positions(&message);
+        named.sort();
+        assert_eq!(named, vec![(3, "email".to_string()), (12, "first_name".to_string()), (12, "last_name".to_string())]);
+        assert_eq!(rejected_positions("No leads were added"), vec![]);
+        assert_eq!(urlencoding_path("42"), "42");
+        assert_eq!(urlencoding_path("../x"), "%2E%2E%2Fx");
     }
 }

@@ -9,7 +9,7 @@ use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    connectors::bison::BisonClient,
+    connectors::bison::{rejected_positions, BisonClient, BisonError},
     platform::http_retry::RetryPolicy,
     platform::db::Db,
     platform::error::{Error, Result},
@@ -20,6 +20,15 @@ use crate::{
 
 /// Leads per Email Bison call (its limit).
 pub const CHUNK: i64 = 500;
+
+/// A contact Email Bison can create: it requires `first_name`, `last_name` and `email`.
+pub const SENDABLE: &str = "COALESCE(TRIM(first_name), '') <> '' AND COALESCE(TRIM(last_name), '') <> ''";
+
+/// Why a contact can't be sent, in the words the contacts page shows (SQL, over `contacts`).
+const MISSING_NAME_REASON: &str = "CASE WHEN COALESCE(TRIM(first_name), '') = '' AND COALESCE(TRIM(last_name), '') = '' \
+     THEN 'no first or last name: Email Bison requires both' \
+     WHEN COALESCE(TRIM(first_name), '') = '' THEN 'no first name: Email Bison requires one' \
+     ELSE 'no last name: Email Bison requires one' END";
 
 /// Makes the workspace's batch for the week starting `week_of` (idempotent: the existing batch's id
 /// if there is one). `None` when the workspace has no weekly target.
@@ -50,10 +59,12 @@ pub async fn create_weekly(db: &Db, workspace_id: i64, week_of: NaiveDate) -> Re
         .bind(BatchStatus::Draft.as_str())
         .fetch_one(&mut *tx)
         .await?;
-        let size = sqlx::query(
+        // Only contacts Email Bison can take (it requires a first and a last name): the others
+        // were flagged at import and wait, unbatched, until their names are filled in.
+        let size = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE contacts SET batch_id = $1 WHERE id IN (SELECT id FROM contacts WHERE workspace_id = $2 AND batch_id IS NULL \
-             AND (verification = 'safe' OR (verification = 'risky' AND $3)) ORDER BY id LIMIT $4)",
-        )
+             AND (verification = 'safe' OR (verification = 'risky' AND $3)) AND {SENDABLE} ORDER BY id LIMIT $4)"
+        )))
         .bind(id)
         .bind(workspace_id)
         .bind(accept_risky)
@@ -93,6 +104,7 @@ pub async fn upload(state: &AppState, batch_id: i64) -> Result<i64> {
             let mut tx = pool.begin().await?;
             let uploaded: i64 = sqlx::query_scalar(
                 "UPDATE contact_batches SET status = $1, error = $2, uploaded = (SELECT COUNT(*) FROM contacts WHERE batch_id = $3 AND bison_lead_id IS NOT NULL), \
+                 skipped = (SELECT COUNT(*) FROM contacts WHERE batch_id = $3 AND bison_lead_id IS NULL AND bison_skip_reason IS NOT NULL), \
                  finished_at = $4 WHERE id = $3 RETURNING uploaded",
             )
             .bind(status.as_str())
@@ -139,16 +151,31 @@ pub async fn upload(state: &AppState, batch_id: i64) -> Result<i64> {
 
 async fn upload_steps(state: &AppState, ws: i64, batch_id: i64) -> Result<i64> {
     let db = &state.db;
-    let key = workspaces::bison_api_key(db, &state.secrets, ws).await?.ok_or_else(|| Error::invalid("No Email Bison API key is stored for this workspace."))?;
+    let (key, saved_workspace) =
+        workspaces::bison_credentials(db, &state.secrets, ws).await?.ok_or_else(|| Error::invalid("No Email Bison API key is stored for this workspace."))?;
     let campaign = batch_campaign(db, ws).await?;
     let client = BisonClient::new(&state.config.bison_url, &key, RetryPolicy { base_delay: state.config.bison_retry_delay, ..Default::default() });
-    // 1. Create the leads not created yet, 500 at a time.
+    // Contacts go only to the Email Bison workspace saved for this client.
+    client.ensure_reads(saved_workspace.as_deref()).await.map_err(|e| Error::invalid(e.to_string()))?;
+    // 1. Contacts Email Bison would refuse are skipped with their reason, never sent.
+    on_db!(db, |pool| sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE contacts SET bison_skip_reason = {MISSING_NAME_REASON} WHERE batch_id = $1 AND bison_lead_id IS NULL AND bison_skip_reason IS NULL AND NOT ({SENDABLE})"
+    )))
+    .bind(batch_id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    // 2. Create the leads not created yet, 500 at a time. A refusal that names leads skips those
+    // and sends the rest again; one that names none is narrowed down by halving the call.
+    let mut size = CHUNK;
+    let mut refused_alone: Vec<i64> = Vec::new();
     loop {
         let chunk: Vec<(i64, String, Option<String>, Option<String>, Option<String>, Option<String>)> = on_db!(db, |pool| sqlx::query_as(
-            "SELECT id, email, first_name, last_name, company, title FROM contacts WHERE batch_id = $1 AND bison_lead_id IS NULL ORDER BY id LIMIT $2"
+            "SELECT id, email, first_name, last_name, company, title FROM contacts WHERE batch_id = $1 AND bison_lead_id IS NULL \
+             AND bison_skip_reason IS NULL ORDER BY id LIMIT $2"
         )
         .bind(batch_id)
-        .bind(CHUNK)
+        .bind(size)
         .fetch_all(pool)
         .await)?;
         if chunk.is_empty() {
@@ -157,33 +184,66 @@ async fn upload_steps(state: &AppState, ws: i64, batch_id: i64) -> Result<i64> {
         let leads: Vec<serde_json::Value> = chunk
             .iter()
             .map(|(_, email, first, last, company, title)| {
-                serde_json::json!({ "email": email, "first_name": first.clone().unwrap_or_default(), "last_name": last.clone().unwrap_or_default(),
+                serde_json::json!({ "email": email, "first_name": first.as_deref().map(str::trim), "last_name": last.as_deref().map(str::trim),
                     "company": company, "title": title })
             })
             .collect();
         let created = match client.create_leads(&leads).await {
             Ok(c) => c,
+            Err(BisonError::Invalid(message)) => {
+                audit(db, batch_id, "POST /api/leads/multiple", leads.len() as i64, false, Some(message.clone())).await?;
+                let named: Vec<usize> = rejected_positions(&message).into_iter().map(|(p, _)| p).filter(|p| *p < chunk.len()).collect();
+                if !named.is_empty() {
+                    for position in named {
+                        skip(db, chunk[position].0, &complaint_about(&message, position)).await?;
+                    }
+                } else if chunk.len() > 1 {
+                    size = (chunk.len() as i64 / 2).max(1);
+                } else {
+                    skip(db, chunk[0].0, &format!("Email Bison refused it: {}", without_status(&message))).await?;
+                    refused_alone.push(chunk[0].0);
+                    // Lead after lead refused on its own: the refusal is about the call, not
+                    // the leads. Stop (resumable) instead of skipping the whole batch.
+                    if refused_alone.len() >= 3 {
+                        for contact in &refused_alone {
+                            on_db!(db, |pool| sqlx::query("UPDATE contacts SET bison_skip_reason = NULL WHERE id = $1")
+                                .bind(contact)
+                                .execute(pool)
+                                .await
+                                .map(|r| r.rows_affected()))?;
+                        }
+                        return Err(Error::invalid(format!(
+                            "Email Bison refuses every lead, even one at a time: {message}. Nothing was skipped; fix what it says, then upload again."
+                        )));
+                    }
+                }
+                continue;
+            }
             Err(e) => {
                 audit(db, batch_id, "POST /api/leads/multiple", leads.len() as i64, false, Some(e.to_string())).await?;
                 return Err(Error::invalid(e.to_string()));
             }
         };
         audit(db, batch_id, "POST /api/leads/multiple", leads.len() as i64, true, Some(format!("{} created", created.len()))).await?;
-        let mut saved = 0;
-        for (bison_id, email) in &created {
-            saved += on_db!(db, |pool| sqlx::query("UPDATE contacts SET bison_lead_id = $1 WHERE batch_id = $2 AND email = $3 AND bison_lead_id IS NULL")
-                .bind(bison_id)
-                .bind(batch_id)
-                .bind(email)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected()))?;
-        }
-        if saved == 0 {
-            return Err(Error::invalid("Email Bison created none of the leads sent; see the upload log."));
+        size = CHUNK;
+        refused_alone.clear();
+        let created: std::collections::HashMap<&str, &str> = created.iter().map(|(id, email)| (email.as_str(), id.as_str())).collect();
+        for (contact, email, ..) in &chunk {
+            match created.get(email.to_lowercase().as_str()) {
+                Some(bison_id) => {
+                    on_db!(db, |pool| sqlx::query("UPDATE contacts SET bison_lead_id = $1 WHERE id = $2 AND bison_lead_id IS NULL")
+                        .bind(*bison_id)
+                        .bind(contact)
+                        .execute(pool)
+                        .await
+                        .map(|r| r.rows_affected()))?;
+                }
+                // Accepted without a lead back: sending it again would loop, so it is skipped.
+                None => skip(db, *contact, "Email Bison accepted the call but did not create this lead").await?,
+            }
         }
     }
-    // 2. Attach them all to the campaign.
+    // 3. Attach them all to the campaign.
     let ids: Vec<String> = on_db!(db, |pool| sqlx::query_scalar("SELECT bison_lead_id FROM contacts WHERE batch_id = $1 AND bison_lead_id IS NOT NULL ORDER BY id")
         .bind(batch_id)
         .fetch_all(pool)
@@ -197,6 +257,54 @@ async fn upload_steps(state: &AppState, ws: i64, batch_id: i64) -> Result<i64> {
         audit(db, batch_id, &call, part.len() as i64, true, None).await?;
     }
     Ok(ids.len() as i64)
+}
+
+/// Marks a contact of a batch as not sendable, with the reason the page shows.
+async fn skip(db: &Db, contact_id: i64, reason: &str) -> Result<()> {
+    on_db!(db, |pool| sqlx::query("UPDATE contacts SET bison_skip_reason = $1 WHERE id = $2")
+        .bind(reason.chars().take(300).collect::<String>())
+        .bind(contact_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// What Email Bison said about the lead at `position` of a call, without the position (which
+/// means nothing to the user): "The leads.12.last_name field is required." → "Email Bison refused
+/// it: the last name field is required."
+fn complaint_about(message: &str, position: usize) -> String {
+    let marker = format!("leads.{position}.");
+    let said: Vec<String> = message
+        .split_inclusive(". ")
+        .map(str::trim)
+        .filter_map(|sentence| sentence.find(&marker).map(|at| &sentence[sentence[..at].rfind("The ").unwrap_or(0)..]))
+        .map(|sentence| {
+            let rest = sentence.replacen(&marker, "", 1);
+            let field_end = rest.find(" field").unwrap_or(0);
+            let (head, tail) = rest.split_at(field_end);
+            format!("{}{}", head.replace('_', " ").to_lowercase(), tail.trim_end_matches('.'))
+        })
+        .collect();
+    let mut unique: Vec<String> = Vec::new();
+    for s in said {
+        if !unique.contains(&s) {
+            unique.push(s);
+        }
+    }
+    if unique.is_empty() {
+        format!("Email Bison refused it: {}", without_status(message))
+    } else {
+        format!("Email Bison refused it: {}", unique.join("; "))
+    }
+}
+
+/// "422 Unprocessable Entity: No leads were added." → "No leads were added."
+fn without_status(message: &str) -> &str {
+    match message.split_once(": ") {
+        Some((status, rest)) if status.len() > 3 && status[..3].bytes().all(|b| b.is_ascii_digit()) => rest,
+        _ => message,
+    }
 }
 
 crate::sql_text_enum!(
@@ -214,13 +322,15 @@ pub struct Batch {
     #[sqlx(try_from = "String")]
     pub status: BatchStatus,
     pub uploaded: i64,
+    /// Contacts Email Bison can't take, skipped with their reason (`skipped_contacts`).
+    pub skipped: i64,
     pub error: Option<String>,
 }
 
 /// A workspace's latest batches, newest first.
 pub async fn list(db: &Db, workspace_id: i64, limit: i64) -> Result<Vec<Batch>> {
     Ok(on_db!(db, |pool| sqlx::query_as::<_, Batch>(
-        "SELECT id, workspace_id, week_of, size, status, uploaded, error FROM contact_batches WHERE workspace_id = $1 ORDER BY week_of DESC LIMIT $2"
+        "SELECT id, workspace_id, week_of, size, status, uploaded, skipped, error FROM contact_batches WHERE workspace_id = $1 ORDER BY week_of DESC LIMIT $2"
     )
     .bind(workspace_id)
     .bind(limit)
@@ -229,11 +339,40 @@ pub async fn list(db: &Db, workspace_id: i64, limit: i64) -> Result<Vec<Batch>> 
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Batch> {
-    on_db!(db, |pool| sqlx::query_as::<_, Batch>("SELECT id, workspace_id, week_of, size, status, uploaded, error FROM contact_batches WHERE id = $1")
+    on_db!(db, |pool| sqlx::query_as::<_, Batch>("SELECT id, workspace_id, week_of, size, status, uploaded, skipped, error FROM contact_batches WHERE id = $1")
         .bind(id)
         .fetch_optional(pool)
         .await)?
     .ok_or(Error::NotFound)
+}
+
+/// The contacts of a batch that were not sent, with why: (email, reason), by email.
+pub async fn skipped_contacts(db: &Db, batch_id: i64) -> Result<Vec<(String, String)>> {
+    Ok(on_db!(db, |pool| sqlx::query_as(
+        "SELECT email, bison_skip_reason FROM contacts WHERE batch_id = $1 AND bison_lead_id IS NULL AND bison_skip_reason IS NOT NULL ORDER BY email"
+    )
+    .bind(batch_id)
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// Verified contacts no batch takes because Email Bison would refuse them (no first or last
+/// name): how many, and the first `limit` as (email, reason).
+pub async fn unsendable(db: &Db, workspace_id: i64, limit: i64) -> Result<(i64, Vec<(String, String)>)> {
+    let filter = format!("workspace_id = $1 AND batch_id IS NULL AND NOT ({SENDABLE}) \
+         AND (verification = 'safe' OR (verification = 'risky' AND (SELECT accept_risky FROM workspaces WHERE id = $1)))");
+    let count: i64 = on_db!(db, |pool| sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM contacts WHERE {filter}")))
+        .bind(workspace_id)
+        .fetch_one(pool)
+        .await)?;
+    let rows = on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT email, {MISSING_NAME_REASON} FROM contacts WHERE {filter} ORDER BY email LIMIT $2"
+    )))
+    .bind(workspace_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await)?;
+    Ok((count, rows))
 }
 
 /// How a workspace's weekly batches are made and where they go.

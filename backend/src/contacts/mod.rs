@@ -89,6 +89,8 @@ pub struct ContactUpload {
     pub rejected_path: Option<String>,
     /// The uploaded file, until it is imported.
     pub staged_path: Option<String>,
+    /// What the import let in but warns about (rows Email Bison will refuse), with their lines.
+    pub warnings: Option<String>,
 }
 
 impl ContactUpload {
@@ -106,7 +108,7 @@ impl ContactUpload {
 macro_rules! upload_columns {
     () => {
         "id, workspace_id, created_at, file_name, bytes, status, headers, preview, mapping, rows_total, created, duplicates, rejected, failure, rejected_path, \
-         staged_path"
+         staged_path, warnings"
     };
 }
 
@@ -291,6 +293,9 @@ pub struct ImportCounts {
     pub created: i64,
     pub duplicates: i64,
     pub rejected: i64,
+    /// Imported rows without a first or a last name: Email Bison refuses them, so no weekly
+    /// batch takes them until the names are filled in (the upload's `warnings` says which lines).
+    pub unnamed: i64,
 }
 
 /// Imports a staged upload with `mapping` (field → column index; `email` required). Streams the
@@ -335,11 +340,12 @@ pub async fn import(db: &Db, caller: &SessionUser, upload_id: i64, mapping: Mapp
         let (db, caller) = (db.clone(), caller.clone());
         async move {
             let result = run_import(&db, &upload, &path, email_col, &mapping, &headers, &rejected_path).await;
-            let (status, counts, failure) = match &result {
-                Ok(c) => (UploadStatus::Imported, *c, None),
-                Err(Error::Invalid(m)) => (UploadStatus::Failed, ImportCounts::default(), Some(m.clone())),
-                Err(e) => (UploadStatus::Failed, ImportCounts::default(), Some(format!("The import failed and nothing was added: {e}"))),
+            let (status, counts, failure, warnings) = match &result {
+                Ok((c, w)) => (UploadStatus::Imported, *c, None, w.clone()),
+                Err(Error::Invalid(m)) => (UploadStatus::Failed, ImportCounts::default(), Some(m.clone()), None),
+                Err(e) => (UploadStatus::Failed, ImportCounts::default(), Some(format!("The import failed and nothing was added: {e}")), None),
             };
+            let result = result.map(|(c, _)| c);
             let rejected_file = (counts.rejected > 0).then(|| rejected_path.display().to_string());
             // The outcome first, then the files: a failed write leaves the staged file in place.
             let completed = result.is_ok().then(|| {
@@ -356,7 +362,7 @@ pub async fn import(db: &Db, caller: &SessionUser, upload_id: i64, mapping: Mapp
             let mut tx = pool.begin().await?;
             sqlx::query(
                 "UPDATE contact_uploads SET status = $1, mapping = $2, rows_total = $3, created = $4, duplicates = $5, rejected = $6, failure = $7, \
-                 rejected_path = $8, staged_path = NULL, finished_at = $9 WHERE id = $10"
+                 rejected_path = $8, staged_path = NULL, finished_at = $9, warnings = $11 WHERE id = $10"
             )
             .bind(status.as_str())
             .bind(serde_json::to_string(&mapping).ok())
@@ -368,6 +374,7 @@ pub async fn import(db: &Db, caller: &SessionUser, upload_id: i64, mapping: Mapp
             .bind(rejected_file)
             .bind(Utc::now())
             .bind(upload_id)
+            .bind(&warnings)
             .execute(&mut *tx)
             .await?;
             if let Some(event) = &completed {
@@ -396,14 +403,14 @@ async fn run_import(
     mapping: &Mapping,
     headers: &[String],
     rejected_path: &Path,
-) -> Result<ImportCounts> {
+) -> Result<(ImportCounts, Option<String>)> {
     let (delimiter, _) = csv_input::sniff_file(path)?;
     // Reading the file happens on a blocking thread, which hands rows over in batches.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<std::result::Result<Vec<Row>, Error>>(4);
     let cols: Vec<Option<usize>> = FIELDS.iter().map(|f| mapping.get(*f).copied()).collect();
     let batch_size = batch_rows(db);
     let (path, rejected_path, headers) = (path.to_owned(), rejected_path.to_owned(), headers.to_vec());
-    let reader_task = tokio::task::spawn_blocking(move || -> Result<(i64, i64)> {
+    let reader_task = tokio::task::spawn_blocking(move || -> Result<(i64, i64, Unnamed)> {
         std::fs::create_dir_all(rejected_path.parent().unwrap_or(Path::new("."))).map_err(|e| Error::Internal(format!("{e}")))?;
         let mut file = BufWriter::new(File::create(&rejected_path).map_err(|e| Error::Internal(format!("writing the rejected rows: {e}")))?);
         // A BOM, so spreadsheet programs read the file as UTF-8.
@@ -415,6 +422,7 @@ async fn run_import(
         let text_len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         let mut rdr = csv_input::file_reader(&path, delimiter)?;
         let (mut total, mut rejected) = (0i64, 0i64);
+        let mut unnamed = Unnamed::default();
         let mut batch: Vec<Row> = Vec::with_capacity(batch_size);
         // Physical line numbers need the text; for speed they are counted from byte offsets.
         let mut lines = csv_input::LineCounter::new(BufReader::with_capacity(1 << 16, File::open(&path).map_err(|e| Error::Internal(format!("{e}")))?));
@@ -466,6 +474,12 @@ async fn run_import(
                 *slot = get(*col).map(|v| v.chars().take(500).collect());
             }
             row[0] = email;
+            if row[1].is_none() || row[2].is_none() {
+                unnamed.count += 1;
+                if unnamed.lines.len() < 10 {
+                    unnamed.lines.push(lines.line_at(pos));
+                }
+            }
             batch.push(row);
             if batch.len() == batch_size && tx.blocking_send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(batch_size)))).is_err() {
                 return Err(Error::Internal("the import stopped".into()));
@@ -483,7 +497,7 @@ async fn run_import(
             return Err(Error::Internal("the import stopped".into()));
         }
         out.flush().map_err(|e| Error::Internal(format!("{e}")))?;
-        Ok((total, rejected))
+        Ok((total, rejected, unnamed))
     });
     let (ws, upload_id) = (upload.workspace_id, upload.id);
     let now = Utc::now();
@@ -491,7 +505,7 @@ async fn run_import(
         // Everything read: commit only if the whole file was read without an internal error.
         reader_task.await.map_err(|e| Error::Internal(format!("reading the upload: {e}")))?
     };
-    let (created, (total, rejected)) = match db {
+    let (created, (total, rejected, unnamed)) = match db {
         Db::Sqlite(pool) => {
             let mut txn = pool.begin().await?;
             let mut created = 0i64;
@@ -547,7 +561,33 @@ async fn run_import(
             (created, read)
         }
     };
-    Ok(ImportCounts { rows_total: total, created, duplicates: total - rejected - created, rejected })
+    let counts = ImportCounts { rows_total: total, created, duplicates: total - rejected - created, rejected, unnamed: unnamed.count };
+    Ok((counts, unnamed.warning()))
+}
+
+/// Rows imported without a first or a last name, and the first lines of them.
+#[derive(Default)]
+struct Unnamed {
+    count: i64,
+    lines: Vec<u64>,
+}
+
+impl Unnamed {
+    /// What the upload's page says about them.
+    fn warning(&self) -> Option<String> {
+        if self.count == 0 {
+            return None;
+        }
+        let mut lines = self.lines.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+        if self.count > self.lines.len() as i64 {
+            lines.push_str(", …");
+        }
+        let rows = if self.count == 1 { "1 row has".to_owned() } else { format!("{} rows have", self.count) };
+        Some(format!(
+            "{rows} no first or no last name (line {lines}). They were imported, but Email Bison requires both names, \
+             so weekly batches leave them out (the contacts page lists them)."
+        ))
+    }
 }
 
 #[cfg(test)]

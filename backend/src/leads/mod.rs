@@ -120,6 +120,20 @@ pub async fn interested_by_day(db: &Db, from: NaiveDate, to: NaiveDate) -> Resul
     .await)?)
 }
 
+/// Links the workspace's leads that came from an Email Bison campaign unknown at the time to
+/// that campaign, now that a sync brought it. Returns how many were linked.
+pub async fn link_campaigns(db: &Db, workspace_id: i64) -> Result<u64> {
+    Ok(on_db!(db, |pool| sqlx::query(
+        "UPDATE leads SET campaign_id = (SELECT c.id FROM campaigns c WHERE c.workspace_id = leads.workspace_id AND c.bison_campaign_id = leads.bison_campaign_id) \
+         WHERE workspace_id = $1 AND campaign_id IS NULL AND bison_campaign_id IS NOT NULL \
+         AND EXISTS (SELECT 1 FROM campaigns c WHERE c.workspace_id = leads.workspace_id AND c.bison_campaign_id = leads.bison_campaign_id)"
+    )
+    .bind(workspace_id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?)
+}
+
 /// An interested reply, as Email Bison reports it (webhook or sync).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InterestedReply {
@@ -129,8 +143,9 @@ pub struct InterestedReply {
     pub company: Option<String>,
     pub title: Option<String>,
     pub bison_lead_id: Option<String>,
-    /// (Bison campaign id, name)
-    pub campaign: Option<(String, String)>,
+    /// The Email Bison campaign the reply came from. The lead is linked to it when that campaign
+    /// is known here (synced from Email Bison); a campaign is never invented from a reply.
+    pub bison_campaign_id: Option<String>,
     pub reply_text: Option<String>,
     pub received_at: DateTime<Utc>,
 }
@@ -177,32 +192,13 @@ pub async fn upsert_interested(db: &Db, workspace_id: i64, reply: &InterestedRep
     for _ in 0..3 {
         let result = on_db!(db, |pool| async {
             let mut tx = pool.begin_with(begin).await?;
-            let known: Option<i64> = match &reply.campaign {
+            let campaign_id: Option<i64> = match &reply.bison_campaign_id {
                 None => None,
-                Some((bison_id, name)) => {
-                    sqlx::query_scalar("SELECT id FROM campaigns WHERE workspace_id = $1 AND bison_campaign_id = $2 AND name = $3")
-                        .bind(workspace_id)
-                        .bind(bison_id)
-                        .bind(name)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                }
-            };
-            let campaign_id: Option<i64> = match (&reply.campaign, known) {
-                (_, Some(id)) => Some(id),
-                (None, None) => None,
-                (Some((bison_id, name)), None) => Some(
-                    sqlx::query_scalar(
-                        "INSERT INTO campaigns (workspace_id, bison_campaign_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
-                         ON CONFLICT (workspace_id, bison_campaign_id) DO UPDATE SET name = excluded.name RETURNING id",
-                    )
+                Some(bison_id) => sqlx::query_scalar("SELECT id FROM campaigns WHERE workspace_id = $1 AND bison_campaign_id = $2")
                     .bind(workspace_id)
                     .bind(bison_id)
-                    .bind(name)
-                    .bind(Utc::now())
-                    .fetch_one(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await?,
-                ),
             };
             let existing: Option<(i64, bool, String)> = sqlx::query_as("SELECT id, interested, stage FROM leads WHERE workspace_id = $1 AND email = $2")
                 .bind(workspace_id)
@@ -215,7 +211,8 @@ pub async fn upsert_interested(db: &Db, workspace_id: i64, reply: &InterestedRep
                 Some((id, false, _)) => {
                     sqlx::query(
                         "UPDATE leads SET interested = TRUE, interested_day = $1, reply_text = COALESCE($2, reply_text), received_at = $3, \
-                         campaign_id = COALESCE($4, campaign_id), bison_lead_id = COALESCE($5, bison_lead_id), updated_at = $6 WHERE id = $7",
+                         campaign_id = COALESCE($4, campaign_id), bison_lead_id = COALESCE($5, bison_lead_id), updated_at = $6, \
+                         bison_campaign_id = COALESCE($8, bison_campaign_id) WHERE id = $7",
                     )
                     .bind(interested_day)
                     .bind(&reply.reply_text)
@@ -224,6 +221,7 @@ pub async fn upsert_interested(db: &Db, workspace_id: i64, reply: &InterestedRep
                     .bind(&reply.bison_lead_id)
                     .bind(now)
                     .bind(id)
+                    .bind(&reply.bison_campaign_id)
                     .execute(&mut *tx)
                     .await?;
                     Upserted::BecameInterested(id)
@@ -231,8 +229,8 @@ pub async fn upsert_interested(db: &Db, workspace_id: i64, reply: &InterestedRep
                 None => {
                     let id: i64 = sqlx::query_scalar(
                         "INSERT INTO leads (workspace_id, campaign_id, bison_lead_id, email, first_name, last_name, company, title, reply_text, \
-                         received_at, interested, interested_day, stage, stage_changed_at, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, TRUE, $11, 'new', $12, $12, $12) RETURNING id",
+                         received_at, interested, interested_day, stage, stage_changed_at, created_at, updated_at, bison_campaign_id) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, TRUE, $11, 'new', $12, $12, $12, $13) RETURNING id",
                     )
                     .bind(workspace_id)
                     .bind(campaign_id)
@@ -246,6 +244,7 @@ pub async fn upsert_interested(db: &Db, workspace_id: i64, reply: &InterestedRep
                     .bind(reply.received_at)
                     .bind(interested_day)
                     .bind(now)
+                    .bind(&reply.bison_campaign_id)
                     .fetch_one(&mut *tx)
                     .await?;
                     sqlx::query(

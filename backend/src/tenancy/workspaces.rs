@@ -70,6 +70,10 @@ pub struct Workspace {
     /// Last characters of the webhook token (the token itself is only hashed).
     pub bison_webhook_hint: Option<String>,
     pub slack_webhook_hint: Option<String>,
+    /// The Email Bison workspace name and user the saved key was verified to read, and when.
+    pub bison_key_workspace_name: Option<String>,
+    pub bison_key_user: Option<String>,
+    pub bison_verified_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -79,7 +83,8 @@ macro_rules! ws_columns {
     () => {
         "w.id, w.name, w.slug, w.active, w.monthly_lead_target, w.daily_send_target, \
     w.weekly_contact_target, w.pricing_model, w.price_per_lead_cents, w.retainer_fee_cents, w.billable_stage, \
-    w.bison_workspace_id, w.bison_api_key_hint, w.bison_webhook_hint, w.slack_webhook_hint, w.created_at, w.updated_at"
+    w.bison_workspace_id, w.bison_api_key_hint, w.bison_webhook_hint, w.slack_webhook_hint, \
+    w.bison_key_workspace_name, w.bison_key_user, w.bison_verified_at, w.created_at, w.updated_at"
     };
 }
 
@@ -298,6 +303,7 @@ pub async fn count(db: &Db) -> Result<(i64, i64)> {
 }
 
 /// Stores (or with `None`, removes) the workspace's Email Bison credentials; the key is sealed.
+/// What the key was verified to read is cleared: `record_bison_verification` sets it again.
 pub async fn set_bison_credentials(
     db: &Db,
     secrets: &SecretBox,
@@ -314,7 +320,8 @@ pub async fn set_bison_credentials(
     let sealed = api_key.map(|k| secrets.seal(k.as_bytes()));
     let hint = api_key.map(|k| k.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect::<String>());
     let done = on_db!(db, |pool| sqlx::query(
-        "UPDATE workspaces SET bison_workspace_id = $1, bison_api_key_enc = $2, bison_api_key_hint = $3, updated_at = $4 WHERE id = $5"
+        "UPDATE workspaces SET bison_workspace_id = $1, bison_api_key_enc = $2, bison_api_key_hint = $3, updated_at = $4, \
+         bison_key_workspace_name = NULL, bison_key_user = NULL, bison_verified_at = NULL WHERE id = $5"
     )
     .bind(bison_workspace_id.map(str::trim).filter(|s| !s.is_empty()))
     .bind(sealed)
@@ -327,6 +334,28 @@ pub async fn set_bison_credentials(
         return Err(Error::NotFound);
     }
     Ok(())
+}
+
+/// Records what the saved key was just verified to read (its workspace's name and its user).
+pub async fn record_bison_verification(db: &Db, id: i64, workspace_name: Option<&str>, user: Option<&str>) -> Result<()> {
+    on_db!(db, |pool| sqlx::query("UPDATE workspaces SET bison_key_workspace_name = $1, bison_key_user = $2, bison_verified_at = $3 WHERE id = $4")
+        .bind(workspace_name)
+        .bind(user)
+        .bind(Utc::now())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The clear key and the Email Bison workspace saved with it: what every call to Email Bison for
+/// this client starts from (the key must be checked to read that workspace before use).
+pub async fn bison_credentials(db: &Db, secrets: &SecretBox, id: i64) -> Result<Option<(String, Option<String>)>> {
+    let Some(key) = bison_api_key(db, secrets, id).await? else { return Ok(None) };
+    let saved: Option<String> =
+        on_db!(db, |pool| sqlx::query_scalar("SELECT bison_workspace_id FROM workspaces WHERE id = $1").bind(id).fetch_one(pool).await)?;
+    Ok(Some((key, saved)))
 }
 
 /// The clear Bison API key, for server-side connectors only. Never send it to a browser.
