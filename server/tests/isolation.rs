@@ -115,6 +115,8 @@ fn cases(path: &str, fx: &Fixture) -> Option<Vec<(Vec<(&'static str, String)>, E
             (vec![("workspace_id", fx.ws_b.to_string()), ("url", s("https://hooks.slack.com/services/evil"))], Denied),
             (vec![("url", s("https://hooks.slack.com/services/evil"))], Denied),
         ],
+        "/api/admin/slack_failed" => vec![(vec![], Denied)],
+        "/api/admin/slack_retry" => vec![(vec![("message_id", s("1"))], Denied), (vec![("message_id", made_up.clone())], Denied)],
         "/api/admin/clients/sync_now" | "/api/admin/clients/sync_runs" => ids(&|ws| vec![("workspace_id", ws)]),
         "/api/admin/clients/replay_delivery" => ids(&|ws| vec![("workspace_id", ws), ("delivery_id", s("1"))]),
         "/api/admin/senders" => vec![(vec![("workspace", s("beta-secret"))], Denied), (vec![], Denied)],

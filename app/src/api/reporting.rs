@@ -58,6 +58,7 @@ pub async fn admin_overview() -> Result<AgencyOverview, AppError> {
                     (e.workspace_name.unwrap_or_else(|| "Agency-wide".into()), page, host, e.reason)
                 })
                 .collect(),
+            failed_slack_messages: alerts.failed_slack_messages,
         },
         workspaces_total,
         workspaces_active,

@@ -67,6 +67,8 @@ pub struct HomeAlerts {
     /// Webhook endpoints Maverick disabled: (where — a workspace's name or "Agency-wide" —, its
     /// integrations page, the URL's host, why).
     pub disabled_endpoints: Vec<(String, String, String, String)>,
+    /// Slack messages given up (listed with a retry on the clients page).
+    pub failed_slack_messages: i64,
 }
 
 impl HomeAlerts {
@@ -76,6 +78,7 @@ impl HomeAlerts {
             && self.zip_conflicts.is_empty()
             && self.failed_jobs.is_empty()
             && self.disabled_endpoints.is_empty()
+            && self.failed_slack_messages == 0
     }
 }
 

@@ -127,6 +127,8 @@ pub struct Alerts {
     pub failed_jobs: Vec<(String, i64)>,
     /// Webhook endpoints Maverick disabled (410 Gone, or days of failures), newest first.
     pub disabled_endpoints: Vec<DisabledEndpoint>,
+    /// Slack messages given up (listed, with a retry, under the agency Slack channel).
+    pub failed_slack_messages: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
@@ -188,7 +190,8 @@ pub async fn alerts(db: &Db, caller: &SessionUser, kpi_month_to_date: &[KpiRow])
     )
     .fetch_all(pool)
     .await)?;
-    Ok(Alerts { behind, critical_senders, zip_conflicts, failed_jobs, disabled_endpoints })
+    let failed_slack_messages = crate::notifications::failed_count(db).await?;
+    Ok(Alerts { behind, critical_senders, zip_conflicts, failed_jobs, disabled_endpoints, failed_slack_messages })
 }
 
 // The rollout checklist lives in its own module (it also writes).

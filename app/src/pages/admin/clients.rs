@@ -6,12 +6,12 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::{list_workspaces, CreateWorkspace, SetSlackWebhook, SetWorkspaceActive},
+    api::{failed_slack_messages, list_workspaces, CreateWorkspace, RetrySlackMessage, SetSlackWebhook, SetWorkspaceActive},
     components::{
         guard::RequireAdmin,
         sort::{sort_rows, text, Compare, KeepSort, SortLink},
         status::{ErrorNotice, Loading},
-        ui::{export_href, ActionResult, ConfirmButton, Empty},
+        ui::{export_href, short_time, ActionResult, ConfirmButton, Empty},
     },
     models::WorkspaceRow,
     money::format_cents,
@@ -177,6 +177,7 @@ pub fn ClientsPage() -> impl IntoView {
                 <ActionResult value=create.value() success="Workspace created."/>
             </section>
             <AgencySlack/>
+            <FailedSlack/>
         </RequireAdmin>
     }
 }
@@ -203,4 +204,55 @@ fn AgencySlack() -> impl IntoView {
             <ActionResult value=save.value() success="Saved."/>
         </section>
     }
+}
+
+/// Slack messages that were given up (the agency's channel and every client's), with why, and a
+/// retry that puts each back in its channel's queue once the cause is fixed.
+#[component]
+fn FailedSlack() -> impl IntoView {
+    let retry = ServerAction::<RetrySlackMessage>::new();
+    let rows = Resource::new(move || retry.version().get(), |_| failed_slack_messages());
+    view! {
+        <section class="card" id="failed-slack" data-testid="failed-slack">
+            <h2>"Slack messages not delivered"</h2>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match rows.await {
+                        Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="muted" data-testid="failed-slack-empty">"Every Slack message was delivered (or is still on its way)."</p>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <p class="muted">"Slack refused these, or kept failing. Fix the channel (a new webhook URL above or on the client), then retry."</p>
+                            <div class="table-wrap">
+                                <table>
+                                    <thead><tr><th scope="col">"Failed"</th><th scope="col">"Channel"</th><th scope="col">"Message"</th>
+                                        <th scope="col" class="num">"Attempts"</th><th scope="col">"Why"</th><th scope="col"><span class="visually-hidden">"Retry"</span></th></tr></thead>
+                                    <tbody>
+                                        {list.into_iter().map(|m| view! {
+                                            <tr>
+                                                <td>{short_time(&m.failed_at)}</td>
+                                                <td>{m.target.clone()}</td>
+                                                <td>{m.preview.clone()}</td>
+                                                <td class="num">{m.attempts}</td>
+                                                <td>{m.error.clone()}</td>
+                                                <td>
+                                                    <ActionForm action=retry attr:class="inline">
+                                                        <input type="hidden" name="message_id" value=m.id.to_string()/>
+                                                        <button type="submit" class="button small">"Retry"</button>
+                                                    </ActionForm>
+                                                </td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <ActionResult value=retry.value() success="Queued again; it is posted in its turn."/>
+        </section>
+    }
+    .into_any()
 }

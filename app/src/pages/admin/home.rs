@@ -74,6 +74,13 @@ pub fn AdminHome() -> impl IntoView {
                                         }).collect_view()}</ul>
                                     </div>
                                 })}
+                                {(o.alerts.failed_slack_messages > 0).then(|| view! {
+                                    <div class="alert alert-error" data-testid="alert-slack">
+                                        <strong>{format!("{} Slack message(s) not delivered", thousands(o.alerts.failed_slack_messages))}</strong>
+                                        " (Slack refused them, or kept failing) "
+                                        <a href="/admin/clients#failed-slack">"See them and retry"</a>
+                                    </div>
+                                })}
                                 {(!o.alerts.failed_jobs.is_empty()).then(|| view! {
                                     <div class="alert alert-error" data-testid="alert-jobs">
                                         <strong>"Failed jobs in the last 7 days"</strong>
