@@ -27,6 +27,8 @@ pub fn routes() -> crate::routes::HostRoutes {
         .get("/admin/zips.csv", zips_csv)
         .get("/admin/senders.csv", senders_csv)
         .get("/admin/contacts/uploads/{id}/rejected.csv", contacts_rejected_csv)
+        .get("/admin/contacts/batches/{id}/skipped.csv", batch_skipped_csv)
+        .get("/admin/contacts/unsendable.csv", contacts_unsendable_csv)
         .get("/admin/zips/imports/{id}/rejected.csv", zip_import_rejected_csv)
         .get("/personalization/campaigns.csv", personalization_campaigns_csv)
         .get("/personalization/savings.csv", personalization_savings_csv)
@@ -515,6 +517,46 @@ pub async fn contacts_rejected_csv(
     }
     .await;
     csv_response(&format!("contacts-upload-{id}-rejected.csv"), result)
+}
+
+/// The contacts of a weekly batch Email Bison could not take, by email, with why.
+pub async fn batch_skipped_csv(
+    State(state): State<HostState>,
+    Caller(caller): Caller,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Response {
+    let db = &state.app.db;
+    let result = async {
+        backend::tenancy::access::require_admin(&caller)?;
+        let batch = backend::contacts::batches::get(db, id).await?;
+        backend::tenancy::access::scope(db, &caller, batch.workspace_id).await?;
+        let rows = backend::contacts::batches::skipped_contacts(db, id).await?.into_iter().map(|(email, why)| vec![email, why]);
+        backend::platform::csv_output::to_csv(&["email", "reason"], rows)
+    }
+    .await;
+    csv_response(&format!("batch-{id}-skipped.csv"), result)
+}
+
+/// `?workspace=slug`: its verified contacts no batch takes (no first or last name), with why.
+pub async fn contacts_unsendable_csv(State(state): State<HostState>, Caller(caller): Caller, Query(q): Query<HashMap<String, String>>) -> Response {
+    let db = &state.app.db;
+    let result = async {
+        backend::tenancy::access::require_admin(&caller)?;
+        // As on the contacts page: the workspace named, or the first active one.
+        let ws = match q.get("workspace").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            Some(slug) => backend::tenancy::workspaces::visible_by_slug(db, &caller, slug).await?.0,
+            None => backend::tenancy::workspaces::list_visible(db, &caller)
+                .await?
+                .into_iter()
+                .map(|(w, _)| w)
+                .find(|w| w.active)
+                .ok_or(backend::Error::NotFound)?,
+        };
+        let (_, rows) = backend::contacts::batches::unsendable(db, ws.id, i64::MAX).await?;
+        backend::platform::csv_output::to_csv(&["email", "reason"], rows.into_iter().map(|(email, why)| vec![email, why]))
+    }
+    .await;
+    csv_response("contacts-unsendable.csv", result)
 }
 
 /// `GET /personalization/runs/{id}/rejected.csv`: the rows a run's file could not use, with why.

@@ -229,9 +229,31 @@ async fn csv_exports_follow_the_filters_and_defuse_formulas() {
     assert!(!text.contains("bison-secret-key-of-b"), "secrets never leave the server");
 }
 
+/// An Email Bison that knows one key: "gamma-bison-key-9876" reads its workspace 42.
+async fn fake_bison_users() -> String {
+    use axum::{http::HeaderMap, routing::get, Json, Router};
+    let app = Router::new().route(
+        "/api/users",
+        get(|headers: HeaderMap| async move {
+            match headers.get("authorization").and_then(|v| v.to_str().ok()) {
+                Some("Bearer gamma-bison-key-9876") => (
+                    axum::http::StatusCode::OK,
+                    Json(serde_json::json!({"data": {"id": 3, "email": "ops@agency.test", "current_team_id": 42, "team": {"id": 42, "name": "Gamma"}}})),
+                ),
+                _ => (axum::http::StatusCode::UNAUTHORIZED, Json(serde_json::json!({"message": "Unauthenticated."}))),
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
 #[tokio::test]
 async fn the_bison_key_never_reaches_the_browser() {
-    let srv = common::start().await;
+    let bison = fake_bison_users().await;
+    let srv = common::start_with(|c| c.bison_url = bison).await;
     let admin = srv.sign_in("admin@agency.test").await;
     let (status, body) = srv.call(&admin, "/api/admin/workspaces", &[]).await;
     assert_eq!(status, 200);
@@ -270,13 +292,19 @@ async fn the_bison_key_never_reaches_the_browser() {
     .await
     .unwrap();
     assert_eq!(backend::tenancy::workspaces::bison_api_key(&srv.state.db, &srv.state.secrets, ws.id).await.unwrap().as_deref(), Some("gamma-bison-key-9876"));
-    // A key without its Bison workspace id is refused, and nothing is created.
-    let mut args = create("lonely-key");
-    args[0].1 = "Delta Pools".into();
-    args[8].1 = String::new();
-    let (status, body) = srv.call(&admin, "/api/admin/workspaces/create", &args).await;
-    assert_eq!(status, 400, "{body}");
-    assert!(body.contains("Bison workspace id"), "{body}");
+    assert!(body.contains("workspace 42 (Gamma) as ops@agency.test, on "), "what the key reads: {body}");
+    // Keys Email Bison refuses, or that read another workspace than the one typed, create nothing.
+    for (key, id, said) in [
+        ("lonely-key-123", "", "The key was not saved. Email Bison refused the API key"),
+        ("gamma-bison-key-9876", "41", "This key reads Email Bison workspace 42 (Gamma), not workspace 41; nothing was saved"),
+    ] {
+        let mut args = create(key);
+        args[0].1 = "Delta Pools".into();
+        args[8].1 = id.into();
+        let (status, body) = srv.call(&admin, "/api/admin/workspaces/create", &args).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains(said), "{body}");
+    }
     let (status, list) = srv.call(&admin, "/api/admin/workspaces", &[]).await;
     assert_eq!(status, 200);
     assert!(list.contains("gamma-pools") && !list.contains("delta-pools"), "{list}");
@@ -359,7 +387,10 @@ async fn a_contact_list_is_streamed_in_mapped_imported_and_its_rejected_rows_dow
         .call(&admin, "/api/admin/contacts/import", &[("upload_id", id.to_string()), ("email", "1".into()), ("company", "3".into())])
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body, r#"{"rows_total":2,"created":1,"duplicates":0,"rejected":1}"#);
+    assert_eq!(body, r#"{"rows_total":2,"created":1,"duplicates":0,"rejected":1,"unnamed":1}"#);
+    // Ann came without a first and last name (Name was not mapped): the page says which line.
+    let page = admin.get(srv.url(&to)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("1 row has no first or no last name (line 2). They were imported, but Email Bison requires both names"), "{page}");
     let rejected = admin.get(srv.url(&format!("/admin/contacts/uploads/{id}/rejected.csv"))).send().await.unwrap();
     assert_eq!(rejected.status(), 200);
     assert_eq!(rejected.text().await.unwrap(), "\u{feff}line,error,Work Email,Name,Org\n3,\"\"\"broken\"\" is not a valid email address\",broken,Bo,X\n");
@@ -385,7 +416,7 @@ async fn an_admin_queues_a_batch_upload_again_and_unknown_batches_are_not_found(
     assert!(page.contains("data-testid=\"batches\"") && page.contains("2026-11-16"), "the batch is listed");
 
     // Risky contacts join next week's batch once the workspace accepts them.
-    backend::on_db!(db, |p| sqlx::query("INSERT INTO contacts (workspace_id, email, verification, created_at) VALUES ($1, 'r@risky.test', 'risky', $2)")
+    backend::on_db!(db, |p| sqlx::query("INSERT INTO contacts (workspace_id, email, first_name, last_name, verification, created_at) VALUES ($1, 'r@risky.test', 'Rae', 'Risk', 'risky', $2)")
         .bind(srv.fx.ws_a)
         .bind(chrono::Utc::now())
         .execute(p)

@@ -314,6 +314,8 @@ async fn pages_of_another_workspace_and_admin_pages_are_refused_to_a_client() {
         ("/admin/senders.csv", 403),
         ("/admin/contacts", 403),
         ("/admin/contacts/uploads/1/rejected.csv", 403),
+        ("/admin/contacts/batches/1/skipped.csv", 403),
+        ("/admin/contacts/unsendable.csv?workspace=beta-secret", 403),
         ("/admin/zips.csv", 403),
         ("/admin/zips/imports/1/rejected.csv", 403),
         ("/admin/clients/beta-secret", 403),
@@ -379,6 +381,7 @@ fn host_case(method: &str, template: &str, b_campaign: i64) -> Option<HostCase> 
         ("GET", "/integrations/deliveries.csv") => case("/integrations/deliveries.csv?workspace=beta-secret&endpoint=1".into(), 401, 404, 404, 404),
         ("GET", "/admin/contacts/uploads/{id}/rejected.csv") => case("/admin/contacts/uploads/999/rejected.csv".into(), 303, 403, 403, 404),
         ("GET", "/admin/zips/imports/{id}/rejected.csv") => case("/admin/zips/imports/999/rejected.csv".into(), 303, 403, 403, 404),
+        ("GET", "/admin/contacts/batches/{id}/skipped.csv") => case("/admin/contacts/batches/999/skipped.csv".into(), 303, 403, 403, 404),
         // Lists of what the caller may see: their own.
         ("GET", "/personalization/campaigns.csv" | "/personalization/savings.csv") => case(template.to_owned(), 303, 200, 200, 200),
         ("GET", "/personalization/{campaign}/export.csv") => case(format!("/personalization/{b_campaign}/export.csv"), 303, 404, 404, 200),

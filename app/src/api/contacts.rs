@@ -27,6 +27,7 @@ fn upload_view(u: backend::contacts::ContactUpload) -> crate::models::ContactUpl
         duplicates: u.duplicates,
         rejected: u.rejected,
         failure: u.failure,
+        warnings: u.warnings,
     }
 }
 
@@ -69,11 +70,28 @@ pub async fn load_contacts(workspace: Option<String>, upload: Option<i64>) -> Re
             .into_iter()
             .map(|m| (m.month, m.uploaded, m.verified, m.batched, m.in_bison))
             .collect(),
-        batches: backend::contacts::batches::list(db, ws.id, 10)
-            .await?
-            .into_iter()
-            .map(|b| (b.id, b.week_of, b.size, b.status.to_string(), b.uploaded, b.error))
-            .collect(),
+        batches: {
+            let mut out = Vec::new();
+            for b in backend::contacts::batches::list(db, ws.id, 10).await? {
+                let skipped_contacts = if b.skipped > 0 {
+                    backend::contacts::batches::skipped_contacts(db, b.id).await?.into_iter().take(50).collect()
+                } else {
+                    Vec::new()
+                };
+                out.push(crate::models::BatchView {
+                    id: b.id,
+                    week_of: b.week_of,
+                    size: b.size,
+                    status: b.status.to_string(),
+                    uploaded: b.uploaded,
+                    skipped: b.skipped,
+                    skipped_contacts,
+                    error: b.error,
+                });
+            }
+            out
+        },
+        unsendable: backend::contacts::batches::unsendable(db, ws.id, 20).await?,
         verification: backend::contacts::verification::latest_run(db, ws.id).await?.map(|(status, summary, error, at)| {
             let what = match (summary, error) {
                 (Some(s), e) => {
@@ -134,7 +152,7 @@ pub async fn import_contacts(
         mapping.insert(field.to_owned(), n - 1);
     }
     let c = backend::contacts::import(&app.db, &caller, upload_id, mapping, &app.config.data_dir).await?;
-    Ok(crate::models::ImportedCounts { rows_total: c.rows_total, created: c.created, duplicates: c.duplicates, rejected: c.rejected })
+    Ok(crate::models::ImportedCounts { rows_total: c.rows_total, created: c.created, duplicates: c.duplicates, rejected: c.rejected, unnamed: c.unnamed })
 }
 
 /// Queues a DeBounce check of the workspace's unverified contacts (a job; the page shows its outcome).

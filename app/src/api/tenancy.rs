@@ -24,10 +24,19 @@ pub fn workspace_row(w: backend::tenancy::workspaces::Workspace, grants: &[backe
         price_per_lead_cents: w.price_per_lead_cents,
         retainer_fee_cents: w.retainer_fee_cents,
         billable_stage: w.billable_stage,
-        bison_workspace_id: w.bison_workspace_id,
+        bison_workspace_id: w.bison_workspace_id.clone(),
         bison_api_key_masked: backend::tenancy::workspaces::masked_key(w.bison_api_key_hint.as_deref()),
         bison_webhook_masked: backend::tenancy::workspaces::masked_key(w.bison_webhook_hint.as_deref()),
         slack_webhook_masked: w.slack_webhook_hint,
+        bison_key_reads: w.bison_verified_at.map(|at| {
+            let workspace = match (&w.bison_workspace_id, &w.bison_key_workspace_name) {
+                (Some(id), Some(name)) => format!("workspace {id} ({name})"),
+                (Some(id), None) => format!("workspace {id}"),
+                _ => "an unknown workspace".into(),
+            };
+            let user = w.bison_key_user.as_deref().map(|u| format!(" as {u}")).unwrap_or_default();
+            format!("{workspace}{user}, on {}", at.format("%Y-%m-%d"))
+        }),
     }
 }
 
@@ -58,9 +67,14 @@ pub async fn create_workspace(
     let (state, caller) = super::ctx::admin()?;
     let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     let (bison_id, bison_key) = (given(bison_workspace_id), given(bison_api_key));
-    if bison_key.is_some() && bison_id.is_none() {
-        return Err(AppError::invalid("Enter the Email Bison workspace id that goes with the API key."));
+    if bison_id.is_some() && bison_key.is_none() {
+        return Err(AppError::invalid("Enter the Email Bison API key that goes with the workspace id (or leave both empty)."));
     }
+    // The key is asked which Email Bison workspace it reads before anything is created.
+    let verified = match &bison_key {
+        Some(key) => Some(backend::bison::credentials::verify(&state, &caller, key, bison_id.as_deref()).await?),
+        None => None,
+    };
     let input = workspace_input(
         name,
         slug,
@@ -73,9 +87,8 @@ pub async fn create_workspace(
     )?;
     let client = super::ctx::client_info();
     let mut ws = backend::tenancy::admin::create_workspace(&state.db, &caller, input, &client).await?;
-    if bison_id.is_some() {
-        backend::tenancy::admin::set_bison_credentials(&state.db, &state.secrets, &caller, ws.id, bison_id.as_deref(), bison_key.as_deref(), &client)
-            .await?;
+    if let (Some(identity), Some(key)) = (&verified, &bison_key) {
+        backend::bison::credentials::store(&state, &caller, ws.id, key, identity, &client).await?;
         ws = backend::tenancy::workspaces::get(&state.db, ws.id).await?;
     }
     Ok(workspace_row(ws, &[]))
@@ -199,21 +212,27 @@ pub async fn update_workspace(
     Ok(())
 }
 
-/// Stores the Email Bison credentials; an empty key keeps the stored one, `remove` clears both.
+/// Stores the Email Bison credentials after asking the key which Email Bison workspace it reads
+/// (a typed id must match; an empty one is filled from the key). An empty key re-checks the
+/// stored one; `remove` clears both. Answers what the key reads, for the page to show.
 #[server(endpoint = "admin/clients/bison")]
-pub async fn set_bison_credentials(workspace_id: i64, bison_workspace_id: String, api_key: String, remove: Option<String>) -> Result<(), AppError> {
+pub async fn set_bison_credentials(workspace_id: i64, bison_workspace_id: String, api_key: String, remove: Option<String>) -> Result<String, AppError> {
     let (state, caller) = super::ctx::admin()?;
     let db = &state.db;
-    let (bison_id, key) = if remove.is_some() {
-        (None, None)
-    } else if api_key.trim().is_empty() {
-        (Some(bison_workspace_id), backend::tenancy::workspaces::bison_api_key(db, &state.secrets, workspace_id).await?)
-    } else {
-        (Some(bison_workspace_id), Some(api_key))
+    let client = super::ctx::client_info();
+    if remove.is_some() {
+        backend::tenancy::admin::set_bison_credentials(db, &state.secrets, &caller, workspace_id, None, None, &client).await?;
+        return Ok("Credentials removed.".into());
+    }
+    let key = match api_key.trim() {
+        "" => backend::tenancy::workspaces::bison_api_key(db, &state.secrets, workspace_id)
+            .await?
+            .ok_or_else(|| AppError::invalid("Paste the client's Email Bison API key."))?,
+        typed => typed.to_owned(),
     };
-    backend::tenancy::admin::set_bison_credentials(db, &state.secrets, &caller, workspace_id, bison_id.as_deref(), key.as_deref(), &super::ctx::client_info())
-        .await?;
-    Ok(())
+    let identity = backend::bison::credentials::save(&state, &caller, workspace_id, Some(bison_workspace_id.as_str()), &key, &client).await?;
+    let user = identity.user_email.as_deref().map(|u| format!(" as {u}")).unwrap_or_default();
+    Ok(format!("Saved: the key reads Email Bison workspace {}{user}.", identity.workspace_label()))
 }
 
 #[server(endpoint = "admin/access/grant")]

@@ -20,6 +20,8 @@ pub struct ContactUploadView {
     pub duplicates: i64,
     pub rejected: i64,
     pub failure: Option<String>,
+    /// Rows imported but warned about (no first or last name: Email Bison refuses them).
+    pub warnings: Option<String>,
 }
 
 /// The contact pipeline page of one workspace.
@@ -36,11 +38,30 @@ pub struct ContactsPage {
     pub max_upload_mb: usize,
     /// The latest "Verify now": status and what it did (or why it stopped).
     pub verification: Option<(String, String)>,
-    /// Weekly batches, newest first: (id, week of, size, status, uploaded, error).
-    pub batches: Vec<(i64, String, i64, String, i64, Option<String>)>,
+    /// Weekly batches, newest first.
+    pub batches: Vec<BatchView>,
+    /// Verified contacts no batch takes because Email Bison would refuse them: how many, and the
+    /// first of them as (email, reason).
+    pub unsendable: (i64, Vec<(String, String)>),
     pub batch_settings: BatchSettingsView,
     /// The last months of the pipeline: (month, uploaded, verified, batched, in Email Bison).
     pub monthly: Vec<(String, i64, i64, i64, i64)>,
+}
+
+/// One weekly batch and what its upload did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchView {
+    pub id: i64,
+    pub week_of: String,
+    pub size: i64,
+    pub status: String,
+    /// Contacts now in Email Bison.
+    pub uploaded: i64,
+    /// Contacts Email Bison can't take, with why: (email, reason), by email (the first 50;
+    /// `skipped` counts them all and the CSV has them all).
+    pub skipped: i64,
+    pub skipped_contacts: Vec<(String, String)>,
+    pub error: Option<String>,
 }
 
 /// How a workspace's weekly batches are made and where they go.
@@ -61,4 +82,6 @@ pub struct ImportedCounts {
     pub created: i64,
     pub duplicates: i64,
     pub rejected: i64,
+    /// Imported without a first or a last name (Email Bison refuses them).
+    pub unnamed: i64,
 }

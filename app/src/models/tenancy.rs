@@ -33,6 +33,9 @@ pub struct WorkspaceRow {
     /// `••••abcd` when a webhook URL has been made (its token is only shown once).
     pub bison_webhook_masked: Option<String>,
     pub slack_webhook_masked: Option<String>,
+    /// What the stored Email Bison key was verified to read when it was saved:
+    /// "workspace 7 (Acme Roofing) as ops@agency.test, on 2026-12-01".
+    pub bison_key_reads: Option<String>,
     pub member_count: i64,
 }
 

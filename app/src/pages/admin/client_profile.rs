@@ -144,9 +144,21 @@ fn Profile(
             <h2>"Email Bison"</h2>
             <p class="muted">"API key: " <span data-testid="bison-key">{w.bison_api_key_masked.clone().unwrap_or_else(|| "not set".into())}</span>
                ". The key is stored encrypted and never shown again."</p>
+            {match (w.bison_api_key_masked.is_some(), w.bison_key_reads.clone()) {
+                (true, Some(reads)) => view! {
+                    <p data-testid="bison-key-reads">"Verified: the key reads Email Bison " {reads}
+                       ". Every sync and upload checks it again and stops if the key reads another workspace."</p>
+                }.into_any(),
+                (true, None) => view! {
+                    <p class="alert alert-warn" data-testid="bison-key-reads">"This key was saved before keys were verified: save it again so "
+                       "Maverick can check which Email Bison workspace it reads. Syncs stop until then if no workspace id is saved."</p>
+                }.into_any(),
+                _ => ().into_any(),
+            }}
             <ActionForm action=bison attr:class="form-grid">
                 <input type="hidden" name="workspace_id" value=id.to_string()/>
-                <label>"Bison workspace id" <input type="text" name="bison_workspace_id" value=w.bison_workspace_id.clone().unwrap_or_default()/></label>
+                <label>"Bison workspace id" <input type="text" name="bison_workspace_id" inputmode="numeric"
+                    placeholder="empty: the workspace the key reads" value=w.bison_workspace_id.clone().unwrap_or_default()/></label>
                 <label>"API key" <input type="password" name="api_key" autocomplete="off" placeholder="leave empty to keep the stored key"/></label>
                 <button type="submit" class="button primary">"Save credentials"</button>
             </ActionForm>
@@ -159,7 +171,11 @@ fn Profile(
                     <button type="submit" class="button small danger">"Remove them"</button>
                 </ActionForm>
             </ConfirmButton>
-            <ActionResult value=bison.value() success="Credentials saved."/>
+            {move || match bison.value().get() {
+                Some(Err(e)) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+                Some(Ok(said)) => view! { <p class="alert alert-ok" role="status">{said}</p> }.into_any(),
+                None => ().into_any(),
+            }}
         </section>
 
         <SyncPanel workspace_id=id initial=p.sync_runs.clone()/>

@@ -16,7 +16,7 @@ use crate::{
         status::{ErrorNotice, Loading},
         ui::{short_time, ActionResult, Empty},
     },
-    models::{BatchSettingsView, ContactUploadView, ContactsPage},
+    models::{BatchSettingsView, BatchView, ContactUploadView, ContactsPage},
 };
 
 /// Our fields as the mapping form labels them.
@@ -85,7 +85,7 @@ fn Body(p: ContactsPage, import: ServerAction<ImportContacts>) -> impl IntoView 
         </section>
         {p.current.clone().map(|u| view! { <Current u slug=slug.clone() import/> })}
         <Monthly months=p.monthly.clone()/>
-        <Batches batches=p.batches.clone()/>
+        <Batches batches=p.batches.clone() unsendable=p.unsendable.clone() workspace=p.workspace_slug.clone()/>
         <section class="card">
             <h2>"Upload a contact list"</h2>
             <form method="post" action="/admin/contacts/upload" enctype="multipart/form-data" class="stack" data-testid="contacts-upload">
@@ -138,6 +138,7 @@ fn Current(u: ContactUploadView, slug: String, import: ServerAction<ImportContac
                 {format!(": {} rows read — {} created, {} duplicates skipped, {} rejected.", thousands(u.rows_total), thousands(u.created), thousands(u.duplicates), thousands(u.rejected))}
                 {(u.rejected > 0).then(|| view! { " " <a href=format!("/admin/contacts/uploads/{}/rejected.csv", u.id) download>"Download the rejected rows"</a> })}
             </div>
+            {u.warnings.clone().map(|w| view! { <p class="alert alert-warn" role="status" data-testid="contacts-warnings">{w}</p> })}
         }
         .into_any(),
         _ => {
@@ -196,27 +197,49 @@ fn VerifyNow(workspace: String, last: Option<(String, String)>) -> impl IntoView
     }
 }
 
-/// Weekly batches of verified contacts and their upload to Email Bison.
+/// Weekly batches of verified contacts and their upload to Email Bison, with the contacts Email
+/// Bison can't take (each with why) and those no batch takes (no first or last name).
 #[component]
-fn Batches(batches: Vec<(i64, String, i64, String, i64, Option<String>)>) -> impl IntoView {
+fn Batches(batches: Vec<BatchView>, unsendable: (i64, Vec<(String, String)>), workspace: String) -> impl IntoView {
     let again = ServerAction::<UploadBatch>::new();
+    let (unsendable_count, unsendable_first) = unsendable;
     view! {
         <section class="card" data-testid="batches">
             <h2>"Weekly batches"</h2>
             <p class="muted">"Every Friday each workspace gets a batch of verified contacts (its weekly contact target) that goes to its active Email Bison campaign."</p>
+            {(unsendable_count > 0).then(|| view! {
+                <details class="alert alert-warn" data-testid="unsendable">
+                    <summary>{format!(
+                        "{} verified contact{} can't go to Email Bison: it requires a first and a last name, so no batch takes them.",
+                        thousands(unsendable_count), if unsendable_count == 1 { "" } else { "s" }
+                    )}</summary>
+                    <ul class="small">{unsendable_first.into_iter().map(|(email, why)| view! { <li>{email}" — "{why}</li> }).collect_view()}</ul>
+                    <a href=format!("/admin/contacts/unsendable.csv?workspace={workspace}") download>"Download them all (CSV)"</a>
+                </details>
+            })}
             {if batches.is_empty() {
                 view! { <p class="muted">"No batch yet."</p> }.into_any()
             } else {
                 view! {
                     <table><thead><tr><th scope="col">"Week of"</th><th scope="col" class="num">"Contacts"</th><th scope="col">"Status"</th>
-                        <th scope="col" class="num">"In Email Bison"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
-                    <tbody>{batches.into_iter().map(|(id, week, size, status, uploaded, error)| {
-                        let retry = status == "failed" || status == "draft";
+                        <th scope="col" class="num">"In Email Bison"</th><th scope="col" class="num">"Skipped"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                    <tbody>{batches.into_iter().map(|b| {
+                        let retry = b.status == "failed" || b.status == "draft";
+                        let id = b.id;
+                        let skipped = (b.skipped > 0).then(|| view! {
+                            <details data-testid="batch-skipped">
+                                <summary>{thousands(b.skipped)}</summary>
+                                <ul class="small">{b.skipped_contacts.into_iter().map(|(email, why)| view! { <li>{email}" — "{why}</li> }).collect_view()}</ul>
+                                <a class="small" href=format!("/admin/contacts/batches/{id}/skipped.csv") download>"CSV"</a>
+                            </details>
+                        });
                         view! {
                             <tr>
-                                <td>{week}</td><td class="num">{thousands(size)}</td>
-                                <td>{status}{error.map(|e| view! { <br/><span class="muted small">{e}</span> })}</td>
-                                <td class="num">{thousands(uploaded)}</td>
+                                <td>{b.week_of}</td><td class="num">{thousands(b.size)}</td>
+                                <td>{b.status}{b.error.map(|e| view! { <br/><span class="muted small">{e}</span> })}</td>
+                                <td class="num">{thousands(b.uploaded)}</td>
+                                <td class="num">{skipped.map(|s| s.into_any()).unwrap_or_else(|| "0".into_any())}</td>
                                 <td>{retry.then(|| view! {
                                     <ActionForm action=again attr:class="inline">
                                         <input type="hidden" name="batch_id" value=id.to_string()/>
@@ -231,6 +254,7 @@ fn Batches(batches: Vec<(i64, String, i64, String, i64, Option<String>)>) -> imp
             <ActionResult value=again.value() success="Upload queued."/>
         </section>
     }
+    .into_any()
 }
 
 /// Uploaded → verified → batched → in Email Bison, by month of upload: a chart and its table.
