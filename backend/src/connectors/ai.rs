@@ -264,7 +264,7 @@ impl Provider {
     /// The price list of this base URL, fetched at most once an hour (a failed fetch is tried
     /// again after five minutes, not at every call).
     async fn prices(&self) -> Option<Arc<Prices>> {
-        static CACHE: OnceLock<tokio::sync::Mutex<HashMap<String, (std::time::Instant, Option<Arc<Prices>>)>>> = OnceLock::new();
+        static CACHE: OnceLock<tokio::sync::Mutex<HashMap<String, PriceEntry>>> = OnceLock::new();
         // Held across the fetch: concurrent leads wait for one fetch instead of each making one.
         let mut cache = CACHE.get_or_init(Default::default).lock().await;
         if let Some((at, prices)) = cache.get(&self.base) {
@@ -310,6 +310,8 @@ impl Provider {
 
 /// Per-token prices in USD (prompt, completion) by model id.
 type Prices = HashMap<String, (f64, f64)>;
+/// A base URL's price list (`None`: the fetch failed) and when it was fetched.
+type PriceEntry = (std::time::Instant, Option<Arc<Prices>>);
 const PRICES_TTL: Duration = Duration::from_secs(3600);
 const PRICES_RETRY: Duration = Duration::from_secs(300);
 
