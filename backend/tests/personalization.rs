@@ -91,8 +91,14 @@ async fn a_run_reads_the_file_personalizes_every_lead_and_stores_prompts_tokens_
     assert_eq!(count, 12);
     assert_eq!(leads[0].line.as_deref(), Some("Seeing Firm0 Roofing expand its team this year caught my eye."));
     assert!(leads[0].research.as_deref().unwrap().contains("Sources: https://example.test/about"));
-    assert_eq!((leads[0].prompt_tokens, leads[0].completion_tokens), (240, 60));
-    assert!((leads[0].cost_usd - 0.01).abs() < 1e-9);
+    // Perplexity 120 + 30 tokens, Claude 1200 + 300.
+    assert_eq!((leads[0].prompt_tokens, leads[0].completion_tokens), (1320, 330));
+    // The lead's cost: Perplexity's $0.005 + Claude's $0.0084 (OpenRouter's usage accounting).
+    assert!((leads[0].cost_usd - 0.0134).abs() < 1e-12, "{}", leads[0].cost_usd);
+    assert_eq!((leads[0].unknown_cost_calls, leads[0].cost_label().as_str()), (0, "$0.0134"));
+    let req = fake.writer_requests.lock().unwrap()[0].clone();
+    assert_eq!(req["usage"], serde_json::json!({"include": true}), "usage accounting asked for");
+    assert_eq!(fake.calls("openrouter/models"), 0, "no price list needed when the answer has the cost");
     // The writer got the task, guidelines, example and the campaign's offer; the lead and research.
     let req = fake.writer_requests.lock().unwrap()[0].clone();
     let system = req["messages"][0]["content"].as_str().unwrap();
@@ -101,6 +107,8 @@ async fn a_run_reads_the_file_personalizes_every_lead_and_stores_prompts_tokens_
     let calls = personalization::calls_of(&s.state.db, &s.admin, leads[0].id).await.unwrap();
     assert_eq!(calls.iter().map(|c| c.provider.as_str()).collect::<Vec<_>>(), ["perplexity", "openrouter"]);
     assert!(calls[1].request.contains("# Guidelines") && calls[1].response.as_deref().unwrap().contains("personalized_sentence"), "prompt and answer kept");
+    assert_eq!(calls.iter().map(|c| c.cost_usd).collect::<Vec<_>>(), [Some(0.005), Some(0.0084)]);
+    assert!(calls[0].at < calls[1].at, "each call keeps its own time: {calls:?}");
 
     // Savings: 12 leads × 0.02 h = 0.24 h; × $2/h = $0.48.
     let (by_ws, by_user) = personalization::kpis(&s.state.db, &s.admin, 2.0).await.unwrap();
@@ -375,4 +383,63 @@ async fn a_run_whose_job_could_not_be_queued_is_queued_by_the_sweep() {
     assert_eq!(engine::sweep(db, Duration::from_millis(10)).await.unwrap(), 1);
     engine::execute(&s.state, run).await.unwrap();
     assert_eq!(personalization::get_run(db, &s.admin, run).await.unwrap().status, personalization::RunStatus::Completed);
+}
+
+/// A lead's calls and the lead itself, after a one-lead AI run.
+async fn one_lead_run(s: &Setup) -> (personalization::Lead, Vec<personalization::Call>) {
+    let run = personalization::start_run(&s.state, &s.admin, s.campaign, "l.csv", &staged(&leads_csv(1)), Writer::Ai).await.unwrap();
+    engine::execute(&s.state, run).await.unwrap();
+    let (leads, _) = personalization::leads(&s.state.db, s.campaign, Some(run), None, 0, 10).await.unwrap();
+    let calls = personalization::calls_of(&s.state.db, &s.admin, leads[0].id).await.unwrap();
+    (leads[0].clone(), calls)
+}
+
+#[tokio::test]
+async fn without_usage_accounting_claudes_cost_comes_from_the_published_prices_fetched_once() {
+    let fake = Arc::new(FakeAi { ignore_usage_accounting: true, ..Default::default() });
+    let s = setup(Some(fake.clone())).await;
+    let run = personalization::start_run(&s.state, &s.admin, s.campaign, "l.csv", &staged(&leads_csv(3)), Writer::Ai).await.unwrap();
+    engine::execute(&s.state, run).await.unwrap();
+    let (leads, _) = personalization::leads(&s.state.db, s.campaign, Some(run), None, 0, 10).await.unwrap();
+    assert_eq!(leads.len(), 3);
+    for lead in &leads {
+        let calls = personalization::calls_of(&s.state.db, &s.admin, lead.id).await.unwrap();
+        // 1200 prompt tokens × $0.000003 + 300 completion tokens × $0.000015 = $0.0036 + $0.0045.
+        assert!((calls[1].cost_usd.unwrap() - 0.0081).abs() < 1e-12, "{calls:?}");
+        // + Perplexity's $0.005.
+        assert!((lead.cost_usd - 0.0131).abs() < 1e-12 && lead.unknown_cost_calls == 0, "{lead:?}");
+    }
+    assert_eq!(fake.calls("openrouter/models"), 1, "the price list is cached");
+}
+
+#[tokio::test]
+async fn a_cost_nobody_tells_is_unknown_never_zero() {
+    let fake = Arc::new(FakeAi { ignore_usage_accounting: true, models_down: true, ..Default::default() });
+    let s = setup(Some(fake.clone())).await;
+    let (lead, calls) = one_lead_run(&s).await;
+    assert_eq!(lead.status.as_str(), "done");
+    assert_eq!(calls.iter().map(|c| c.cost_usd).collect::<Vec<_>>(), [Some(0.005), None]);
+    assert!((lead.cost_usd - 0.005).abs() < 1e-12, "only the known part is summed: {lead:?}");
+    assert_eq!(lead.unknown_cost_calls, 1);
+    assert_eq!(lead.cost_label(), "$0.0050 + 1 call of unknown cost");
+    assert_eq!(personalization::cost_label(1.23, 2), "$1.2300 + 2 calls of unknown cost");
+    let stored: Option<f64> = on_db!(&s.state.db, |p| sqlx::query_scalar("SELECT cost_usd FROM personalization_calls WHERE provider = 'openrouter'").fetch_one(p).await).unwrap();
+    assert_eq!(stored, None, "stored as NULL");
+}
+
+#[tokio::test]
+async fn every_attempt_keeps_its_own_time_and_a_refused_attempt_costs_nothing() {
+    let fake = Arc::new(FakeAi::default());
+    let s = setup(Some(fake.clone())).await;
+    fake.script("openrouter", [Scripted::Status(429, None, r#"{"error":{"code":429,"message":"slow down"}}"#.into())]);
+    let (lead, calls) = one_lead_run(&s).await;
+    assert_eq!(calls.iter().map(|c| (c.provider.as_str(), c.attempt, c.http_status)).collect::<Vec<_>>(), [
+        ("perplexity", 1, Some(200)),
+        ("openrouter", 1, Some(429)),
+        ("openrouter", 2, Some(200))
+    ]);
+    // The retry waited the backoff (20 ms) after the 429: its time is later by at least that.
+    assert!(calls[2].at - calls[1].at >= chrono::Duration::milliseconds(20), "{:?} then {:?}", calls[1].at, calls[2].at);
+    assert_eq!(calls.iter().map(|c| c.cost_usd).collect::<Vec<_>>(), [Some(0.005), Some(0.0), Some(0.0084)]);
+    assert!((lead.cost_usd - 0.0134).abs() < 1e-12 && lead.unknown_cost_calls == 0, "{lead:?}");
 }

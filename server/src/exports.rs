@@ -649,7 +649,7 @@ pub async fn personalization_calls_csv(
                     c.error.unwrap_or_default(),
                     c.prompt_tokens.to_string(),
                     c.completion_tokens.to_string(),
-                    format!("{:.6}", c.cost_usd),
+                    c.cost_usd.map_or_else(|| "unknown".to_owned(), |usd| format!("{usd:.6}")),
                     c.latency_ms.to_string(),
                     c.request,
                     c.response.unwrap_or_default(),

@@ -90,3 +90,55 @@ async fn a_script_starts_a_run_follows_it_to_completion_and_downloads_the_csv() 
     assert!(!spoof.contains("suspended") && !spoof.contains("upload-error"), "unknown codes show nothing");
     workers.abort();
 }
+
+#[path = "../../backend/tests/support/fake_ai.rs"]
+mod fake_ai;
+
+/// Claude's cost untold (no usage accounting, no price list): the calls CSV says `unknown`
+/// and the page says so beside the known part, never $0 for the call.
+#[tokio::test]
+async fn an_unknown_ai_cost_reads_unknown_in_the_calls_csv_and_on_the_page() {
+    let fake = std::sync::Arc::new(fake_ai::FakeAi { ignore_usage_accounting: true, models_down: true, ..Default::default() });
+    let base = fake_ai::start(fake).await;
+    let srv = common::start_with(|c| {
+        let p = &mut c.personalization;
+        p.perplexity_url = format!("{base}/perplexity");
+        p.openrouter_url = format!("{base}/openrouter");
+        p.perplexity_key = Some("pplx-test".into());
+        p.openrouter_key = Some("sk-or-test".into());
+        p.perplexity_per_minute = 0;
+        p.openrouter_per_minute = 0;
+    })
+    .await;
+    let db = &srv.state.db;
+    let caller = backend::identity::sessions::SessionUser {
+        session_id: 0,
+        user_id: srv.fx.admin_id,
+        email: "admin@agency.test".into(),
+        display_name: "Ada Admin".into(),
+        role: backend::identity::users::Role::Admin,
+    };
+    let campaign = backend::personalization::create_campaign(db, &caller, srv.fx.ws_a, "Spring", "", "").await.unwrap();
+    let dir = std::env::temp_dir().join("maverick-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("leads-{}.csv", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&file, "First Name,Email Address,Company Name\nAnn,ann@acme.test,Acme Roofing\n").unwrap();
+    let run = backend::personalization::start_run(&srv.state, &caller, campaign, "leads.csv", &file, backend::personalization::Writer::Ai).await.unwrap();
+    backend::personalization::engine::execute(&srv.state, run).await.unwrap();
+    let (leads, _) = backend::personalization::leads(db, campaign, Some(run), None, 0, 1).await.unwrap();
+    assert_eq!(leads[0].status.as_str(), "done");
+
+    let admin = srv.sign_in("admin@agency.test").await;
+    let calls = admin.get(srv.url(&format!("/personalization/leads/{}/calls.csv", leads[0].id))).send().await.unwrap().text().await.unwrap();
+    let costs: Vec<(String, String)> = calls
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').collect::<Vec<_>>().get(1..9).map(|f| (f[0].to_owned(), f[7].to_owned())))
+        .filter(|(provider, _)| provider == "perplexity" || provider == "openrouter")
+        .collect();
+    assert_eq!(costs, [("perplexity".to_owned(), "0.005000".to_owned()), ("openrouter".to_owned(), "unknown".to_owned())], "{calls}");
+
+    let page = admin.get(srv.url(&format!("/personalization/{campaign}?run={run}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("AI cost $0.0050 + 1 call of unknown cost"), "{page}");
+}

@@ -19,6 +19,8 @@ fn lead_view(l: backend::personalization::Lead) -> PersonalizationLeadView {
         (f, l, _) if !f.is_empty() || !l.is_empty() => format!("{f} {l}").trim().to_owned(),
         (_, _, full) => full,
     };
+    // Shown once the lead has had AI calls (or was written by AI).
+    let ai_cost = (l.cost_usd > 0.0 || l.unknown_cost_calls > 0 || l.writer.as_deref() == Some("ai")).then(|| l.cost_label());
     PersonalizationLeadView {
         id: l.id,
         line_no: l.line_no,
@@ -30,7 +32,7 @@ fn lead_view(l: backend::personalization::Lead) -> PersonalizationLeadView {
         research: l.research,
         line: l.line,
         error: l.error,
-        cost_usd: l.cost_usd,
+        ai_cost,
     }
 }
 

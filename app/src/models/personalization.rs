@@ -79,7 +79,9 @@ pub struct PersonalizationLeadView {
     pub research: Option<String>,
     pub line: Option<String>,
     pub error: Option<String>,
-    pub cost_usd: f64,
+    /// What the lead's AI calls cost (`$0.0131`, or with "+ N calls of unknown cost"); `None`
+    /// when it had none.
+    pub ai_cost: Option<String>,
 }
 
 /// Why an upload of leads was refused, by the code the host sends the page back with

@@ -408,9 +408,9 @@ fn LeadRow(l: PersonalizationLeadView, can_write: bool, edit: ServerAction<EditP
             <td>
                 {l.status.clone()}
                 {l.error.clone().map(|e| view! { <div class="small muted">{e}</div> })}
-                {(l.cost_usd > 0.0 || l.writer.as_deref() == Some("ai")).then(|| view! {
+                {l.ai_cost.clone().map(|cost| view! {
                     <div class="small muted">
-                        {format!("AI cost ${:.4} · ", l.cost_usd)}
+                        {format!("AI cost {cost} · ")}
                         <a href=format!("/personalization/leads/{}/calls.csv", l.id) download>"prompts and answers"</a>
                     </div>
                 })}

@@ -9,6 +9,11 @@
 //! A refused key, missing credits or an unknown model stop the whole run (every lead would fail
 //! the same way); anything else fails just this lead. A per-provider rate limit (requests per
 //! minute, shared by every run of the process) spaces the calls.
+//!
+//! Cost (issue 18): Perplexity answers `usage.cost.total_cost`; OpenRouter answers `usage.cost`
+//! when asked with `"usage": {"include": true}`. When an answer lacks it, OpenRouter's published
+//! per-token prices (`GET {base}/models`, cached) × the tokens give it. Otherwise the cost is
+//! unknown (`None`) — never 0, which would read as free.
 
 use std::{
     collections::HashMap,
@@ -18,6 +23,7 @@ use std::{
 };
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -47,6 +53,8 @@ impl Message {
 /// One attempt at a provider, as stored in `personalization_calls`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CallRecord {
+    /// When this attempt was sent (each attempt its own).
+    pub at: DateTime<Utc>,
     pub provider: &'static str,
     pub model: String,
     pub attempt: i64,
@@ -56,7 +64,8 @@ pub struct CallRecord {
     pub error: Option<String>,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
-    pub cost_usd: f64,
+    /// USD; `None` when neither the answer nor the price list tells.
+    pub cost_usd: Option<f64>,
     pub latency_ms: i64,
 }
 
@@ -91,6 +100,8 @@ pub struct Provider {
     policy: RetryPolicy,
     /// Extra headers (OpenRouter's app attribution).
     headers: Vec<(&'static str, String)>,
+    /// OpenRouter: ask for usage accounting and fall back on `{base}/models` prices.
+    openrouter_pricing: bool,
 }
 
 impl Provider {
@@ -107,7 +118,15 @@ impl Provider {
             limiter: shared_limiter(name, base, per_minute),
             policy,
             headers: Vec::new(),
+            openrouter_pricing: false,
         }
+    }
+
+    /// OpenRouter's cost: asked for in each request (usage accounting), else computed from the
+    /// model's published prices.
+    pub fn with_openrouter_pricing(mut self) -> Self {
+        self.openrouter_pricing = true;
+        self
     }
 
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -117,14 +136,17 @@ impl Provider {
 
     /// A chat completion with the retry policy; every attempt is appended to `log`.
     pub async fn chat(&self, messages: &[Message], max_tokens: u32, temperature: f32, log: &mut Vec<CallRecord>) -> Result<Answer, AiError> {
-        let body = json!({"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": temperature});
+        let mut body = json!({"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": temperature});
+        if self.openrouter_pricing {
+            body["usage"] = json!({"include": true});
+        }
         let request = body.to_string();
         let url = format!("{}/chat/completions", self.base);
         let mut last = String::new();
         for attempt in 0..self.policy.attempts {
             self.limiter.until_ready().await;
             let started = std::time::Instant::now();
-            let mut record = CallRecord { provider: self.name, model: self.model.clone(), attempt: i64::from(attempt) + 1, request: request.clone(), ..Default::default() };
+            let mut record = CallRecord { at: Utc::now(), provider: self.name, model: self.model.clone(), attempt: i64::from(attempt) + 1, request: request.clone(), ..Default::default() };
             let mut req = self.http.post(&url).bearer_auth(&self.key).header("accept", "application/json").json(&body);
             for (name, value) in &self.headers {
                 req = req.header(*name, value);
@@ -141,7 +163,11 @@ impl Provider {
                     let text = res.text().await.unwrap_or_default();
                     record.http_status = Some(i64::from(status));
                     record.response = Some(truncate(&text));
-                    self.judge(status, retry_after, &text, backoff, &mut record)
+                    let outcome = self.judge(status, retry_after, &text, backoff, &mut record);
+                    if record.cost_usd.is_none() && self.openrouter_pricing {
+                        record.cost_usd = self.priced(&record, &text).await;
+                    }
+                    outcome
                 }
             };
             record.latency_ms = started.elapsed().as_millis() as i64;
@@ -189,22 +215,25 @@ impl Provider {
             (why, wait(code))
         };
         if !(200..300).contains(&status) {
+            // A refused request ran no model: nothing billed (Perplexity documents 429s as
+            // unbilled; OpenRouter's request errors come before any model runs).
+            record.cost_usd = Some(0.0);
             return Err(refusal(status, &message));
         }
         let Some(v) = parsed else {
             return Err((format!("{} answered something that is not JSON: {}", self.label, text.chars().take(120).collect::<String>()), None));
         };
+        if let Some(usage) = v.get("usage") {
+            record.prompt_tokens = usage.get("prompt_tokens").and_then(Value::as_i64).unwrap_or(0);
+            record.completion_tokens = usage.get("completion_tokens").and_then(Value::as_i64).unwrap_or(0);
+            // Perplexity: usage.cost.total_cost; OpenRouter (usage accounting): usage.cost.
+            record.cost_usd = usage.pointer("/cost/total_cost").or_else(|| usage.get("cost")).and_then(Value::as_f64);
+        }
         // An error after the 200 (OpenRouter): judged by the code inside.
         if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
             let code = err.get("code").and_then(|c| c.as_u64().or_else(|| c.as_str().and_then(|s| s.parse().ok()))).unwrap_or(500) as u16;
             let message = err.get("message").and_then(Value::as_str).unwrap_or("no message").to_owned();
             return Err(refusal(code, &message));
-        }
-        if let Some(usage) = v.get("usage") {
-            record.prompt_tokens = usage.get("prompt_tokens").and_then(Value::as_i64).unwrap_or(0);
-            record.completion_tokens = usage.get("completion_tokens").and_then(Value::as_i64).unwrap_or(0);
-            // Perplexity: usage.cost.total_cost; OpenRouter (usage accounting): usage.cost.
-            record.cost_usd = usage.pointer("/cost/total_cost").or_else(|| usage.get("cost")).and_then(Value::as_f64).unwrap_or(0.0);
         }
         let content = v.pointer("/choices/0/message/content").and_then(Value::as_str).map(str::trim).unwrap_or_default();
         if content.is_empty() {
@@ -220,6 +249,71 @@ impl Provider {
         Ok(Answer { content: content.to_owned(), sources })
     }
 }
+
+impl Provider {
+    /// The cost of an answer that did not carry one: its tokens × the model's published prices
+    /// (the model asked for, else the one that answered). `None` without usage or prices.
+    async fn priced(&self, record: &CallRecord, text: &str) -> Option<f64> {
+        let v: Value = serde_json::from_str(text).ok()?;
+        v.get("usage").filter(|u| u.is_object())?;
+        let prices = self.prices().await?;
+        let (prompt, completion) = prices.get(&self.model).or_else(|| v.get("model").and_then(Value::as_str).and_then(|m| prices.get(m)))?;
+        Some(record.prompt_tokens as f64 * prompt + record.completion_tokens as f64 * completion)
+    }
+
+    /// The price list of this base URL, fetched at most once an hour (a failed fetch is tried
+    /// again after five minutes, not at every call).
+    async fn prices(&self) -> Option<Arc<Prices>> {
+        static CACHE: OnceLock<tokio::sync::Mutex<HashMap<String, PriceEntry>>> = OnceLock::new();
+        // Held across the fetch: concurrent leads wait for one fetch instead of each making one.
+        let mut cache = CACHE.get_or_init(Default::default).lock().await;
+        if let Some((at, prices)) = cache.get(&self.base) {
+            if at.elapsed() < if prices.is_some() { PRICES_TTL } else { PRICES_RETRY } {
+                return prices.clone();
+            }
+        }
+        let prices = match self.fetch_prices().await {
+            Ok(p) => Some(Arc::new(p)),
+            Err(why) => {
+                tracing::warn!(provider = self.name, "cannot read the model prices ({why}); the cost of answers without usage.cost stays unknown");
+                None
+            }
+        };
+        cache.insert(self.base.clone(), (std::time::Instant::now(), prices.clone()));
+        prices
+    }
+
+    /// `GET {base}/models`: `{"data": [{"id", "pricing": {"prompt", "completion"}}]}`, prices
+    /// per token as decimal strings (negative ones mean "varies": left out).
+    async fn fetch_prices(&self) -> Result<Prices, String> {
+        let url = format!("{}/models", self.base);
+        let res = self.http.get(&url).header("accept", "application/json").send().await.map_err(|e| e.without_url().to_string())?;
+        let status = res.status();
+        if !status.is_success() {
+            return Err(format!("{url} answered {status}"));
+        }
+        let v: Value = res.json().await.map_err(|e| format!("{url} answered something unreadable: {}", e.without_url()))?;
+        let price = |m: &Value, key: &str| {
+            let p = m.pointer(&format!("/pricing/{key}"))?;
+            p.as_str().and_then(|s| s.trim().parse::<f64>().ok()).or_else(|| p.as_f64()).filter(|p| *p >= 0.0)
+        };
+        let prices: Prices = v
+            .get("data")
+            .and_then(Value::as_array)
+            .ok_or_else(|| format!("{url} answered without a data list"))?
+            .iter()
+            .filter_map(|m| Some((m.get("id")?.as_str()?.to_owned(), (price(m, "prompt")?, price(m, "completion")?))))
+            .collect();
+        Ok(prices)
+    }
+}
+
+/// Per-token prices in USD (prompt, completion) by model id.
+type Prices = HashMap<String, (f64, f64)>;
+/// A base URL's price list (`None`: the fetch failed) and when it was fetched.
+type PriceEntry = (std::time::Instant, Option<Arc<Prices>>);
+const PRICES_TTL: Duration = Duration::from_secs(3600);
+const PRICES_RETRY: Duration = Duration::from_secs(300);
 
 /// One limiter per provider, base URL and rate in the process, so concurrent runs share the
 /// provider's allowance instead of each taking all of it.
@@ -271,7 +365,15 @@ mod tests {
             "usage":{"prompt_tokens":10,"completion_tokens":5,"cost":{"total_cost":0.005}}}"#;
         let a = provider().judge(200, None, body, Duration::from_secs(2), &mut rec).unwrap();
         assert_eq!((a.content.as_str(), a.sources.clone()), ("Roofs.", vec!["https://a.test".to_string()]));
-        assert_eq!((rec.prompt_tokens, rec.completion_tokens, rec.cost_usd), (10, 5, 0.005));
+        assert_eq!((rec.prompt_tokens, rec.completion_tokens, rec.cost_usd), (10, 5, Some(0.005)));
+        // OpenRouter's usage accounting: a number.
+        let mut rec = CallRecord::default();
+        provider().judge(200, None, r#"{"choices":[{"message":{"content":"x"}}],"usage":{"prompt_tokens":1,"completion_tokens":2,"cost":0.25}}"#, Duration::ZERO, &mut rec).unwrap();
+        assert_eq!(rec.cost_usd, Some(0.25));
+        // No cost in the answer: unknown, not free.
+        let mut rec = CallRecord::default();
+        provider().judge(200, None, r#"{"choices":[{"message":{"content":"x"}}],"usage":{"prompt_tokens":1,"completion_tokens":2}}"#, Duration::ZERO, &mut rec).unwrap();
+        assert_eq!(rec.cost_usd, None);
     }
 
     #[test]

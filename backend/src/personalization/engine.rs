@@ -85,7 +85,8 @@ pub fn ai_writers(s: &PersonalizationSettings) -> Option<AiWriters> {
     let research = Provider::new("perplexity", "Perplexity", &s.perplexity_url, s.perplexity_key.as_deref()?, &s.perplexity_model, s.perplexity_per_minute, policy.clone());
     let write = Provider::new("openrouter", "OpenRouter", &s.openrouter_url, s.openrouter_key.as_deref()?, &s.openrouter_model, s.openrouter_per_minute, policy)
         .with_header("X-OpenRouter-Title", "Maverick")
-        .with_header("X-Title", "Maverick");
+        .with_header("X-Title", "Maverick")
+        .with_openrouter_pricing();
     Some(AiWriters { research, write })
 }
 
@@ -284,8 +285,10 @@ async fn work(state: &AppState, run_id: i64, cancel: &AtomicBool, lost: &AtomicB
 /// pending for a resume). Returns whether the lead changed.
 async fn store(db: &Db, run_id: i64, lead_id: i64, expected: LeadStatus, writer: &str, result: LeadResult) -> Result<bool> {
     let now = Utc::now();
-    let (prompt_tokens, completion_tokens, cost): (i64, i64, f64) =
-        result.calls.iter().fold((0, 0, 0.0), |(p, c, d), r| (p + r.prompt_tokens, c + r.completion_tokens, d + r.cost_usd));
+    // Known costs are summed; calls of unknown cost are counted, never taken as free.
+    let (prompt_tokens, completion_tokens, cost, unknown): (i64, i64, f64, i64) = result.calls.iter().fold((0, 0, 0.0, 0), |(p, c, d, u), r| {
+        (p + r.prompt_tokens, c + r.completion_tokens, d + r.cost_usd.unwrap_or(0.0), u + i64::from(r.cost_usd.is_none()))
+    });
     let (status, line, error) = match result.outcome {
         Outcome::Line(line) => (Some(LeadStatus::Done), Some(line), None),
         Outcome::Failed(why) => (Some(LeadStatus::Failed), None, Some(why)),
@@ -297,7 +300,8 @@ async fn store(db: &Db, run_id: i64, lead_id: i64, expected: LeadStatus, writer:
         if let Some(status) = status {
             changed = sqlx::query(
                 "UPDATE personalization_leads SET status = $1, writer = $2, research = $3, line = $4, error = $5, prompt_tokens = prompt_tokens + $6, \
-                 completion_tokens = completion_tokens + $7, cost_usd = cost_usd + $8, edited_by = NULL, finished_at = $9 WHERE id = $10 AND status = $11",
+                 completion_tokens = completion_tokens + $7, cost_usd = cost_usd + $8, unknown_cost_calls = unknown_cost_calls + $12, edited_by = NULL, \
+                 finished_at = $9 WHERE id = $10 AND status = $11",
             )
             .bind(status.as_str())
             .bind(writer)
@@ -310,6 +314,7 @@ async fn store(db: &Db, run_id: i64, lead_id: i64, expected: LeadStatus, writer:
             .bind(now)
             .bind(lead_id)
             .bind(expected.as_str())
+            .bind(unknown)
             .execute(&mut *tx)
             .await?
             .rows_affected()
@@ -325,6 +330,20 @@ async fn store(db: &Db, run_id: i64, lead_id: i64, expected: LeadStatus, writer:
                 .await?;
             }
         }
+        if status.is_none() && !result.calls.is_empty() {
+            // A stopped run's calls were made (and billed) too: the lead's totals count them.
+            sqlx::query(
+                "UPDATE personalization_leads SET prompt_tokens = prompt_tokens + $1, completion_tokens = completion_tokens + $2, cost_usd = cost_usd + $3, \
+                 unknown_cost_calls = unknown_cost_calls + $4 WHERE id = $5",
+            )
+            .bind(prompt_tokens)
+            .bind(completion_tokens)
+            .bind(cost)
+            .bind(unknown)
+            .bind(lead_id)
+            .execute(&mut *tx)
+            .await?;
+        }
         if changed || status.is_none() {
             for c in &result.calls {
                 sqlx::query(
@@ -332,7 +351,7 @@ async fn store(db: &Db, run_id: i64, lead_id: i64, expected: LeadStatus, writer:
                      completion_tokens, cost_usd, latency_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(lead_id)
-                .bind(now)
+                .bind(c.at)
                 .bind(c.provider)
                 .bind(&c.model)
                 .bind(c.attempt)

@@ -104,11 +104,32 @@ pub struct Lead {
     pub edited_by: Option<i64>,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
+    /// The known costs of the lead's calls, in USD…
     pub cost_usd: f64,
+    /// …and how many calls' cost is unknown (not in that sum).
+    pub unknown_cost_calls: i64,
+}
+
+impl Lead {
+    /// What the lead's AI calls cost, as people read it (see [`cost_label`]).
+    pub fn cost_label(&self) -> String {
+        cost_label(self.cost_usd, self.unknown_cost_calls)
+    }
+}
+
+/// A total of AI costs that never passes unknown costs off as free: `$0.0131`, or
+/// `$0.0050 + 2 calls of unknown cost`.
+pub fn cost_label(known_usd: f64, unknown_calls: i64) -> String {
+    match unknown_calls {
+        0 => format!("${known_usd:.4}"),
+        1 => format!("${known_usd:.4} + 1 call of unknown cost"),
+        n => format!("${known_usd:.4} + {n} calls of unknown cost"),
+    }
 }
 
 const LEAD_COLUMNS: &str =
-    "id, run_id, line_no, email, company, fields, original, status, writer, research, line, error, edited_by, prompt_tokens, completion_tokens, cost_usd";
+    "id, run_id, line_no, email, company, fields, original, status, writer, research, line, error, edited_by, prompt_tokens, completion_tokens, cost_usd, \
+     unknown_cost_calls";
 
 /// The caller may use personalization in this workspace: admins anywhere; client users where
 /// their workspace allows it (others: not found, as if it did not exist).
@@ -430,7 +451,8 @@ pub struct Call {
     pub error: Option<String>,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
-    pub cost_usd: f64,
+    /// USD; `None`: unknown.
+    pub cost_usd: Option<f64>,
     pub latency_ms: i64,
     pub request: String,
     pub response: Option<String>,
@@ -440,7 +462,7 @@ pub async fn calls_of(db: &Db, caller: &SessionUser, lead_id: i64) -> Result<Vec
     lead_with_access(db, caller, lead_id, false).await?;
     Ok(on_db!(db, |pool| sqlx::query_as(
         "SELECT at, provider, model, attempt, http_status, error, prompt_tokens, completion_tokens, cost_usd, latency_ms, request, response \
-         FROM personalization_calls WHERE lead_id = $1 ORDER BY id"
+         FROM personalization_calls WHERE lead_id = $1 ORDER BY at, id"
     )
     .bind(lead_id)
     .fetch_all(pool)

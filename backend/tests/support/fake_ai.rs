@@ -4,6 +4,10 @@
 //! without `Retry-After`) can be set; scripted answers (status, body, a hang) are served first, per
 //! provider. Research names the company; the writer's line uses only the lead's company, so it
 //! passes Maverick's checks. Used by the tests and the personalization benchmark.
+//!
+//! Usage and cost as the real services answer them: Perplexity's `usage.cost.total_cost` always;
+//! OpenRouter's `usage.cost` only when the request asked for usage accounting
+//! (`"usage": {"include": true}`), and its model prices at `GET {base}/openrouter/models`.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -43,7 +47,18 @@ pub struct FakeAi {
     /// The writer answers with a line this long first (to test regeneration), once per lead.
     pub first_line_too_long: bool,
     pub seen: Mutex<HashMap<String, usize>>,
+    /// OpenRouter leaves `usage.cost` out even when asked (a gateway that ignores accounting).
+    pub ignore_usage_accounting: bool,
+    /// OpenRouter's `/models` answers 503.
+    pub models_down: bool,
 }
+
+/// The fake OpenRouter's usage: 1200 + 300 tokens; with accounting, a cost of $0.0084 (on
+/// purpose not the list price, $0.0081, so a test can tell where a cost came from).
+pub const OPENROUTER_TOKENS: (i64, i64) = (1200, 300);
+pub const OPENROUTER_COST: f64 = 0.0084;
+/// Perplexity's `usage.cost.total_cost` per call.
+pub const PERPLEXITY_COST: f64 = 0.005;
 
 impl FakeAi {
     pub fn script(&self, provider: &str, steps: impl IntoIterator<Item = Scripted>) {
@@ -95,7 +110,17 @@ async fn chat(Path(provider): Path<String>, State(fake): State<Arc<FakeAi>>, Jso
         return res;
     }
     let company = company_of(&body);
-    let usage = json!({"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150, "cost": {"total_cost": 0.005}});
+    let usage = if provider == "perplexity" {
+        json!({"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150, "search_context_size": "low",
+               "cost": {"input_tokens_cost": 0.00012, "output_tokens_cost": 0.00003, "request_cost": 0.00485, "total_cost": PERPLEXITY_COST}})
+    } else {
+        let (prompt, completion) = OPENROUTER_TOKENS;
+        let mut usage = json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion});
+        if body.pointer("/usage/include") == Some(&Value::Bool(true)) && !fake.ignore_usage_accounting {
+            usage["cost"] = json!(OPENROUTER_COST);
+        }
+        usage
+    };
     let content = if provider == "perplexity" {
         format!("- {company} serves homeowners and businesses.\n- {company} expanded its team this year.")
     } else {
@@ -123,9 +148,28 @@ async fn chat(Path(provider): Path<String>, State(fake): State<Arc<FakeAi>>, Jso
     Json(answer).into_response()
 }
 
+/// OpenRouter's model list: prices per token as decimal strings ("-1": varies).
+async fn models(Path(provider): Path<String>, State(fake): State<Arc<FakeAi>>) -> Response {
+    *fake.calls.lock().unwrap().entry(format!("{provider}/models")).or_default() += 1;
+    if provider != "openrouter" {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    if fake.models_down {
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": {"code": 503, "message": "unavailable"}}))).into_response();
+    }
+    Json(json!({"data": [
+        {"id": "openrouter/auto", "name": "Auto Router", "pricing": {"prompt": "-1", "completion": "-1"}},
+        {"id": "anthropic/claude-sonnet-4.5", "name": "Anthropic: Claude Sonnet 4.5", "context_length": 1_000_000,
+         "pricing": {"prompt": "0.000003", "completion": "0.000015", "request": "0", "image": "0.0048", "web_search": "0", "internal_reasoning": "0",
+                     "input_cache_read": "0.0000003", "input_cache_write": "0.00000375"}},
+        {"id": "anthropic/claude-3.5-sonnet", "pricing": {"prompt": "0.000006", "completion": "0.00003"}},
+    ]}))
+    .into_response()
+}
+
 /// Starts the fakes; returns the base URL (`{base}/perplexity`, `{base}/openrouter`).
 pub async fn start(fake: Arc<FakeAi>) -> String {
-    let app = Router::new().route("/{provider}/chat/completions", post(chat)).with_state(fake);
+    let app = Router::new().route("/{provider}/chat/completions", post(chat)).route("/{provider}/models", axum::routing::get(models)).with_state(fake);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
