@@ -137,13 +137,15 @@ pub async fn import_contacts(
     Ok(crate::models::ImportedCounts { rows_total: c.rows_total, created: c.created, duplicates: c.duplicates, rejected: c.rejected })
 }
 
-/// Queues a DeBounce check of the workspace's unverified contacts (a job; the page shows its outcome).
+/// Queues a DeBounce check of the workspace's unverified contacts (a job; the page shows its
+/// outcome). A run the credit balance can't cover is refused (409, saying what is short) unless
+/// `confirm` is given (a checkbox: present = yes).
 #[server(endpoint = "admin/contacts/verify")]
-pub async fn verify_contacts(workspace: String) -> Result<(), AppError> {
+pub async fn verify_contacts(workspace: String, confirm: Option<String>) -> Result<(), AppError> {
     let (state, caller) = super::ctx::admin()?;
     let (ws, _) = backend::tenancy::workspaces::visible_by_slug(&state.db, &caller, &workspace).await?;
     let scope = backend::tenancy::access::require_write(&state.db, &caller, ws.id).await?;
-    Ok(backend::contacts::request_verification(&state.db, &scope).await?)
+    Ok(backend::contacts::request_verification(&state, &scope, confirm.is_some()).await?)
 }
 
 /// Uploads a weekly batch to Email Bison again (after a failure); resumes without duplicates.
