@@ -74,6 +74,15 @@ pub async fn load_contacts(workspace: Option<String>, upload: Option<i64>) -> Re
             .into_iter()
             .map(|b| (b.id, b.week_of, b.size, b.status.to_string(), b.uploaded, b.error))
             .collect(),
+        credits: {
+            let c = backend::contacts::verification::credits(&state, ws.id).await?;
+            crate::models::CreditsView {
+                balance: c.balance.map(|(b, at)| (b, super::ctx::ts(at))),
+                needed: c.needed,
+                shortfall: c.shortfall(),
+                months: backend::contacts::verification::credits_by_month(db, ws.id, 12).await?,
+            }
+        },
         verification: backend::contacts::verification::latest_run(db, ws.id).await?.map(|(status, summary, error, at)| {
             let what = match (summary, error) {
                 (Some(s), e) => {
