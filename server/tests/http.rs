@@ -1,5 +1,5 @@
 //! The host over real HTTP: sign-in forms, cookies and session rotation, redirects, CSRF origin
-//! checks, request ids, health, limits, CSV exports.
+//! checks, request ids, health, limits, CSV exports, the DeBounce credit check before a run.
 
 mod common;
 
@@ -556,4 +556,60 @@ async fn refused_uploads_leave_no_file_behind() {
     let res = admin.post(srv.url("/admin/contacts/upload")).multipart(unknown).send().await.unwrap();
     assert_eq!(res.status(), 404);
     assert_eq!(files_in(uploads), 0, "the streamed file went with the refusal");
+}
+
+/// Issue 18 (6): "Verify now" with 8 unverified contacts and 6 DeBounce credits (read from
+/// `GET /v1/balance/`, as a number under `debounce`, since none was known) is refused with what is
+/// short and the page warns the same; ticked "verify as many as the credits cover", it is queued.
+#[tokio::test]
+async fn verify_now_is_refused_when_the_balance_cannot_cover_it_unless_confirmed() {
+    use std::sync::{atomic::{AtomicUsize, Ordering}, Arc};
+    let reads = Arc::new(AtomicUsize::new(0));
+    let counted = reads.clone();
+    let fake = axum::Router::new().route(
+        "/v1/balance/",
+        axum::routing::get(move |q: axum::extract::Query<std::collections::HashMap<String, String>>| {
+            let counted = counted.clone();
+            async move {
+                if q.get("api").map(String::as_str) != Some("key-1") {
+                    return (axum::http::StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({"debounce": {"error": "Wrong API", "code": "0"}, "success": "0"})));
+                }
+                counted.fetch_add(1, Ordering::SeqCst);
+                (axum::http::StatusCode::OK, axum::Json(serde_json::json!({"debounce": {"balance": 6}})))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/v1/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, fake).await.unwrap() });
+    let srv = common::start_with(|c| {
+        c.debounce_url = base;
+        c.debounce_key = Some("key-1".into());
+    })
+    .await;
+    for i in 0..8 {
+        backend::on_db!(&srv.state.db, |p| sqlx::query("INSERT INTO contacts (workspace_id, email, created_at) VALUES ($1, $2, $3)")
+            .bind(srv.fx.ws_a)
+            .bind(format!("c{i}@x.test"))
+            .bind(chrono::Utc::now())
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .unwrap();
+    }
+    let admin = srv.sign_in("admin@agency.test").await;
+    let page = admin.get(srv.url("/admin/contacts?workspace=acme-roofing")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("not known yet"), "no balance known before the first read");
+    let warning = "This run needs 8 credits; DeBounce reports 6 left — 2 contacts would stay unverified. Buy credits or verify fewer.";
+    let (status, body) = srv.call(&admin, "/api/admin/contacts/verify", &[("workspace", "acme-roofing".into())]).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains(warning), "{body}");
+    assert_eq!(reads.load(Ordering::SeqCst), 1);
+    let page = admin.get(srv.url("/admin/contacts?workspace=acme-roofing")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(warning) && page.contains("DeBounce credits left: 6") && page.contains("name=\"confirm\""), "the page warns");
+    assert!(!page.contains("key-1"), "the key stays on the server");
+    let (status, body) = srv.call(&admin, "/api/admin/contacts/verify", &[("workspace", "acme-roofing".into()), ("confirm", "yes".into())]).await;
+    assert_eq!(status, 200, "{body}");
+    let run = backend::contacts::verification::latest_run(&srv.state.db, srv.fx.ws_a).await.unwrap().unwrap();
+    assert_eq!(run.0.as_str(), "queued");
 }

@@ -92,6 +92,15 @@ pub async fn load_contacts(workspace: Option<String>, upload: Option<i64>) -> Re
             out
         },
         unsendable: backend::contacts::batches::unsendable(db, ws.id, 20).await?,
+        credits: {
+            let c = backend::contacts::verification::credits(&state, ws.id).await?;
+            crate::models::CreditsView {
+                balance: c.balance.map(|(b, at)| (b, super::ctx::ts(at))),
+                needed: c.needed,
+                shortfall: c.shortfall(),
+                months: backend::contacts::verification::credits_by_month(db, ws.id, 12).await?,
+            }
+        },
         verification: backend::contacts::verification::latest_run(db, ws.id).await?.map(|(status, summary, error, at)| {
             let what = match (summary, error) {
                 (Some(s), e) => {
@@ -155,13 +164,15 @@ pub async fn import_contacts(
     Ok(crate::models::ImportedCounts { rows_total: c.rows_total, created: c.created, duplicates: c.duplicates, rejected: c.rejected, unnamed: c.unnamed })
 }
 
-/// Queues a DeBounce check of the workspace's unverified contacts (a job; the page shows its outcome).
+/// Queues a DeBounce check of the workspace's unverified contacts (a job; the page shows its
+/// outcome). A run the credit balance can't cover is refused (409, saying what is short) unless
+/// `confirm` is given (a checkbox: present = yes).
 #[server(endpoint = "admin/contacts/verify")]
-pub async fn verify_contacts(workspace: String) -> Result<(), AppError> {
+pub async fn verify_contacts(workspace: String, confirm: Option<String>) -> Result<(), AppError> {
     let (state, caller) = super::ctx::admin()?;
     let (ws, _) = backend::tenancy::workspaces::visible_by_slug(&state.db, &caller, &workspace).await?;
     let scope = backend::tenancy::access::require_write(&state.db, &caller, ws.id).await?;
-    Ok(backend::contacts::request_verification(&state.db, &scope).await?)
+    Ok(backend::contacts::request_verification(&state, &scope, confirm.is_some()).await?)
 }
 
 /// Uploads a weekly batch to Email Bison again (after a failure); resumes without duplicates.

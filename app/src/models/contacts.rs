@@ -46,6 +46,20 @@ pub struct ContactsPage {
     pub batch_settings: BatchSettingsView,
     /// The last months of the pipeline: (month, uploaded, verified, batched, in Email Bison).
     pub monthly: Vec<(String, i64, i64, i64, i64)>,
+    pub credits: CreditsView,
+}
+
+/// DeBounce credits: the agency key's balance and what this workspace spent.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditsView {
+    /// The balance DeBounce last reported for the key, and when (`None`: not read yet).
+    pub balance: Option<(i64, String)>,
+    /// Unverified contacts the next run would check, one credit each.
+    pub needed: i64,
+    /// Why the known balance can't cover the next run, if it can't.
+    pub shortfall: Option<String>,
+    /// The last 12 months, oldest first: (month, credits used, contacts verified that month).
+    pub months: Vec<(String, i64, i64)>,
 }
 
 /// One weekly batch and what its upload did.

@@ -41,8 +41,19 @@ crate::job_queue!(BatchQueue, BatchJob, "contacts.batch", 1);
 
 /// Records a queued verification run of the scoped workspace and queues its job, in one step: a
 /// refused push marks the run failed with the reason.
-pub async fn request_verification(db: &Db, scope: &WriteScope) -> Result<()> {
+///
+/// First the run is held against the key's credit balance (read from DeBounce when unknown or too
+/// small): a run the balance can't cover is refused with what it needs and what is left, unless
+/// `confirm`. We refuse rather than quietly verify only what the credits cover because the admin
+/// is the one to choose between buying credits and leaving contacts unverified; confirmed, the
+/// run goes on until DeBounce answers 402, which stops it and keeps every verdict paid for.
+pub async fn request_verification(state: &AppState, scope: &WriteScope, confirm: bool) -> Result<()> {
+    let db = &state.db;
     let workspace_id = scope.workspace_id();
+    let credits = verification::credits_before_run(state, workspace_id).await?;
+    if let (Some(short), false) = (credits.shortfall(), confirm) {
+        return Err(crate::Error::Conflict(format!("{short} To verify as many as the credits cover, confirm and run it again.")));
+    }
     let at = verification::queue_run(db, workspace_id).await?;
     let key = format!("verify:{workspace_id}:{}", at.timestamp_micros());
     if let Err(e) = VerifyQueue::new(db).push(VerifyContactsJob { workspace_id, trace_id: crate::platform::trace::current() }, Some(key)).await {

@@ -1,9 +1,10 @@
 //! Email verification of a workspace's contacts through DeBounce
 //! ([`crate::connectors::debounce`]): its unverified contacts are checked with at most 5 calls in
-//! flight, each verdict stored on the contact, and the credits used counted per month.
+//! flight, each verdict stored on the contact, the credits used counted per month, and the key's
+//! credit balance (in every answer) kept, so a run the balance can't cover is caught before it
+//! starts.
 
-
-use chrono::{Datelike, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use futures_util::{stream, StreamExt};
 
 use crate::{
@@ -17,6 +18,9 @@ use crate::{
 };
 
 use crate::connectors::debounce::{DebounceClient, DebounceError, Verdict, MAX_CONCURRENT};
+
+/// A run checks at most this many contacts.
+pub const RUN_LIMIT: i64 = 10_000;
 
 /// What a verification run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -41,10 +45,7 @@ pub async fn verify_workspace(db: &Db, client: &DebounceClient, workspace_id: i6
     .bind(limit)
     .fetch_all(pool)
     .await)?;
-    let month = {
-        let now = Utc::now();
-        format!("{:04}-{:02}", now.year(), now.month())
-    };
+    let key_id = client.key_id();
     let stop = std::sync::atomic::AtomicBool::new(false);
     let mut answers = stream::iter(contacts)
         .map(|(id, email)| {
@@ -53,7 +54,7 @@ pub async fn verify_workspace(db: &Db, client: &DebounceClient, workspace_id: i6
                 if stop.load(std::sync::atomic::Ordering::Relaxed) {
                     return (id, Err(DebounceError::Unavailable("stopped".into())));
                 }
-                let r = client.verify(&email).await;
+                let r = client.check(&email).await;
                 if matches!(r, Err(DebounceError::Credits(_) | DebounceError::Auth(_))) {
                     stop.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
@@ -62,12 +63,20 @@ pub async fn verify_workspace(db: &Db, client: &DebounceClient, workspace_id: i6
         })
         .buffer_unordered(MAX_CONCURRENT);
     let mut summary = VerifySummary::default();
-    // Each verdict is paid for: it is stored, with its credit, the moment it arrives — a crash or
-    // an error later in the run loses none of them.
+    // The lowest balance of this run's answers: five calls are in flight, so answers can arrive
+    // out of order, and within a run the balance only goes down.
+    let mut low: Option<i64> = None;
+    let mut out_of_credits = false;
+    // Each verdict is paid for: it is stored, with its credit and the balance, the moment it
+    // arrives — a crash or an error later in the run loses none of them.
     while let Some((id, r)) = answers.next().await {
         match r {
-            Ok(v) => {
-                record_verdict(db, workspace_id, id, v, &month).await?;
+            Ok(answer) => {
+                let v = answer.verdict;
+                if let Some(b) = answer.balance {
+                    low = Some(low.map_or(b, |l| l.min(b)));
+                }
+                record_verdict(db, workspace_id, id, v, low.map(|b| (key_id.as_str(), b))).await?;
                 summary.checked += 1;
                 match v {
                     Verdict::Safe => summary.safe += 1,
@@ -76,7 +85,11 @@ pub async fn verify_workspace(db: &Db, client: &DebounceClient, workspace_id: i6
                     Verdict::Unknown => summary.unknown += 1,
                 }
             }
-            Err(e @ (DebounceError::Credits(_) | DebounceError::Auth(_))) => summary.stopped = Some(e.to_string()),
+            Err(e @ DebounceError::Credits(_)) => {
+                out_of_credits = true;
+                summary.stopped = Some(e.to_string());
+            }
+            Err(e @ DebounceError::Auth(_)) => summary.stopped = Some(e.to_string()),
             Err(DebounceError::Unavailable(m)) if m == "stopped" => {}
             // Still unavailable after the retries: it stays unverified for the next run.
             Err(e) => {
@@ -86,16 +99,152 @@ pub async fn verify_workspace(db: &Db, client: &DebounceClient, workspace_id: i6
             }
         }
     }
+    if out_of_credits {
+        // DeBounce refuses further calls: nothing is left that this key can spend.
+        store_balance(db, &key_id, 0).await?;
+        summary.stopped = Some(format!(
+            "{} — the run stopped; the {} contacts verified before that are kept. Buy DeBounce credits, then press Verify now for the rest.",
+            summary.stopped.take().unwrap_or_default(),
+            thousands(summary.checked)
+        ));
+    }
     Ok(summary)
 }
 
-/// One contact's verdict and the month's credit for it, in one transaction.
-async fn record_verdict(db: &Db, workspace_id: i64, contact_id: i64, verdict: Verdict, month: &str) -> Result<()> {
+/// Keeps a balance reading unless a newer one is stored already.
+const UPSERT_BALANCE: &str = "INSERT INTO debounce_balance (key_hash, balance, read_at) VALUES ($1, $2, $3) \
+     ON CONFLICT (key_hash) DO UPDATE SET balance = excluded.balance, read_at = excluded.read_at \
+     WHERE debounce_balance.read_at <= excluded.read_at";
+
+async fn store_balance(db: &Db, key_id: &str, balance: i64) -> Result<()> {
+    on_db!(db, |pool| sqlx::query(UPSERT_BALANCE).bind(key_id).bind(balance).bind(Utc::now()).execute(pool).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// The balance last reported for a key (by `DebounceClient::key_id`), and when it was read.
+pub async fn known_balance(db: &Db, key_id: &str) -> Result<Option<(i64, DateTime<Utc>)>> {
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, (i64, DateTime<Utc>)>("SELECT balance, read_at FROM debounce_balance WHERE key_hash = $1")
+        .bind(key_id)
+        .fetch_optional(pool)
+        .await)?)
+}
+
+/// A workspace's next run against the key's credits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credits {
+    /// Unverified contacts the next run would check (at most [`RUN_LIMIT`]), one credit each.
+    pub needed: i64,
+    /// The key's balance as last reported, and when; `None` until DeBounce has told us.
+    pub balance: Option<(i64, DateTime<Utc>)>,
+}
+
+impl Credits {
+    /// What to tell the admin when the known balance can't cover the run.
+    pub fn shortfall(&self) -> Option<String> {
+        let left = self.balance?.0.max(0);
+        (left < self.needed).then(|| {
+            format!(
+                "This run needs {} credit{}; DeBounce reports {} left — {} contact{} would stay unverified. Buy credits or verify fewer.",
+                thousands(self.needed),
+                if self.needed == 1 { "" } else { "s" },
+                thousands(left),
+                thousands(self.needed - left),
+                if self.needed - left == 1 { "" } else { "s" },
+            )
+        })
+    }
+}
+
+/// The next run and the stored balance of the configured key (no call to DeBounce: the page).
+pub async fn credits(state: &crate::AppState, workspace_id: i64) -> Result<Credits> {
+    let needed = on_db!(&state.db, |pool| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND verification = 'unverified'")
+        .bind(workspace_id)
+        .fetch_one(pool)
+        .await)?
+    .min(RUN_LIMIT);
+    let balance = match &state.config.debounce_key {
+        Some(key) => known_balance(&state.db, &DebounceClient::new(&state.config.debounce_url, key, state.config.bison_retry_delay).key_id()).await?,
+        None => None,
+    };
+    Ok(Credits { needed, balance })
+}
+
+/// The next run against a balance fresh enough to decide on: an unknown balance, or one that looks
+/// too small (credits may have been bought since), is read from DeBounce's balance endpoint first.
+pub async fn credits_before_run(state: &crate::AppState, workspace_id: i64) -> Result<Credits> {
+    let Some(key) = state.config.debounce_key.as_deref() else {
+        return Err(Error::invalid("No DeBounce key: set MAVERICK_DEBOUNCE_KEY on the server."));
+    };
+    let mut credits = credits(state, workspace_id).await?;
+    if credits.balance.is_none() || credits.shortfall().is_some() {
+        let client = DebounceClient::new(&state.config.debounce_url, key, state.config.bison_retry_delay);
+        let balance = client.balance().await.map_err(|e| Error::invalid(format!("Could not read the DeBounce credit balance: {e}")))?;
+        store_balance(&state.db, &client.key_id(), balance).await?;
+        credits.balance = known_balance(&state.db, &client.key_id()).await?;
+    }
+    Ok(credits)
+}
+
+/// Credits a workspace used per month (`YYYY-MM`, UTC) over the last `months` months, oldest
+/// first, beside the contacts whose stored verdict is dated that month: one credit per verdict,
+/// so the two agree unless contacts were deleted or checked again since.
+pub async fn credits_by_month(db: &Db, workspace_id: i64, months: u32) -> Result<Vec<(String, i64, i64)>> {
+    let now = Utc::now();
+    let back = now.year() * 12 + now.month0() as i32 - (months.max(1) as i32 - 1);
+    let from = format!("{:04}-{:02}", back.div_euclid(12), back.rem_euclid(12) + 1);
+    let used: Vec<(String, i64)> = on_db!(db, |pool| sqlx::query_as("SELECT month, credits_used FROM debounce_usage WHERE workspace_id = $1 AND month >= $2 ORDER BY month")
+        .bind(workspace_id)
+        .bind(&from)
+        .fetch_all(pool)
+        .await)?;
+    macro_rules! verified {
+        ($month:expr) => {
+            concat!(
+                "SELECT ", $month, " AS month, COUNT(*) FROM contacts WHERE workspace_id = $1 AND verification <> 'unverified' ",
+                "AND verified_at IS NOT NULL AND ", $month, " >= $2 GROUP BY 1"
+            )
+        };
+    }
+    let verified: Vec<(String, i64)> = match db {
+        Db::Sqlite(pool) => sqlx::query_as(verified!("substr(verified_at, 1, 7)")).bind(workspace_id).bind(&from).fetch_all(pool).await?,
+        Db::Postgres(pool) => {
+            sqlx::query_as(verified!("to_char(verified_at AT TIME ZONE 'UTC', 'YYYY-MM')")).bind(workspace_id).bind(&from).fetch_all(pool).await?
+        }
+    };
+    let mut rows: std::collections::BTreeMap<String, (i64, i64)> = std::collections::BTreeMap::new();
+    for (m, n) in used {
+        rows.entry(m).or_default().0 = n;
+    }
+    for (m, n) in verified {
+        rows.entry(m).or_default().1 = n;
+    }
+    Ok(rows.into_iter().map(|(m, (u, v))| (m, u, v)).collect())
+}
+
+/// 1240 → "1,240".
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// One contact's verdict, the month's credit for it and the balance DeBounce reported (key id,
+/// balance), in one transaction.
+async fn record_verdict(db: &Db, workspace_id: i64, contact_id: i64, verdict: Verdict, balance: Option<(&str, i64)>) -> Result<()> {
+    // The month of the credit is the month of `verified_at`, so the two always agree.
+    let now = Utc::now();
+    let month = format!("{:04}-{:02}", now.year(), now.month());
     on_db!(db, |pool| async {
         let mut tx = pool.begin().await?;
         sqlx::query("UPDATE contacts SET verification = $1, verified_at = $2 WHERE id = $3")
             .bind(verdict.as_str())
-            .bind(Utc::now())
+            .bind(now)
             .bind(contact_id)
             .execute(&mut *tx)
             .await?;
@@ -103,10 +252,13 @@ async fn record_verdict(db: &Db, workspace_id: i64, contact_id: i64, verdict: Ve
             "INSERT INTO debounce_usage (month, workspace_id, credits_used) VALUES ($1, $2, 1) \
              ON CONFLICT (month, workspace_id) DO UPDATE SET credits_used = debounce_usage.credits_used + 1",
         )
-        .bind(month)
+        .bind(&month)
         .bind(workspace_id)
         .execute(&mut *tx)
         .await?;
+        if let Some((key_id, balance)) = balance {
+            sqlx::query(UPSERT_BALANCE).bind(key_id).bind(balance).bind(now).execute(&mut *tx).await?;
+        }
         tx.commit().await
     }
     .await)?;
@@ -217,7 +369,7 @@ pub async fn execute(state: &crate::AppState, workspace_id: i64) -> Result<Verif
         None => Err(Error::invalid("No DeBounce key: set MAVERICK_DEBOUNCE_KEY on the server.")),
         Some(key) => {
             let client = DebounceClient::new(&state.config.debounce_url, key, state.config.bison_retry_delay);
-            verify_workspace(db, &client, workspace_id, 10_000).await
+            verify_workspace(db, &client, workspace_id, RUN_LIMIT).await
         }
     };
     match &outcome {

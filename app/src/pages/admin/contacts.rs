@@ -16,7 +16,7 @@ use crate::{
         status::{ErrorNotice, Loading},
         ui::{short_time, ActionResult, Empty},
     },
-    models::{BatchSettingsView, BatchView, ContactUploadView, ContactsPage},
+    models::{BatchSettingsView, BatchView, ContactUploadView, ContactsPage, CreditsView},
 };
 
 /// Our fields as the mapping form labels them.
@@ -72,7 +72,8 @@ fn Body(p: ContactsPage, import: ServerAction<ImportContacts>) -> impl IntoView 
         </form>
         <section class="card">
             <h2>{format!("{}: {} contacts", p.workspace_name, thousands(total))}</h2>
-            <VerifyNow workspace=p.workspace_slug.clone() last=p.verification.clone()/>
+            <VerifyNow workspace=p.workspace_slug.clone() last=p.verification.clone() short=p.credits.shortfall.is_some()/>
+            <Credits c=p.credits.clone()/>
             <BatchSettingsForm workspace=p.workspace_slug.clone() settings=p.batch_settings.clone()/>
             {if p.counts.is_empty() {
                 view! { <p class="muted">"No contacts yet. Upload a list below."</p> }.into_any()
@@ -182,8 +183,10 @@ fn Current(u: ContactUploadView, slug: String, import: ServerAction<ImportContac
 }
 
 /// "Verify now": DeBounce checks the unverified contacts in the background (at most 5 at a time).
+/// When the known balance is short, the server refuses unless the box is ticked (the server
+/// decides on a fresh balance; the box only carries the admin's consent).
 #[component]
-fn VerifyNow(workspace: String, last: Option<(String, String)>) -> impl IntoView {
+fn VerifyNow(workspace: String, last: Option<(String, String)>, short: bool) -> impl IntoView {
     let verify = ServerAction::<VerifyContacts>::new();
     view! {
         <div data-testid="verify">
@@ -191,10 +194,43 @@ fn VerifyNow(workspace: String, last: Option<(String, String)>) -> impl IntoView
             <ActionForm action=verify attr:class="inline">
                 <input type="hidden" name="workspace" value=workspace/>
                 <button type="submit" class="button">"Verify now"</button>
+                {short.then(|| view! {
+                    " "<label><input type="checkbox" name="confirm" value="yes"/>" Verify as many as the credits cover"</label>
+                })}
             </ActionForm>
             <ActionResult value=verify.value() success="Verification queued: reload in a moment to see the outcome."/>
         </div>
     }
+}
+
+/// DeBounce credits: the key's balance (agency-wide: one key), the next run's need, and this
+/// workspace's credits per month beside the contacts verified that month.
+#[component]
+fn Credits(c: CreditsView) -> impl IntoView {
+    view! {
+        <div data-testid="debounce-credits">
+            <p>
+                {match &c.balance {
+                    Some((b, at)) => format!("DeBounce credits left: {} (reported {}).", thousands(*b), short_time(at)),
+                    None => "DeBounce credits left: not known yet — read from DeBounce before the next run.".to_owned(),
+                }}
+                {format!(" The next run checks {} unverified contact{}, one credit each.", thousands(c.needed), if c.needed == 1 { "" } else { "s" })}
+            </p>
+            {c.shortfall.map(|w| view! { <p class="alert alert-warn" role="status" data-testid="credits-shortfall">{w}</p> })}
+            {if c.months.is_empty() {
+                view! { <p class="muted small">"No DeBounce credits used by this workspace in the last 12 months."</p> }.into_any()
+            } else {
+                view! {
+                    <table data-testid="credits-by-month"><thead><tr><th scope="col">"Month"</th><th scope="col" class="num">"Credits used"</th>
+                        <th scope="col" class="num">"Contacts checked that month"</th></tr></thead>
+                    <tbody>{c.months.iter().map(|(m, used, verified)| view! {
+                        <tr><td>{m.clone()}</td><td class="num">{thousands(*used)}</td><td class="num">{thousands(*verified)}</td></tr>
+                    }).collect_view()}</tbody></table>
+                }.into_any()
+            }}
+        </div>
+    }
+    .into_any()
 }
 
 /// Weekly batches of verified contacts and their upload to Email Bison, with the contacts Email
