@@ -64,8 +64,10 @@ async fn an_interested_reply_lands_once_on_the_board_however_often_it_is_deliver
     assert_eq!(count(db, LEADS, ws).await, 1);
     assert_eq!(count(db, "SELECT COUNT(*) FROM leads WHERE workspace_id = $1 AND email = 'pat@leehomes.test'", ws).await, 1);
     assert_eq!(wait_for(db, "SELECT COUNT(*) FROM webhook_deliveries WHERE workspace_id = $1 AND status = 'processed'", ws, 2).await, 2);
-    // The campaign came along, the board's event log says a lead arrived, B saw nothing.
-    assert_eq!(count(db, "SELECT COUNT(*) FROM campaigns WHERE workspace_id = $1 AND bison_campaign_id = '2' AND name = 'Q4 homeowners'", ws).await, 1);
+    // The campaign is not invented from a delivery (a sync brings it, with its status): the lead
+    // keeps its Bison campaign id. The board's event log says a lead arrived, B saw nothing.
+    assert_eq!(count(db, "SELECT COUNT(*) FROM campaigns WHERE workspace_id = $1 AND bison_campaign_id = '2'", ws).await, 0);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM leads WHERE workspace_id = $1 AND email = 'pat@leehomes.test' AND bison_campaign_id = '2'", ws).await, 1);
     assert_eq!(count(db, "SELECT COUNT(*) FROM workspace_events WHERE workspace_id = $1 AND kind = 'lead.interested'", ws).await, 1);
     assert_eq!(count(db, "SELECT COUNT(*) FROM leads WHERE workspace_id = $1 AND email = 'pat@leehomes.test'", srv.fx.ws_b).await, 0);
 
