@@ -225,6 +225,10 @@ async fn upload_steps(state: &AppState, ws: i64, batch_id: i64) -> Result<i64> {
             }
         };
         audit(db, batch_id, "POST /api/leads/multiple", leads.len() as i64, true, Some(format!("{} created", created.len()))).await?;
+        // Nothing back at all is an answer we don't understand, not a verdict on each lead.
+        if created.is_empty() {
+            return Err(Error::invalid("Email Bison created none of the leads sent; see the upload log."));
+        }
         size = CHUNK;
         refused_alone.clear();
         let created: std::collections::HashMap<&str, &str> = created.iter().map(|(id, email)| (email.as_str(), id.as_str())).collect();
