@@ -34,6 +34,10 @@ async fn page(srv: &TestServer, c: &Client, path: &str) -> String {
     res.text().await.unwrap()
 }
 
+async fn page_or_404(srv: &TestServer, c: &Client, path: &str) -> String {
+    c.get(srv.url(path)).send().await.unwrap().text().await.unwrap()
+}
+
 async fn set_password(srv: &TestServer, c: &Client, token: &str, new: &str, confirm: &str) -> String {
     location(&c.post(srv.url("/auth/reset")).form(&[("token", token), ("password", new), ("confirm", confirm)]).send().await.unwrap())
 }
@@ -179,7 +183,12 @@ async fn the_public_home_is_for_visitors_and_its_text_is_set_by_an_admin() {
     let visitor = browser();
     let home = page(&srv, &visitor, "/").await;
     assert!(home.contains("Client portal of our lead-generation agency.") && home.contains("href=\"/login\""), "{home}");
-    assert!(!home.contains("/pkg/maverick.js"), "a plain page: no WASM for visitors");
+    // Plain pages for visitors: no WASM (a page that hydrates, for contrast, preloads it).
+    assert!(page_or_404(&srv, &visitor, "/no-such-page").await.contains("modulepreload"));
+    for path in ["/", "/forgot-password", "/reset-password?token=x"] {
+        let html = page(&srv, &visitor, path).await;
+        assert!(!html.contains(".wasm") && !html.contains("modulepreload"), "{path}: {html}");
+    }
 
     let admin = srv.sign_in("admin@agency.test").await;
     let (status, body) = srv.call(&admin, "/api/admin/public_home", &[("agency_name", "Northwind Leads".into()), ("text", "We fill calendars.".into())]).await;
