@@ -71,3 +71,25 @@ impl Mailer {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(url: &str, from: &str) -> MailSettings {
+        MailSettings { smtp_url: Some(url.into()), from: Some(from.into()) }
+    }
+
+    #[tokio::test]
+    async fn settings_that_cannot_work_are_refused_with_what_to_fix() {
+        assert!(Mailer::from_settings(&MailSettings::default()).unwrap().is_none(), "no SMTP: no mailer");
+        let from = "Maverick <noreply@agency.test>";
+        for ok in ["smtps://u:p@mail.example:465", "smtp://u:p@mail.example:587?tls=required", "smtp://u:p@127.0.0.1:25", "smtp://relay.example:25"] {
+            assert!(Mailer::from_settings(&settings(ok, from)).unwrap().is_some(), "{ok}");
+        }
+        let err = Mailer::from_settings(&settings("smtp://u:secret@mail.example:587", from)).unwrap_err().to_string();
+        assert!(err.contains("without TLS") && err.contains("?tls=required") && !err.contains("secret"), "{err}");
+        let err = Mailer::from_settings(&settings("smtps://u:p@mail.example", "not an address")).unwrap_err().to_string();
+        assert!(err.contains("MAVERICK_MAIL_FROM"), "{err}");
+    }
+}
