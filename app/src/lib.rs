@@ -17,7 +17,7 @@ use leptos_router::{
 
 use crate::{
     components::{guard::CurrentUser, layout::AppShell, status::NotFound},
-    pages::{account::ChangePasswordPage, admin, integrations, lead, login::LoginPage, personalization, portal},
+    pages::{account::ChangePasswordPage, admin, integrations, lead, login::LoginPage, personalization, portal, public},
 };
 
 /// The HTML document. The theme comes from a cookie so the first paint is already right. The
@@ -46,11 +46,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// Sign-in is a plain form posted to the host (and the theme toggle a form too), so its page works
 /// entirely as HTML: it skips the WASM, which a first visit would otherwise download before the
-/// user has even signed in (docs/performance.md). Every other page hydrates.
+/// user has even signed in (docs/performance.md). So do the other signed-out pages (public home,
+/// forgot password, reset). Every other page hydrates.
+pub const PLAIN_HTML_PAGES: &[&str] = &["/", "/login", "/forgot-password", "/reset-password"];
+
 fn page_needs_wasm() -> bool {
     #[cfg(feature = "ssr")]
     {
-        use_context::<http::request::Parts>().is_none_or(|parts| parts.uri.path() != "/login")
+        use_context::<http::request::Parts>().is_none_or(|parts| !PLAIN_HTML_PAGES.contains(&parts.uri.path()))
     }
     #[cfg(not(feature = "ssr"))]
     true
@@ -68,7 +71,10 @@ pub fn App() -> impl IntoView {
         <Router>
             <AppShell>
                 <Routes fallback=NotFound>
+                    <Route path=path!("/") view=public::PublicHomePage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/forgot-password") view=public::ForgotPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/reset-password") view=public::ResetPasswordPage/>
                     <Route path=path!("/account/password") view=ChangePasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=admin::home::AdminHome ssr=SsrMode::Async/>
                     <Route path=path!("/admin/kpi") view=admin::kpi::KpiPage ssr=SsrMode::Async/>

@@ -297,7 +297,7 @@ async fn maintenance_prunes_exactly_what_is_expired() {
     let report = backend::identity::maintenance::prune(db, &state.config, now).await.unwrap();
     // 2 sessions; 2 failure rows (account + ip) of the old attempt; 1 audit row older than 365
     // days; the event of 31 days ago (30 days are kept); the key of 25 h ago.
-    assert_eq!(report, backend::identity::maintenance::PruneReport { sessions: 2, login_failures: 2, audit_rows: 1, events: 1, idempotency_keys: 1 });
+    assert_eq!(report, backend::identity::maintenance::PruneReport { sessions: 2, login_failures: 2, audit_rows: 1, events: 1, idempotency_keys: 1, reset_links: 0 });
     assert_eq!(sessions::count_for_user(db, u.id).await.unwrap(), 1);
 }
 

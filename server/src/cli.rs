@@ -78,6 +78,10 @@ pub async fn run(cli: Cli) -> Result<()> {
     config.demo |= cli.demo;
     config.log_json |= cli.log_json;
     telemetry::init(config.log_json);
+    // A mail setting that can't work stops start-up, not the first reset mail.
+    if backend::connectors::mail::Mailer::from_settings(&config.mail).map_err(|e| backend::Error::invalid(e.to_string()))?.is_none() {
+        tracing::info!("MAVERICK_SMTP_URL is not set: password-reset links are written to this log instead of mailed");
+    }
 
     let db = Db::connect(&config.database_url, &config.pool).await?;
     backend::platform::migrate::run(&db).await?;

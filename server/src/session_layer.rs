@@ -149,9 +149,12 @@ pub async fn session_layer(State(state): State<HostState>, mut req: Request, nex
         }
         return res;
     }
-    if is_page_get && path == "/login" {
+    // Signed-in users skip the sign-in page and the public home: straight to their own home.
+    if is_page_get && (path == "/login" || path == "/") {
         if let Some(u) = &user {
-            return Redirect::to(if u.is_admin() { "/admin" } else { "/client-portal" }).into_response();
+            let mut res = Redirect::to(crate::web_auth::home_of(u)).into_response();
+            no_store(&mut res);
+            return res;
         }
     }
 

@@ -1,13 +1,18 @@
-//! Sign-in, sign-out and the theme preference as plain HTML form posts, so they work before the
-//! WASM has loaded (and without it). Each answers with a 303 redirect.
+//! Sign-in, sign-out, password reset and the theme preference as plain HTML form posts, so they
+//! work before the WASM has loaded (and without it). Each answers with a 303 redirect.
 
 use axum::{
-    extract::{Extension, State},
+    extract::{Extension, Query, State},
     http::{header, HeaderMap, HeaderValue},
     response::{IntoResponse, Redirect, Response},
     Form,
 };
-use backend::{identity::auth, identity::auth::ClientInfo, identity::sessions::SessionUser};
+use backend::{
+    identity::auth,
+    identity::auth::ClientInfo,
+    identity::reset::{self, LinkState},
+    identity::sessions::SessionUser,
+};
 use serde::Deserialize;
 
 use crate::{
@@ -15,9 +20,16 @@ use crate::{
     HostState,
 };
 
-/// The plain-form endpoints: home redirect, sign-in, sign-out, theme.
+/// The plain-form endpoints: sign-in, sign-out, password reset, theme. (`/` is a page: the
+/// public home; `session_layer` sends signed-in users on to their own home.)
 pub fn routes() -> crate::routes::HostRoutes {
-    crate::routes::HostRoutes::new().get("/", home).post("/auth/login", login).post("/auth/logout", logout).post("/prefs/theme", toggle_theme)
+    crate::routes::HostRoutes::new()
+        .post("/auth/login", login)
+        .post("/auth/logout", logout)
+        .post("/auth/forgot", forgot)
+        .get("/auth/reset", open_reset_link)
+        .post("/auth/reset", reset)
+        .post("/prefs/theme", toggle_theme)
 }
 
 /// Only same-site paths may be redirect targets (no `//evil.com`, no `/\evil.com`).
@@ -32,7 +44,7 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
     ok.then(|| next.to_owned())
 }
 
-fn home_of(user: &SessionUser) -> &'static str {
+pub fn home_of(user: &SessionUser) -> &'static str {
     if user.is_admin() {
         "/admin"
     } else {
@@ -130,14 +142,79 @@ pub async fn toggle_theme(headers: HeaderMap, Form(form): Form<ThemeForm>) -> Re
     res
 }
 
-/// `/`: the caller's home, or the sign-in page.
-pub async fn home(user: Option<Extension<SessionUser>>) -> Response {
-    let mut res = match user {
-        Some(Extension(u)) => Redirect::to(home_of(&u)).into_response(),
-        None => Redirect::to("/login").into_response(),
-    };
+fn see_other(to: &str) -> Response {
+    let mut res = Redirect::to(to).into_response();
     no_store(&mut res);
     res
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// "Forgot password?": the same answer whether or not the address is an account; the link is
+/// made and mailed in the background (`backend::runtime::password_reset`).
+pub async fn forgot(State(state): State<HostState>, Extension(client): Extension<ClientInfo>, Form(form): Form<ForgotForm>) -> Response {
+    match backend::runtime::password_reset::request_link(&state.app, &form.email, &client).await {
+        Ok(()) => see_other("/forgot-password?sent=1"),
+        Err(backend::Error::TooManyAttempts { retry_after_secs, .. }) => {
+            see_other(&format!("/forgot-password?error=throttled&retry={}", retry_after_secs.div_ceil(60)))
+        }
+        Err(backend::Error::Invalid(_)) => see_other("/forgot-password?error=missing"),
+        Err(e) => {
+            tracing::error!(error = %e, "password-reset request failed");
+            see_other("/forgot-password?error=internal")
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LinkQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// Where a mailed link lands: a usable link opens the form, any other the page that says why.
+pub async fn open_reset_link(State(state): State<HostState>, Query(q): Query<LinkQuery>) -> Response {
+    match reset::check(&state.app.db, &q.token, chrono::Utc::now()).await {
+        Ok(LinkState::Valid) => see_other(&format!("/reset-password?token={}", app::components::guard::encode_component(&q.token))),
+        Ok(other) => see_other(&format!("/reset-password?error={}", other.code())),
+        Err(e) => {
+            tracing::error!(error = %e, "password-reset link check failed");
+            see_other("/reset-password?error=internal")
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Sets the new password from a link; every session of the user ends (this browser's too, so
+/// it signs in afresh).
+pub async fn reset(State(state): State<HostState>, Extension(client): Extension<ClientInfo>, Form(form): Form<ResetForm>) -> Response {
+    match reset::complete(&state.app.db, &form.token, &form.password, &form.confirm, &client, chrono::Utc::now()).await {
+        Ok(_) => {
+            let mut res = see_other("/login?reset=1");
+            res.headers_mut().append(header::SET_COOKIE, session_cookie(None, state.app.config.secure_cookies(), 0));
+            res
+        }
+        Err(reset::ResetError::Link(link)) => see_other(&format!("/reset-password?error={}", link.code())),
+        Err(e) => {
+            if let reset::ResetError::Internal(e) = &e {
+                tracing::error!(error = %e, "password reset failed");
+            }
+            see_other(&format!("/reset-password?token={}&error={}", app::components::guard::encode_component(&form.token), e.code()))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -87,13 +87,16 @@ async fn a_new_sign_in_rotates_the_session_and_logout_ends_it() {
 }
 
 #[tokio::test]
-async fn visitors_are_sent_to_sign_in_with_next_and_signed_in_users_skip_the_login_page() {
+async fn visitors_are_sent_to_sign_in_with_next_and_signed_in_users_skip_the_login_page_and_the_public_home() {
     let srv = common::start().await;
     let c = browser();
     let res = c.get(srv.url("/admin/users?q=a b")).send().await.unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/login?next=/admin/users%3Fq%3Da%2520b");
-    assert_eq!(c.get(srv.url("/")).send().await.unwrap().headers()["location"], "/login");
+    // `/` is the agency's public home for visitors (issue 19), no longer a redirect to sign-in.
+    let home = c.get(srv.url("/")).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    assert!(home.text().await.unwrap().contains("href=\"/login\""), "the public home links to sign-in");
     let login = c.get(srv.url("/login")).send().await.unwrap();
     assert_eq!(login.status(), 200);
     assert!(login.text().await.unwrap().contains("action=\"/auth/login\""), "a plain form that works without WASM");

@@ -29,6 +29,10 @@ fn cases(path: &str, fx: &Fixture) -> Option<Vec<(Vec<(&'static str, String)>, E
     let s = |v: &str| v.to_string();
     Some(match path {
         "/api/me" => vec![(vec![], Own(200))],
+        // The public home's name and line, for signed-out pages: anyone gets them (no workspace data).
+        "/api/public/info" => vec![(vec![], Own(200))],
+        "/api/admin/public_home" => vec![(vec![("agency_name", s("Hijacked")), ("text", s("pwned"))], Denied)],
+        "/api/admin/users/send_password_link" => users(&|id| vec![("user_id", id)]),
         "/api/account/change_password" => vec![(
             vec![("current", s("not-my-password")), ("new_password", s("whatever-123")), ("confirm", s("whatever-123"))],
             Own(400),
@@ -265,7 +269,7 @@ async fn a_client_of_one_workspace_gets_nothing_of_another_from_any_server_funct
 }
 
 #[tokio::test]
-async fn visitors_get_401_from_every_server_function_except_me() {
+async fn visitors_get_401_from_every_server_function_except_me_and_the_public_info() {
     let srv = common::start().await;
     let anonymous = common::browser();
     for (path, _) in server_fn::axum::server_fn_paths() {
@@ -274,6 +278,8 @@ async fn visitors_get_401_from_every_server_function_except_me() {
         let (status, body) = srv.call(&anonymous, path, args).await;
         if path == "/api/me" {
             assert_eq!((status, body.as_str()), (200, "null"));
+        } else if path == "/api/public/info" {
+            assert_eq!(status, 200, "{path}: {body}");
         } else {
             assert_eq!(status, 401, "{path}: {body}");
         }
@@ -366,7 +372,11 @@ fn host_case(method: &str, template: &str, b_campaign: i64) -> Option<HostCase> 
         return case(template.to_owned(), 303, 403, 403, 200);
     }
     match (method, template) {
-        ("GET", "/") => case("/".into(), 303, 303, 303, 303),
+        // `/` is no longer a host route but a page (the public home); its answers per role are
+        // pinned in server/tests/password_reset.rs (visitor 200, users 303 to their home).
+        ("POST", "/auth/forgot") => case("/auth/forgot".into(), 303, 303, 303, 303),
+        ("GET", "/auth/reset") => case("/auth/reset?token=made-up-token".into(), 303, 303, 303, 303),
+        ("POST", "/auth/reset") => case("/auth/reset".into(), 303, 303, 303, 303),
         ("POST", "/auth/login") => case("/auth/login".into(), 303, 303, 303, 303),
         ("POST", "/auth/logout") => case("/auth/logout".into(), 303, 303, 303, 303),
         ("POST", "/prefs/theme") => case("/prefs/theme".into(), 303, 303, 303, 303),

@@ -62,13 +62,34 @@ pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
     Ok(users.into_iter().map(|u| user_row(u, &grants)).collect())
 }
 
+/// Creates a user. Without a password, the account gets one nobody knows and the user is sent a
+/// set-password link instead (mailed, or in the server log without SMTP).
 #[server(endpoint = "admin/users/create")]
-pub async fn create_user(email: String, display_name: String, role: String, password: String) -> Result<UserRow, AppError> {
+pub async fn create_user(email: String, display_name: String, role: String, #[server(default)] password: String) -> Result<UserRow, AppError> {
     let (state, caller) = super::ctx::admin()?;
     let role = role.parse::<backend::identity::users::Role>()?;
+    let send_link = password.is_empty();
+    let password = if send_link { backend::platform::crypto::random_token() } else { password };
     let new = backend::identity::users::NewUser { email, display_name, role, password };
-    let user = backend::identity::admin::create_user(&state.db, &caller, new, &super::ctx::client_info()).await?;
+    let client = super::ctx::client_info();
+    let user = backend::identity::admin::create_user(&state.db, &caller, new, &client).await?;
+    if send_link {
+        backend::runtime::password_reset::send_admin_link(&state, &caller, user.id, &client).await?;
+    }
     Ok(user_row(user, &[]))
+}
+
+/// Sends a user a single-use link to set their own password; says how it went out.
+#[server(endpoint = "admin/users/send_password_link")]
+pub async fn send_password_link(user_id: i64) -> Result<String, AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    let delivery = backend::runtime::password_reset::send_admin_link(&state, &caller, user_id, &super::ctx::client_info()).await?;
+    Ok(match delivery {
+        backend::runtime::password_reset::Delivery::Mailed => "Link mailed; it works once, for 30 minutes.".into(),
+        backend::runtime::password_reset::Delivery::Logged => {
+            "No SMTP is configured (MAVERICK_SMTP_URL): the link was written to the server log. Pass it on; it works once, for 30 minutes.".into()
+        }
+    })
 }
 
 #[server(endpoint = "admin/users/set_disabled")]

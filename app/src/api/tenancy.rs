@@ -249,3 +249,19 @@ pub async fn revoke_access(user_id: i64, workspace_id: i64) -> Result<(), AppErr
     backend::tenancy::admin::revoke_access(&state.db, &caller, user_id, workspace_id, &super::ctx::client_info()).await?;
     Ok(())
 }
+
+/// The public home's text and whether mail is set up: for signed-out pages, so anyone may call it.
+#[server(endpoint = "public/info")]
+pub async fn public_info() -> Result<crate::models::PublicInfo, AppError> {
+    let state = super::ctx::state()?;
+    let home = backend::tenancy::settings::public_home(&state.db).await?;
+    Ok(crate::models::PublicInfo { agency_name: home.agency_name, text: home.text, mail_configured: state.config.mail.smtp_url.is_some() })
+}
+
+/// An admin sets the agency name and the line of text of the public home page.
+#[server(endpoint = "admin/public_home")]
+pub async fn set_public_home(agency_name: String, text: String) -> Result<(), AppError> {
+    let (state, caller) = super::ctx::admin()?;
+    backend::tenancy::settings::set_public_home(&state.db, &caller, &agency_name, &text, &super::ctx::client_info()).await?;
+    Ok(())
+}

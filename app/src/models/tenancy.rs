@@ -57,3 +57,12 @@ pub struct ClientProfile {
     /// Email Bison webhook deliveries that were given up, newest first.
     pub failed_deliveries: Vec<super::bison::FailedDeliveryRow>,
 }
+
+/// What signed-out pages show: the agency's public home, and whether reset links are mailed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicInfo {
+    pub agency_name: String,
+    pub text: String,
+    /// SMTP is configured (`MAVERICK_SMTP_URL`); without it, reset links go to the server log.
+    pub mail_configured: bool,
+}

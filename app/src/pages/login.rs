@@ -26,6 +26,7 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let error = move || query.with(|q| q.get("error").and_then(|c| login_message(&c, q.get("retry").as_deref())));
     let signed_out = move || query.with(|q| q.get("signed_out").is_some());
+    let reset_done = move || query.with(|q| q.get("reset").is_some());
     let next = move || query.with(|q| q.get("next").unwrap_or_default());
     let email = move || query.with(|q| q.get("email").unwrap_or_default());
     view! {
@@ -33,6 +34,7 @@ pub fn LoginPage() -> impl IntoView {
         <section class="auth-card">
             <h1>"Sign in to Maverick"</h1>
             {move || signed_out().then(|| view! { <p class="alert alert-ok" role="status">"You are signed out."</p> })}
+            {move || reset_done().then(|| view! { <p class="alert alert-ok" role="status" data-testid="reset-done">"Your new password is set. Sign in with it."</p> })}
             {move || error().map(|m| view! { <p class="alert alert-error" role="alert" data-testid="login-error">{m}</p> })}
             <form method="post" action="/auth/login" class="stack">
                 <input type="hidden" name="next" value=next/>
@@ -40,7 +42,7 @@ pub fn LoginPage() -> impl IntoView {
                 <label>"Password" <input type="password" name="password" autocomplete="current-password" required/></label>
                 <button type="submit" class="button primary">"Sign in"</button>
             </form>
-            <p class="muted">"Forgot your password? Your agency admin can reset it for you."</p>
+            <p><a href="/forgot-password" data-testid="forgot-link">"Forgot password?"</a></p>
         </section>
     }
 }

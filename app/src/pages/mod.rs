@@ -5,3 +5,4 @@ pub mod lead;
 pub mod login;
 pub mod personalization;
 pub mod portal;
+pub mod public;

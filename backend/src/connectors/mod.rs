@@ -5,4 +5,5 @@
 pub mod ai;
 pub mod bison;
 pub mod debounce;
+pub mod mail;
 pub mod slack;

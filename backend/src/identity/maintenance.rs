@@ -14,15 +14,17 @@ pub struct PruneReport {
     pub audit_rows: u64,
     pub events: u64,
     pub idempotency_keys: u64,
+    pub reset_links: u64,
 }
 
 pub async fn prune(db: &Db, config: &Config, now: DateTime<Utc>) -> Result<PruneReport> {
     Ok(PruneReport {
         sessions: sessions::prune_expired(db, &config.sessions, now).await?,
-        login_failures: throttle::prune(db, &config.throttle, now).await?,
+        login_failures: throttle::prune(db, &config.throttle, &config.reset_throttle, now).await?,
         audit_rows: audit::prune_before(db, now - Duration::days(config.audit_retention_days)).await?,
         events: events::prune(db, now - config.integrations.event_retention).await?,
         idempotency_keys: crate::platform::idempotency::prune(db, now - config.integrations.idempotency_retention).await?,
+        reset_links: crate::identity::reset::prune(db, now).await?,
     })
 }
 

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod maintenance;
 pub mod password;
+pub mod reset;
 pub mod sessions;
 pub mod throttle;
 pub mod users;

@@ -82,6 +82,48 @@ pub struct Config {
     pub zip_places_path: Option<PathBuf>,
     pub personalization: PersonalizationSettings,
     pub integrations: IntegrationSettings,
+    pub mail: MailSettings,
+    /// Password-reset requests, per address and per IP (the login_failures table, keys prefixed
+    /// `reset:`); not configurable: 3 an hour per address is plenty for a person.
+    pub reset_throttle: ThrottlePolicy,
+}
+
+/// Outgoing mail (password reset links; later the inbox). No SMTP URL: links go to the log.
+#[derive(Clone, Default)]
+pub struct MailSettings {
+    /// `MAVERICK_SMTP_URL`, e.g. `smtps://user:pass@host:465` (holds the password: never logged).
+    pub smtp_url: Option<String>,
+    /// `MAVERICK_MAIL_FROM`, e.g. `Maverick <noreply@agency.com>`.
+    pub from: Option<String>,
+}
+
+impl std::fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailSettings").field("smtp_url", &self.smtp_url.as_ref().map(|_| "[redacted]")).field("from", &self.from).finish()
+    }
+}
+
+impl MailSettings {
+    fn from_env() -> Result<MailSettings> {
+        let smtp_url = var("MAVERICK_SMTP_URL");
+        let from = var("MAVERICK_MAIL_FROM");
+        if let Some(url) = &smtp_url {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return Err(Error::invalid("MAVERICK_SMTP_URL must start with smtps:// (TLS, port 465) or smtp:// (add ?tls=required for STARTTLS on 587)"));
+            }
+            if from.is_none() {
+                return Err(Error::invalid("MAVERICK_SMTP_URL is set but MAVERICK_MAIL_FROM is not: set the sender, e.g. \"Maverick <noreply@agency.com>\""));
+            }
+        }
+        Ok(MailSettings { smtp_url, from })
+    }
+}
+
+impl ThrottlePolicy {
+    /// Password-reset requests: 3 per address and 20 per IP an hour.
+    pub fn password_reset() -> ThrottlePolicy {
+        ThrottlePolicy { window: Duration::hours(1), max_failures_per_account: 3, max_failures_per_ip: 20 }
+    }
 }
 
 /// The integrations API: outbound webhooks, REST v1 tokens, idempotency, metrics.
@@ -278,6 +320,8 @@ impl Config {
             zip_places_path: None,
             personalization: PersonalizationSettings::default(),
             integrations: IntegrationSettings::default(),
+            mail: MailSettings::default(),
+            reset_throttle: ThrottlePolicy::password_reset(),
         }
     }
 
@@ -296,6 +340,10 @@ impl Config {
             if !(u.starts_with("http://") || u.starts_with("https://")) {
                 return Err(Error::invalid(format!("MAVERICK_PUBLIC_URL={u:?} must start with http:// or https://")));
             }
+        }
+        let mail = MailSettings::from_env()?;
+        if mail.smtp_url.is_some() && public_url.is_none() {
+            return Err(Error::invalid("MAVERICK_SMTP_URL is set but MAVERICK_PUBLIC_URL is not: mailed links need the address users reach Maverick at"));
         }
         Ok(Config {
             database_url,
@@ -343,6 +391,8 @@ impl Config {
             zip_places_path: var("MAVERICK_ZIP_PLACES").map(PathBuf::from),
             personalization: PersonalizationSettings::from_env()?,
             integrations: IntegrationSettings::from_env()?,
+            mail,
+            reset_throttle: ThrottlePolicy::password_reset(),
             data_dir,
         })
     }

@@ -2,6 +2,7 @@
 //! a process, and the demo agency.
 
 pub mod demo;
+pub mod password_reset;
 mod demo_history;
 pub mod uploads;
 pub mod workers;

@@ -3,12 +3,46 @@
 use chrono_tz::Tz;
 
 use crate::{
+    identity::{audit, auth::ClientInfo, sessions::{require_admin, SessionUser}},
     platform::db::Db,
     platform::error::{Error, Result},
     on_db,
 };
 
 pub const AGENCY_TIME_ZONE: &str = "agency_time_zone";
+pub const AGENCY_NAME: &str = "agency_name";
+pub const PUBLIC_HOME_TEXT: &str = "public_home_text";
+
+/// What a signed-out visitor of `/` sees: the agency's name and one line about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicHome {
+    pub agency_name: String,
+    pub text: String,
+}
+
+/// The public home, with defaults until an admin sets it.
+pub async fn public_home(db: &Db) -> Result<PublicHome> {
+    Ok(PublicHome {
+        agency_name: get(db, AGENCY_NAME).await?.unwrap_or_else(|| "Maverick".into()),
+        text: get(db, PUBLIC_HOME_TEXT).await?.unwrap_or_else(|| "Client portal of our lead-generation agency.".into()),
+    })
+}
+
+/// An admin sets the public home's name and line (both shown to anyone, so plain text, short).
+pub async fn set_public_home(db: &Db, caller: &SessionUser, agency_name: &str, text: &str, client: &ClientInfo) -> Result<PublicHome> {
+    require_admin(caller)?;
+    let (agency_name, text) = (agency_name.trim(), text.trim());
+    if agency_name.is_empty() || agency_name.chars().count() > 80 {
+        return Err(Error::invalid("The agency name must be 1 to 80 characters."));
+    }
+    if text.chars().count() > 200 || text.contains(['\n', '\r']) {
+        return Err(Error::invalid("The line of text must be one line of at most 200 characters."));
+    }
+    set(db, AGENCY_NAME, agency_name).await?;
+    set(db, PUBLIC_HOME_TEXT, text).await?;
+    audit::record(db, Some(caller), None, "settings.public_home", None, client.ip.as_deref()).await?;
+    Ok(PublicHome { agency_name: agency_name.into(), text: text.into() })
+}
 pub const DEFAULT_TIME_ZONE: Tz = chrono_tz::America::New_York;
 
 /// The agency's calendar day at `now`.

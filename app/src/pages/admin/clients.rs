@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::{failed_slack_messages, list_workspaces, CreateWorkspace, RetrySlackMessage, SetSlackWebhook, SetWorkspaceActive},
+    api::{failed_slack_messages, list_workspaces, public_info, CreateWorkspace, RetrySlackMessage, SetPublicHome, SetSlackWebhook, SetWorkspaceActive},
     components::{
         guard::RequireAdmin,
         sort::{sort_rows, text, Compare, KeepSort, SortLink},
@@ -177,8 +177,35 @@ pub fn ClientsPage() -> impl IntoView {
                 <ActionResult value=create.value() success="Workspace created."/>
             </section>
             <AgencySlack/>
+            <PublicHomeSettings/>
             <FailedSlack/>
         </RequireAdmin>
+    }
+}
+
+/// What signed-out visitors of `/` see: the agency's name and one line of text.
+#[component]
+fn PublicHomeSettings() -> impl IntoView {
+    let save = ServerAction::<SetPublicHome>::new();
+    let current = Resource::new_blocking(move || save.version().get(), |_| public_info());
+    view! {
+        <section class="card" data-testid="public-home">
+            <h2>"Public home page"</h2>
+            <p class="muted">"Signed-out visitors of the home page see the agency name, this line and a Sign in button."</p>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    let info = current.await.unwrap_or_default();
+                    view! {
+                        <ActionForm action=save attr:class="form-grid">
+                            <label>"Agency name" <input type="text" name="agency_name" required maxlength="80" value=info.agency_name/></label>
+                            <label>"One line of text" <input type="text" name="text" maxlength="200" value=info.text/></label>
+                            <button type="submit" class="button">"Save"</button>
+                        </ActionForm>
+                    }.into_any()
+                })}
+            </Suspense>
+            <ActionResult value=save.value() success="Saved."/>
+        </section>
     }
 }
 

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::{list_users, list_workspaces, CreateUser, GrantAccess, ResetUserPassword, RevokeAccess, SetUserDisabled},
+    api::{list_users, list_workspaces, CreateUser, GrantAccess, ResetUserPassword, RevokeAccess, SendPasswordLink, SetUserDisabled},
     components::{
         guard::{CurrentUser, RequireAdmin},
         sort::{sort_rows, text, Compare, KeepSort, SortLink},
@@ -46,6 +46,7 @@ pub fn UsersPage() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let disable = ServerAction::<SetUserDisabled>::new();
     let reset = ServerAction::<ResetUserPassword>::new();
+    let send_link = ServerAction::<SendPasswordLink>::new();
     let grant = ServerAction::<GrantAccess>::new();
     let revoke = ServerAction::<RevokeAccess>::new();
     let version = move || {
@@ -76,6 +77,10 @@ pub fn UsersPage() -> impl IntoView {
             </form>
             <ActionResult value=disable.value() success="Saved."/>
             <ActionResult value=reset.value() success="Password reset; the user's sessions were ended."/>
+            {move || send_link.value().get().map(|r| match r {
+                Ok(m) => view! { <p class="alert alert-ok" role="status" data-testid="link-sent">{m}</p> }.into_any(),
+                Err(e) => view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> }.into_any(),
+            })}
             <ActionResult value=grant.value() success="Access granted."/>
             <ActionResult value=revoke.value() success="Access revoked."/>
             <Suspense fallback=Loading>
@@ -91,7 +96,7 @@ pub fn UsersPage() -> impl IntoView {
                             if shown.is_empty() {
                                 view! { <Empty title="No users match">"Change the filters, or create a user below."</Empty> }.into_any()
                             } else {
-                                view! { <UserTable users=shown workspaces me disable reset grant revoke/> }.into_any()
+                                view! { <UserTable users=shown workspaces me disable reset send_link grant revoke/> }.into_any()
                             }
                         }
                     }
@@ -109,10 +114,11 @@ pub fn UsersPage() -> impl IntoView {
                             <option value="admin">"admin"</option>
                         </select>
                     </label>
-                    <label>"Initial password" <input type="password" name="password" minlength="10" required autocomplete="new-password"/></label>
+                    <label>"Initial password" <input type="password" name="password" minlength="10" autocomplete="new-password" placeholder="empty: email a set-password link"/></label>
                     <button type="submit" class="button primary" disabled=move || create.pending().get()>"Create user"</button>
                 </ActionForm>
-                <ActionResult value=create.value() success="User created."/>
+                <p class="muted small">"Leave the password empty to send them a single-use link (30 minutes) to set their own."</p>
+                <ActionResult value=create.value() success="User created. Without a password given, a set-password link went out (by mail, or to the server log when SMTP is not configured)."/>
             </section>
         </RequireAdmin>
     }
@@ -126,6 +132,7 @@ fn UserTable(
     me: Option<i64>,
     disable: ServerAction<SetUserDisabled>,
     reset: ServerAction<ResetUserPassword>,
+    send_link: ServerAction<SendPasswordLink>,
     grant: ServerAction<GrantAccess>,
     revoke: ServerAction<RevokeAccess>,
 ) -> impl IntoView {
@@ -143,6 +150,7 @@ fn UserTable(
                 let id = u.id;
                 let is_admin = u.role == "admin";
                 let grants = u.grants.clone();
+                let link_label = format!("Send {} a set-password link", u.email);
                 view! {
                     <tr>
                         <td>{u.email.clone()}</td>
@@ -207,6 +215,12 @@ fn UserTable(
                                     <button type="submit" class="button small">"Set"</button>
                                 </ActionForm>
                             </details>
+                            {(!u.disabled).then(move || view! {
+                                <ActionForm action=send_link attr:class="inline">
+                                    <input type="hidden" name="user_id" value=id.to_string()/>
+                                    <button type="submit" class="button small" aria-label=link_label>"Send set-password link"</button>
+                                </ActionForm>
+                            })}
                         </td>
                     </tr>
                 }
