@@ -35,5 +35,7 @@ unset MAVERICK_PUBLIC_URL
 # The integrations spec sends webhooks to a receiver it starts on loopback (the SSRF guard
 # refuses loopback otherwise).
 export MAVERICK_WEBHOOK_ALLOW_PRIVATE=1
+# Email Bison: a fake the client-profile spec starts on the next port (keys are verified there).
+export MAVERICK_BISON_URL="http://127.0.0.1:$(( ${E2E_PORT:-3100} + 1 ))"
 
 exec "$MAVERICK_BIN" --demo serve

@@ -1,8 +1,26 @@
+import http from 'node:http';
 import { expect, test } from '@playwright/test';
 import { ADMIN, CLIENT, archiveWorkspace, hydrated, login } from './helpers';
 
 // Many round trips per test: more than the default 30 s on a busy machine.
 test.describe.configure({ timeout: 90_000 });
+
+// Email Bison, as far as saving a key needs it: `GET /api/users` names the workspace the key
+// reads. start-server.sh points MAVERICK_BISON_URL at this port (the e2e port + 1).
+let bison: http.Server;
+test.beforeAll(async () => {
+  bison = http.createServer((req, res) => {
+    const known = req.url === '/api/users' && req.headers.authorization === 'Bearer bison-live-key-XYZ9';
+    res.writeHead(known ? 200 : 401, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(known
+      ? { data: { id: 3, email: 'ops@agency.test', current_team_id: 4242, team: { id: 4242, name: 'Northside Plumbing' } } }
+      : { message: 'Unauthenticated.' }));
+  });
+  await new Promise<void>((done) => bison.listen(Number(process.env.E2E_PORT || 3100) + 1, '127.0.0.1', done));
+});
+test.afterAll(async () => {
+  await new Promise((done) => bison.close(done));
+});
 
 test('an admin edits a client: targets, Bison key (masked, never shown), costs and ZIPs', async ({ page }) => {
   await login(page, ADMIN.email, ADMIN.password);
@@ -20,10 +38,18 @@ test('an admin edits a client: targets, Bison key (masked, never shown), costs a
   await hydrated(page);
   await expect(page.locator('[data-testid=workspace-settings] input[name=monthly_lead_target]')).toHaveValue('55');
 
+  // A key that reads another Email Bison workspace than the one typed is refused, not stored.
+  await page.locator('input[name=bison_workspace_id]:not([type=hidden])').fill('9999');
+  await page.locator('input[name=api_key]:not([type=hidden])').fill('bison-live-key-XYZ9');
+  await page.getByRole('button', { name: 'Save credentials' }).click();
+  await expect(page.getByRole('alert')).toContainText('This key reads Email Bison workspace 4242 (Northside Plumbing), not workspace 9999; nothing was saved');
   await page.locator('input[name=bison_workspace_id]:not([type=hidden])').fill('4242');
   await page.locator('input[name=api_key]:not([type=hidden])').fill('bison-live-key-XYZ9');
   await page.getByRole('button', { name: 'Save credentials' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved: the key reads' }))
+    .toHaveText('Saved: the key reads Email Bison workspace 4242 (Northside Plumbing) as ops@agency.test.');
   await expect(page.locator('[data-testid=bison-key]')).toHaveText('••••XYZ9');
+  await expect(page.locator('[data-testid=bison-key-reads]')).toContainText('workspace 4242 (Northside Plumbing) as ops@agency.test');
   await page.reload();
   await hydrated(page);
   expect(await page.content()).not.toContain('bison-live-key-XYZ9');
