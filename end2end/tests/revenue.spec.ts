@@ -38,8 +38,11 @@ test('revenue shows both pricing models, a total, two charts, and exports the ro
 
 test('a closed month is frozen and a future month is refused with a reason', async ({ page }) => {
   await login(page, ADMIN.email, ADMIN.password);
-  const d = new Date();
-  const prev = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 15)).toISOString().slice(0, 7);
+  // Months close in the agency's time zone (the demo's is America/New_York), not the browser's:
+  // between midnight UTC and midnight in New York on the 1st, UTC's "last month" is still open.
+  const [y, m] = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York', year: 'numeric', month: '2-digit' })
+    .format(new Date()).split('-').map(Number);
+  const prev = new Date(Date.UTC(y, m - 2, 15)).toISOString().slice(0, 7);
   await page.goto(`/admin/revenue?month=${prev}`);
   await expect(page.locator('[data-testid=revenue-table] tbody tr').first()).toContainText('frozen');
   await page.goto('/admin/revenue?month=2099-01');
