@@ -82,6 +82,24 @@ pub struct Config {
     pub zip_places_path: Option<PathBuf>,
     pub personalization: PersonalizationSettings,
     pub integrations: IntegrationSettings,
+    pub backup: BackupSettings,
+}
+
+/// Scheduled backups of a SQLite install (`platform::backup`).
+#[derive(Clone, Debug)]
+pub struct BackupSettings {
+    /// When a backup is made (cron with seconds, UTC); unset: no scheduled backup.
+    pub cron: Option<String>,
+    /// How many archives the schedule keeps (the newest).
+    pub keep: usize,
+    /// Where archives go; by default `<data dir>/backups`.
+    pub dir: Option<PathBuf>,
+}
+
+impl Default for BackupSettings {
+    fn default() -> Self {
+        BackupSettings { cron: None, keep: 7, dir: None }
+    }
 }
 
 /// The integrations API: outbound webhooks, REST v1 tokens, idempotency, metrics.
@@ -278,6 +296,7 @@ impl Config {
             zip_places_path: None,
             personalization: PersonalizationSettings::default(),
             integrations: IntegrationSettings::default(),
+            backup: BackupSettings::default(),
         }
     }
 
@@ -343,6 +362,11 @@ impl Config {
             zip_places_path: var("MAVERICK_ZIP_PLACES").map(PathBuf::from),
             personalization: PersonalizationSettings::from_env()?,
             integrations: IntegrationSettings::from_env()?,
+            backup: BackupSettings {
+                cron: var("MAVERICK_BACKUP_CRON"),
+                keep: parse("MAVERICK_BACKUP_KEEP", 7usize)?.max(1),
+                dir: var("MAVERICK_BACKUP_DIR").map(PathBuf::from),
+            },
             data_dir,
         })
     }
