@@ -120,16 +120,26 @@ pub fn archive_name(at: DateTime<Utc>) -> String {
 }
 
 /// Writes a backup archive of a running SQLite install into `to` (created if missing).
-pub async fn create(db: &Db, database_url: &str, data_dir: &Path, to: &Path, now: DateTime<Utc>) -> Result<Backup> {
+pub async fn create(database_url: &str, data_dir: &Path, to: &Path, now: DateTime<Utc>) -> Result<Backup> {
+    use sqlx::Connection;
     let db_path = sqlite_path(database_url)?;
-    let Db::Sqlite(pool) = db else { return Err(Error::invalid(POSTGRES_ADVICE)) };
+    if !db_path.is_file() {
+        return Err(Error::invalid(format!("There is no database at {} to back up (check DATABASE_URL and MAVERICK_DATA_DIR).", db_path.display())));
+    }
     let (data_dir, to) = (absolute(data_dir)?, absolute(to)?);
     std::fs::create_dir_all(&to).map_err(io(format!("cannot create the backup folder {}", to.display())))?;
     let name = archive_name(now);
     let snapshot = to.join(format!(".{name}.db.partial"));
     let _ = std::fs::remove_file(&snapshot);
     // The consistent snapshot: VACUUM INTO reads in one transaction; concurrent writers go on.
-    let made = sqlx::query("VACUUM INTO ?").bind(snapshot.to_string_lossy().into_owned()).execute(pool).await;
+    // On a connection of its own: the pool's connections carry the job queue's update hook,
+    // which must not see the copy's rows.
+    let opts = SqliteConnectOptions::new().filename(&db_path).busy_timeout(std::time::Duration::from_secs(30));
+    let mut conn = sqlx::SqliteConnection::connect_with(&opts)
+        .await
+        .map_err(|e| Error::Internal(format!("cannot open the database {}: {e}", db_path.display())))?;
+    let made = sqlx::query("VACUUM INTO ?").bind(snapshot.to_string_lossy().into_owned()).execute(&mut conn).await;
+    conn.close().await.ok();
     let result = match made {
         Ok(_) => {
             let (snapshot, to, name) = (snapshot.clone(), to.clone(), name.clone());
@@ -537,7 +547,7 @@ pub fn backup_dir(config: &crate::platform::config::Config) -> PathBuf {
 
 async fn run_backup(_job: BackupJob, state: apalis::prelude::Data<crate::AppState>) -> std::result::Result<(), apalis::prelude::BoxDynError> {
     let dir = backup_dir(&state.config);
-    let made = create(&state.db, &state.config.database_url, &state.config.data_dir, &dir, Utc::now()).await?;
+    let made = create(&state.config.database_url, &state.config.data_dir, &dir, Utc::now()).await?;
     let removed = prune(&dir, state.config.backup.keep)?;
     let bytes = std::fs::metadata(&made.path).map(|m| m.len()).unwrap_or(0);
     tracing::info!(archive = %made.path.display(), bytes, removed = removed.len(), "scheduled backup written");
