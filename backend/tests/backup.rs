@@ -305,10 +305,19 @@ async fn pruning_keeps_exactly_the_newest_n_archives() {
     assert_eq!(backup::prune(&dir, 3).unwrap(), Vec::<PathBuf>::new());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_scheduled_backup_runs_in_the_worker_and_keeps_the_last_n() {
     let root = temp_dir();
     let (db, data, url) = install(&root).await;
+    // Three archives from earlier days; with keep = 2 the first scheduled run leaves its own
+    // archive and the newest of these.
+    let backups = data.join("backups");
+    std::fs::create_dir_all(&backups).unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 1, 2, 0, 0).unwrap();
+    let old: Vec<String> = (0..3).map(|d| backup::archive_name(t0 + chrono::Duration::days(d))).collect();
+    for name in &old {
+        std::fs::write(backups.join(name), b"older").unwrap();
+    }
     let mut config = Config::with_database(&url, data.clone());
     config.backup.cron = Some("* * * * * *".into());
     config.backup.keep = 2;
@@ -322,27 +331,25 @@ async fn the_scheduled_backup_runs_in_the_worker_and_keeps_the_last_n() {
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(backend::runtime::workers::run_with_poll(state, async move { let _ = stop_rx.wait_for(|s| *s).await; }, Duration::from_millis(100)));
     let archives = || -> Vec<String> {
-        std::fs::read_dir(data.join("backups"))
-            .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".tar.gz")).collect())
-            .unwrap_or_default()
+        let mut names: Vec<String> =
+            std::fs::read_dir(&backups).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".tar.gz")).collect();
+        names.sort();
+        names
     };
-    // Four ticks: four archives made, each prune leaving two.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let mut seen = std::collections::BTreeSet::new();
-    while seen.len() < 4 {
-        seen.extend(archives());
-        if tokio::time::Instant::now() >= deadline {
-            let jobs: Vec<(String, String, Option<String>)> = sqlx::query_as("SELECT job_type, status, COALESCE(lock_by,'-') || ' run_at=' || run_at || ' now=' || strftime('%s','now') || ' attempts=' || attempts FROM Jobs LIMIT 5").fetch_all(pool(&db)).await.unwrap();
-            panic!("scheduled backups did not run: {seen:?}; jobs: {jobs:?}");
-        }
+    while !archives().iter().any(|n| !old.contains(n)) || archives().contains(&old[0]) {
+        assert!(tokio::time::Instant::now() < deadline, "no scheduled backup within 30 s: {:?}", archives());
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     stop_tx.send(true).unwrap();
     tokio::time::timeout(Duration::from_secs(20), worker).await.expect("workers stop").unwrap().unwrap();
-    let mut left = archives();
-    left.sort();
-    seen.extend(left.clone());
-    assert_eq!(left, seen.iter().rev().take(2).rev().cloned().collect::<Vec<_>>(), "exactly the newest two are kept");
+    let left = archives();
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert_eq!(left[0], old[2], "the newest older archive is kept, the two before it removed: {left:?}");
+    // The scheduled archive is a real one: it restores.
+    let target = temp_dir().join("data");
+    backup::restore(&backups.join(&left[1]), &url_in(&target), &target, false, Utc::now()).await.unwrap();
+    assert_eq!(std::fs::read_to_string(target.join("secret.key")).unwrap(), SECRET);
     db.close().await;
 }
 
