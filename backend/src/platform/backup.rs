@@ -132,8 +132,7 @@ pub async fn create(database_url: &str, data_dir: &Path, to: &Path, now: DateTim
     let snapshot = to.join(format!(".{name}.db.partial"));
     let _ = std::fs::remove_file(&snapshot);
     // The consistent snapshot: VACUUM INTO reads in one transaction; concurrent writers go on.
-    // On a connection of its own: the pool's connections carry the job queue's update hook,
-    // which must not see the copy's rows.
+    // On a connection of its own, so a long snapshot holds none of the pool's connections.
     let opts = SqliteConnectOptions::new().filename(&db_path).busy_timeout(std::time::Duration::from_secs(30));
     let mut conn = sqlx::SqliteConnection::connect_with(&opts)
         .await
