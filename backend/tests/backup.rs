@@ -306,11 +306,11 @@ async fn pruning_keeps_exactly_the_newest_n_archives() {
 }
 
 #[tokio::test]
-async fn the_scheduled_backup_runs_in_the_worker_and_keeps_the_last_n() {
+async fn the_scheduled_backup_keeps_the_last_n_and_its_setting_is_checked() {
     let root = temp_dir();
     let (db, data, url) = install(&root).await;
-    // Three archives from earlier days; with keep = 2 the first scheduled run leaves its own
-    // archive and the newest of these.
+    // Three archives from earlier days; with keep = 2 a scheduled run leaves its own archive and
+    // the newest of these.
     let backups = data.join("backups");
     std::fs::create_dir_all(&backups).unwrap();
     let t0 = Utc.with_ymd_and_hms(2026, 11, 1, 2, 0, 0).unwrap();
@@ -319,37 +319,34 @@ async fn the_scheduled_backup_runs_in_the_worker_and_keeps_the_last_n() {
         std::fs::write(backups.join(name), b"older").unwrap();
     }
     let mut config = Config::with_database(&url, data.clone());
-    config.backup.cron = Some("* * * * * *".into());
     config.backup.keep = 2;
-    let state = backend::AppState {
-        db: db.clone(),
-        config: Arc::new(config),
-        secrets: backend::platform::crypto::SecretBox::from_passphrase(SECRET).unwrap(),
-        places: Default::default(),
-        events: Default::default(),
-    };
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(backend::runtime::workers::run_with_poll(state, async move { let _ = stop_rx.wait_for(|s| *s).await; }, Duration::from_millis(100)));
-    let archives = || -> Vec<String> {
-        let mut names: Vec<String> =
-            std::fs::read_dir(&backups).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".tar.gz")).collect();
-        names.sort();
-        names
-    };
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !archives().iter().any(|n| !old.contains(n)) || archives().contains(&old[0]) {
-        assert!(tokio::time::Instant::now() < deadline, "no scheduled backup within 30 s: {:?}", archives());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    stop_tx.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(20), worker).await.expect("workers stop").unwrap().unwrap();
-    let left = archives();
-    assert_eq!(left.len(), 2, "{left:?}");
-    assert_eq!(left[0], old[2], "the newest older archive is kept, the two before it removed: {left:?}");
+    let (made, removed) = backup::scheduled(&config, Utc::now()).await.unwrap();
+    assert_eq!(removed, [backups.join(&old[0]), backups.join(&old[1])]);
+    let mut left: Vec<String> = std::fs::read_dir(&backups).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    left.sort();
+    assert_eq!(left, [old[2].clone(), made.path.file_name().unwrap().to_string_lossy().into_owned()]);
     // The scheduled archive is a real one: it restores.
     let target = temp_dir().join("data");
-    backup::restore(&backups.join(&left[1]), &url_in(&target), &target, false, Utc::now()).await.unwrap();
+    backup::restore(&made.path, &url_in(&target), &target, false, Utc::now()).await.unwrap();
     assert_eq!(std::fs::read_to_string(target.join("secret.key")).unwrap(), SECRET);
+
+    // The worker registers the schedule only when it is set, and names a bad setting.
+    let state = |cron: Option<&str>| {
+        let mut config = Config::with_database(&url, data.clone());
+        config.backup.cron = cron.map(str::to_owned);
+        backend::AppState {
+            db: db.clone(),
+            config: Arc::new(config),
+            secrets: backend::platform::crypto::SecretBox::from_passphrase(SECRET).unwrap(),
+            places: Default::default(),
+            events: Default::default(),
+        }
+    };
+    let workers = |s: &backend::AppState| backend::platform::jobs::Workers::new(s, "t", Duration::from_millis(100));
+    assert!(backup::register_jobs(workers(&state(None))).is_ok());
+    assert!(backup::register_jobs(workers(&state(Some("0 0 2 * * *")))).is_ok());
+    let err = backup::register_jobs(workers(&state(Some("nightly")))).err().expect("a bad cron is refused").to_string();
+    assert!(err.contains("MAVERICK_BACKUP_CRON"), "{err}");
     db.close().await;
 }
 

@@ -544,10 +544,17 @@ pub fn backup_dir(config: &crate::platform::config::Config) -> PathBuf {
     config.backup.dir.clone().unwrap_or_else(|| config.data_dir.join(DEFAULT_DIR))
 }
 
+/// What the scheduled job does: one archive into [`backup_dir`], then keep the newest N.
+/// Returns the archive and the removed ones.
+pub async fn scheduled(config: &crate::platform::config::Config, now: DateTime<Utc>) -> Result<(Backup, Vec<PathBuf>)> {
+    let dir = backup_dir(config);
+    let made = create(&config.database_url, &config.data_dir, &dir, now).await?;
+    let removed = prune(&dir, config.backup.keep)?;
+    Ok((made, removed))
+}
+
 async fn run_backup(_job: BackupJob, state: apalis::prelude::Data<crate::AppState>) -> std::result::Result<(), apalis::prelude::BoxDynError> {
-    let dir = backup_dir(&state.config);
-    let made = create(&state.config.database_url, &state.config.data_dir, &dir, Utc::now()).await?;
-    let removed = prune(&dir, state.config.backup.keep)?;
+    let (made, removed) = scheduled(&state.config, Utc::now()).await?;
     let bytes = std::fs::metadata(&made.path).map(|m| m.len()).unwrap_or(0);
     tracing::info!(archive = %made.path.display(), bytes, removed = removed.len(), "scheduled backup written");
     Ok(())
