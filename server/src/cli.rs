@@ -1,5 +1,6 @@
 //! The command line: `server [serve] [--demo]`, `server worker`, `server migrate`,
-//! `server create-admin`, `server seed-demo`, `server api-token create`.
+//! `server create-admin`, `server seed-demo`, `server api-token create`, `server backup`,
+//! `server restore`.
 
 use std::{io::IsTerminal, sync::Arc};
 
@@ -41,6 +42,21 @@ pub enum Command {
     },
     /// Seed the demo agency into an empty database.
     SeedDemo,
+    /// Write a backup archive of the running SQLite install (database snapshot, secret key file,
+    /// uploads) and print its path. On PostgreSQL: says how to use pg_dump instead.
+    Backup {
+        /// The folder for the archive (default: MAVERICK_BACKUP_DIR, or <data dir>/backups).
+        #[arg(long)]
+        to: Option<std::path::PathBuf>,
+    },
+    /// Restore a backup archive as the data folder (stop the server first). Checks every file's
+    /// checksum and the schema version; an older archive is migrated forward.
+    Restore {
+        archive: std::path::PathBuf,
+        /// Replace a non-empty data folder (the old one is kept beside it).
+        #[arg(long)]
+        force: bool,
+    },
     /// API tokens for REST v1 (`server api-token create --name n8n --workspace acme`).
     ApiToken {
         #[command(subcommand)]
@@ -83,6 +99,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         tracing::info!("MAVERICK_SMTP_URL is not set: password-reset links are written to this log instead of mailed");
     }
 
+    // Backups work on the files, beside a running server: no pool, no migration of the live database.
+    match cli.command {
+        Some(Command::Backup { to }) => return backup(&config, to).await,
+        Some(Command::Restore { archive, force }) => return restore(&config, &archive, force).await,
+        _ => {}
+    }
     let db = Db::connect(&config.database_url, &config.pool).await?;
     backend::platform::migrate::run(&db).await?;
     let command = cli.command.unwrap_or(Command::Serve);
@@ -102,6 +124,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::CreateAdmin { email, name, password_env } => create_admin(&state, email, name, &password_env).await,
         Command::SeedDemo => seed_demo(&state).await,
+        Command::Backup { .. } | Command::Restore { .. } => unreachable!("handled before connecting"),
         Command::ApiToken { command: TokenCommand::Create { name, workspace, agency, scope, expires_days, as_user } } => {
             create_token(&state, name, workspace, agency, &scope, expires_days, as_user).await
         }
@@ -226,6 +249,38 @@ async fn create_token(
         .await?;
     // Only the token on stdout, so `TOKEN=$(server api-token create …)` captures it.
     println!("{secret}");
+    Ok(())
+}
+
+async fn backup(config: &Config, to: Option<std::path::PathBuf>) -> Result<()> {
+    use backend::platform::backup;
+    let dir = to.unwrap_or_else(|| backup::backup_dir(config));
+    let made = backup::create(&config.database_url, &config.data_dir, &dir, chrono::Utc::now()).await?;
+    if made.manifest.secret_key == "environment" {
+        eprintln!("note: MAVERICK_SECRET_KEY is set, so the archive holds no key: keep that value too, or the stored API keys cannot be read after a restore.");
+    }
+    // Only the path on stdout, for scripts (`ARCHIVE=$(server backup)`).
+    println!("{}", made.path.display());
+    Ok(())
+}
+
+async fn restore(config: &Config, archive: &std::path::Path, force: bool) -> Result<()> {
+    let done = backend::platform::backup::restore(archive, &config.database_url, &config.data_dir, force, chrono::Utc::now()).await?;
+    let m = &done.manifest;
+    println!(
+        "Restored the backup of {} ({} files, schema {}{}) into {}.",
+        m.created_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        m.files.len(),
+        m.schema_version,
+        if done.schema_version != m.schema_version { format!(", migrated to {}", done.schema_version) } else { String::new() },
+        config.data_dir.display()
+    );
+    if let Some(previous) = &done.previous {
+        println!("The previous data folder is kept as {}; remove it once you have checked the restore.", previous.display());
+    }
+    if m.secret_key == "environment" {
+        println!("This backup was made with MAVERICK_SECRET_KEY set: start the server with the same value.");
+    }
     Ok(())
 }
 

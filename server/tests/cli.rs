@@ -71,3 +71,57 @@ async fn a_bad_setting_stops_start_up_with_a_message_naming_it() {
     let out = run("mysql://nope", &dir, &["migrate"], &[]).await;
     assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL must start with sqlite:// or postgres://"));
 }
+
+/// The binary on a default install: SQLite in the data folder, a generated key file.
+async fn run_in(data_dir: &std::path::Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+    cmd.args(args)
+        .env("MAVERICK_DATA_DIR", data_dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("MAVERICK_SECRET_KEY")
+        .env_remove("MAVERICK_BACKUP_DIR")
+        .env_remove("MAVERICK_DEMO")
+        .env_remove("RUST_LOG");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
+}
+
+#[tokio::test]
+async fn backup_then_restore_brings_back_the_install_and_refuses_to_overwrite_without_force() {
+    let root = temp_dir();
+    let data = root.join("data");
+    let admin = [("MAVERICK_ADMIN_PASSWORD", "owner-password-1")];
+    let out = run_in(&data, &["create-admin", "--email", "owner@agency.test"], &admin).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let key = std::fs::read_to_string(data.join("secret.key")).expect("a generated key file");
+
+    let out = run_in(&data, &["backup"], &[]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let archive = std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    assert_eq!(archive.parent().unwrap(), std::path::absolute(data.join("backups")).unwrap(), "only the path on stdout, in <data>/backups");
+    assert!(archive.is_file());
+
+    let out = run_in(&data, &["restore", archive.to_str().unwrap()], &[]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let other = root.join("other");
+    let out = run_in(&other, &["restore", archive.to_str().unwrap()], &[]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Restored the backup"));
+    assert_eq!(std::fs::read_to_string(other.join("secret.key")).unwrap(), key);
+    let again = run_in(&other, &["create-admin", "--email", "owner@agency.test"], &admin).await;
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"), "the restored database has the admin: {}", String::from_utf8_lossy(&again.stderr));
+}
+
+#[tokio::test]
+async fn backup_on_postgres_says_to_use_pg_dump_and_fails() {
+    let dir = temp_dir();
+    let out = run_in(&dir, &["backup"], &[("DATABASE_URL", "postgres://maverick@127.0.0.1:1/maverick")]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("pg_dump") && stderr.contains("MAVERICK_SECRET_KEY"), "{stderr}");
+    assert!(!dir.join("backups").exists());
+}

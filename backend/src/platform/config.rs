@@ -86,6 +86,7 @@ pub struct Config {
     /// Password-reset requests, per address and per IP (the login_failures table, keys prefixed
     /// `reset:`); not configurable: 3 an hour per address is plenty for a person.
     pub reset_throttle: ThrottlePolicy,
+    pub backup: BackupSettings,
 }
 
 /// Outgoing mail (password reset links; later the inbox). No SMTP URL: links go to the log.
@@ -123,6 +124,23 @@ impl ThrottlePolicy {
     /// Password-reset requests: 3 per address and 20 per IP an hour.
     pub fn password_reset() -> ThrottlePolicy {
         ThrottlePolicy { window: Duration::hours(1), max_failures_per_account: 3, max_failures_per_ip: 20 }
+    }
+}
+
+/// Scheduled backups of a SQLite install (`platform::backup`).
+#[derive(Clone, Debug)]
+pub struct BackupSettings {
+    /// When a backup is made (cron with seconds, UTC); unset: no scheduled backup.
+    pub cron: Option<String>,
+    /// How many archives the schedule keeps (the newest).
+    pub keep: usize,
+    /// Where archives go; by default `<data dir>/backups`.
+    pub dir: Option<PathBuf>,
+}
+
+impl Default for BackupSettings {
+    fn default() -> Self {
+        BackupSettings { cron: None, keep: 7, dir: None }
     }
 }
 
@@ -322,6 +340,7 @@ impl Config {
             integrations: IntegrationSettings::default(),
             mail: MailSettings::default(),
             reset_throttle: ThrottlePolicy::password_reset(),
+            backup: BackupSettings::default(),
         }
     }
 
@@ -393,6 +412,11 @@ impl Config {
             integrations: IntegrationSettings::from_env()?,
             mail,
             reset_throttle: ThrottlePolicy::password_reset(),
+            backup: BackupSettings {
+                cron: var("MAVERICK_BACKUP_CRON"),
+                keep: parse("MAVERICK_BACKUP_KEEP", 7usize)?.max(1),
+                dir: var("MAVERICK_BACKUP_DIR").map(PathBuf::from),
+            },
             data_dir,
         })
     }

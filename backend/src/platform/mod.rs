@@ -1,7 +1,8 @@
 //! What every domain stands on, with no domain knowledge: errors, the database handle and
-//! migrations, configuration, secrets, the job-queue primitives, the event log, CSV in and out,
+//! migrations, backups, configuration, secrets, the job-queue primitives, the event log, CSV in and out,
 //! the shared state, and test helpers.
 
+pub mod backup;
 pub mod config;
 pub mod crypto;
 pub mod csv_input;

@@ -15,6 +15,7 @@ use crate::{
 /// Every domain that has jobs, in one list: adding a domain's jobs is one line here.
 const REGISTRATIONS: &[fn(Workers) -> Result<Workers>] = &[
     crate::identity::maintenance::register_jobs,
+    crate::platform::backup::register_jobs,
     crate::bison::jobs::register_jobs,
     crate::contacts::jobs::register_jobs,
     crate::personalization::engine::register_jobs,
