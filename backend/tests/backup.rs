@@ -272,15 +272,17 @@ async fn an_archive_of_an_older_schema_is_migrated_forward() {
     let latest = backup::latest_schema_version();
     let mut old = sqlx::migrate!("../migrations/sqlite");
     old.migrations = old.migrations.iter().filter(|m| m.version < latest).cloned().collect::<Vec<_>>().into();
+    // Migration numbers may skip (a number reserved and not used): the one before the newest.
+    let previous = old.migrations.iter().map(|m| m.version).max().unwrap();
     old.run(pool(&db)).await.unwrap();
     let made = backup::create(&url, &data, &root.join("out"), Utc::now()).await.unwrap();
     db.close().await;
-    assert_eq!(made.manifest.schema_version, latest - 1);
+    assert_eq!(made.manifest.schema_version, previous);
     assert_eq!(made.manifest.secret_key, "environment", "no key file: the key came from MAVERICK_SECRET_KEY");
 
     let target = temp_dir().join("data");
     let restored = backup::restore(&made.path, &url_in(&target), &target, false, Utc::now()).await.unwrap();
-    assert_eq!((restored.manifest.schema_version, restored.schema_version), (latest - 1, latest));
+    assert_eq!((restored.manifest.schema_version, restored.schema_version), (previous, latest));
     let copy = open(&url_in(&target)).await;
     let applied: i64 = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations").fetch_one(pool(&copy)).await.unwrap();
     assert_eq!(applied, latest);
