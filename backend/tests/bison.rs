@@ -529,8 +529,10 @@ async fn count(db: &backend::platform::db::Db, sql: &'static str, ws: i64) -> i6
 async fn a_key_is_verified_when_saved_and_nothing_is_imported_or_sent_once_it_reads_another_workspace() {
     use backend::bison::credentials;
     let (base, fake) = fake_bison().await;
-    let (state, _) = state_with(&base, "good-token").await;
+    let (state, first) = state_with(&base, "good-token").await;
     let db = &state.db;
+    // Only the workspaces below are bound to Email Bison.
+    workspaces::set_bison_credentials(db, &state.secrets, first, None, None).await.unwrap();
     let ada = admin(&state).await;
     let client = backend::identity::auth::ClientInfo::default();
     backend::notifications::set_agency_url(db, &state.secrets, Some("https://hooks.slack.test/services/T/B/x")).await.unwrap();
@@ -554,6 +556,11 @@ async fn a_key_is_verified_when_saved_and_nothing_is_imported_or_sent_once_it_re
     let run = sync::execute(&state, ws, SyncKind::All, None).await.unwrap();
     assert_eq!(run.status, "succeeded", "{:?}", run.error);
     assert_eq!(count(db, "SELECT COUNT(*) FROM campaigns WHERE workspace_id = $1", ws).await, 2);
+    // Another client can't be bound to the same Email Bison workspace (its leads would show there).
+    let twin = workspaces::create(db, WorkspaceInput::named("Twin Roofing")).await.unwrap().id;
+    let err = credentials::save(&state, &ada, twin, None, "good-token", &client).await.unwrap_err().to_string();
+    assert!(err.contains("already the Bison workspace of"), "{err}");
+    assert_eq!(workspaces::bison_api_key(db, &state.secrets, twin).await.unwrap(), None);
 
     // The key's user switches to workspace 9 in Email Bison.
     fake.lock().unwrap().admin_current = "9".into();

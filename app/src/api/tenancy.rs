@@ -72,7 +72,7 @@ pub async fn create_workspace(
     }
     // The key is asked which Email Bison workspace it reads before anything is created.
     let verified = match &bison_key {
-        Some(key) => Some(backend::bison::credentials::verify(&state, &caller, key, bison_id.as_deref()).await?),
+        Some(key) => Some(backend::bison::credentials::verify(&state, &caller, key, bison_id.as_deref(), None).await?),
         None => None,
     };
     let input = workspace_input(

@@ -17,8 +17,10 @@ pub fn client(state: &AppState, key: &str) -> BisonClient {
     BisonClient::new(&state.config.bison_url, key, RetryPolicy { base_delay: state.config.bison_retry_delay, ..Default::default() })
 }
 
-/// What `key` reads, refused unless it is `expected` (when an id was typed): nothing is stored.
-pub async fn verify(state: &AppState, caller: &SessionUser, key: &str, expected: Option<&str>) -> Result<KeyIdentity> {
+/// What `key` reads, refused unless it is `expected` (when an id was typed) and no other client
+/// (than `for_workspace`, the one being saved) is bound to that Email Bison workspace: nothing
+/// is stored.
+pub async fn verify(state: &AppState, caller: &SessionUser, key: &str, expected: Option<&str>, for_workspace: Option<i64>) -> Result<KeyIdentity> {
     access::require_admin(caller)?;
     let key = key.trim();
     if key.len() < 8 || key.chars().any(char::is_whitespace) {
@@ -31,7 +33,25 @@ pub async fn verify(state: &AppState, caller: &SessionUser, key: &str, expected:
              or (a super-admin key) switch to workspace {typed} in Email Bison first — syncs will stop if it switches away again.",
             identity.workspace_label()
         ))),
-        _ => Ok(identity),
+        _ => {
+            let read = identity.workspace_id.clone().unwrap_or_default();
+            let taken: Option<String> = crate::on_db!(&state.db, |pool| sqlx::query_scalar(
+                "SELECT name FROM workspaces WHERE bison_workspace_id = $1 AND id <> $2 ORDER BY id LIMIT 1"
+            )
+            .bind(&read)
+            .bind(for_workspace.unwrap_or(0))
+            .fetch_optional(pool)
+            .await)?;
+            match taken {
+                // One Bison workspace, one client: else a sync would show one client's leads to another.
+                Some(other) => Err(Error::Conflict(format!(
+                    "This key reads Email Bison workspace {}, which is already the Bison workspace of {other}; nothing was saved. \
+                     Use the key of this client's own Email Bison workspace.",
+                    identity.workspace_label()
+                ))),
+                None => Ok(identity),
+            }
+        }
     }
 }
 
@@ -44,7 +64,7 @@ pub async fn save(
     key: &str,
     client_info: &ClientInfo,
 ) -> Result<KeyIdentity> {
-    let identity = verify(state, caller, key, expected).await?;
+    let identity = verify(state, caller, key, expected, Some(workspace_id)).await?;
     store(state, caller, workspace_id, key, &identity, client_info).await?;
     Ok(identity)
 }

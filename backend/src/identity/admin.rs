@@ -36,6 +36,7 @@ pub async fn set_user_disabled(db: &Db, caller: &SessionUser, user_id: i64, disa
     if disabled {
         disable_keeping_an_admin(db, &target).await?;
         sessions::revoke_all_for_user(db, user_id, None).await?;
+        users::void_reset_links(db, user_id).await?;
     } else {
         users::set_disabled(db, user_id, false).await?;
     }

@@ -207,7 +207,8 @@ pub async fn complete(db: &Db, token: &str, new: &str, confirm: &str, client: &C
         let mut tx = pool.begin_with(begin).await?;
         // Compare-and-set: of two uses at once, one finds the row already used.
         let user_id: Option<i64> = sqlx::query_scalar(
-            "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id",
+            "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+             AND user_id IN (SELECT id FROM users WHERE NOT disabled) RETURNING user_id",
         )
         .bind(now)
         .bind(token_hash(token))

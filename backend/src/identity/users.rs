@@ -174,6 +174,18 @@ pub(crate) async fn set_password(db: &Db, user_id: i64, new_password: &str) -> R
     if done == 0 {
         return Err(Error::NotFound);
     }
+    void_reset_links(db, user_id).await
+}
+
+/// Ends the user's unused password-reset links: after any other change of password, or when the
+/// account is disabled, a link waiting in a mailbox or a log must not take the account over.
+pub(crate) async fn void_reset_links(db: &Db, user_id: i64) -> Result<()> {
+    on_db!(db, |pool| sqlx::query("UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
+        .bind(chrono::Utc::now())
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 

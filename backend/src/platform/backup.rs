@@ -128,6 +128,7 @@ pub async fn create(database_url: &str, data_dir: &Path, to: &Path, now: DateTim
     }
     let (data_dir, to) = (absolute(data_dir)?, absolute(to)?);
     std::fs::create_dir_all(&to).map_err(io(format!("cannot create the backup folder {}", to.display())))?;
+    private(&to, 0o700);
     let name = archive_name(now);
     let snapshot = to.join(format!(".{name}.db.partial"));
     let _ = std::fs::remove_file(&snapshot);
@@ -139,6 +140,7 @@ pub async fn create(database_url: &str, data_dir: &Path, to: &Path, now: DateTim
         .map_err(|e| Error::Internal(format!("cannot open the database {}: {e}", db_path.display())))?;
     let made = sqlx::query("VACUUM INTO ?").bind(snapshot.to_string_lossy().into_owned()).execute(&mut conn).await;
     conn.close().await.ok();
+    private(&snapshot, 0o600);
     let result = match made {
         Ok(_) => {
             let (snapshot, to, name) = (snapshot.clone(), to.clone(), name.clone());
@@ -249,7 +251,7 @@ fn write_archive(snapshot: &Path, db_path: &Path, data_dir: &Path, to: &Path, na
         .unwrap_or_else(|| db_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "maverick.db".into()));
     let files = data_files(data_dir, db_path, to)?;
     let partial = to.join(format!(".{name}.partial"));
-    let out = File::options().write(true).create_new(true).open(&partial).map_err(io(format!("cannot create {}", partial.display())))?;
+    let out = private_file(File::options().write(true).create_new(true), &partial)?;
     let written = (|| {
         let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(BufWriter::new(out), flate2::Compression::default()));
         let mut entries = vec![append(&mut tar, &database, snapshot, now)?];
@@ -367,6 +369,7 @@ pub async fn restore(archive: &Path, database_url: &str, data_dir: &Path, force:
     let stamp = now.format("%Y%m%dT%H%M%S%.3fZ").to_string();
     let staging_dir = parent.join(format!(".{dir_name}.restore-{stamp}"));
     std::fs::create_dir(&staging_dir).map_err(io(format!("cannot create {}", staging_dir.display())))?;
+    private(&staging_dir, 0o700);
     let mut staging = Staging(Some(staging_dir.clone()));
 
     // Unpack and check every file against the manifest.
@@ -492,7 +495,7 @@ fn unpack(archive: &Path, staging: &Path, db_rel: &str) -> Result<Manifest> {
         if let Some(dir) = target.parent() {
             std::fs::create_dir_all(dir).map_err(io(format!("cannot create {}", dir.display())))?;
         }
-        let mut out = File::create(&target).map_err(io(format!("cannot write {}", target.display())))?;
+        let mut out = private_file(File::options().write(true).create(true).truncate(true), &target)?;
         let mut reader = Hashing { inner: &mut entry, hash: Sha256::new(), read: 0 };
         std::io::copy(&mut reader, &mut out).map_err(broken)?;
         out.sync_all().map_err(io(format!("cannot write {}", target.display())))?;
@@ -576,4 +579,23 @@ pub fn register_jobs(workers: crate::platform::jobs::Workers) -> Result<crate::p
     let queue = BackupQueue::new(&workers.state.db);
     let workers = crate::register_worker!(workers, BackupQueue, "backup", 1, run_backup);
     Ok(crate::register_schedule!(workers, "backup-cron", schedule, queue, on_backup_tick))
+}
+
+/// An archive holds the database with the key that opens its secrets: only the owner may read
+/// it (or what a restore writes), as `secret.key` itself is written 0600.
+fn private_file(options: &mut std::fs::OpenOptions, path: &Path) -> Result<File> {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(options, 0o600);
+    options.open(path).map_err(io(format!("cannot write {}", path.display())))
+}
+
+/// Narrows a folder's or file's permissions (unix); best effort, the contents are what matter.
+fn private(path: &Path, mode: u32) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
 }
