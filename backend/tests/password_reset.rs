@@ -217,3 +217,25 @@ async fn an_unreachable_smtp_server_is_reported_to_the_admin() {
     let err = password_reset::send_admin_link(&state, &admin, admin_id, &client("203.0.113.5")).await.unwrap_err();
     assert!(err.to_string().contains("Check MAVERICK_SMTP_URL"), "{err}");
 }
+
+/// A link waiting in a mailbox (or the log) is void once an admin sets the password or disables
+/// the account: after a suspected compromise, an old link must not take the account over.
+#[tokio::test]
+async fn an_admin_password_change_or_disabling_voids_waiting_links() {
+    let smtp = FakeSmtp::start().await;
+    let state = mailing_state(&smtp).await;
+    let ida = user(&state, "ida@client.test", Role::Client).await;
+    let admin_id = user(&state, "ada@agency.test", Role::Admin).await;
+    let admin = backend::identity::sessions::SessionUser { session_id: 0, user_id: admin_id, email: "ada@agency.test".into(), display_name: "Ada".into(), role: Role::Admin };
+    password_reset::request_link(&state, "ida@client.test", &client("203.0.113.5")).await.unwrap();
+    let first = smtp.wait_for(1).await[0].reset_token().unwrap();
+    backend::identity::admin::reset_password(&state.db, &admin, ida, "admin-set-pass-9", &client("203.0.113.9")).await.unwrap();
+    assert_eq!(reset::check(&state.db, &first, Utc::now()).await.unwrap(), LinkState::Used);
+    assert!(reset::complete(&state.db, &first, "taken-over-pass-1", "taken-over-pass-1", &client("203.0.113.5"), Utc::now()).await.is_err());
+
+    password_reset::request_link(&state, "ida@client.test", &client("203.0.113.5")).await.unwrap();
+    let second = smtp.wait_for(2).await[1].reset_token().unwrap();
+    backend::identity::admin::set_user_disabled(&state.db, &admin, ida, true, &client("203.0.113.9")).await.unwrap();
+    assert!(reset::complete(&state.db, &second, "taken-over-pass-1", "taken-over-pass-1", &client("203.0.113.5"), Utc::now()).await.is_err());
+    assert!(matches!(sign_in(&state, "ida@client.test", "admin-set-pass-9").await, Err(_)), "still disabled");
+}
