@@ -74,7 +74,14 @@ pub async fn create_user(email: String, display_name: String, role: String, #[se
     let client = super::ctx::client_info();
     let user = backend::identity::admin::create_user(&state.db, &caller, new, &client).await?;
     if send_link {
-        backend::runtime::password_reset::send_admin_link(&state, &caller, user.id, &client).await?;
+        // The account exists either way: say so, so the admin sends the link again rather than
+        // trying to create the user twice.
+        if let Err(e) = backend::runtime::password_reset::send_admin_link(&state, &caller, user.id, &client).await {
+            return Err(AppError::invalid(format!(
+                "{} was created, but the set-password link could not be sent ({e}). Use \"Send set-password link\" on their row once mail works.",
+                user.email
+            )));
+        }
     }
     Ok(user_row(user, &[]))
 }
