@@ -150,7 +150,7 @@ fn UserTable(
                 let id = u.id;
                 let is_admin = u.role == "admin";
                 let grants = u.grants.clone();
-                let link_label = format!("Send {} a set-password link", u.email);
+                let link_label = format!("Send set-password link to {}", u.email);
                 view! {
                     <tr>
                         <td>{u.email.clone()}</td>
