@@ -158,7 +158,7 @@ fn Profile(
             <ActionForm action=bison attr:class="form-grid">
                 <input type="hidden" name="workspace_id" value=id.to_string()/>
                 <label>"Bison workspace id" <input type="text" name="bison_workspace_id" inputmode="numeric"
-                    placeholder="empty: the workspace the key reads" value=w.bison_workspace_id.clone().unwrap_or_default()/></label>
+                    placeholder="from the key" value=w.bison_workspace_id.clone().unwrap_or_default()/></label>
                 <label>"API key" <input type="password" name="api_key" autocomplete="off" placeholder="leave empty to keep the stored key"/></label>
                 <button type="submit" class="button primary">"Save credentials"</button>
             </ActionForm>
