@@ -4,9 +4,13 @@ import { ADMIN, CLIENT, login } from './helpers';
 test.describe('KPI dashboard', () => {
   test('shows every active demo workspace with pacing and keeps filters in the URL', async ({ page }) => {
     await login(page, ADMIN.email, ADMIN.password);
-    await page.goto('/admin/kpi');
+    // Activity over the last 20 days, so the counts are in the thousands on any day of the month
+    // (month to date on the 1st is a few hours).
+    const from = new Date(Date.now() - 20 * 86_400_000).toISOString().slice(0, 10);
+    await page.goto(`/admin/kpi?from=${from}`);
     const rows = page.locator('[data-testid=kpi-table] tbody tr');
     await expect(rows).toHaveCount(12);
+    await expect(page.locator('[data-testid=kpi-status-legend] .badge')).toHaveText(['on track', 'at risk', 'behind']);
     // Each status is one of the defined ones, and the demo has workspaces on track and behind.
     await expect(page.locator('[data-testid=kpi-table] tr[data-status=on_track]').first()).toBeVisible();
     await expect(page.locator('[data-testid=kpi-table] tr[data-status=behind]').first()).toBeVisible();

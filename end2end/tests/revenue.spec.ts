@@ -1,9 +1,18 @@
 import { expect, test } from '@playwright/test';
 import { ADMIN, CLIENT, login } from './helpers';
 
+// Last month in the agency's time zone (the demo's is America/New_York), not the browser's:
+// between midnight UTC and midnight in New York on the 1st, UTC's "last month" is still open.
+function lastMonth(): string {
+  const [y, m] = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York', year: 'numeric', month: '2-digit' })
+    .format(new Date()).split('-').map(Number);
+  return new Date(Date.UTC(y, m - 2, 15)).toISOString().slice(0, 7);
+}
+
 test('revenue shows both pricing models, a total, two charts, and exports the rows shown', async ({ page }) => {
   await login(page, ADMIN.email, ADMIN.password);
-  await page.goto('/admin/revenue');
+  // A whole month of demo history, whatever today's date (the current month is hours old on the 1st).
+  await page.goto(`/admin/revenue?month=${lastMonth()}`);
   const table = page.locator('[data-testid=revenue-table]');
   await expect(table.locator('tbody tr')).toHaveCount(12);
   await expect(table.locator('tbody')).toContainText('per lead');
@@ -38,12 +47,7 @@ test('revenue shows both pricing models, a total, two charts, and exports the ro
 
 test('a closed month is frozen and a future month is refused with a reason', async ({ page }) => {
   await login(page, ADMIN.email, ADMIN.password);
-  // Months close in the agency's time zone (the demo's is America/New_York), not the browser's:
-  // between midnight UTC and midnight in New York on the 1st, UTC's "last month" is still open.
-  const [y, m] = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York', year: 'numeric', month: '2-digit' })
-    .format(new Date()).split('-').map(Number);
-  const prev = new Date(Date.UTC(y, m - 2, 15)).toISOString().slice(0, 7);
-  await page.goto(`/admin/revenue?month=${prev}`);
+  await page.goto(`/admin/revenue?month=${lastMonth()}`);
   await expect(page.locator('[data-testid=revenue-table] tbody tr').first()).toContainText('frozen');
   await page.goto('/admin/revenue?month=2099-01');
   await expect(page.getByRole('alert')).toContainText('has not started yet');

@@ -103,7 +103,8 @@ pub(crate) async fn seed_workspace(db: &Db, ws_id: i64, index: usize, target: i6
             let (first, last, company) = (pick(&mut rng, FIRST), pick(&mut rng, LAST), pick(&mut rng, COMPANY));
             let stage = stage_for(&mut rng, back);
             let won = stage == Stage::Won;
-            let received = Utc.from_utc_datetime(&day.and_hms_opt(rng.gen_range(13..23), rng.gen_range(0..60), 0).expect("valid time"));
+            // Today's replies can't have arrived later than now (early on the 1st, most of the day is ahead).
+            let received = Utc.from_utc_datetime(&day.and_hms_opt(rng.gen_range(13..23), rng.gen_range(0..60), 0).expect("valid time")).min(now);
             leads::insert(
                 db,
                 ws_id,

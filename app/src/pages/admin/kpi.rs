@@ -176,6 +176,7 @@ pub fn KpiPage() -> impl IntoView {
                                             </tbody>
                                         </table>
                                         </div>
+                                        <StatusLegend/>
                                     }.into_any()
                                 }}
                             }.into_any()
@@ -184,6 +185,19 @@ pub fn KpiPage() -> impl IntoView {
                 })}
             </Suspense>
         </RequireAdmin>
+    }
+}
+
+/// What each status means, with the badges the table uses, so "at risk" is never a guess.
+#[component]
+fn StatusLegend() -> impl IntoView {
+    view! {
+        <p class="muted legend" data-testid="kpi-status-legend">
+            "Status: "
+            <span class="badge status-on_track">"on track"</span>" projection reaches the target · "
+            <span class="badge status-at_risk">"at risk"</span>" projection reaches 80 % of it · "
+            <span class="badge status-behind">"behind"</span>" projection falls short of 80 %."
+        </p>
     }
 }
 
