@@ -4,6 +4,8 @@
 
 pub mod ai;
 pub mod bison;
+pub mod chromium;
 pub mod debounce;
 pub mod mail;
+pub mod sites;
 pub mod slack;

@@ -167,6 +167,51 @@ pub struct IntegrationSettings {
     pub metrics_token: Option<String>,
     /// How long events are kept for polling, delivery logs and replays.
     pub event_retention: Duration,
+    /// Cole X Dates' site (`MAVERICK_COLE_URL`): the address its sign-in page lives under
+    /// (`connectors::sites`); unset: the Cole pull has nowhere to go and says so.
+    pub cole_url: Option<String>,
+    /// Clay's web app (`MAVERICK_CLAY_URL`): Clay has no API for tables, so we use its pages.
+    pub clay_url: String,
+    /// The headless Chromium those two site connectors drive.
+    pub browser: BrowserSettings,
+}
+
+/// How the browser automations run Chromium (`connectors::chromium::BrowserPool`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BrowserSettings {
+    /// The system Chromium (`MAVERICK_CHROMIUM`); we never download a browser.
+    pub executable: PathBuf,
+    /// The longest one DevTools call may take (`MAVERICK_BROWSER_CALL_TIMEOUT_SECS`); a call that
+    /// takes longer means the browser hangs, and it is replaced.
+    pub call_timeout: StdDuration,
+    /// Browsers this process runs at once (`MAVERICK_BROWSER_MAX`); each is ~150 MB.
+    pub max_browsers: usize,
+}
+
+impl Default for BrowserSettings {
+    fn default() -> Self {
+        BrowserSettings { executable: PathBuf::from("/usr/bin/chromium"), call_timeout: StdDuration::from_secs(30), max_browsers: 1 }
+    }
+}
+
+impl BrowserSettings {
+    /// From the environment; a bad value falls back to the default with a warning (the host's
+    /// start-up already refused it through [`Config::from_env`]).
+    pub fn from_env() -> Self {
+        Self::try_from_env().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "browser settings: using the defaults");
+            BrowserSettings::default()
+        })
+    }
+
+    pub fn try_from_env() -> Result<Self> {
+        let d = BrowserSettings::default();
+        Ok(BrowserSettings {
+            executable: var("MAVERICK_CHROMIUM").map(PathBuf::from).unwrap_or(d.executable),
+            call_timeout: StdDuration::from_secs(parse("MAVERICK_BROWSER_CALL_TIMEOUT_SECS", 30u64)?.max(1)),
+            max_browsers: parse("MAVERICK_BROWSER_MAX", d.max_browsers)?.clamp(1, 16),
+        })
+    }
 }
 
 impl Default for IntegrationSettings {
@@ -181,6 +226,9 @@ impl Default for IntegrationSettings {
             idempotency_retention: Duration::hours(24),
             metrics_token: None,
             event_retention: Duration::days(30),
+            cole_url: None,
+            clay_url: "https://app.clay.com".into(),
+            browser: BrowserSettings::default(),
         }
     }
 }
@@ -206,6 +254,9 @@ impl IntegrationSettings {
             idempotency_retention: Duration::hours(parse("MAVERICK_IDEMPOTENCY_HOURS", 24i64)?.max(1)),
             metrics_token: var("MAVERICK_METRICS_TOKEN"),
             event_retention: Duration::days(parse("MAVERICK_EVENT_RETENTION_DAYS", 30i64)?.max(1)),
+            cole_url: var("MAVERICK_COLE_URL").map(|u| u.trim_end_matches('/').to_owned()),
+            clay_url: var("MAVERICK_CLAY_URL").map(|u| u.trim_end_matches('/').to_owned()).unwrap_or(d.clay_url),
+            browser: BrowserSettings::try_from_env()?,
         })
     }
 }
