@@ -14,6 +14,7 @@ pub mod tenancy;
 
 pub mod connectors;
 
+pub mod automations;
 pub mod bison;
 pub mod contacts;
 pub mod eventbus;

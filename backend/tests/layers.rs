@@ -22,6 +22,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("notifications", Layer::Domain),
     ("zips", Layer::Domain),
     ("eventbus", Layer::Domain),
+    ("automations", Layer::Domain),
     ("reporting", Layer::Reporting),
     ("runtime", Layer::Runtime),
 ];
@@ -36,6 +37,12 @@ const DOMAIN_EDGES: &[(&str, &str)] = &[
     ("notifications", "leads"),
     // A disabled webhook endpoint is announced in Slack.
     ("eventbus", "notifications"),
+    // Automations drive the contact pipeline (import, DeBounce, weekly batch) for a workspace's
+    // ZIP territory, rename its Email Bison campaign, and tell Slack how a run ended.
+    ("automations", "contacts"),
+    ("automations", "zips"),
+    ("automations", "bison"),
+    ("automations", "notifications"),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

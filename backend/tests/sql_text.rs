@@ -6,6 +6,7 @@
 use std::{collections::BTreeSet, path::Path};
 
 use backend::{
+    automations,
     bison::sync::{SyncKind, SyncStatus},
     contacts::{batches::BatchStatus, verification::VerifyStatus, UploadStatus},
     personalization::{LeadStatus, RunStatus, Writer},
@@ -47,6 +48,14 @@ fn every_text_enum_matches_the_schema_in_both_dialects() {
         ("personalization_leads", "status", texts(LeadStatus::ALL, LeadStatus::as_str)),
         ("api_tokens", "scope", texts(backend::tenancy::api_tokens::TokenScope::ALL, backend::tenancy::api_tokens::TokenScope::as_str)),
         ("leads", "stage", backend::leads::Stage::ALL.iter().map(|s| s.as_str().to_owned()).collect()),
+        ("automation_runs", "status", texts(automations::RunStatus::ALL, automations::RunStatus::as_str)),
+        ("automation_runs", "trigger", texts(automations::Trigger::ALL, automations::Trigger::as_str)),
+        ("automation_runs", "first_step", texts(automations::Step::ALL, automations::Step::as_str)),
+        ("automation_runs", "last_step", texts(automations::Step::ALL, automations::Step::as_str)),
+        ("automation_steps", "step", texts(automations::Step::ALL, automations::Step::as_str)),
+        ("automation_steps", "status", texts(automations::StepStatus::ALL, automations::StepStatus::as_str)),
+        ("automation_log", "level", texts(automations::LogLevel::ALL, automations::LogLevel::as_str)),
+        ("site_credentials", "site", texts(automations::credentials::Site::ALL, automations::credentials::Site::as_str)),
     ];
     for dialect in ["sqlite", "postgres"] {
         for (table, column, ours) in &cases {

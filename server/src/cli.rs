@@ -57,6 +57,14 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Re-encrypt every stored secret (API keys, webhook URLs and secrets, site passwords) with a
+    /// new key, in one transaction. Give the new key in the environment variable named by
+    /// --new-key-env (default MAVERICK_NEW_SECRET_KEY). Stop the servers first; start them with
+    /// the new key after. With a generated key file, the file is replaced (the old one kept beside it).
+    RotateSecretKey {
+        #[arg(long, default_value = "MAVERICK_NEW_SECRET_KEY")]
+        new_key_env: String,
+    },
     /// API tokens for REST v1 (`server api-token create --name n8n --workspace acme`).
     ApiToken {
         #[command(subcommand)]
@@ -125,12 +133,38 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::CreateAdmin { email, name, password_env } => create_admin(&state, email, name, &password_env).await,
         Command::SeedDemo => seed_demo(&state).await,
         Command::Backup { .. } | Command::Restore { .. } => unreachable!("handled before connecting"),
+        Command::RotateSecretKey { new_key_env } => rotate_secret_key(&state, &new_key_env).await,
         Command::ApiToken { command: TokenCommand::Create { name, workspace, agency, scope, expires_days, as_user } } => {
             create_token(&state, name, workspace, agency, &scope, expires_days, as_user).await
         }
     };
     db.close().await;
     outcome
+}
+
+async fn rotate_secret_key(state: &AppState, new_key_env: &str) -> Result<()> {
+    let new_key = std::env::var(new_key_env)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| backend::Error::invalid(format!("Set {new_key_env} to the new key (generate one with `openssl rand -hex 32`).")))?;
+    let new = backend::platform::crypto::SecretBox::from_passphrase(&new_key)?;
+    let done = backend::runtime::rekey::rotate(&state.db, &state.secrets, &new).await?;
+    println!("{} secrets re-encrypted with the new key ({} already were).", done.resealed, done.already_new);
+    if std::env::var("MAVERICK_SECRET_KEY").is_ok_and(|v| !v.trim().is_empty()) {
+        println!("Now start every server and worker with MAVERICK_SECRET_KEY set to the new key.");
+    } else {
+        let path = state.config.data_dir.join("secret.key");
+        let old = state.config.data_dir.join(format!("secret.key.replaced-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ")));
+        std::fs::rename(&path, &old).map_err(|e| backend::Error::Internal(format!("cannot move {} aside: {e}", path.display())))?;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let written = opts.open(&path).and_then(|mut f| std::io::Write::write_all(&mut f, new_key.trim().as_bytes()));
+        written.map_err(|e| backend::Error::Internal(format!("cannot write {}: {e} (the new key is in {new_key_env}; put it there by hand)", path.display())))?;
+        println!("{} now holds the new key; the old one is in {} until you delete it.", path.display(), old.display());
+    }
+    Ok(())
 }
 
 /// The ZIP places for the map; without them ZIPs still work, they are just not drawn.

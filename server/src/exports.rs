@@ -38,6 +38,82 @@ pub fn routes() -> crate::routes::HostRoutes {
         .get("/integrations/tokens.csv", tokens_csv)
         .get("/integrations/endpoints.csv", endpoints_csv)
         .get("/integrations/deliveries.csv", deliveries_csv)
+        .get("/admin/automations/runs.csv", automation_runs_csv)
+        .get("/admin/automations/steps/{id}/screenshot.png", automation_screenshot)
+        .get("/admin/automations/steps/{id}/page.html", automation_page)
+}
+
+/// The Automations page's runs (`?workspace=`, `?status=` as on the page).
+pub async fn automation_runs_csv(State(state): State<HostState>, Caller(caller): Caller, Query(q): Query<HashMap<String, String>>) -> Response {
+    let db = &state.app.db;
+    let result = async {
+        backend::tenancy::access::require_admin(&caller)?;
+        let ws = match q.get("workspace").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            Some(slug) => Some(backend::tenancy::workspaces::visible_by_slug(db, &caller, slug).await?.0),
+            None => None,
+        };
+        let status = q.get("status").map(|s| s.trim()).filter(|s| !s.is_empty()).map(str::parse).transpose()?;
+        let names: HashMap<i64, String> = backend::tenancy::workspaces::list_visible(db, &caller).await?.into_iter().map(|(w, _)| (w.id, w.slug)).collect();
+        let runs = backend::automations::runs(db, ws.map(|w| w.id), status, i64::MAX).await?;
+        let ts = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default();
+        let rows = runs.into_iter().map(|r| {
+            vec![
+                r.id.to_string(),
+                names.get(&r.workspace_id).cloned().unwrap_or_default(),
+                r.first_step.as_str().into(),
+                r.last_step.as_str().into(),
+                r.dry_run.to_string(),
+                r.trigger.as_str().into(),
+                r.status.as_str().into(),
+                ts(Some(r.created_at)),
+                ts(r.started_at),
+                ts(r.finished_at),
+                r.error.unwrap_or_default(),
+            ]
+        });
+        backend::platform::csv_output::to_csv(
+            &["run", "workspace", "first_step", "last_step", "dry_run", "trigger", "status", "created_at", "started_at", "finished_at", "error"],
+            rows,
+        )
+    }
+    .await;
+    csv_response("automation-runs.csv", result)
+}
+
+/// The screenshot of the page a step failed on (admins).
+pub async fn automation_screenshot(State(state): State<HostState>, Caller(caller): Caller, axum::extract::Path(id): axum::extract::Path<i64>) -> Response {
+    stored_artifact(&state, &caller, id, "png", "image/png", None).await
+}
+
+/// The HTML of the page a step failed on, as a download in plain text: it is another site's
+/// page, and served as HTML from our origin its scripts would run with an admin's session.
+pub async fn automation_page(State(state): State<HostState>, Caller(caller): Caller, axum::extract::Path(id): axum::extract::Path<i64>) -> Response {
+    stored_artifact(&state, &caller, id, "html", "text/plain; charset=utf-8", Some(format!("step-{id}-page.html"))).await
+}
+
+async fn stored_artifact(
+    state: &HostState,
+    caller: &backend::identity::sessions::SessionUser,
+    id: i64,
+    kind: &str,
+    content_type: &'static str,
+    download: Option<String>,
+) -> Response {
+    match backend::automations::artifact(&state.app, caller, id, kind).await {
+        Ok(bytes) => {
+            let mut res = bytes.into_response();
+            let h = res.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+            h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+            if let Some(name) = download {
+                h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")).expect("ASCII file name"));
+            }
+            no_store(&mut res);
+            res
+        }
+        Err(e) => error_response(e),
+    }
 }
 
 /// The Integrations page's tables (`?workspace=` as on the page; none: the agency's). Secrets

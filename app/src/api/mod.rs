@@ -3,6 +3,7 @@
 //! isolation test (server/tests/isolation.rs) can hold a case for every one of them. One file per
 //! backend domain (endpoint URLs are kept as they were, whatever file now holds them).
 
+pub mod automations;
 pub mod bison;
 pub mod contacts;
 pub mod identity;
@@ -17,6 +18,7 @@ pub mod zips;
 #[cfg(feature = "ssr")]
 pub mod ctx;
 
+pub use automations::*;
 pub use bison::*;
 pub use contacts::*;
 pub use identity::*;

@@ -1,6 +1,7 @@
 //! Wire types: what server functions send to the page. Defined once, used on both sides.
 //! One file per backend domain; every type is re-exported here, so `crate::models::X` is the path.
 
+pub mod automations;
 pub mod bison;
 pub mod contacts;
 pub mod identity;
@@ -12,6 +13,7 @@ pub mod reporting;
 pub mod tenancy;
 pub mod zips;
 
+pub use automations::*;
 pub use bison::*;
 pub use contacts::*;
 pub use identity::*;

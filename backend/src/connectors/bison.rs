@@ -239,6 +239,17 @@ struct Page<T> {
     meta: Option<Meta>,
 }
 
+/// The settings `PATCH /api/campaigns/{id}/update` resets when they are left out.
+const CAMPAIGN_SETTINGS: &[&str] = &[
+    "max_emails_per_day",
+    "max_new_leads_per_day",
+    "plain_text",
+    "open_tracking",
+    "can_unsubscribe",
+    "include_auto_replies_in_stats",
+    "sequence_prioritization",
+];
+
 #[derive(Deserialize)]
 struct Meta {
     #[serde(default, deserialize_with = "int")]
@@ -406,6 +417,23 @@ impl BisonClient {
         let ids: Vec<Value> = lead_ids.iter().map(|id| id.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(id.clone()))).collect();
         let path = format!("/api/campaigns/{campaign_id}/leads/attach-leads");
         self.call(reqwest::Method::POST, &path, &[], Some(&serde_json::json!({ "lead_ids": ids }))).await.map(|_| ())
+    }
+
+    /// Renames a campaign (`PATCH /api/campaigns/{id}/update`). That call is not partial: a
+    /// setting left out is reset to its default, so the campaign's current settings are read
+    /// first and sent back unchanged beside the new name.
+    pub async fn rename_campaign(&self, id: &str, name: &str) -> Result<(), BisonError> {
+        let path = format!("/api/campaigns/{}", urlencoding_path(id));
+        let current = self.call(reqwest::Method::GET, &path, &[], None).await?;
+        let current = current.get("data").cloned().unwrap_or(current);
+        let mut body = serde_json::Map::new();
+        for key in CAMPAIGN_SETTINGS {
+            if let Some(v) = current.get(*key).filter(|v| !v.is_null()) {
+                body.insert((*key).to_owned(), v.clone());
+            }
+        }
+        body.insert("name".into(), Value::from(name));
+        self.call(reqwest::Method::PATCH, &format!("{path}/update"), &[], Some(&Value::Object(body))).await.map(|_| ())
     }
 
     /// Daily counts per label over `[from, to]` for the whole workspace.

@@ -439,7 +439,7 @@ pub async fn campaign_choices(db: &Db, workspace_id: i64) -> Result<Vec<(i64, St
 
 /// The Email Bison id of the campaign this workspace's batches go to: the chosen one, or else
 /// its first active campaign.
-async fn batch_campaign(db: &Db, workspace_id: i64) -> Result<String> {
+pub async fn batch_campaign(db: &Db, workspace_id: i64) -> Result<String> {
     let chosen: Option<String> = on_db!(db, |pool| sqlx::query_scalar(
         "SELECT c.bison_campaign_id FROM workspaces w JOIN campaigns c ON c.id = w.batch_campaign_id \
          WHERE w.id = $1 AND c.bison_campaign_id IS NOT NULL"

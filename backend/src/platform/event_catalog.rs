@@ -22,6 +22,8 @@ pub const BATCH_UPLOADED: &str = "batch.uploaded";
 pub const PERSONALIZATION_RUN_COMPLETED: &str = "personalization.run_completed";
 pub const SYNC_FAILED: &str = "sync.failed";
 pub const SENDER_HEALTH_CHANGED: &str = "sender.health_changed";
+pub const AUTOMATION_RUN_COMPLETED: &str = "automation.run_completed";
+pub const AUTOMATION_RUN_FAILED: &str = "automation.run_failed";
 /// Sent only by "Send test event", to one endpoint.
 pub const WEBHOOK_TEST: &str = "webhook.test";
 
@@ -104,6 +106,18 @@ pub fn catalog() -> Vec<EventType> {
             example: json!({"workspace": "acme-roofing", "sender_id": 310, "email": "dana@acme-mail.com", "from": "healthy", "to": "critical"}),
         },
         EventType {
+            name: AUTOMATION_RUN_COMPLETED,
+            description: "An automation run (PT1 pull → PT5 campaign rotation, or part of it) completed.",
+            schema: "AutomationRunData",
+            example: json!({"workspace": "acme-roofing", "run_id": 7, "first_step": "pt1_pull", "last_step": "pt5_rotate", "dry_run": false, "status": "completed", "failed_step": null, "error": null}),
+        },
+        EventType {
+            name: AUTOMATION_RUN_FAILED,
+            description: "An automation run failed at one of its steps; it can be retried from that step.",
+            schema: "AutomationRunData",
+            example: json!({"workspace": "acme-roofing", "run_id": 8, "first_step": "pt1_pull", "last_step": "pt3_gap", "dry_run": false, "status": "failed", "failed_step": "pt1_pull", "error": "sign in: Cole X Dates refused the sign-in for NJ; check the credentials on Automations."}),
+        },
+        EventType {
             name: WEBHOOK_TEST,
             description: "A test message sent by \"Send test event\" to one endpoint.",
             schema: "TestData",
@@ -126,6 +140,8 @@ pub fn is_public(name: &str) -> bool {
             | PERSONALIZATION_RUN_COMPLETED
             | SYNC_FAILED
             | SENDER_HEALTH_CHANGED
+            | AUTOMATION_RUN_COMPLETED
+            | AUTOMATION_RUN_FAILED
     )
 }
 
@@ -185,6 +201,20 @@ pub struct ImportCompletedData {
     pub file_name: String,
     pub imported: i64,
     pub rejected: i64,
+}
+
+/// `automation.run_completed`, `automation.run_failed`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct AutomationRunData {
+    #[serde(default, skip_serializing_if = "is_empty")]
+    pub workspace: String,
+    pub run_id: i64,
+    pub first_step: String,
+    pub last_step: String,
+    pub dry_run: bool,
+    pub status: String,
+    pub failed_step: Option<String>,
+    pub error: Option<String>,
 }
 
 /// `contacts.verified`.

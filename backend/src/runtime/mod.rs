@@ -3,6 +3,7 @@
 
 pub mod demo;
 pub mod password_reset;
+pub mod rekey;
 mod demo_history;
 pub mod uploads;
 pub mod workers;

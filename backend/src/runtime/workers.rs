@@ -19,6 +19,7 @@ const REGISTRATIONS: &[fn(Workers) -> Result<Workers>] = &[
     crate::bison::jobs::register_jobs,
     crate::contacts::jobs::register_jobs,
     crate::personalization::engine::register_jobs,
+    crate::automations::jobs::register_jobs,
 ];
 
 /// Loops that claim stored work by compare-and-set, so any number of processes can run them:
@@ -32,6 +33,7 @@ pub fn spawn_claim_loops(state: &AppState) {
     tokio::spawn(crate::notifications::run_sender(state.db.clone(), state.secrets.clone(), Duration::from_secs(2)));
     let integrations = std::sync::Arc::new(state.config.integrations.clone());
     tokio::spawn(crate::eventbus::dispatch::run(state.db.clone(), state.secrets.clone(), integrations, Duration::from_millis(200)));
+    tokio::spawn(crate::automations::jobs::run_sweeper(state.db.clone(), Duration::from_secs(10)));
     tokio::spawn(super::uploads::run_sweeper(state.db.clone(), state.config.data_dir.clone(), Duration::from_secs(3600)));
 }
 
@@ -84,5 +86,7 @@ pub async fn run_with_poll(state: AppState, shutdown: impl Future<Output = ()> +
     tracing::info!(worker = %suffix, "job workers started");
     let ((), result, ()) = tokio::join!(beat, run, trigger);
     heartbeat::remove(&state.db, &suffix, chrono::Utc::now()).await?;
+    // No Chromium outlives the worker.
+    crate::automations::engine::shutdown_browser().await;
     result.map_err(|e| Error::Internal(format!("job workers stopped with an error: {e}")))
 }

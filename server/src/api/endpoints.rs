@@ -98,10 +98,14 @@ pub enum EventTypeName {
     SyncFailed,
     #[serde(rename = "sender.health_changed")]
     SenderHealthChanged,
+    #[serde(rename = "automation.run_completed")]
+    AutomationRunCompleted,
+    #[serde(rename = "automation.run_failed")]
+    AutomationRunFailed,
 }
 
 impl EventTypeName {
-    pub const ALL: [EventTypeName; 10] = [
+    pub const ALL: [EventTypeName; 12] = [
         EventTypeName::LeadCreated,
         EventTypeName::LeadInterested,
         EventTypeName::LeadStageChanged,
@@ -112,6 +116,8 @@ impl EventTypeName {
         EventTypeName::PersonalizationRunCompleted,
         EventTypeName::SyncFailed,
         EventTypeName::SenderHealthChanged,
+        EventTypeName::AutomationRunCompleted,
+        EventTypeName::AutomationRunFailed,
     ];
 
     pub fn name(self) -> String {

@@ -57,6 +57,7 @@ Webhooks follow Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-s
         backend::platform::event_catalog::RunCompletedData,
         backend::platform::event_catalog::SyncFailedData,
         backend::platform::event_catalog::SenderHealthData,
+        backend::platform::event_catalog::AutomationRunData,
         backend::platform::event_catalog::TestData,
         // Used only by query parameters, which utoipa does not collect on its own.
         personalization::WriterName,

@@ -1,3 +1,4 @@
+pub mod automations;
 pub mod client_profile;
 pub mod clients;
 pub mod contacts;
