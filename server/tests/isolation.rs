@@ -130,6 +130,28 @@ fn cases(path: &str, fx: &Fixture) -> Option<Vec<(Vec<(&'static str, String)>, E
         "/api/admin/contacts/batch_settings" => vec![(vec![("workspace", s("beta-secret")), ("accept", s("yes"))], Denied)],
         "/api/admin/contacts/import" => vec![(vec![("upload_id", s("1")), ("email", s("1"))], Denied)],
         "/api/admin/zips" => vec![(vec![("workspace", s("beta-secret"))], Denied), (vec![("import", s("1"))], Denied)],
+        "/api/admin/automations" => vec![(vec![("workspace", s("beta-secret"))], Denied), (vec![("run", s("1"))], Denied)],
+        "/api/admin/automations/run" => vec![(vec![("run", s("1"))], Denied)],
+        "/api/admin/automations/start" => {
+            vec![(vec![("workspace", s("beta-secret")), ("first", s("pt1_pull")), ("last", s("pt5_rotate")), ("dry_run", s("on"))], Denied)]
+        }
+        "/api/admin/automations/retry" => vec![(vec![("run", s("1"))], Denied)],
+        "/api/admin/automations/settings" => vec![(
+            vec![
+                ("workspace", s("beta-secret")),
+                ("cole_state", s("NJ")),
+                ("pull_cron", s("0 0 6 15 * *")),
+                ("upload_cron", s("0 0 9 * * Fri")),
+                ("lookback_days", s("30")),
+                ("supplemental_max", s("1")),
+                ("clay_table", s("")),
+                ("rename_pattern", s("{client}")),
+                ("step_timeout_secs", s("60")),
+            ],
+            Denied,
+        )],
+        "/api/admin/automations/credentials" => vec![(vec![("site", s("cole")), ("region", s("NJ")), ("username", s("x")), ("password", s("y"))], Denied)],
+        "/api/admin/automations/credentials/delete" => vec![(vec![("id", s("1"))], Denied)],
         // Workspace B's campaign, run and lead are ids 1 (made in the test); B allows its clients.
         "/api/personalization/hub" => vec![(vec![], Own(200))],
         "/api/personalization/create" => vec![(
@@ -323,6 +345,10 @@ async fn pages_of_another_workspace_and_admin_pages_are_refused_to_a_client() {
         ("/admin/contacts/batches/1/skipped.csv", 403),
         ("/admin/contacts/unsendable.csv?workspace=beta-secret", 403),
         ("/admin/zips.csv", 403),
+        ("/admin/automations", 403),
+        ("/admin/automations/runs.csv", 403),
+        ("/admin/automations/steps/1/screenshot.png", 403),
+        ("/admin/automations/steps/1/page.html", 403),
         ("/admin/zips/imports/1/rejected.csv", 403),
         ("/admin/clients/beta-secret", 403),
         ("/admin/clients/acme-roofing", 403),
@@ -392,6 +418,8 @@ fn host_case(method: &str, template: &str, b_campaign: i64) -> Option<HostCase> 
         ("GET", "/admin/contacts/uploads/{id}/rejected.csv") => case("/admin/contacts/uploads/999/rejected.csv".into(), 303, 403, 403, 404),
         ("GET", "/admin/zips/imports/{id}/rejected.csv") => case("/admin/zips/imports/999/rejected.csv".into(), 303, 403, 403, 404),
         ("GET", "/admin/contacts/batches/{id}/skipped.csv") => case("/admin/contacts/batches/999/skipped.csv".into(), 303, 403, 403, 404),
+        ("GET", "/admin/automations/steps/{id}/screenshot.png") => case("/admin/automations/steps/999/screenshot.png".into(), 303, 403, 403, 404),
+        ("GET", "/admin/automations/steps/{id}/page.html") => case("/admin/automations/steps/999/page.html".into(), 303, 403, 403, 404),
         // Lists of what the caller may see: their own.
         ("GET", "/personalization/campaigns.csv" | "/personalization/savings.csv") => case(template.to_owned(), 303, 200, 200, 200),
         ("GET", "/personalization/{campaign}/export.csv") => case(format!("/personalization/{b_campaign}/export.csv"), 303, 404, 404, 200),
