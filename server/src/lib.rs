@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod cli;
 pub mod exports;
+pub mod fixture_sites;
 pub mod health;
 pub mod personalization;
 pub mod portal;

@@ -64,6 +64,13 @@ pub fn build(state: HostState) -> Router {
         &state.leptos.site_pkg_dir,
         state.leptos.hash_files,
     );
+    // Demo mode serves stand-ins of Cole X Dates and Clay, so an automation's dry run works
+    // against this host; they have their own sign-in and sit outside our session and origin checks.
+    let demo_sites = if state.app.config.demo {
+        Router::new().nest("/demo-sites", crate::fixture_sites::FixtureSites::default().router())
+    } else {
+        Router::new()
+    };
     Router::new()
         .merge(bounded)
         .leptos_routes_with_context(&state, routes, context.clone(), shell)
@@ -73,6 +80,7 @@ pub fn build(state: HostState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
         .layer(middleware::from_fn_with_state(state.clone(), origin_guard))
         .merge(static_files)
+        .merge(demo_sites)
         .merge(crate::api::router(&state))
         .layer(middleware::from_fn(crate::telemetry::count_request))
         .layer(crate::assets::compression())
