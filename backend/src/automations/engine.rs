@@ -104,6 +104,7 @@ struct Outcome {
 
 struct Ctx<'a> {
     state: &'a AppState,
+    browser: &'a BrowserPool,
     run: &'a Run,
     settings: Settings,
     workspace: workspaces::Workspace,
@@ -140,8 +141,14 @@ impl Ctx<'_> {
     }
 }
 
-/// Works a queued run to its end (or to the step that fails). Returns a one-line summary.
+/// Works a queued run to its end (or to the step that fails) with the process's browser.
+/// Returns a one-line summary.
 pub async fn execute(state: &AppState, run_id: i64) -> Result<String> {
+    execute_with(state, browser(&state.config.integrations.browser), run_id).await
+}
+
+/// Same, with the given browser pool (tests give each their own: a pool lives on one runtime).
+pub async fn execute_with(state: &AppState, browser: &BrowserPool, run_id: i64) -> Result<String> {
     let db = &state.db;
     let lease = chrono::Duration::from_std(LEASE).expect("short lease");
     let now = Utc::now();
@@ -183,12 +190,12 @@ pub async fn execute(state: &AppState, run_id: i64) -> Result<String> {
             }
         })
     };
-    let outcome = work(state, run_id, &lost).await;
+    let outcome = work(state, browser, run_id, &lost).await;
     keeper.abort();
     outcome
 }
 
-async fn work(state: &AppState, run_id: i64, lost: &AtomicBool) -> Result<String> {
+async fn work(state: &AppState, browser: &BrowserPool, run_id: i64, lost: &AtomicBool) -> Result<String> {
     let db = &state.db;
     let run = super::run(db, run_id).await?;
     let workspace = workspaces::get(db, run.workspace_id).await?;
@@ -197,6 +204,7 @@ async fn work(state: &AppState, run_id: i64, lost: &AtomicBool) -> Result<String
     std::fs::create_dir_all(&dir).map_err(|e| Error::Internal(format!("cannot create {}: {e}", dir.display())))?;
     let mut ctx = Ctx {
         state,
+        browser,
         settings: super::settings(db, run.workspace_id).await?,
         run: &run,
         workspace,
@@ -402,7 +410,7 @@ async fn pull(ctx: &Ctx<'_>, from: NaiveDate, to: NaiveDate, name: &str) -> std:
         message: "MAVERICK_COLE_URL is not set: the server does not know the address of Cole X Dates' site.".into(),
         ..Default::default()
     })?;
-    let download = sites::cole_pull(browser(&ctx.state.config.integrations.browser), &base, &login, &query, &dir, ctx.step_timeout()).await?;
+    let download = sites::cole_pull(ctx.browser, &base, &login, &query, &dir, ctx.step_timeout()).await?;
     let rows = csv_rows(&download.path)?;
     ctx.log(LogLevel::Info, &format!("Export downloaded: {rows} records ({} bytes).", download.bytes)).await;
     Ok(Outcome {
@@ -437,7 +445,7 @@ async fn clean(ctx: &Ctx<'_>, pulled: &Value) -> std::result::Result<Outcome, St
         let dir = ctx.dir.join("clay");
         std::fs::create_dir_all(&dir).map_err(|e| Error::Internal(format!("cannot create {}: {e}", dir.display())))?;
         ctx.log(LogLevel::Info, &format!("Clay: enriching {rows} records in table {:?}.", ctx.settings.clay_table.trim())).await;
-        let enriched = sites::clay_enrich(browser(&ctx.state.config.integrations.browser), &ctx.state.config.integrations.clay_url, &login, ctx.settings.clay_table.trim(), &file, &dir, ctx.step_timeout()).await?;
+        let enriched = sites::clay_enrich(ctx.browser, &ctx.state.config.integrations.clay_url, &login, ctx.settings.clay_table.trim(), &file, &dir, ctx.step_timeout()).await?;
         ctx.log(LogLevel::Info, &format!("Clay export downloaded ({} bytes).", enriched.bytes)).await;
         output["clay_file"] = json!(enriched.path.display().to_string());
         file = enriched.path;
@@ -488,7 +496,7 @@ async fn clean(ctx: &Ctx<'_>, pulled: &Value) -> std::result::Result<Outcome, St
 }
 
 async fn unverified_contacts(db: &Db, workspace_id: i64) -> Result<i64> {
-    Ok(on_db!(db, |pool| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND verification IS NULL")
+    Ok(on_db!(db, |pool| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND verification = 'unverified'")
         .bind(workspace_id)
         .fetch_one(pool)
         .await)?)
