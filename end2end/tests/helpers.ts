@@ -14,6 +14,7 @@ export const ADMIN_PAGES = [
   '/admin/roi',
   '/admin/senders',
   '/admin/contacts',
+  '/admin/automations',
   '/admin/zips',
   '/admin/rollout',
   '/admin/clients',

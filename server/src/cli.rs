@@ -113,6 +113,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(Command::Restore { archive, force }) => return restore(&config, &archive, force).await,
         _ => {}
     }
+    // The demo's automations pull from the stand-in Cole X Dates this host serves (demo mode only).
+    if config.demo && config.integrations.cole_url.is_none() {
+        if let Ok(options) = crate::leptos_options() {
+            config.integrations.cole_url = Some(format!("http://{}/demo-sites/cole", options.site_addr));
+        }
+    }
     let db = Db::connect(&config.database_url, &config.pool).await?;
     backend::platform::migrate::run(&db).await?;
     let command = cli.command.unwrap_or(Command::Serve);
@@ -224,6 +230,7 @@ async fn seed_demo(state: &AppState) -> Result<()> {
     if backend::runtime::demo::seed_if_empty(&state.db).await? {
         // A personalization campaign whose run the job workers carry out (template writer).
         backend::personalization::seed_demo(state).await?;
+        backend::runtime::demo_automations::seed(state).await?;
         println!("\nDemo agency seeded. Sign in at the address below with:");
         for l in backend::runtime::demo::LOGINS {
             println!("  {:<7} {:<24} password: {:<18} ({})", l.role, l.email, l.password, l.note);

@@ -40,11 +40,12 @@ fn sse_event(e: &WorkspaceEvent) -> Event {
     Event::default().id(e.id.to_string()).data(data.to_string())
 }
 
-/// What the pages listen to: the board's lead events and a personalization run's progress. The
-/// rest of the log (syncs, senders, contacts, batches) is for integrations, not for the browsers
-/// of every client user of the workspace.
-fn for_pages(kind: &str) -> bool {
-    kind.starts_with("lead.") || kind == backend::personalization::engine::PROGRESS_EVENT
+/// What the pages listen to: the board's lead events, a personalization run's progress and, for
+/// admins only, an automation run's progress (the Automations page). The rest of the log (syncs,
+/// senders, contacts, batches) is for integrations, not for the browsers of every client user of
+/// the workspace.
+fn for_pages(kind: &str, admin: bool) -> bool {
+    kind.starts_with("lead.") || kind == backend::personalization::engine::PROGRESS_EVENT || (admin && kind == backend::automations::PROGRESS_EVENT)
 }
 
 /// Tells the page to fetch its data again (it missed events it can't be sent one by one).
@@ -89,9 +90,10 @@ pub async fn events(
     // The replay stopped at its limit: what came after it is not sent, so the page reloads.
     let resync = (replay.len() as i64 >= REPLAY_LIMIT).then(resync_event);
     let workspace_id = ws.id;
+    let admin = caller.is_admin();
     let live = live.filter_map(move |item: Result<_, BroadcastStreamRecvError>| async move {
         match item {
-            Ok(e) if e.workspace_id == workspace_id && for_pages(&e.kind) && (replayed_up_to == i64::MAX - 1 || e.id > replayed_up_to) => {
+            Ok(e) if e.workspace_id == workspace_id && for_pages(&e.kind, admin) && (replayed_up_to == i64::MAX - 1 || e.id > replayed_up_to) => {
                 Some(sse_event(&e))
             }
             Ok(_) => None,
@@ -125,7 +127,7 @@ pub async fn events(
         }
     };
     let events: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> = Box::pin(
-        stream::iter(replay.iter().filter(|e| for_pages(&e.kind)).map(sse_event).chain(resync).collect::<Vec<_>>()).chain(live).map(Ok).take_until(end),
+        stream::iter(replay.iter().filter(|e| for_pages(&e.kind, admin)).map(sse_event).chain(resync).collect::<Vec<_>>()).chain(live).map(Ok).take_until(end),
     );
     let mut res = Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response();
     res.headers_mut().insert("x-accel-buffering", axum::http::HeaderValue::from_static("no"));

@@ -239,8 +239,9 @@ async fn work(state: &AppState, browser: &BrowserPool, run_id: i64, lost: &Atomi
             }
             Err(failure) => {
                 let message = fail_step(&ctx, step_id, step, failure).await?;
-                ctx.log(LogLevel::Error, &format!("{} failed after {secs:.1} s: {message}", step.label())).await;
                 finish_run(&ctx, RunStatus::Failed, Some(step), Some(&message)).await?;
+                // Logged after the run is marked failed: the page watching refetches on this line.
+                ctx.log(LogLevel::Error, &format!("{} failed after {secs:.1} s: {message}", step.label())).await;
                 return Ok(format!("run {run_id}: failed at {}: {message}", step.as_str()));
             }
         }

@@ -2,6 +2,7 @@
 //! a process, and the demo agency.
 
 pub mod demo;
+pub mod demo_automations;
 pub mod password_reset;
 pub mod rekey;
 mod demo_history;
