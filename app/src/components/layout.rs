@@ -40,8 +40,6 @@ fn links(admin: bool) -> AnyView {
             <NavLink href="/personalization" label="Personalization"/>
             <NavLink href="/admin/rollout" label="Rollout"/>
             <NavLink href="/admin/clients" label="Clients"/>
-            <NavLink href="/admin/users" label="Users"/>
-            <NavLink href="/client-portal" label="Client portal"/>
         }
         .into_any()
     } else {
@@ -56,7 +54,7 @@ fn links(admin: bool) -> AnyView {
 #[component]
 fn Nav(me: Me) -> impl IntoView {
     let admin = me.is_admin();
-    // The admin's 13 links need a wide screen; they fold into the menu earlier (style/main.css).
+    // The admin's 12 links need a wide screen; they fold into the menu earlier (style/main.css).
     let long = if admin { " nav-long" } else { "" };
     // Following a link from the open menu closes it (with WASM the page changes without a reload).
     let menu = NodeRef::<leptos::html::Details>::new();
@@ -85,7 +83,11 @@ fn Nav(me: Me) -> impl IntoView {
             <div class="menu" role="menu">
                 <p class="muted menu-email">{me.email.clone()} " · " {me.role.clone()}</p>
                 // Agency settings that are not a daily page live here, keeping the header one row.
-                {me.is_admin().then(|| view! { <a href="/admin/integrations" role="menuitem">"Integrations (API, webhooks)"</a> })}
+                {me.is_admin().then(|| view! {
+                    <a href="/admin/users" role="menuitem">"Users and access"</a>
+                    <a href="/admin/integrations" role="menuitem">"Integrations (API, webhooks)"</a>
+                    <a href="/client-portal" role="menuitem">"Client portal (as clients see it)"</a>
+                })}
                 <a href="/account/password" role="menuitem">"Change password"</a>
                 <form method="post" action="/auth/logout">
                     <button type="submit" role="menuitem" class="link-button" data-testid="logout">"Sign out"</button>
