@@ -54,6 +54,12 @@ pub struct BrowserPool {
     inner: Arc<PoolInner>,
 }
 
+impl std::fmt::Debug for BrowserPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrowserPool").field("settings", &self.inner.settings).field("launches", &self.launches()).finish()
+    }
+}
+
 struct PoolInner {
     settings: BrowserSettings,
     /// One permit per browser that may run.
@@ -105,6 +111,16 @@ impl BrowserPool {
         count_processes_mentioning(&self.inner.dir_prefix)
     }
 
+    /// The process ids of this pool's main Chromium processes (not their helpers), for tests
+    /// that crash one on purpose.
+    pub fn browser_pids(&self) -> Vec<u32> {
+        processes_mentioning(&self.inner.dir_prefix)
+            .into_iter()
+            .filter(|(_, cmdline)| !cmdline.windows(7).any(|w| w == b"--type="))
+            .map(|(pid, _)| pid)
+            .collect()
+    }
+
     /// Closes every browser and waits for it to exit, then removes its user-data-dir. Sessions
     /// still open close their browser when they end; later sessions are refused.
     pub async fn shutdown(&self) {
@@ -140,22 +156,28 @@ impl BrowserPool {
 
     async fn open_session(&self) -> Result<Session, BrowserError> {
         let t = self.inner.settings.call_timeout;
-        let running = loop {
-            let candidate = self.inner.idle.lock().expect("pool lock").pop();
-            match candidate {
+        loop {
+            let idle = self.inner.idle.lock().expect("pool lock").pop();
+            let (running, reused) = match idle {
                 // A finished handler means the connection is gone: the browser crashed.
-                Some(r) if r.handler.is_finished() => retire(r, t).await,
-                Some(r) => break r,
-                None => break self.launch().await?,
-            }
-        };
-        match new_context(&running.browser, t).await {
-            Ok((context, page)) => Ok(Session { pool: self.clone(), running: Some(running), context, page, poisoned: false, call_timeout: t }),
-            Err(e) => {
-                // A browser that cannot open a tab is no use: replace it next time.
-                running.handler.abort();
-                retire(running, t).await;
-                Err(e)
+                Some(r) if r.handler.is_finished() => {
+                    retire(r, t).await;
+                    continue;
+                }
+                Some(r) => (r, true),
+                None => (self.launch().await?, false),
+            };
+            match new_context(&running.browser, t).await {
+                Ok((context, page)) => return Ok(Session { pool: self.clone(), running: Some(running), context, page, poisoned: false, call_timeout: t }),
+                Err(e) => {
+                    // A browser that cannot open a tab is no use. An idle one may have died
+                    // unnoticed (crashed): replace it and try again; a fresh one failing is final.
+                    retire(running, t).await;
+                    if !reused {
+                        return Err(e);
+                    }
+                    tracing::warn!(error = %e, "an idle chromium did not answer; starting another");
+                }
             }
         }
     }
@@ -241,12 +263,21 @@ async fn within<T>(t: Duration, what: &'static str, fut: impl Future<Output = ch
 }
 
 fn count_processes_mentioning(needle: &str) -> usize {
-    let Ok(dir) = std::fs::read_dir("/proc") else { return 0 };
+    processes_mentioning(needle).len()
+}
+
+/// Live processes whose command line contains `needle`, with that command line (a zombie's
+/// is empty: it is no longer running anything).
+fn processes_mentioning(needle: &str) -> Vec<(u32, Vec<u8>)> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
     let needle = needle.as_bytes();
     dir.filter_map(Result::ok)
-        .filter(|e| e.file_name().to_str().is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())))
-        .filter(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c.windows(needle.len()).any(|w| w == needle)))
-        .count()
+        .filter_map(|e| Some((e.file_name().to_str()?.parse::<u32>().ok()?, e.path())))
+        .filter_map(|(pid, path)| {
+            let cmdline = std::fs::read(path.join("cmdline")).ok()?;
+            cmdline.windows(needle.len()).any(|w| w == needle).then_some((pid, cmdline))
+        })
+        .collect()
 }
 
 /// A private browser context with one tab, lent by the pool. End it with [`Session::close`].
