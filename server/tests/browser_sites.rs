@@ -72,8 +72,10 @@ fn files_in(dir: &Path) -> Vec<String> {
 
 async fn shutdown_leaves_nothing(pool: &BrowserPool) {
     assert!(pool.chromium_processes() > 0, "the pool should have a Chromium running before shutdown");
+    assert_eq!(pool.data_dirs_on_disk(), 1, "one browser, one user-data-dir");
     pool.shutdown().await;
     assert_eq!(pool.chromium_processes(), 0, "Chromium processes left after shutdown");
+    assert_eq!(pool.data_dirs_on_disk(), 0, "Chromium's user-data-dirs left after shutdown");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -232,6 +234,18 @@ async fn a_crashed_browser_is_replaced_on_the_next_run() {
     assert_eq!(pool.launches(), 2);
     assert!(!pool.browser_pids().contains(&pids[0]));
     shutdown_leaves_nothing(&pool).await;
+}
+
+#[tokio::test]
+async fn a_missing_chromium_says_how_to_point_at_one() {
+    let pool = BrowserPool::new(BrowserSettings { executable: "/nonexistent/chromium".into(), call_timeout: Duration::from_secs(5), max_browsers: 1 });
+    let f = cole_pull(&pool, "http://127.0.0.1:9/cole", &nj(), &query(), &temp_dir("none"), STEP).await.unwrap_err();
+    assert_eq!(f.action, "open page");
+    assert!(f.message.contains("/nonexistent/chromium") && f.message.contains("MAVERICK_CHROMIUM"), "{}", f.message);
+    assert_eq!(pool.data_dirs_on_disk(), 0);
+    // The permit came back: a second try fails the same way instead of waiting for ever.
+    let again = tokio::time::timeout(Duration::from_secs(5), cole_pull(&pool, "http://127.0.0.1:9/cole", &nj(), &query(), &temp_dir("none"), STEP)).await;
+    assert!(again.expect("the pool must not hang").is_err());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -80,6 +80,7 @@ struct Running {
 
 impl BrowserPool {
     pub fn new(settings: BrowserSettings) -> Self {
+        remove_dirs_of_dead_processes();
         let dir_prefix = std::env::temp_dir()
             .join(format!("maverick-chromium-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()))
             .display()
@@ -111,6 +112,11 @@ impl BrowserPool {
         count_processes_mentioning(&self.inner.dir_prefix)
     }
 
+    /// User-data-dirs of this pool still on disk (each browser's is removed when it is closed).
+    pub fn data_dirs_on_disk(&self) -> usize {
+        self.own_data_dirs().len()
+    }
+
     /// The process ids of this pool's main Chromium processes (not their helpers), for tests
     /// that crash one on purpose.
     pub fn browser_pids(&self) -> Vec<u32> {
@@ -136,6 +142,18 @@ impl BrowserPool {
             permits.forget();
         }
         self.inner.permits.close();
+        // Anything a browser left behind (e.g. one killed while it was writing its profile).
+        for dir in self.own_data_dirs() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+
+    fn own_data_dirs(&self) -> Vec<PathBuf> {
+        let prefix = Path::new(&self.inner.dir_prefix);
+        let (Some(parent), Some(name)) = (prefix.parent(), prefix.file_name().and_then(|n| n.to_str())) else { return Vec::new() };
+        std::fs::read_dir(parent)
+            .map(|d| d.filter_map(Result::ok).filter(|e| e.file_name().to_str().is_some_and(|n| n.starts_with(name))).map(|e| e.path()).collect())
+            .unwrap_or_default()
     }
 
     /// A private browser context with one blank tab, on an idle browser or a newly launched one.
@@ -222,6 +240,22 @@ impl BrowserPool {
     }
 }
 
+/// A Maverick process that was killed (SIGKILL, OOM) could not remove its browsers' data dirs:
+/// the next pool removes those of processes that no longer run.
+fn remove_dirs_of_dead_processes() {
+    let Ok(dir) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for entry in dir.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("maverick-chromium-")).and_then(|rest| rest.split('-').next()).and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// Closes the browser (asks, then kills if it does not go), reaps it and removes its data dir.
 async fn retire(mut r: Running, t: Duration) {
     let closed = matches!(tokio::time::timeout(t, r.browser.close()).await, Ok(Ok(_)));
@@ -231,13 +265,24 @@ async fn retire(mut r: Running, t: Duration) {
         let _ = tokio::time::timeout(t, r.browser.kill()).await;
     }
     r.handler.abort();
-    // Renderers and zygotes leave with the browser; give them a moment before removing the dir.
+    // Renderers, zygotes and services leave with the browser; give them a moment, then remove
+    // the dir. One still writing makes a removal fail half-way: try again until it is gone.
     let prefix = r.data_dir.display().to_string();
-    let until = Instant::now() + Duration::from_secs(5);
+    let until = Instant::now() + Duration::from_secs(10);
     while count_processes_mentioning(&prefix) > 0 && Instant::now() < until {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let _ = std::fs::remove_dir_all(&r.data_dir);
+    let until = Instant::now() + Duration::from_secs(5);
+    while let Err(e) = std::fs::remove_dir_all(&r.data_dir) {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            break;
+        }
+        if Instant::now() >= until {
+            tracing::warn!(data_dir = %prefix, error = %e, "could not remove chromium's data dir");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     tracing::info!(data_dir = %prefix, "chromium stopped");
 }
 
