@@ -16,7 +16,10 @@ use tower_http::{
 use tracing_subscriber::{fmt, prelude::*, EnvFilter};
 
 pub fn init(json: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"))
+        // chromiumoxide traces every DevTools message it sends, and the browser automations type
+        // site passwords through one (Input.insertText): never, whatever RUST_LOG says.
+        .add_directive("chromiumoxide::conn=off".parse().expect("static directive"));
     let registry = tracing_subscriber::registry().with(filter);
     let result = if json {
         registry.with(fmt::layer().json().with_current_span(true).with_span_list(false).with_writer(std::io::stderr)).try_init()

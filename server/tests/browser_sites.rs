@@ -54,8 +54,12 @@ fn query() -> ColeQuery {
     }
 }
 
+/// A real PNG of a page. `DUMP_PNG=<dir>` keeps each one there, to look at.
 fn assert_png(f: &SiteFailure) {
     let png = f.screenshot_png.as_ref().unwrap_or_else(|| panic!("no screenshot: {f:?}"));
+    if let Ok(dir) = std::env::var("DUMP_PNG") {
+        std::fs::write(format!("{dir}/{}-{}.png", f.action.replace(' ', "-"), uuid::Uuid::new_v4().simple()), png).unwrap();
+    }
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "not a PNG: {f:?}");
     assert!(png.len() > 1024, "screenshot of {} bytes is too small to show a page", png.len());
 }
@@ -68,8 +72,10 @@ fn files_in(dir: &Path) -> Vec<String> {
 
 async fn shutdown_leaves_nothing(pool: &BrowserPool) {
     assert!(pool.chromium_processes() > 0, "the pool should have a Chromium running before shutdown");
+    assert_eq!(pool.data_dirs_on_disk(), 1, "one browser, one user-data-dir");
     pool.shutdown().await;
     assert_eq!(pool.chromium_processes(), 0, "Chromium processes left after shutdown");
+    assert_eq!(pool.data_dirs_on_disk(), 0, "Chromium's user-data-dirs left after shutdown");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -196,6 +202,7 @@ async fn a_page_that_never_loads_fails_in_time_and_the_browser_is_replaced() {
     let started = Instant::now();
     let f = cole_pull(&pool, &base, &nj(), &query(), &dir, STEP).await.unwrap_err();
     let took = started.elapsed();
+    eprintln!("a page that never loads failed after {took:?}: {f:?}");
     assert_eq!(f.action, "open page", "{f:?}");
     assert!(f.message.contains("did not finish loading"), "{}", f.message);
     // The step's time, the evidence (each bounded) and the browser's replacement.
@@ -208,6 +215,37 @@ async fn a_page_that_never_loads_fails_in_time_and_the_browser_is_replaced() {
     assert_eq!(d.rows, Some(6));
     assert_eq!(pool.launches(), 2, "the browser that hung must have been replaced");
     shutdown_leaves_nothing(&pool).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashed_browser_is_replaced_on_the_next_run() {
+    let fx = FixtureSites::new(FixtureBehaviour { export_delay: Duration::from_millis(200), ..Default::default() });
+    let base = format!("{}/cole", serve(&fx).await);
+    let pool = pool();
+    let dir = temp_dir("crash");
+    cole_pull(&pool, &base, &nj(), &query(), &dir, STEP).await.unwrap();
+    let pids = pool.browser_pids();
+    assert_eq!(pids.len(), 1, "one browser, idle in the pool: {pids:?}");
+    // Chromium dies while idle (out of memory, a crash): the next run must not inherit it.
+    let killed = std::process::Command::new("kill").args(["-9", &pids[0].to_string()]).status().unwrap();
+    assert!(killed.success());
+    let d = cole_pull(&pool, &base, &nj(), &query(), &dir, STEP).await.unwrap();
+    assert_eq!(d.rows, Some(6));
+    assert_eq!(pool.launches(), 2);
+    assert!(!pool.browser_pids().contains(&pids[0]));
+    shutdown_leaves_nothing(&pool).await;
+}
+
+#[tokio::test]
+async fn a_missing_chromium_says_how_to_point_at_one() {
+    let pool = BrowserPool::new(BrowserSettings { executable: "/nonexistent/chromium".into(), call_timeout: Duration::from_secs(5), max_browsers: 1 });
+    let f = cole_pull(&pool, "http://127.0.0.1:9/cole", &nj(), &query(), &temp_dir("none"), STEP).await.unwrap_err();
+    assert_eq!(f.action, "open page");
+    assert!(f.message.contains("/nonexistent/chromium") && f.message.contains("MAVERICK_CHROMIUM"), "{}", f.message);
+    assert_eq!(pool.data_dirs_on_disk(), 0);
+    // The permit came back: a second try fails the same way instead of waiting for ever.
+    let again = tokio::time::timeout(Duration::from_secs(5), cole_pull(&pool, "http://127.0.0.1:9/cole", &nj(), &query(), &temp_dir("none"), STEP)).await;
+    assert!(again.expect("the pool must not hang").is_err());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -54,6 +54,12 @@ pub struct BrowserPool {
     inner: Arc<PoolInner>,
 }
 
+impl std::fmt::Debug for BrowserPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrowserPool").field("settings", &self.inner.settings).field("launches", &self.launches()).finish()
+    }
+}
+
 struct PoolInner {
     settings: BrowserSettings,
     /// One permit per browser that may run.
@@ -74,6 +80,7 @@ struct Running {
 
 impl BrowserPool {
     pub fn new(settings: BrowserSettings) -> Self {
+        remove_dirs_of_dead_processes();
         let dir_prefix = std::env::temp_dir()
             .join(format!("maverick-chromium-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()))
             .display()
@@ -105,6 +112,21 @@ impl BrowserPool {
         count_processes_mentioning(&self.inner.dir_prefix)
     }
 
+    /// User-data-dirs of this pool still on disk (each browser's is removed when it is closed).
+    pub fn data_dirs_on_disk(&self) -> usize {
+        self.own_data_dirs().len()
+    }
+
+    /// The process ids of this pool's main Chromium processes (not their helpers), for tests
+    /// that crash one on purpose.
+    pub fn browser_pids(&self) -> Vec<u32> {
+        processes_mentioning(&self.inner.dir_prefix)
+            .into_iter()
+            .filter(|(_, cmdline)| !cmdline.windows(7).any(|w| w == b"--type="))
+            .map(|(pid, _)| pid)
+            .collect()
+    }
+
     /// Closes every browser and waits for it to exit, then removes its user-data-dir. Sessions
     /// still open close their browser when they end; later sessions are refused.
     pub async fn shutdown(&self) {
@@ -120,6 +142,18 @@ impl BrowserPool {
             permits.forget();
         }
         self.inner.permits.close();
+        // Anything a browser left behind (e.g. one killed while it was writing its profile).
+        for dir in self.own_data_dirs() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+
+    fn own_data_dirs(&self) -> Vec<PathBuf> {
+        let prefix = Path::new(&self.inner.dir_prefix);
+        let (Some(parent), Some(name)) = (prefix.parent(), prefix.file_name().and_then(|n| n.to_str())) else { return Vec::new() };
+        std::fs::read_dir(parent)
+            .map(|d| d.filter_map(Result::ok).filter(|e| e.file_name().to_str().is_some_and(|n| n.starts_with(name))).map(|e| e.path()).collect())
+            .unwrap_or_default()
     }
 
     /// A private browser context with one blank tab, on an idle browser or a newly launched one.
@@ -140,22 +174,28 @@ impl BrowserPool {
 
     async fn open_session(&self) -> Result<Session, BrowserError> {
         let t = self.inner.settings.call_timeout;
-        let running = loop {
-            let candidate = self.inner.idle.lock().expect("pool lock").pop();
-            match candidate {
+        loop {
+            let idle = self.inner.idle.lock().expect("pool lock").pop();
+            let (running, reused) = match idle {
                 // A finished handler means the connection is gone: the browser crashed.
-                Some(r) if r.handler.is_finished() => retire(r, t).await,
-                Some(r) => break r,
-                None => break self.launch().await?,
-            }
-        };
-        match new_context(&running.browser, t).await {
-            Ok((context, page)) => Ok(Session { pool: self.clone(), running: Some(running), context, page, poisoned: false, call_timeout: t }),
-            Err(e) => {
-                // A browser that cannot open a tab is no use: replace it next time.
-                running.handler.abort();
-                retire(running, t).await;
-                Err(e)
+                Some(r) if r.handler.is_finished() => {
+                    retire(r, t).await;
+                    continue;
+                }
+                Some(r) => (r, true),
+                None => (self.launch().await?, false),
+            };
+            match new_context(&running.browser, t).await {
+                Ok((context, page)) => return Ok(Session { pool: self.clone(), running: Some(running), context, page, poisoned: false, call_timeout: t }),
+                Err(e) => {
+                    // A browser that cannot open a tab is no use. An idle one may have died
+                    // unnoticed (crashed): replace it and try again; a fresh one failing is final.
+                    retire(running, t).await;
+                    if !reused {
+                        return Err(e);
+                    }
+                    tracing::warn!(error = %e, "an idle chromium did not answer; starting another");
+                }
             }
         }
     }
@@ -200,6 +240,22 @@ impl BrowserPool {
     }
 }
 
+/// A Maverick process that was killed (SIGKILL, OOM) could not remove its browsers' data dirs:
+/// the next pool removes those of processes that no longer run.
+fn remove_dirs_of_dead_processes() {
+    let Ok(dir) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for entry in dir.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("maverick-chromium-")).and_then(|rest| rest.split('-').next()).and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// Closes the browser (asks, then kills if it does not go), reaps it and removes its data dir.
 async fn retire(mut r: Running, t: Duration) {
     let closed = matches!(tokio::time::timeout(t, r.browser.close()).await, Ok(Ok(_)));
@@ -209,13 +265,24 @@ async fn retire(mut r: Running, t: Duration) {
         let _ = tokio::time::timeout(t, r.browser.kill()).await;
     }
     r.handler.abort();
-    // Renderers and zygotes leave with the browser; give them a moment before removing the dir.
+    // Renderers, zygotes and services leave with the browser; give them a moment, then remove
+    // the dir. One still writing makes a removal fail half-way: try again until it is gone.
     let prefix = r.data_dir.display().to_string();
-    let until = Instant::now() + Duration::from_secs(5);
+    let until = Instant::now() + Duration::from_secs(10);
     while count_processes_mentioning(&prefix) > 0 && Instant::now() < until {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let _ = std::fs::remove_dir_all(&r.data_dir);
+    let until = Instant::now() + Duration::from_secs(5);
+    while let Err(e) = std::fs::remove_dir_all(&r.data_dir) {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            break;
+        }
+        if Instant::now() >= until {
+            tracing::warn!(data_dir = %prefix, error = %e, "could not remove chromium's data dir");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     tracing::info!(data_dir = %prefix, "chromium stopped");
 }
 
@@ -241,12 +308,21 @@ async fn within<T>(t: Duration, what: &'static str, fut: impl Future<Output = ch
 }
 
 fn count_processes_mentioning(needle: &str) -> usize {
-    let Ok(dir) = std::fs::read_dir("/proc") else { return 0 };
+    processes_mentioning(needle).len()
+}
+
+/// Live processes whose command line contains `needle`, with that command line (a zombie's
+/// is empty: it is no longer running anything).
+fn processes_mentioning(needle: &str) -> Vec<(u32, Vec<u8>)> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
     let needle = needle.as_bytes();
     dir.filter_map(Result::ok)
-        .filter(|e| e.file_name().to_str().is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())))
-        .filter(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c.windows(needle.len()).any(|w| w == needle)))
-        .count()
+        .filter_map(|e| Some((e.file_name().to_str()?.parse::<u32>().ok()?, e.path())))
+        .filter_map(|(pid, path)| {
+            let cmdline = std::fs::read(path.join("cmdline")).ok()?;
+            cmdline.windows(needle.len()).any(|w| w == needle).then_some((pid, cmdline))
+        })
+        .collect()
 }
 
 /// A private browser context with one tab, lent by the pool. End it with [`Session::close`].
