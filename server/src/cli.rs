@@ -1,6 +1,6 @@
 //! The command line: `server [serve] [--demo]`, `server worker`, `server migrate`,
 //! `server create-admin`, `server seed-demo`, `server api-token create`, `server backup`,
-//! `server restore`.
+//! `server restore`, `server prospects resolve`.
 
 use std::{io::IsTerminal, sync::Arc};
 
@@ -62,6 +62,32 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Prospect lists: resolve person records into one master per real person.
+    Prospects {
+        #[command(subcommand)]
+        command: ProspectsCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProspectsCommand {
+    /// Resolve a CSV of person records in memory (no database) and write
+    /// `record_id,entity_id,confidence,needs_review`. The header is auto-mapped: an id column, a
+    /// full name or first/last name, any email and phone columns, a team id.
+    Resolve {
+        /// The person records (CSV; `,`, `;` or tab).
+        #[arg(long)]
+        input: std::path::PathBuf,
+        /// Where the clusters go.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// The country phone numbers without a `+country` prefix belong to (ISO code).
+        #[arg(long, default_value = "US")]
+        region: String,
+        /// Also write the run's JSON summary (counts, durations) to this file.
+        #[arg(long)]
+        report: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -103,6 +129,9 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Command::Backup { to }) => return backup(&config, to).await,
         Some(Command::Restore { archive, force }) => return restore(&config, &archive, force).await,
+        Some(Command::Prospects { command: ProspectsCommand::Resolve { input, out, region, report } }) => {
+            return resolve_prospects_file(&input, &out, &region, report.as_deref());
+        }
         _ => {}
     }
     let db = Db::connect(&config.database_url, &config.pool).await?;
@@ -124,7 +153,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::CreateAdmin { email, name, password_env } => create_admin(&state, email, name, &password_env).await,
         Command::SeedDemo => seed_demo(&state).await,
-        Command::Backup { .. } | Command::Restore { .. } => unreachable!("handled before connecting"),
+        Command::Backup { .. } | Command::Restore { .. } | Command::Prospects { .. } => unreachable!("handled before connecting"),
         Command::ApiToken { command: TokenCommand::Create { name, workspace, agency, scope, expires_days, as_user } } => {
             create_token(&state, name, workspace, agency, &scope, expires_days, as_user).await
         }
@@ -281,6 +310,19 @@ async fn restore(config: &Config, archive: &std::path::Path, force: bool) -> Res
     if m.secret_key == "environment" {
         println!("This backup was made with MAVERICK_SECRET_KEY set: start the server with the same value.");
     }
+    Ok(())
+}
+
+/// The standalone resolver: a CSV in, clusters out, all in memory; the summary on stdout.
+fn resolve_prospects_file(input: &std::path::Path, out: &std::path::Path, region: &str, report: Option<&std::path::Path>) -> Result<()> {
+    let region = backend::prospects::Region::parse(region)
+        .ok_or_else(|| Error::invalid(format!("--region {region:?} is not an ISO country code (e.g. US, GB, DE).")))?;
+    let summary = backend::prospects::file::resolve_file(input, out, region)?;
+    let json = serde_json::to_string_pretty(&summary).map_err(|e| Error::Internal(e.to_string()))?;
+    if let Some(path) = report {
+        std::fs::write(path, &json).map_err(|e| Error::invalid(format!("Cannot write {}: {e}", path.display())))?;
+    }
+    println!("{json}");
     Ok(())
 }
 

@@ -1,0 +1,717 @@
+//! Entity resolution: which person records are the same real person.
+//!
+//! Records are normalised ([`super::normalize`]), grouped by blocking keys (an email, a phone, a
+//! team, phonetic and exact name keys), and only records sharing a key are compared — so the
+//! work grows with the input (plus the size of its blocks), not with its square. A pair is scored
+//! by the first rule that holds, with the seed's confidences: email 100, phone 90, name + team 80,
+//! fuzzy name 60. Pairs above [`AUTO_MERGE_ABOVE`] are merged transitively (union-find, strongest
+//! first); the rest are review pairs. A guard keeps a name rule from chaining two clusters whose
+//! emails and phones all differ — two people, however alike their names.
+
+use std::hash::{BuildHasher, Hash};
+
+use rayon::prelude::*;
+use strsim::{jaro_winkler, osa_distance};
+
+use super::normalize::{self, Name, Region};
+
+/// Confidence above which a pair is merged without review (the seed's "> 70").
+pub const AUTO_MERGE_ABOVE: u8 = 70;
+
+/// A key shared by more records than this is not evidence of anything (a switchboard number, a
+/// franchise-wide team id, "John Smith"): its block is skipped, the pairs it would have made are
+/// still found through their other keys.
+pub const MAX_BLOCK: usize = 1_000;
+
+/// Why two records are taken for the same person, strongest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    /// They share an email address (and their names don't clearly differ).
+    Email,
+    /// They share a phone number (and their names don't clearly differ).
+    Phone,
+    /// Same team, and the names agree up to a typo, a nickname or an initial.
+    NameTeam,
+    /// They share an email or phone but their names clearly differ: a shared inbox or line.
+    SharedContact,
+    /// Names sound alike and are close (Jaro-Winkler), nothing else links them.
+    FuzzyName,
+}
+
+impl Rule {
+    pub fn confidence(self) -> u8 {
+        match self {
+            Rule::Email => 100,
+            Rule::Phone => 90,
+            Rule::NameTeam => 80,
+            Rule::SharedContact => 70,
+            Rule::FuzzyName => 60,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::Email => "email",
+            Rule::Phone => "phone",
+            Rule::NameTeam => "name_team",
+            Rule::SharedContact => "shared_contact",
+            Rule::FuzzyName => "fuzzy_name",
+        }
+    }
+}
+
+/// One person record as read from a file, before cleaning.
+#[derive(Clone, Debug, Default)]
+pub struct PersonInput {
+    pub id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub full_name: String,
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+    pub team: String,
+}
+
+/// A cleaned record: emails, phones and team interned to numbers (0 = no team).
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub name: Name,
+    /// `first_canon last`, what the fuzzy rule compares.
+    full: String,
+    pub emails: Vec<u32>,
+    pub phones: Vec<u32>,
+    pub team: u32,
+    /// Blocking keys, sorted; those of over-full blocks removed before pairing.
+    keys: Vec<u64>,
+    /// The name keys among them (the fuzzy rule asks for one in common).
+    name_keys: Vec<u64>,
+}
+
+/// Records cleaned and interned, ready to resolve.
+pub struct Prepared {
+    pub people: Vec<Person>,
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+    pub teams: Vec<String>,
+    /// Emails and phones that were given but are not valid (dropped), for the report.
+    pub invalid_emails: usize,
+    pub invalid_phones: usize,
+}
+
+const KIND_EMAIL: u8 = 1;
+const KIND_PHONE: u8 = 2;
+const KIND_TEAM: u8 = 3;
+const KIND_NAME_PHONETIC: u8 = 4;
+const KIND_NAME_LAST: u8 = 5;
+const KIND_NAME_FIRST: u8 = 6;
+const KIND_NAME_SORTED: u8 = 7;
+
+fn key<T: Hash>(kind: u8, value: T) -> u64 {
+    // A fixed-seed hasher: keys (and so results) are the same on every run.
+    std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one((kind, value))
+}
+
+/// Cleans and interns the records (in parallel).
+pub fn prepare(inputs: &[PersonInput], region: Region) -> Prepared {
+    struct Clean {
+        name: Name,
+        emails: Vec<String>,
+        phones: Vec<String>,
+        team: String,
+        bad_emails: usize,
+        bad_phones: usize,
+    }
+    let cleaned: Vec<Clean> = inputs
+        .par_iter()
+        .map(|r| {
+            let name = Name::from_parts(&r.first_name, &r.last_name, &r.full_name);
+            let (mut emails, mut bad_emails) = (Vec::new(), 0);
+            for e in &r.emails {
+                match normalize::email(e) {
+                    Some(e) if !emails.contains(&e) => emails.push(e),
+                    Some(_) => {}
+                    None => bad_emails += 1,
+                }
+            }
+            let (mut phones, mut bad_phones) = (Vec::new(), 0);
+            for p in &r.phones {
+                match normalize::phone(p, region) {
+                    Some(p) if !phones.contains(&p) => phones.push(p),
+                    Some(_) => {}
+                    None => bad_phones += 1,
+                }
+            }
+            Clean { name, emails, phones, team: r.team.trim().to_lowercase(), bad_emails, bad_phones }
+        })
+        .collect();
+
+    let mut interner = Interner::default();
+    let mut people = Vec::with_capacity(cleaned.len());
+    let (mut invalid_emails, mut invalid_phones) = (0, 0);
+    for c in cleaned {
+        invalid_emails += c.bad_emails;
+        invalid_phones += c.bad_phones;
+        let emails: Vec<u32> = c.emails.into_iter().map(|e| interner.emails.id(e)).collect();
+        let phones: Vec<u32> = c.phones.into_iter().map(|p| interner.phones.id(p)).collect();
+        let team = if c.team.is_empty() { 0 } else { interner.teams.id(c.team) + 1 };
+        people.push(Person { full: c.name.full(), name: c.name, emails, phones, team, keys: Vec::new(), name_keys: Vec::new() });
+    }
+    people.par_iter_mut().for_each(|p| {
+        let (keys, name_keys) = keys_of(p);
+        p.keys = keys;
+        p.name_keys = name_keys;
+    });
+    Prepared {
+        people,
+        emails: interner.emails.values,
+        phones: interner.phones.values,
+        teams: interner.teams.values,
+        invalid_emails,
+        invalid_phones,
+    }
+}
+
+#[derive(Default)]
+struct Interner {
+    emails: Pool,
+    phones: Pool,
+    teams: Pool,
+}
+
+#[derive(Default)]
+struct Pool {
+    ids: std::collections::HashMap<String, u32>,
+    values: Vec<String>,
+}
+
+impl Pool {
+    fn id(&mut self, value: String) -> u32 {
+        if let Some(&id) = self.ids.get(&value) {
+            return id;
+        }
+        let id = self.values.len() as u32;
+        self.values.push(value.clone());
+        self.ids.insert(value, id);
+        id
+    }
+}
+
+fn keys_of(p: &Person) -> (Vec<u64>, Vec<u64>) {
+    let mut keys: Vec<u64> = p.emails.iter().map(|&e| key(KIND_EMAIL, e)).chain(p.phones.iter().map(|&ph| key(KIND_PHONE, ph))).collect();
+    if p.team != 0 {
+        keys.push(key(KIND_TEAM, p.team));
+    }
+    let mut name_keys = Vec::new();
+    let n = &p.name;
+    if !n.first_canon.is_empty() && !n.last.is_empty() {
+        let first_initial = &n.first_canon[..n.first_canon.chars().next().map_or(0, char::len_utf8)];
+        let last2: String = n.last.chars().take(2).collect();
+        let last_initial: String = n.last.chars().take(1).collect();
+        name_keys.push(key(KIND_NAME_PHONETIC, (normalize::soundex(&n.last), normalize::soundex(&n.first_canon))));
+        name_keys.push(key(KIND_NAME_LAST, (n.last.as_str(), first_initial)));
+        name_keys.push(key(KIND_NAME_FIRST, (n.first_canon.as_str(), last2.as_str())));
+        // First and last swapped ("Smith John"): the sorted pair, initials kept apart from
+        // `KIND_NAME_LAST` so it does not just repeat it.
+        let (a, b) = if n.first_canon <= n.last { (&n.first_canon, &n.last) } else { (&n.last, &n.first_canon) };
+        name_keys.push(key(KIND_NAME_SORTED, (a.as_str(), b.as_str())));
+        let _ = last_initial;
+    }
+    keys.extend(&name_keys);
+    keys.sort_unstable();
+    keys.dedup();
+    name_keys.sort_unstable();
+    name_keys.dedup();
+    (keys, name_keys)
+}
+
+fn shares(a: &[u32], b: &[u32]) -> bool {
+    a.iter().any(|x| b.contains(x))
+}
+
+/// Both have some, and none in common.
+fn all_differ(a: &[u32], b: &[u32]) -> bool {
+    !a.is_empty() && !b.is_empty() && !shares(a, b)
+}
+
+fn similar(a: &str, b: &str, jw: f64) -> bool {
+    a == b || jaro_winkler(a, b) >= jw || (a.chars().count() >= 4 && b.chars().count() >= 4 && osa_distance(a, b) <= 1)
+}
+
+fn initial_of(a: &str, b: &str) -> bool {
+    (a.len() == 1 && b.starts_with(a)) || (b.len() == 1 && a.starts_with(b))
+}
+
+/// Same first name up to a nickname, a typo or an initial.
+fn first_names_agree(a: &Name, b: &Name) -> bool {
+    a.first_canon == b.first_canon || a.first == b.first || similar(&a.first_canon, &b.first_canon, 0.92) || initial_of(&a.first, &b.first)
+}
+
+/// The names agree up to a typo, a nickname or an initial (both must give first and last).
+pub fn names_agree(a: &Name, b: &Name) -> bool {
+    if a.first.is_empty() || b.first.is_empty() || a.last.is_empty() || b.last.is_empty() {
+        return false;
+    }
+    if matches!((a.suffix, b.suffix), (Some(x), Some(y)) if x != y) {
+        return false;
+    }
+    similar(&a.last, &b.last, 0.92) && first_names_agree(a, b)
+}
+
+/// Neither first nor last names have anything to do with each other (both names complete).
+fn names_clash(a: &Name, b: &Name) -> bool {
+    if a.first.is_empty() || b.first.is_empty() || a.last.is_empty() || b.last.is_empty() {
+        return false;
+    }
+    let first_related = first_names_agree(a, b) || jaro_winkler(&a.first_canon, &b.first_canon) >= 0.8 || jaro_winkler(&a.first, &b.first) >= 0.8;
+    let last_related = jaro_winkler(&a.last, &b.last) >= 0.8 || a.last == b.first_canon || a.first_canon == b.last;
+    !first_related && !last_related
+}
+
+/// Close full names ("john smith" / "jon smiht"), or the same name with first and last swapped.
+fn fuzzy_names(a: &Person, b: &Person) -> bool {
+    if a.name.first.is_empty() || a.name.last.is_empty() || b.name.first.is_empty() || b.name.last.is_empty() {
+        return false;
+    }
+    if matches!((a.name.suffix, b.name.suffix), (Some(x), Some(y)) if x != y) {
+        return false;
+    }
+    jaro_winkler(&a.full, &b.full) >= 0.9 || (a.name.first_canon == b.name.last && a.name.last == b.name.first_canon)
+}
+
+/// The rule two records match by, if any. This is the whole definition of a match: blocking
+/// only decides which pairs get asked (and `blocking_never_misses_a_rule_match` checks it never
+/// skips one that would answer).
+pub fn score(a: &Person, b: &Person) -> Option<Rule> {
+    let share_email = shares(&a.emails, &b.emails);
+    let share_phone = shares(&a.phones, &b.phones);
+    if share_email || share_phone {
+        if names_clash(&a.name, &b.name) {
+            return Some(Rule::SharedContact);
+        }
+        return Some(if share_email { Rule::Email } else { Rule::Phone });
+    }
+    // Two people whose emails and phones are all different: no name evidence overrides that.
+    if all_differ(&a.emails, &b.emails) && all_differ(&a.phones, &b.phones) {
+        return None;
+    }
+    if a.team != 0 && a.team == b.team && names_agree(&a.name, &b.name) {
+        return Some(Rule::NameTeam);
+    }
+    if a.name_keys.iter().any(|k| b.name_keys.contains(k)) && fuzzy_names(a, b) {
+        return Some(Rule::FuzzyName);
+    }
+    None
+}
+
+/// A pair of records and the rule they match by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Match {
+    pub a: u32,
+    pub b: u32,
+    pub rule: Rule,
+}
+
+/// What blocking did: how many blocks, how many pairs were compared, which keys were too common.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlockingStats {
+    pub blocks: usize,
+    pub skipped_blocks: usize,
+    pub compared_pairs: u64,
+}
+
+/// Every matching pair among the records, found through shared blocking keys (each pair is
+/// compared once: in the block of the smallest key the two share).
+pub fn candidate_matches(people: &mut [Person], max_block: usize) -> (Vec<Match>, BlockingStats) {
+    let mut entries: Vec<(u64, u32)> = people.iter().enumerate().flat_map(|(i, p)| p.keys.iter().map(move |&k| (k, i as u32))).collect();
+    entries.par_sort_unstable();
+    let mut stats = BlockingStats::default();
+    // Over-full keys are dropped from every record so that "smallest shared key" only ever
+    // names a block that is really paired.
+    let mut oversized = Vec::new();
+    let mut blocks = Vec::new();
+    let mut start = 0;
+    while start < entries.len() {
+        let k = entries[start].0;
+        let mut end = start + 1;
+        while end < entries.len() && entries[end].0 == k {
+            end += 1;
+        }
+        let len = end - start;
+        if len > max_block {
+            oversized.push(k);
+            stats.skipped_blocks += 1;
+        } else if len > 1 {
+            blocks.push((start, end));
+            stats.blocks += 1;
+        }
+        start = end;
+    }
+    if !oversized.is_empty() {
+        oversized.sort_unstable();
+        people.par_iter_mut().for_each(|p| p.keys.retain(|k| oversized.binary_search(k).is_err()));
+    }
+    let people = &*people;
+    let (matches, compared) = blocks
+        .par_iter()
+        .fold(
+            || (Vec::new(), 0u64),
+            |(mut found, mut compared), &(s, e)| {
+                let block = &entries[s..e];
+                let k = block[0].0;
+                for (i, &(_, a)) in block.iter().enumerate() {
+                    let pa = &people[a as usize];
+                    for &(_, b) in &block[i + 1..] {
+                        let pb = &people[b as usize];
+                        if first_shared(&pa.keys, &pb.keys) != Some(k) {
+                            continue;
+                        }
+                        compared += 1;
+                        if let Some(rule) = score(pa, pb) {
+                            let (a, b) = if a < b { (a, b) } else { (b, a) };
+                            found.push(Match { a, b, rule });
+                        }
+                    }
+                }
+                (found, compared)
+            },
+        )
+        .reduce(
+            || (Vec::new(), 0),
+            |(mut x, cx), (y, cy)| {
+                x.extend(y);
+                (x, cx + cy)
+            },
+        );
+    stats.compared_pairs = compared;
+    (matches, stats)
+}
+
+fn first_shared(a: &[u64], b: &[u64]) -> Option<u64> {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => return Some(a[i]),
+        }
+    }
+    None
+}
+
+/// A pair left for a person to decide (scored ≤ 70, or a name match the guard refused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReviewPair {
+    pub a: u32,
+    pub b: u32,
+    pub rule: Rule,
+    /// The guard refused it: merging would chain two clusters whose emails and phones all differ.
+    pub guarded: bool,
+}
+
+/// The outcome: for each record, its entity (the index of the entity's first record), the
+/// entity's confidence (the weakest merge that built it; 100 alone) and whether it waits on review.
+#[derive(Clone, Debug, Default)]
+pub struct Resolution {
+    pub entity: Vec<u32>,
+    pub confidence: Vec<u8>,
+    pub needs_review: Vec<bool>,
+    pub review: Vec<ReviewPair>,
+    pub merges: usize,
+    pub blocking: BlockingStats,
+}
+
+impl Resolution {
+    pub fn entities(&self) -> usize {
+        self.entity.iter().enumerate().filter(|&(i, &e)| i as u32 == e).count()
+    }
+}
+
+/// Resolves cleaned records into entities. `keep_apart` are pairs a person rejected: they are
+/// neither merged nor proposed again.
+pub fn resolve(prepared: &mut Prepared, keep_apart: &[(u32, u32)]) -> Resolution {
+    let (mut matches, blocking) = candidate_matches(&mut prepared.people, MAX_BLOCK);
+    let people = &prepared.people;
+    let mut rejected: Vec<(u32, u32)> = keep_apart.iter().map(|&(a, b)| if a < b { (a, b) } else { (b, a) }).collect();
+    rejected.sort_unstable();
+    if !rejected.is_empty() {
+        matches.retain(|m| rejected.binary_search(&(m.a, m.b)).is_err());
+    }
+    // Strongest first, then by position: the same input always gives the same entities.
+    matches.par_sort_unstable_by_key(|m| (m.rule, m.a, m.b));
+
+    let n = people.len();
+    let mut uf = UnionFind::new(people);
+    let mut review = Vec::new();
+    let mut merges = 0;
+    for m in &matches {
+        let conf = m.rule.confidence();
+        if conf <= AUTO_MERGE_ABOVE {
+            continue;
+        }
+        let (ra, rb) = (uf.find(m.a), uf.find(m.b));
+        if ra == rb {
+            uf.lower(ra, conf);
+            continue;
+        }
+        let contact_rule = matches!(m.rule, Rule::Email | Rule::Phone);
+        if !contact_rule && uf.clearly_differ(ra, rb) {
+            review.push(ReviewPair { a: m.a, b: m.b, rule: m.rule, guarded: true });
+            continue;
+        }
+        uf.union(ra, rb, conf);
+        merges += 1;
+    }
+    for m in &matches {
+        if m.rule.confidence() <= AUTO_MERGE_ABOVE && uf.find(m.a) != uf.find(m.b) {
+            review.push(ReviewPair { a: m.a, b: m.b, rule: m.rule, guarded: false });
+        }
+    }
+    // One review pair per two entities: the strongest (then first) one.
+    let mut keyed: Vec<((u32, u32), ReviewPair)> = review
+        .into_iter()
+        .map(|r| {
+            let (x, y) = (uf.find(r.a), uf.find(r.b));
+            ((x.min(y), x.max(y)), r)
+        })
+        .filter(|((x, y), _)| x != y)
+        .collect();
+    keyed.sort_by_key(|(k, r)| (*k, r.rule, r.a, r.b));
+    keyed.dedup_by_key(|(k, _)| *k);
+    let review: Vec<ReviewPair> = keyed.into_iter().map(|(_, r)| r).collect();
+
+    // Entity id: the first record of the cluster.
+    let mut first = vec![u32::MAX; n];
+    for i in 0..n as u32 {
+        let r = uf.find(i) as usize;
+        first[r] = first[r].min(i);
+    }
+    let mut flagged = vec![false; n];
+    for r in &review {
+        flagged[uf.find(r.a) as usize] = true;
+        flagged[uf.find(r.b) as usize] = true;
+    }
+    let mut out = Resolution { review, merges, blocking, ..Default::default() };
+    for i in 0..n as u32 {
+        let r = uf.find(i) as usize;
+        out.entity.push(first[r]);
+        out.confidence.push(uf.confidence[r]);
+        out.needs_review.push(flagged[r]);
+    }
+    out
+}
+
+/// Union-find over records, each root carrying its cluster's emails and phones (sorted) for
+/// the guard, and the weakest confidence that built it.
+struct UnionFind {
+    parent: Vec<u32>,
+    size: Vec<u32>,
+    emails: Vec<Vec<u32>>,
+    phones: Vec<Vec<u32>>,
+    confidence: Vec<u8>,
+}
+
+impl UnionFind {
+    fn new(people: &[Person]) -> Self {
+        let sorted = |v: &Vec<u32>| {
+            let mut v = v.clone();
+            v.sort_unstable();
+            v
+        };
+        UnionFind {
+            parent: (0..people.len() as u32).collect(),
+            size: vec![1; people.len()],
+            emails: people.iter().map(|p| sorted(&p.emails)).collect(),
+            phones: people.iter().map(|p| sorted(&p.phones)).collect(),
+            confidence: vec![100; people.len()],
+        }
+    }
+
+    fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let p = self.parent[x as usize];
+            self.parent[x as usize] = self.parent[p as usize];
+            x = p;
+        }
+        x
+    }
+
+    fn lower(&mut self, root: u32, conf: u8) {
+        let c = &mut self.confidence[root as usize];
+        *c = (*c).min(conf);
+    }
+
+    fn clearly_differ(&self, a: u32, b: u32) -> bool {
+        let (a, b) = (a as usize, b as usize);
+        sorted_disjoint(&self.emails[a], &self.emails[b]) && sorted_disjoint(&self.phones[a], &self.phones[b])
+    }
+
+    fn union(&mut self, a: u32, b: u32, conf: u8) {
+        let (big, small) = if self.size[a as usize] >= self.size[b as usize] { (a as usize, b as usize) } else { (b as usize, a as usize) };
+        self.parent[small] = big as u32;
+        self.size[big] += self.size[small];
+        let e = std::mem::take(&mut self.emails[small]);
+        merge_sorted(&mut self.emails[big], e);
+        let p = std::mem::take(&mut self.phones[small]);
+        merge_sorted(&mut self.phones[big], p);
+        self.confidence[big] = self.confidence[big].min(self.confidence[small]).min(conf);
+    }
+}
+
+/// Both non-empty and nothing in common.
+fn sorted_disjoint(a: &[u32], b: &[u32]) -> bool {
+    !a.is_empty() && !b.is_empty() && first_shared_u32(a, b).is_none()
+}
+
+fn first_shared_u32(a: &[u32], b: &[u32]) -> Option<u32> {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => return Some(a[i]),
+        }
+    }
+    None
+}
+
+fn merge_sorted(into: &mut Vec<u32>, from: Vec<u32>) {
+    if from.is_empty() {
+        return;
+    }
+    into.extend(from);
+    into.sort_unstable();
+    into.dedup();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: &str, name: &str, emails: &[&str], phones: &[&str], team: &str) -> PersonInput {
+        PersonInput {
+            id: id.into(),
+            full_name: name.into(),
+            emails: emails.iter().map(|s| s.to_string()).collect(),
+            phones: phones.iter().map(|s| s.to_string()).collect(),
+            team: team.into(),
+            ..Default::default()
+        }
+    }
+
+    fn rule_of(a: PersonInput, b: PersonInput) -> Option<(Rule, u8)> {
+        let p = prepare(&[a, b], Region::default());
+        score(&p.people[0], &p.people[1]).map(|r| (r, r.confidence()))
+    }
+
+    #[test]
+    fn email_rule_is_100() {
+        let got = rule_of(rec("1", "John Smith", &["John.Smith@Acme.com"], &[], ""), rec("2", "Jonathan Smyth", &["john.smith@acme.com"], &["512-326-0123"], "t9"));
+        assert_eq!(got, Some((Rule::Email, 100)));
+    }
+
+    #[test]
+    fn phone_rule_is_90() {
+        let got = rule_of(rec("1", "Ann Lee", &["ann@a.com"], &["(512) 326-0123"], "t1"), rec("2", "Ann Lee", &["ann.lee@b.com"], &["+1 512 326 0123"], "t2"));
+        assert_eq!(got, Some((Rule::Phone, 90)));
+    }
+
+    #[test]
+    fn name_and_team_rule_is_80() {
+        // A nickname, a typo in the family name, one email missing, the same team.
+        let got = rule_of(rec("1", "Bob Jonhson", &["bob@a.com"], &[], "T-7"), rec("2", "Robert Johnson", &[], &["512-326-0123"], " t-7 "));
+        assert_eq!(got, Some((Rule::NameTeam, 80)));
+        // An initial for the first name.
+        assert_eq!(rule_of(rec("1", "R. Johnson", &[], &[], "t7"), rec("2", "Robert Johnson", &[], &[], "t7")), Some((Rule::NameTeam, 80)));
+        // Father and son.
+        assert_ne!(rule_of(rec("1", "Robert Johnson Jr", &[], &[], "t7"), rec("2", "Robert Johnson Sr.", &[], &[], "t7")).map(|r| r.0), Some(Rule::NameTeam));
+    }
+
+    #[test]
+    fn fuzzy_name_rule_is_60() {
+        let got = rule_of(rec("1", "Katherine Middleton", &["kate@a.com"], &[], "t1"), rec("2", "Catherine Middleton", &[], &["512-326-0123"], "t2"));
+        assert_eq!(got, Some((Rule::FuzzyName, 60)));
+        // First and last swapped.
+        assert_eq!(rule_of(rec("1", "Smith John", &[], &[], ""), rec("2", "John Smith", &[], &[], "")), Some((Rule::FuzzyName, 60)));
+    }
+
+    #[test]
+    fn shared_contact_with_different_names_is_70() {
+        let got = rule_of(rec("1", "Maria Gonzalez", &["office@realty.com"], &[], "t1"), rec("2", "Peter Wu", &["office@realty.com"], &[], "t1"));
+        assert_eq!(got, Some((Rule::SharedContact, 70)));
+    }
+
+    #[test]
+    fn namesakes_with_different_contacts_do_not_match() {
+        let got = rule_of(rec("1", "John Smith", &["js@a.com"], &["512-326-0123"], "t1"), rec("2", "John Smith", &["john@b.com"], &["213-482-1200"], "t1"));
+        assert_eq!(got, None);
+        assert_eq!(rule_of(rec("1", "John Smith", &[], &[], "t1"), rec("2", "Mary Jones", &[], &[], "t1")), None);
+    }
+
+    #[test]
+    fn merges_are_transitive_and_the_guard_stops_chains() {
+        let mut p = prepare(
+            &[
+                rec("a", "John Smith", &["js@a.com"], &["512-326-0123"], "t1"),
+                rec("b", "Johnny Smith", &[], &["512-326-0123"], "t1"), // phone → a
+                rec("c", "John Smith", &["john@b.com"], &["213-482-1200"], "t1"), // name+team → b, but a's cluster differs in both
+                rec("d", "J. Smith", &["john@b.com"], &[], ""),       // email → c
+                rec("e", "Jon Smith", &[], &[], "t9"),                 // fuzzy only → review
+            ],
+            Region::default(),
+        );
+        let r = resolve(&mut p, &[]);
+        assert_eq!(r.entity, [0, 0, 2, 2, 4]);
+        assert_eq!(r.confidence, [90, 90, 100, 100, 100]);
+        assert!(r.review.iter().any(|x| x.guarded && x.rule == Rule::NameTeam), "{:?}", r.review);
+        assert!(r.review.iter().any(|x| !x.guarded && x.rule == Rule::FuzzyName && x.b == 4), "{:?}", r.review);
+        assert!(r.needs_review.iter().all(|&f| f));
+        // A rejected pair is neither merged nor proposed again.
+        let mut p2 = prepare(&[rec("a", "Ann Lee", &["ann@a.com"], &[], ""), rec("b", "Ann Lee", &["ann@a.com"], &[], "")], Region::default());
+        let r = resolve(&mut p2, &[(1, 0)]);
+        assert_eq!((r.entity.as_slice(), r.review.len()), (&[0, 1][..], 0));
+    }
+
+    /// Blocking never misses a pair a rule matches: random small populations (names drawn from
+    /// a few close variants, shared contacts and teams), blocked versus every pair compared.
+    #[test]
+    fn blocking_never_misses_a_rule_match() {
+        use rand::{rngs::StdRng, Rng, SeedableRng};
+        let firsts = ["John", "Jon", "Johnny", "Jonh", "Robert", "Bob", "Rob", "Kate", "Katherine", "Catherine", "J.", "Smith", "Ann", ""];
+        let lasts = ["Smith", "Smyth", "Smiht", "Johnson", "Jonson", "Lee", "Li", "John", "Middleton", ""];
+        let mut rng = StdRng::seed_from_u64(15);
+        let mut total_matches = 0;
+        for round in 0..60 {
+            let n = rng.gen_range(2..40);
+            let inputs: Vec<PersonInput> = (0..n)
+                .map(|i| {
+                    let pick = |rng: &mut StdRng, k: u32| format!("{}", rng.gen_range(0..k));
+                    let emails = (0..rng.gen_range(0..3)).map(|_| format!("p{}@x.com", pick(&mut rng, 12))).collect();
+                    let phones = (0..rng.gen_range(0..3)).map(|_| format!("512-326-{:04}", rng.gen_range(0..10))).collect();
+                    PersonInput {
+                        id: i.to_string(),
+                        first_name: firsts[rng.gen_range(0..firsts.len())].into(),
+                        last_name: lasts[rng.gen_range(0..lasts.len())].into(),
+                        emails,
+                        phones,
+                        team: if rng.gen_bool(0.7) { format!("t{}", rng.gen_range(0..3)) } else { String::new() },
+                        ..Default::default()
+                    }
+                })
+                .collect();
+            let mut p = prepare(&inputs, Region::default());
+            let mut brute = Vec::new();
+            for a in 0..n {
+                for b in a + 1..n {
+                    if let Some(rule) = score(&p.people[a], &p.people[b]) {
+                        brute.push(Match { a: a as u32, b: b as u32, rule });
+                    }
+                }
+            }
+            let (mut blocked, _) = candidate_matches(&mut p.people, MAX_BLOCK);
+            blocked.sort_by_key(|m| (m.a, m.b));
+            assert_eq!(blocked, brute, "round {round}");
+            total_matches += brute.len();
+        }
+        assert!(total_matches > 500, "the random populations should produce many matches, got {total_matches}");
+    }
+}
