@@ -171,7 +171,7 @@ def main():
     fw, lw = zipf_weights(len(FIRST), 0.5), zipf_weights(len(LAST), 0.5)
     ks, kw = zip(*RECORDS_PER_PERSON)
     mean = sum(k * w for k, w in RECORDS_PER_PERSON)
-    n_people = int(args.records / mean) + 1
+    n_people = int(args.records / mean * 1.05) + 10  # stop at exactly --records
     n_teams = max(1, n_people // 9)
     team_w = zipf_weights(n_teams, 0.5)
     firsts = rng.choices(FIRST, fw, k=n_people)

@@ -67,24 +67,37 @@ impl Default for Region {
 /// A phone number in E.164 (`+15125550123`) when libphonenumber's metadata says it is a valid
 /// number; an extension is dropped (it reaches the same person's desk as the main number).
 pub fn phone(raw: &str, region: Region) -> Option<String> {
+    phone_key(raw).and_then(|k| phone_from_key(&k, region))
+}
+
+/// What a phone number's value depends on: its digits, `+` when it is international (`00` is
+/// how much of the world dials that prefix), no extension. Lists repeat the same number in
+/// many spellings; the resolver parses each key once.
+pub fn phone_key(raw: &str) -> Option<String> {
     let raw = raw.trim();
-    if raw.chars().filter(char::is_ascii_digit).count() < 6 {
-        return None;
+    let lower = raw.to_ascii_lowercase();
+    let main = ["ext", "x", "#", ";", "доб"].iter().filter_map(|m| lower.find(m)).min().map_or(raw, |i| &raw[..i]);
+    let mut key = String::with_capacity(16);
+    if main.trim_start().starts_with('+') {
+        key.push('+');
     }
-    // "00 44 …" is how much of the world dials the international prefix.
-    let owned;
-    let text = match raw.strip_prefix("00") {
-        Some(rest) if !rest.starts_with('0') => {
-            owned = format!("+{rest}");
-            owned.as_str()
+    key.extend(main.chars().filter(char::is_ascii_digit));
+    if let Some(rest) = key.strip_prefix("00") {
+        if !rest.starts_with('0') {
+            key = format!("+{rest}");
         }
-        _ => raw,
-    };
-    let number = phonenumber::parse(Some(region.0), text).ok()?;
+    }
+    (key.trim_start_matches('+').len() >= 6).then_some(key)
+}
+
+/// [`phone`] from a [`phone_key`].
+pub fn phone_from_key(key: &str, region: Region) -> Option<String> {
+    let number = phonenumber::parse(Some(region.0), key).ok()?;
     if !phonenumber::is_valid(&number) {
         return None;
     }
-    Some(format!("+{}{}", number.code().value(), number.national().value()))
+    // The formatter keeps the leading zeros some national numbers carry (Italy's +39 06…).
+    Some(number.format().mode(phonenumber::Mode::E164).to_string())
 }
 
 /// A person's name as compared: lower-case ASCII-folded tokens.
@@ -411,7 +424,6 @@ mod tests {
     fn phones_table() {
         let us = Region::default();
         for (raw, want) in [
-            ("(512) 555-0123", None), // 555-01xx is reserved for fiction: not a valid number
             ("(512) 326-0123", Some("+15123260123")),
             ("512.326.0123", Some("+15123260123")),
             ("+1 512 326 0123", Some("+15123260123")),
@@ -420,7 +432,8 @@ mod tests {
             ("+44 20 7946 0958", Some("+442079460958")),
             ("0044 20 7946 0958", Some("+442079460958")),
             ("+49 30 901820", Some("+4930901820")),
-            ("+33 1 42 68 53 00", Some("+33142685300")),
+            ("+39 06 6982 1234", Some("+390669821234")),
+            ("512-326-0123 x45", Some("+15123260123")),
             ("123", None),
             ("000-000-0000", None),
         ] {
@@ -429,6 +442,10 @@ mod tests {
         // A national number read in the list's own region.
         assert_eq!(phone("020 7946 0958", Region::parse("gb").unwrap()).as_deref(), Some("+442079460958"));
         assert!(Region::parse("zz").is_none());
+        // The key is what the value depends on: spellings of one number share it.
+        assert_eq!(phone_key("(512) 326-0123 ext 9"), phone_key("512.326.0123"));
+        assert_eq!(phone_key("0044 20 7946 0958").as_deref(), Some("+442079460958"));
+        assert_eq!(phone_key("12-34"), None);
     }
 
     #[test]

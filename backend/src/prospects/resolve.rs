@@ -19,9 +19,14 @@ use super::normalize::{self, Name, Region};
 pub const AUTO_MERGE_ABOVE: u8 = 70;
 
 /// A key shared by more records than this is not evidence of anything (a switchboard number, a
-/// franchise-wide team id, "John Smith"): its block is skipped, the pairs it would have made are
-/// still found through their other keys.
+/// franchise-wide team id): its block is skipped, the pairs it would have made are still found
+/// through their other keys (a big team's members through team + name keys).
 pub const MAX_BLOCK: usize = 1_000;
+
+/// A name key shared by more records than this is too common to flag a pair on the name alone
+/// ("John Smith" across a national list): like Splink's term-frequency adjustment, a common name
+/// is weak evidence. Only the fuzzy rule (review, never a merge) relies on name keys alone.
+pub const MAX_NAME_BLOCK: usize = 100;
 
 /// Why two records are taken for the same person, strongest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -98,17 +103,26 @@ pub struct Prepared {
     pub invalid_phones: usize,
 }
 
-const KIND_EMAIL: u8 = 1;
-const KIND_PHONE: u8 = 2;
-const KIND_TEAM: u8 = 3;
-const KIND_NAME_PHONETIC: u8 = 4;
-const KIND_NAME_LAST: u8 = 5;
-const KIND_NAME_FIRST: u8 = 6;
-const KIND_NAME_SORTED: u8 = 7;
+const KIND_EMAIL: u64 = 1;
+const KIND_PHONE: u64 = 2;
+const KIND_TEAM: u64 = 3;
+const KIND_TEAM_LAST: u64 = 4;
+const KIND_TEAM_FIRST: u64 = 5;
+/// Kinds from here on are name keys (capped at [`MAX_NAME_BLOCK`]).
+const KIND_NAME_PHONETIC: u64 = 8;
+const KIND_NAME_LAST: u64 = 9;
+const KIND_NAME_FIRST: u64 = 10;
+const KIND_NAME_SORTED: u64 = 11;
 
-fn key<T: Hash>(kind: u8, value: T) -> u64 {
+/// A key's kind in its top 4 bits, a hash of its value in the rest.
+fn key<T: Hash>(kind: u64, value: T) -> u64 {
     // A fixed-seed hasher: keys (and so results) are the same on every run.
-    std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one((kind, value))
+    let h = std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one((kind, value));
+    (kind << 60) | (h >> 4)
+}
+
+fn is_name_key(k: u64) -> bool {
+    k >> 60 >= KIND_NAME_PHONETIC
 }
 
 /// Cleans and interns the records (in parallel).
@@ -121,9 +135,17 @@ pub fn prepare(inputs: &[PersonInput], region: Region) -> Prepared {
         bad_emails: usize,
         bad_phones: usize,
     }
+    // Each distinct phone key is parsed once (libphonenumber's parse is the costly step).
+    let keys: Vec<Vec<Option<String>>> = inputs.par_iter().map(|r| r.phones.iter().map(|p| normalize::phone_key(p)).collect()).collect();
+    let mut distinct: Vec<&str> = keys.iter().flatten().flatten().map(String::as_str).collect();
+    distinct.par_sort_unstable();
+    distinct.dedup();
+    let parsed: Vec<Option<String>> = distinct.par_iter().map(|k| normalize::phone_from_key(k, region)).collect();
+    let lookup = |k: &str| distinct.binary_search(&k).ok().and_then(|i| parsed[i].clone());
     let cleaned: Vec<Clean> = inputs
         .par_iter()
-        .map(|r| {
+        .zip(keys.par_iter())
+        .map(|(r, phone_keys)| {
             let name = Name::from_parts(&r.first_name, &r.last_name, &r.full_name);
             let (mut emails, mut bad_emails) = (Vec::new(), 0);
             for e in &r.emails {
@@ -134,8 +156,8 @@ pub fn prepare(inputs: &[PersonInput], region: Region) -> Prepared {
                 }
             }
             let (mut phones, mut bad_phones) = (Vec::new(), 0);
-            for p in &r.phones {
-                match normalize::phone(p, region) {
+            for k in phone_keys {
+                match k.as_deref().and_then(lookup) {
                     Some(p) if !phones.contains(&p) => phones.push(p),
                     Some(_) => {}
                     None => bad_phones += 1,
@@ -144,6 +166,7 @@ pub fn prepare(inputs: &[PersonInput], region: Region) -> Prepared {
             Clean { name, emails, phones, team: r.team.trim().to_lowercase(), bad_emails, bad_phones }
         })
         .collect();
+    drop(parsed);
 
     let mut interner = Interner::default();
     let mut people = Vec::with_capacity(cleaned.len());
@@ -198,23 +221,28 @@ impl Pool {
 
 fn keys_of(p: &Person) -> (Vec<u64>, Vec<u64>) {
     let mut keys: Vec<u64> = p.emails.iter().map(|&e| key(KIND_EMAIL, e)).chain(p.phones.iter().map(|&ph| key(KIND_PHONE, ph))).collect();
+    let n = &p.name;
     if p.team != 0 {
         keys.push(key(KIND_TEAM, p.team));
+        // For teams too big for one block: the name rule's pairs inside them.
+        if !n.last.is_empty() {
+            keys.push(key(KIND_TEAM_LAST, (p.team, normalize::soundex(&n.last))));
+        }
+        if !n.first_canon.is_empty() {
+            keys.push(key(KIND_TEAM_FIRST, (p.team, n.first_canon.as_str())));
+        }
     }
     let mut name_keys = Vec::new();
-    let n = &p.name;
     if !n.first_canon.is_empty() && !n.last.is_empty() {
-        let first_initial = &n.first_canon[..n.first_canon.chars().next().map_or(0, char::len_utf8)];
-        let last2: String = n.last.chars().take(2).collect();
-        let last_initial: String = n.last.chars().take(1).collect();
         name_keys.push(key(KIND_NAME_PHONETIC, (normalize::soundex(&n.last), normalize::soundex(&n.first_canon))));
-        name_keys.push(key(KIND_NAME_LAST, (n.last.as_str(), first_initial)));
-        name_keys.push(key(KIND_NAME_FIRST, (n.first_canon.as_str(), last2.as_str())));
+        // The other name exact, this one by its sound without its first letter: catches a typo
+        // in a first letter ("Katherine" / "Catherine") that changes the Soundex code.
+        name_keys.push(key(KIND_NAME_LAST, (n.last.as_str(), soundex_tail(&n.first_canon))));
+        name_keys.push(key(KIND_NAME_FIRST, (n.first_canon.as_str(), soundex_tail(&n.last))));
         // First and last swapped ("Smith John"): the sorted pair, initials kept apart from
         // `KIND_NAME_LAST` so it does not just repeat it.
         let (a, b) = if n.first_canon <= n.last { (&n.first_canon, &n.last) } else { (&n.last, &n.first_canon) };
         name_keys.push(key(KIND_NAME_SORTED, (a.as_str(), b.as_str())));
-        let _ = last_initial;
     }
     keys.extend(&name_keys);
     keys.sort_unstable();
@@ -222,6 +250,10 @@ fn keys_of(p: &Person) -> (Vec<u64>, Vec<u64>) {
     name_keys.sort_unstable();
     name_keys.dedup();
     (keys, name_keys)
+}
+
+fn soundex_tail(word: &str) -> String {
+    normalize::soundex(word).chars().skip(1).collect()
 }
 
 fn shares(a: &[u32], b: &[u32]) -> bool {
@@ -275,7 +307,12 @@ fn fuzzy_names(a: &Person, b: &Person) -> bool {
     if matches!((a.name.suffix, b.name.suffix), (Some(x), Some(y)) if x != y) {
         return false;
     }
-    jaro_winkler(&a.full, &b.full) >= 0.9 || (a.name.first_canon == b.name.last && a.name.last == b.name.first_canon)
+    if jaro_winkler(&a.full, &b.full) >= 0.9 || (a.name.first_canon == b.name.last && a.name.last == b.name.first_canon) {
+        return true;
+    }
+    // A nickname the table reads one way ("jon" → jonathan) may be the other's formal name.
+    (a.name.first != a.name.first_canon || b.name.first != b.name.first_canon)
+        && jaro_winkler(&format!("{} {}", a.name.first, a.name.last), &format!("{} {}", b.name.first, b.name.last)) >= 0.9
 }
 
 /// The rule two records match by, if any. This is the whole definition of a match: blocking
@@ -297,7 +334,10 @@ pub fn score(a: &Person, b: &Person) -> Option<Rule> {
     if a.team != 0 && a.team == b.team && names_agree(&a.name, &b.name) {
         return Some(Rule::NameTeam);
     }
-    if a.name_keys.iter().any(|k| b.name_keys.contains(k)) && fuzzy_names(a, b) {
+    // A name alone (review only) when nothing contradicts it: not different emails, not
+    // different phones, not different teams.
+    let contradicted = all_differ(&a.emails, &b.emails) || all_differ(&a.phones, &b.phones) || (a.team != 0 && b.team != 0 && a.team != b.team);
+    if !contradicted && a.name_keys.iter().any(|k| b.name_keys.contains(k)) && fuzzy_names(a, b) {
         return Some(Rule::FuzzyName);
     }
     None
@@ -321,7 +361,7 @@ pub struct BlockingStats {
 
 /// Every matching pair among the records, found through shared blocking keys (each pair is
 /// compared once: in the block of the smallest key the two share).
-pub fn candidate_matches(people: &mut [Person], max_block: usize) -> (Vec<Match>, BlockingStats) {
+pub fn candidate_matches(people: &mut [Person], max_block: usize, max_name_block: usize) -> (Vec<Match>, BlockingStats) {
     let mut entries: Vec<(u64, u32)> = people.iter().enumerate().flat_map(|(i, p)| p.keys.iter().map(move |&k| (k, i as u32))).collect();
     entries.par_sort_unstable();
     let mut stats = BlockingStats::default();
@@ -337,7 +377,7 @@ pub fn candidate_matches(people: &mut [Person], max_block: usize) -> (Vec<Match>
             end += 1;
         }
         let len = end - start;
-        if len > max_block {
+        if len > if is_name_key(k) { max_name_block } else { max_block } {
             oversized.push(k);
             stats.skipped_blocks += 1;
         } else if len > 1 {
@@ -348,7 +388,10 @@ pub fn candidate_matches(people: &mut [Person], max_block: usize) -> (Vec<Match>
     }
     if !oversized.is_empty() {
         oversized.sort_unstable();
-        people.par_iter_mut().for_each(|p| p.keys.retain(|k| oversized.binary_search(k).is_err()));
+        people.par_iter_mut().for_each(|p| {
+            p.keys.retain(|k| oversized.binary_search(k).is_err());
+            p.name_keys.retain(|k| oversized.binary_search(k).is_err());
+        });
     }
     let people = &*people;
     let (matches, compared) = blocks
@@ -429,7 +472,7 @@ impl Resolution {
 /// Resolves cleaned records into entities. `keep_apart` are pairs a person rejected: they are
 /// neither merged nor proposed again.
 pub fn resolve(prepared: &mut Prepared, keep_apart: &[(u32, u32)]) -> Resolution {
-    let (mut matches, blocking) = candidate_matches(&mut prepared.people, MAX_BLOCK);
+    let (mut matches, blocking) = candidate_matches(&mut prepared.people, MAX_BLOCK, MAX_NAME_BLOCK);
     let people = &prepared.people;
     let mut rejected: Vec<(u32, u32)> = keep_apart.iter().map(|&(a, b)| if a < b { (a, b) } else { (b, a) }).collect();
     rejected.sort_unstable();
@@ -450,8 +493,7 @@ pub fn resolve(prepared: &mut Prepared, keep_apart: &[(u32, u32)]) -> Resolution
         }
         let (ra, rb) = (uf.find(m.a), uf.find(m.b));
         if ra == rb {
-            uf.lower(ra, conf);
-            continue;
+            continue; // already joined by stronger evidence; a weaker extra link changes nothing
         }
         let contact_rule = matches!(m.rule, Rule::Email | Rule::Phone);
         if !contact_rule && uf.clearly_differ(ra, rb) {
@@ -533,11 +575,6 @@ impl UnionFind {
             x = p;
         }
         x
-    }
-
-    fn lower(&mut self, root: u32, conf: u8) {
-        let c = &mut self.confidence[root as usize];
-        *c = (*c).min(conf);
     }
 
     fn clearly_differ(&self, a: u32, b: u32) -> bool {
@@ -628,8 +665,11 @@ mod tests {
 
     #[test]
     fn fuzzy_name_rule_is_60() {
-        let got = rule_of(rec("1", "Katherine Middleton", &["kate@a.com"], &[], "t1"), rec("2", "Catherine Middleton", &[], &["512-326-0123"], "t2"));
+        let got = rule_of(rec("1", "Katherine Middleton", &["kate@a.com"], &[], "t1"), rec("2", "Catherine Middleton", &[], &["512-326-0123"], ""));
         assert_eq!(got, Some((Rule::FuzzyName, 60)));
+        // Anything that contradicts the name (different teams, emails or phones): no pair.
+        assert_eq!(rule_of(rec("1", "Katherine Middleton", &[], &[], "t1"), rec("2", "Catherine Middleton", &[], &[], "t2")), None);
+        assert_eq!(rule_of(rec("1", "Katherine Middleton", &["k@a.com"], &[], ""), rec("2", "Catherine Middleton", &["c@b.com"], &[], "")), None);
         // First and last swapped.
         assert_eq!(rule_of(rec("1", "Smith John", &[], &[], ""), rec("2", "John Smith", &[], &[], "")), Some((Rule::FuzzyName, 60)));
     }
@@ -655,7 +695,7 @@ mod tests {
                 rec("b", "Johnny Smith", &[], &["512-326-0123"], "t1"), // phone → a
                 rec("c", "John Smith", &["john@b.com"], &["213-482-1200"], "t1"), // name+team → b, but a's cluster differs in both
                 rec("d", "J. Smith", &["john@b.com"], &[], ""),       // email → c
-                rec("e", "Jon Smith", &[], &[], "t9"),                 // fuzzy only → review
+                rec("e", "Jonh Smith", &[], &[], ""),                  // fuzzy only → review
             ],
             Region::default(),
         );
@@ -707,7 +747,7 @@ mod tests {
                     }
                 }
             }
-            let (mut blocked, _) = candidate_matches(&mut p.people, MAX_BLOCK);
+            let (mut blocked, _) = candidate_matches(&mut p.people, MAX_BLOCK, MAX_NAME_BLOCK);
             blocked.sort_by_key(|m| (m.a, m.b));
             assert_eq!(blocked, brute, "round {round}");
             total_matches += brute.len();
