@@ -363,39 +363,47 @@ pub const NICKNAMES: &[(&str, &str)] = &[
 
 /// American Soundex (`robert` → `R163`): names that sound alike share it despite most typos.
 pub fn soundex(word: &str) -> String {
-    fn code(c: char) -> u8 {
+    let code = soundex_code(word);
+    if code[0] == 0 {
+        return String::new();
+    }
+    code.iter().map(|&b| b as char).collect()
+}
+
+/// [`soundex`] as bytes (no allocation; all zero for a word without ASCII letters).
+pub fn soundex_code(word: &str) -> [u8; 4] {
+    fn code(c: u8) -> u8 {
         match c {
-            'b' | 'f' | 'p' | 'v' => b'1',
-            'c' | 'g' | 'j' | 'k' | 'q' | 's' | 'x' | 'z' => b'2',
-            'd' | 't' => b'3',
-            'l' => b'4',
-            'm' | 'n' => b'5',
-            'r' => b'6',
-            'h' | 'w' => b'h',
+            b'b' | b'f' | b'p' | b'v' => b'1',
+            b'c' | b'g' | b'j' | b'k' | b'q' | b's' | b'x' | b'z' => b'2',
+            b'd' | b't' => b'3',
+            b'l' => b'4',
+            b'm' | b'n' => b'5',
+            b'r' => b'6',
+            b'h' | b'w' => b'h',
             _ => b'0',
         }
     }
-    let mut chars = word.chars().filter(char::is_ascii_alphabetic);
-    let Some(first) = chars.next() else { return String::new() };
-    let mut out = vec![first.to_ascii_uppercase() as u8];
+    let mut letters = word.bytes().filter(u8::is_ascii_alphabetic).map(|b| b.to_ascii_lowercase());
+    let Some(first) = letters.next() else { return [0; 4] };
+    let mut out = [first.to_ascii_uppercase(), b'0', b'0', b'0'];
+    let mut len = 1;
     let mut prev = code(first);
-    for c in chars {
+    for c in letters {
         let k = code(c);
         if k == b'h' {
             continue; // h and w don't separate equal codes
         }
         if k != b'0' && k != prev {
-            out.push(k);
-            if out.len() == 4 {
+            out[len] = k;
+            len += 1;
+            if len == 4 {
                 break;
             }
         }
         prev = k;
     }
-    while out.len() < 4 {
-        out.push(b'0');
-    }
-    String::from_utf8(out).unwrap_or_default()
+    out
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 use std::hash::{BuildHasher, Hash};
 
 use rayon::prelude::*;
-use strsim::{jaro_winkler, osa_distance};
+use strsim::jaro_winkler;
 
 use super::normalize::{self, Name, Region};
 
@@ -27,6 +27,10 @@ pub const MAX_BLOCK: usize = 1_000;
 /// ("John Smith" across a national list): like Splink's term-frequency adjustment, a common name
 /// is weak evidence. Only the fuzzy rule (review, never a merge) relies on name keys alone.
 pub const MAX_NAME_BLOCK: usize = 100;
+
+/// Team blocks (and team + name blocks) above this size are skipped: a big team's members are
+/// still compared through team + family-name sound and team + first-name keys.
+pub const MAX_TEAM_BLOCK: usize = 200;
 
 /// Why two records are taken for the same person, strongest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -117,12 +121,31 @@ const KIND_NAME_SORTED: u64 = 11;
 /// A key's kind in its top 4 bits, a hash of its value in the rest.
 fn key<T: Hash>(kind: u64, value: T) -> u64 {
     // A fixed-seed hasher: keys (and so results) are the same on every run.
-    let h = std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one((kind, value));
+    let h = rustc_hash::FxBuildHasher.hash_one((kind, value));
     (kind << 60) | (h >> 4)
 }
 
-fn is_name_key(k: u64) -> bool {
-    k >> 60 >= KIND_NAME_PHONETIC
+/// The most records a block of this key may have before it is skipped.
+fn block_cap(k: u64, caps: Caps) -> usize {
+    match k >> 60 {
+        KIND_EMAIL | KIND_PHONE => caps.contact,
+        KIND_TEAM | KIND_TEAM_LAST | KIND_TEAM_FIRST => caps.team,
+        _ => caps.name,
+    }
+}
+
+/// Block size limits ([`MAX_BLOCK`], [`MAX_TEAM_BLOCK`], [`MAX_NAME_BLOCK`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Caps {
+    pub contact: usize,
+    pub team: usize,
+    pub name: usize,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        Caps { contact: MAX_BLOCK, team: MAX_TEAM_BLOCK, name: MAX_NAME_BLOCK }
+    }
 }
 
 /// Cleans and interns the records (in parallel).
@@ -203,7 +226,7 @@ struct Interner {
 
 #[derive(Default)]
 struct Pool {
-    ids: std::collections::HashMap<String, u32>,
+    ids: rustc_hash::FxHashMap<String, u32>,
     values: Vec<String>,
 }
 
@@ -226,7 +249,7 @@ fn keys_of(p: &Person) -> (Vec<u64>, Vec<u64>) {
         keys.push(key(KIND_TEAM, p.team));
         // For teams too big for one block: the name rule's pairs inside them.
         if !n.last.is_empty() {
-            keys.push(key(KIND_TEAM_LAST, (p.team, normalize::soundex(&n.last))));
+            keys.push(key(KIND_TEAM_LAST, (p.team, normalize::soundex_code(&n.last))));
         }
         if !n.first_canon.is_empty() {
             keys.push(key(KIND_TEAM_FIRST, (p.team, n.first_canon.as_str())));
@@ -234,7 +257,7 @@ fn keys_of(p: &Person) -> (Vec<u64>, Vec<u64>) {
     }
     let mut name_keys = Vec::new();
     if !n.first_canon.is_empty() && !n.last.is_empty() {
-        name_keys.push(key(KIND_NAME_PHONETIC, (normalize::soundex(&n.last), normalize::soundex(&n.first_canon))));
+        name_keys.push(key(KIND_NAME_PHONETIC, (normalize::soundex_code(&n.last), normalize::soundex_code(&n.first_canon))));
         // The other name exact, this one by its sound without its first letter: catches a typo
         // in a first letter ("Katherine" / "Catherine") that changes the Soundex code.
         name_keys.push(key(KIND_NAME_LAST, (n.last.as_str(), soundex_tail(&n.first_canon))));
@@ -252,8 +275,9 @@ fn keys_of(p: &Person) -> (Vec<u64>, Vec<u64>) {
     (keys, name_keys)
 }
 
-fn soundex_tail(word: &str) -> String {
-    normalize::soundex(word).chars().skip(1).collect()
+fn soundex_tail(word: &str) -> [u8; 3] {
+    let c = normalize::soundex_code(word);
+    [c[1], c[2], c[3]]
 }
 
 fn shares(a: &[u32], b: &[u32]) -> bool {
@@ -266,7 +290,57 @@ fn all_differ(a: &[u32], b: &[u32]) -> bool {
 }
 
 fn similar(a: &str, b: &str, jw: f64) -> bool {
-    a == b || jaro_winkler(a, b) >= jw || (a.chars().count() >= 4 && b.chars().count() >= 4 && osa_distance(a, b) <= 1)
+    a == b || (a.len() >= 4 && b.len() >= 4 && within_one_edit(a.as_bytes(), b.as_bytes())) || (jaro_could_reach(a, b, jw) && jaro_winkler(a, b) >= jw)
+}
+
+/// One insertion, deletion, substitution or swap of neighbours apart (optimal string alignment
+/// distance ≤ 1), without allocating: this runs for millions of pairs.
+fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
+    let (a, b) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if b.len() - a.len() > 1 {
+        return false;
+    }
+    let p = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    if p == a.len() {
+        return true; // equal, or b has one more at the end
+    }
+    if a.len() == b.len() {
+        // substitution at p, or a swap of p and p + 1
+        a[p + 1..] == b[p + 1..] || (p + 1 < a.len() && a[p] == b[p + 1] && a[p + 1] == b[p] && a[p + 2..] == b[p + 2..])
+    } else {
+        a[p..] == b[p + 1..] // b has one more at p
+    }
+}
+
+/// An upper bound on Jaro-Winkler from the letters the two share (as multisets): skips the
+/// full computation for the many pairs of plainly different names a team block pairs up.
+fn jaro_could_reach(a: &str, b: &str, threshold: f64) -> bool {
+    if !a.is_ascii() || !b.is_ascii() {
+        return true; // the bound below counts bytes; Jaro counts characters
+    }
+    let (la, lb) = (a.len() as f64, b.len() as f64);
+    if la == 0.0 || lb == 0.0 {
+        return false;
+    }
+    let mut counts = [0i32; 64];
+    for c in a.bytes() {
+        counts[(c & 63) as usize] += 1;
+    }
+    let mut common = 0i32;
+    for c in b.bytes() {
+        let slot = &mut counts[(c & 63) as usize];
+        if *slot > 0 {
+            *slot -= 1;
+            common += 1;
+        }
+    }
+    let m = f64::from(common);
+    if m == 0.0 {
+        return false;
+    }
+    // Jaro ≤ (m/|a| + m/|b| + 1) / 3; Winkler's prefix bonus adds at most 0.4 × (1 − Jaro).
+    let jaro = (m / la + m / lb + 1.0) / 3.0;
+    jaro + 0.4 * (1.0 - jaro) >= threshold
 }
 
 fn initial_of(a: &str, b: &str) -> bool {
@@ -307,7 +381,7 @@ fn fuzzy_names(a: &Person, b: &Person) -> bool {
     if matches!((a.name.suffix, b.name.suffix), (Some(x), Some(y)) if x != y) {
         return false;
     }
-    if jaro_winkler(&a.full, &b.full) >= 0.9 || (a.name.first_canon == b.name.last && a.name.last == b.name.first_canon) {
+    if (jaro_could_reach(&a.full, &b.full, 0.9) && jaro_winkler(&a.full, &b.full) >= 0.9) || (a.name.first_canon == b.name.last && a.name.last == b.name.first_canon) {
         return true;
     }
     // A nickname the table reads one way ("jon" → jonathan) may be the other's formal name.
@@ -361,7 +435,7 @@ pub struct BlockingStats {
 
 /// Every matching pair among the records, found through shared blocking keys (each pair is
 /// compared once: in the block of the smallest key the two share).
-pub fn candidate_matches(people: &mut [Person], max_block: usize, max_name_block: usize) -> (Vec<Match>, BlockingStats) {
+pub fn candidate_matches(people: &mut [Person], caps: Caps) -> (Vec<Match>, BlockingStats) {
     let mut entries: Vec<(u64, u32)> = people.iter().enumerate().flat_map(|(i, p)| p.keys.iter().map(move |&k| (k, i as u32))).collect();
     entries.par_sort_unstable();
     let mut stats = BlockingStats::default();
@@ -377,7 +451,7 @@ pub fn candidate_matches(people: &mut [Person], max_block: usize, max_name_block
             end += 1;
         }
         let len = end - start;
-        if len > if is_name_key(k) { max_name_block } else { max_block } {
+        if len > block_cap(k, caps) {
             oversized.push(k);
             stats.skipped_blocks += 1;
         } else if len > 1 {
@@ -472,7 +546,12 @@ impl Resolution {
 /// Resolves cleaned records into entities. `keep_apart` are pairs a person rejected: they are
 /// neither merged nor proposed again.
 pub fn resolve(prepared: &mut Prepared, keep_apart: &[(u32, u32)]) -> Resolution {
-    let (mut matches, blocking) = candidate_matches(&mut prepared.people, MAX_BLOCK, MAX_NAME_BLOCK);
+    resolve_with(prepared, keep_apart, &[])
+}
+
+/// [`resolve`], with pairs a person approved joined first (confidence 100: a person decided).
+pub fn resolve_with(prepared: &mut Prepared, keep_apart: &[(u32, u32)], join: &[(u32, u32)]) -> Resolution {
+    let (mut matches, blocking) = candidate_matches(&mut prepared.people, Caps::default());
     let people = &prepared.people;
     let mut rejected: Vec<(u32, u32)> = keep_apart.iter().map(|&(a, b)| if a < b { (a, b) } else { (b, a) }).collect();
     rejected.sort_unstable();
@@ -486,6 +565,13 @@ pub fn resolve(prepared: &mut Prepared, keep_apart: &[(u32, u32)]) -> Resolution
     let mut uf = UnionFind::new(people);
     let mut review = Vec::new();
     let mut merges = 0;
+    for &(a, b) in join {
+        let (ra, rb) = (uf.find(a), uf.find(b));
+        if ra != rb {
+            uf.union(ra, rb, 100);
+            merges += 1;
+        }
+    }
     for m in &matches {
         let conf = m.rule.confidence();
         if conf <= AUTO_MERGE_ABOVE {
@@ -688,6 +774,19 @@ mod tests {
     }
 
     #[test]
+    fn one_edit_and_the_jaro_bound() {
+        for (a, b, want) in [("smith", "smith", true), ("smith", "smiht", true), ("smith", "smth", true), ("smith", "smithe", true), ("smith", "smyth", true), ("smith", "msith", true), ("smith", "smtih", true), ("smith", "smyht", false), ("smith", "jones", false), ("ab", "abcd", false)] {
+            assert_eq!(within_one_edit(a.as_bytes(), b.as_bytes()), want, "{a} {b}");
+        }
+        // The bound never rules out a pair Jaro-Winkler would pass.
+        for (a, b) in [("martha", "marhta"), ("dwayne", "duane"), ("dixon", "dicksonx"), ("john smith", "jon smiht"), ("katherine middleton", "catherine middleton")] {
+            let jw = jaro_winkler(a, b);
+            assert!(jaro_could_reach(a, b, jw - 1e-9), "{a} {b} {jw}");
+        }
+        assert!(!jaro_could_reach("smith", "jones", 0.9));
+    }
+
+    #[test]
     fn merges_are_transitive_and_the_guard_stops_chains() {
         let mut p = prepare(
             &[
@@ -747,7 +846,7 @@ mod tests {
                     }
                 }
             }
-            let (mut blocked, _) = candidate_matches(&mut p.people, MAX_BLOCK, MAX_NAME_BLOCK);
+            let (mut blocked, _) = candidate_matches(&mut p.people, Caps::default());
             blocked.sort_by_key(|m| (m.a, m.b));
             assert_eq!(blocked, brute, "round {round}");
             total_matches += brute.len();
