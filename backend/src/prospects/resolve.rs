@@ -26,7 +26,7 @@ pub const MAX_BLOCK: usize = 1_000;
 /// A name key shared by more records than this is too common to flag a pair on the name alone
 /// ("John Smith" across a national list): like Splink's term-frequency adjustment, a common name
 /// is weak evidence. Only the fuzzy rule (review, never a merge) relies on name keys alone.
-pub const MAX_NAME_BLOCK: usize = 100;
+pub const MAX_NAME_BLOCK: usize = 50;
 
 /// Team blocks (and team + name blocks) above this size are skipped: a big team's members are
 /// still compared through team + family-name sound and team + first-name keys.
@@ -115,8 +115,7 @@ const KIND_TEAM_FIRST: u64 = 5;
 /// Kinds from here on are name keys (capped at [`MAX_NAME_BLOCK`]).
 const KIND_NAME_PHONETIC: u64 = 8;
 const KIND_NAME_LAST: u64 = 9;
-const KIND_NAME_FIRST: u64 = 10;
-const KIND_NAME_SORTED: u64 = 11;
+const KIND_NAME_SORTED: u64 = 10;
 
 /// A key's kind in its top 4 bits, a hash of its value in the rest.
 fn key<T: Hash>(kind: u64, value: T) -> u64 {
@@ -258,10 +257,9 @@ fn keys_of(p: &Person) -> (Vec<u64>, Vec<u64>) {
     let mut name_keys = Vec::new();
     if !n.first_canon.is_empty() && !n.last.is_empty() {
         name_keys.push(key(KIND_NAME_PHONETIC, (normalize::soundex_code(&n.last), normalize::soundex_code(&n.first_canon))));
-        // The other name exact, this one by its sound without its first letter: catches a typo
-        // in a first letter ("Katherine" / "Catherine") that changes the Soundex code.
+        // The family name exact, the first name by its sound without its first letter: catches
+        // a typo in the first letter ("Katherine" / "Catherine") that changes the Soundex code.
         name_keys.push(key(KIND_NAME_LAST, (n.last.as_str(), soundex_tail(&n.first_canon))));
-        name_keys.push(key(KIND_NAME_FIRST, (n.first_canon.as_str(), soundex_tail(&n.last))));
         // First and last swapped ("Smith John"): the sorted pair, initials kept apart from
         // `KIND_NAME_LAST` so it does not just repeat it.
         let (a, b) = if n.first_canon <= n.last { (&n.first_canon, &n.last) } else { (&n.last, &n.first_canon) };
