@@ -159,11 +159,16 @@ pub fn prepare(inputs: &[PersonInput], region: Region) -> Prepared {
     }
     // Each distinct phone key is parsed once (libphonenumber's parse is the costly step).
     let keys: Vec<Vec<Option<String>>> = inputs.par_iter().map(|r| r.phones.iter().map(|p| normalize::phone_key(p)).collect()).collect();
-    let mut distinct: Vec<&str> = keys.iter().flatten().flatten().map(String::as_str).collect();
-    distinct.par_sort_unstable();
-    distinct.dedup();
+    let mut slot: rustc_hash::FxHashMap<&str, usize> = Default::default();
+    let mut distinct: Vec<&str> = Vec::new();
+    for k in keys.iter().flatten().flatten() {
+        slot.entry(k.as_str()).or_insert_with(|| {
+            distinct.push(k.as_str());
+            distinct.len() - 1
+        });
+    }
     let parsed: Vec<Option<String>> = distinct.par_iter().map(|k| normalize::phone_from_key(k, region)).collect();
-    let lookup = |k: &str| distinct.binary_search(&k).ok().and_then(|i| parsed[i].clone());
+    let lookup = |k: &str| slot.get(k).and_then(|&i| parsed[i].clone());
     let cleaned: Vec<Clean> = inputs
         .par_iter()
         .zip(keys.par_iter())
