@@ -18,7 +18,7 @@ CREATE TABLE prospect_rejects (
     source_file  TEXT    NOT NULL,
     line         BIGINT NOT NULL,
     reason       TEXT    NOT NULL,
-    data         JSONB   NOT NULL,
+    data         TEXT    NOT NULL,
     rejected_at TIMESTAMPTZ NOT NULL
 );
 

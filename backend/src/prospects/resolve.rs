@@ -48,6 +48,9 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// Every rule, strongest first.
+    pub const ALL: &'static [Rule] = &[Rule::Email, Rule::Phone, Rule::NameTeam, Rule::SharedContact, Rule::FuzzyName];
+
     pub fn confidence(self) -> u8 {
         match self {
             Rule::Email => 100,

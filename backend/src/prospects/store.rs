@@ -121,15 +121,25 @@ pub async fn load_file(db: &Db, kind: SourceKind, path: &Path, region: Region) -
             match persons {
                 Err(reason) => {
                     summary.rejected += 1;
-                    sqlx::query("INSERT INTO prospect_rejects (kind, source_file, line, reason, data, rejected_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                    // Kept once: reloading the file does not list the same bad row again.
+                    let text = json.to_string();
+                    let known: Option<i64> = sqlx::query_scalar("SELECT id FROM prospect_rejects WHERE kind = $1 AND data = $2 AND reason = $3")
                         .bind(kind.as_str())
-                        .bind(&source)
-                        .bind(line)
+                        .bind(&text)
                         .bind(reason)
-                        .bind(json.to_string())
-                        .bind(now)
-                        .execute(&mut *tx)
+                        .fetch_optional(&mut *tx)
                         .await?;
+                    if known.is_none() {
+                        sqlx::query("INSERT INTO prospect_rejects (kind, source_file, line, reason, data, rejected_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                            .bind(kind.as_str())
+                            .bind(&source)
+                            .bind(line)
+                            .bind(reason)
+                            .bind(&text)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                 }
                 Ok(persons) => {
                     let hash = record_hash(kind, &json);
