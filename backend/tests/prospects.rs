@@ -125,3 +125,23 @@ async fn loads_resolve_and_decisions_survive_re_runs() {
     let john: (i64, i64) = on_db!(db, |pool| sqlx::query_as("SELECT id, persons FROM prospect_masters WHERE full_name = 'Dr. John Smith'").fetch_one(pool).await).unwrap();
     assert_eq!(john, (john_before, 3));
 }
+
+/// `server migrate --verify`: a migrated database has every table, column and index the
+/// migrations create; a dropped column and index are reported by name.
+#[tokio::test]
+async fn verify_reports_what_the_schema_lacks() {
+    let state = test_state().await;
+    let db = &state.db;
+    let ok = backend::platform::migrate::verify(db).await.unwrap();
+    assert!(ok.ok, "{ok:?}");
+    assert!(ok.tables_expected >= 40 && ok.columns_expected > 300 && ok.indexes_expected > 20, "{ok:?}");
+    on_db!(db, |pool| async {
+        sqlx::query("DROP INDEX prospect_persons_master").execute(pool).await?;
+        sqlx::query("ALTER TABLE prospect_runs DROP COLUMN report").execute(pool).await.map(|_| ())
+    }
+    .await)
+    .unwrap();
+    let bad = backend::platform::migrate::verify(db).await.unwrap();
+    assert!(!bad.ok);
+    assert_eq!((bad.missing_tables.len(), bad.missing_columns.as_slice(), bad.missing_indexes.as_slice()), (0, &["prospect_runs.report".to_string()][..], &["prospect_persons_master".to_string()][..]));
+}

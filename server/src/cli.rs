@@ -74,6 +74,31 @@ pub enum Command {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Make a token and print it — and nothing else — to stdout, once.
+    Create {
+        /// What uses it (shown in the token list).
+        #[arg(long)]
+        name: String,
+        /// The workspace's slug it is for.
+        #[arg(long, conflicts_with = "agency", required_unless_present = "agency")]
+        workspace: Option<String>,
+        /// Agency-wide (an admin's token for every workspace and the agency's webhook endpoints).
+        #[arg(long)]
+        agency: bool,
+        /// read or write.
+        #[arg(long, default_value = "read")]
+        scope: String,
+        /// Expires after this many days (default: never).
+        #[arg(long)]
+        expires_days: Option<i64>,
+        /// The user it acts for (default: the first active admin).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum ProspectsCommand {
     /// Load a company-research file (`team_members` JSON per row) or an agents file into the raw
     /// and normalised layers. Reloading a file adds nothing; bad rows are kept with their reason.
@@ -323,113 +348,12 @@ fn parse_region(region: &str) -> Result<backend::prospects::Region> {
     backend::prospects::Region::parse(region).ok_or_else(|| Error::invalid(format!("--region {region:?} is not an ISO country code (e.g. US, GB, DE).")))
 }
 
-/// What the migrations create: tables with their columns, and indexes (comments stripped;
-/// `CREATE TABLE`, `ALTER TABLE … ADD COLUMN`, `CREATE [UNIQUE] INDEX`, `DROP TABLE|INDEX`).
-fn expected_schema(sqls: &[&str]) -> (std::collections::BTreeMap<String, Vec<String>>, std::collections::BTreeSet<String>) {
-    let mut tables: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    let mut indexes = std::collections::BTreeSet::new();
-    let ident = |w: &str| w.trim_matches(|c| c == '"' || c == '`' || c == '(').to_lowercase();
-    for sql in sqls {
-        let text: String = sql.lines().map(|l| l.split("--").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
-        for stmt in text.split(';') {
-            let words: Vec<&str> = stmt.split_whitespace().collect();
-            let upper: Vec<String> = words.iter().map(|w| w.to_uppercase()).collect();
-            let at = |i: usize| upper.get(i).map(String::as_str).unwrap_or("");
-            let skip_if_not_exists = |i: usize| if at(i) == "IF" && at(i + 1) == "NOT" && at(i + 2) == "EXISTS" { i + 3 } else { i };
-            if at(0) == "CREATE" && at(1) == "TABLE" {
-                let n = skip_if_not_exists(2);
-                let Some(name) = words.get(n).map(|w| ident(w.split('(').next().unwrap_or(w))) else { continue };
-                let (Some(open), Some(close)) = (stmt.find('('), stmt.rfind(')')) else { continue };
-                let mut cols = Vec::new();
-                let (mut depth, mut item) = (0, String::new());
-                for c in stmt[open + 1..close].chars().chain([',']) {
-                    match c {
-                        '(' => depth += 1,
-                        ')' => depth -= 1,
-                        ',' if depth == 0 => {
-                            let first = item.split_whitespace().next().unwrap_or("").to_uppercase();
-                            if !first.is_empty() && !["UNIQUE", "PRIMARY", "CHECK", "FOREIGN", "CONSTRAINT"].contains(&first.as_str()) {
-                                cols.push(ident(item.split_whitespace().next().unwrap_or("")));
-                            }
-                            item.clear();
-                            continue;
-                        }
-                        _ => {}
-                    }
-                    item.push(c);
-                }
-                tables.insert(name, cols);
-            } else if at(0) == "ALTER" && at(1) == "TABLE" && at(3) == "ADD" {
-                let col = if at(4) == "COLUMN" { words.get(5) } else { words.get(4) };
-                if let (Some(t), Some(c)) = (words.get(2), col) {
-                    tables.entry(ident(t)).or_default().push(ident(c));
-                }
-            } else if at(0) == "CREATE" && (at(1) == "INDEX" || (at(1) == "UNIQUE" && at(2) == "INDEX")) {
-                let n = skip_if_not_exists(if at(1) == "INDEX" { 2 } else { 3 });
-                if let Some(name) = words.get(n) {
-                    indexes.insert(ident(name));
-                }
-            } else if at(0) == "DROP" && at(1) == "TABLE" {
-                let n = if at(2) == "IF" { 4 } else { 2 };
-                if let Some(t) = words.get(n) {
-                    tables.remove(&ident(t));
-                }
-            } else if at(0) == "DROP" && at(1) == "INDEX" {
-                let n = if at(2) == "IF" { 4 } else { 2 };
-                if let Some(i) = words.get(n) {
-                    indexes.remove(&ident(i));
-                }
-            }
-        }
-    }
-    (tables, indexes)
-}
-
-/// `server migrate --verify`: every table, column and index the migrations create, checked on the
-/// connected database; a JSON report on stdout, and an error (exit 1) when something is missing.
+/// `server migrate --verify`: the JSON report on stdout, and an error (exit 1) when part of the
+/// schema is missing.
 async fn verify_schema(db: &Db) -> Result<()> {
-    let migrator = match db {
-        Db::Sqlite(_) => sqlx::migrate!("../migrations/sqlite"),
-        Db::Postgres(_) => sqlx::migrate!("../migrations/postgres"),
-    };
-    let sqls: Vec<&str> = migrator.iter().map(|m| &*m.sql).collect();
-    let (tables, indexes) = expected_schema(&sqls);
-    let (present_tables, present_cols, present_indexes): (Vec<String>, Vec<(String, String)>, Vec<String>) = match db {
-        Db::Sqlite(pool) => (
-            sqlx::query_scalar("SELECT lower(name) FROM sqlite_master WHERE type = 'table'").fetch_all(pool).await?,
-            sqlx::query_as("SELECT lower(m.name), lower(p.name) FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'").fetch_all(pool).await?,
-            sqlx::query_scalar("SELECT lower(name) FROM sqlite_master WHERE type = 'index'").fetch_all(pool).await?,
-        ),
-        Db::Postgres(pool) => (
-            sqlx::query_scalar("SELECT lower(table_name::text) FROM information_schema.tables WHERE table_schema = current_schema()").fetch_all(pool).await?,
-            sqlx::query_as("SELECT lower(table_name::text), lower(column_name::text) FROM information_schema.columns WHERE table_schema = current_schema()").fetch_all(pool).await?,
-            sqlx::query_scalar("SELECT lower(indexname::text) FROM pg_indexes WHERE schemaname = current_schema()").fetch_all(pool).await?,
-        ),
-    };
-    let present_tables: std::collections::BTreeSet<String> = present_tables.into_iter().collect();
-    let present_cols: std::collections::BTreeSet<(String, String)> = present_cols.into_iter().collect();
-    let present_indexes: std::collections::BTreeSet<String> = present_indexes.into_iter().collect();
-    let missing_tables: Vec<&String> = tables.keys().filter(|t| !present_tables.contains(*t)).collect();
-    let missing_columns: Vec<String> = tables
-        .iter()
-        .filter(|(t, _)| present_tables.contains(*t))
-        .flat_map(|(t, cols)| cols.iter().filter(|c| !present_cols.contains(&(t.clone(), (*c).clone()))).map(move |c| format!("{t}.{c}")))
-        .collect();
-    let missing_indexes: Vec<&String> = indexes.iter().filter(|i| !present_indexes.contains(*i)).collect();
-    let ok = missing_tables.is_empty() && missing_columns.is_empty() && missing_indexes.is_empty();
-    let report = serde_json::json!({
-        "backend": format!("{:?}", db.backend()).to_lowercase(),
-        "ok": ok,
-        "migrations": sqls.len(),
-        "tables_expected": tables.len(),
-        "columns_expected": tables.values().map(Vec::len).sum::<usize>(),
-        "indexes_expected": indexes.len(),
-        "missing_tables": missing_tables,
-        "missing_columns": missing_columns,
-        "missing_indexes": missing_indexes,
-    });
+    let report = backend::platform::migrate::verify(db).await?;
     println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Error::Internal(e.to_string()))?);
-    if ok {
+    if report.ok {
         Ok(())
     } else {
         Err(Error::invalid("The database lacks part of the schema (see the report above): run `server migrate` against it, or restore it from a backup."))
