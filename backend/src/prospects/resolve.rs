@@ -30,7 +30,7 @@ pub const MAX_NAME_BLOCK: usize = 50;
 
 /// Team blocks (and team + name blocks) above this size are skipped: a big team's members are
 /// still compared through team + family-name sound and team + first-name keys.
-pub const MAX_TEAM_BLOCK: usize = 200;
+pub const MAX_TEAM_BLOCK: usize = 50;
 
 /// Why two records are taken for the same person, strongest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
