@@ -11,13 +11,14 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 SERVER_BIN := $(TARGET_DIR)/debug/server
 PG_DIR := $(or $(TMPDIR),/tmp)/maverick-pg-$(shell id -u)
 
-.PHONY: help setup assets build run release bench page-weight test test-wasm-types test-sqlite test-postgres test-api-fuzz test-e2e e2e-deps clean
+.PHONY: help setup assets build run release bench bench-prospects page-weight test test-wasm-types test-sqlite test-postgres test-api-fuzz test-e2e e2e-deps clean
 
 help:
 	@echo "make run      build and serve http://127.0.0.1:3000 with the demo agency (SQLite under data/)"
 	@echo "make test     all tests: Rust on SQLite and PostgreSQL, the Playwright suite, the API fuzzer"
 	@echo "make release  optimised build for self-hosting: target/release/server + target/site"
 	@echo "make bench    dashboard and portal benchmarks on SQLite and PostgreSQL (figures for docs/performance.md)"
+	@echo "make bench-prospects  entity resolution vs Splink on 1M labelled person records (BENCH_PROSPECTS_RECORDS)"
 	@echo "make page-weight  bytes a first visit downloads, measured in Chromium (figures for docs/performance.md)"
 
 setup:
@@ -46,6 +47,10 @@ release: assets
 	PATH="$(CURDIR)/node_modules/.bin:$$PATH" LEPTOS_HASH_FILES=true cargo leptos build --release
 	node scripts/site-finish.mjs target/site "$(TARGET_DIR)/release"
 	@echo "Built $(TARGET_DIR)/release/server and target/site — see README, 'Self-hosting'."
+
+# Prospects: Maverick's resolver and Splink (in a virtualenv) on the same generated, labelled file.
+bench-prospects:
+	@bash scripts/bench-prospects.sh
 
 # Benchmarks (not part of `make test`), on SQLite and on a throwaway PostgreSQL: every dashboard over
 # a generated agency (BENCH_WORKSPACES, BENCH_LEADS, BENCH_SENDERS, BENCH_DAYS), and the client

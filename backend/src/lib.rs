@@ -4,7 +4,7 @@
 //! The folders are layers (docs/architecture.md, "The house"; `tests/layers.rs` enforces it):
 //! `platform` knows no domain; `identity` and `tenancy` build on it; `connectors` are clients of
 //! outside services with no database; the domains (`leads`, `contacts`, `bison`,
-//! `personalization`, `notifications`, `zips`) import only downwards and along declared edges;
+//! `personalization`, `notifications`, `zips`, `prospects`) import only downwards and along declared edges;
 //! `reporting` reads them all and nobody reads it; `runtime` composes everything.
 
 pub mod platform;
@@ -21,6 +21,7 @@ pub mod eventbus;
 pub mod leads;
 pub mod notifications;
 pub mod personalization;
+pub mod prospects;
 pub mod zips;
 
 pub mod reporting;

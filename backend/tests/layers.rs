@@ -21,6 +21,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("personalization", Layer::Domain),
     ("notifications", Layer::Domain),
     ("zips", Layer::Domain),
+    ("prospects", Layer::Domain),
     ("eventbus", Layer::Domain),
     ("automations", Layer::Domain),
     ("reporting", Layer::Reporting),

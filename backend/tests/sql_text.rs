@@ -56,6 +56,12 @@ fn every_text_enum_matches_the_schema_in_both_dialects() {
         ("automation_steps", "status", texts(automations::StepStatus::ALL, automations::StepStatus::as_str)),
         ("automation_log", "level", texts(automations::LogLevel::ALL, automations::LogLevel::as_str)),
         ("site_credentials", "site", texts(automations::credentials::Site::ALL, automations::credentials::Site::as_str)),
+        ("prospect_raw", "kind", texts(backend::prospects::store::SourceKind::ALL, backend::prospects::store::SourceKind::as_str)),
+        ("prospect_rejects", "kind", texts(backend::prospects::store::SourceKind::ALL, backend::prospects::store::SourceKind::as_str)),
+        ("prospect_review_pairs", "status", texts(backend::prospects::store::PairStatus::ALL, backend::prospects::store::PairStatus::as_str)),
+        ("prospect_review_pairs", "rule", texts(backend::prospects::Rule::ALL, backend::prospects::Rule::as_str)),
+        ("prospect_decisions", "action", texts(backend::prospects::store::Decision::ALL, backend::prospects::store::Decision::as_str)),
+        ("prospect_runs", "status", texts(backend::prospects::store::RunStatus::ALL, backend::prospects::store::RunStatus::as_str)),
     ];
     for dialect in ["sqlite", "postgres"] {
         for (table, column, ours) in &cases {

@@ -1,6 +1,6 @@
 //! The command line: `server [serve] [--demo]`, `server worker`, `server migrate`,
 //! `server create-admin`, `server seed-demo`, `server api-token create`, `server backup`,
-//! `server restore`.
+//! `server restore`, `server prospects resolve`.
 
 use std::{io::IsTerminal, sync::Arc};
 
@@ -28,8 +28,12 @@ pub enum Command {
     Serve,
     /// Run only the job workers (scale-out on PostgreSQL: any number of these beside the web hosts).
     Worker,
-    /// Apply database migrations and exit.
-    Migrate,
+    /// Apply database migrations and exit; `--verify` then checks that every table, column and
+    /// index the migrations create exists on the database and prints a JSON report (exit 1 if not).
+    Migrate {
+        #[arg(long)]
+        verify: bool,
+    },
     /// Create an admin account (the first admin of a real install).
     CreateAdmin {
         #[arg(long)]
@@ -70,6 +74,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Prospect lists: resolve person records into one master per real person.
+    Prospects {
+        #[command(subcommand)]
+        command: ProspectsCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -97,6 +106,38 @@ pub enum TokenCommand {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum ProspectsCommand {
+    /// Load a company-research file (`team_members` JSON per row) or an agents file into the raw
+    /// and normalised layers. Reloading a file adds nothing; bad rows are kept with their reason.
+    Load {
+        #[arg(long, value_parser = ["company", "agents"])]
+        kind: String,
+        file: std::path::PathBuf,
+        /// The country phone numbers without a `+country` prefix belong to (ISO code).
+        #[arg(long, default_value = "US")]
+        region: String,
+    },
+    /// Resolve persons into masters. On the configured database by default (applying the review
+    /// decisions, logging the run); with `--input people.csv --out clusters.csv` in memory, no
+    /// database, writing `record_id,entity_id,confidence,needs_review` (header auto-mapped: an id
+    /// column, a full name or first/last name, any email and phone columns, a team id).
+    Resolve {
+        /// Standalone mode: the person records (CSV; `,`, `;` or tab).
+        #[arg(long, requires = "out")]
+        input: Option<std::path::PathBuf>,
+        /// Standalone mode: where the clusters go.
+        #[arg(long, requires = "input")]
+        out: Option<std::path::PathBuf>,
+        /// Standalone mode: the country of phone numbers without a `+country` prefix.
+        #[arg(long, default_value = "US")]
+        region: String,
+        /// Also write the run's JSON report to this file.
+        #[arg(long)]
+        report: Option<std::path::PathBuf>,
+    },
+}
+
 pub async fn run(cli: Cli) -> Result<()> {
     let mut config = Config::from_env()?;
     config.demo |= cli.demo;
@@ -111,6 +152,9 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Command::Backup { to }) => return backup(&config, to).await,
         Some(Command::Restore { archive, force }) => return restore(&config, &archive, force).await,
+        Some(Command::Prospects { command: ProspectsCommand::Resolve { input: Some(input), out: Some(out), region, report } }) => {
+            return resolve_prospects_file(&input, &out, &region, report.as_deref());
+        }
         _ => {}
     }
     // The demo's automations pull from the stand-in Cole X Dates this host serves (demo mode only).
@@ -132,8 +176,24 @@ pub async fn run(cli: Cli) -> Result<()> {
     let outcome = match command {
         Command::Serve => serve(state).await,
         Command::Worker => backend::runtime::workers::run_until_shutdown(state, shutdown_signal()).await,
-        Command::Migrate => {
+        Command::Migrate { verify: false } => {
             tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Migrate { verify: true } => verify_schema(&state.db).await,
+        Command::Prospects { command: ProspectsCommand::Load { kind, file, region } } => {
+            let region = parse_region(&region)?;
+            let summary = backend::prospects::store::load_file(&state.db, kind.parse()?, &file, region).await?;
+            println!("{}", serde_json::to_string_pretty(&summary).map_err(|e| Error::Internal(e.to_string()))?);
+            Ok(())
+        }
+        Command::Prospects { command: ProspectsCommand::Resolve { report, .. } } => {
+            let done = backend::prospects::store::resolve_db(&state.db).await?;
+            let json = serde_json::to_string_pretty(&done).map_err(|e| Error::Internal(e.to_string()))?;
+            if let Some(path) = report {
+                std::fs::write(&path, &json).map_err(|e| Error::invalid(format!("Cannot write {}: {e}", path.display())))?;
+            }
+            println!("{json}");
             Ok(())
         }
         Command::CreateAdmin { email, name, password_env } => create_admin(&state, email, name, &password_env).await,
@@ -322,6 +382,34 @@ async fn restore(config: &Config, archive: &std::path::Path, force: bool) -> Res
     if m.secret_key == "environment" {
         println!("This backup was made with MAVERICK_SECRET_KEY set: start the server with the same value.");
     }
+    Ok(())
+}
+
+fn parse_region(region: &str) -> Result<backend::prospects::Region> {
+    backend::prospects::Region::parse(region).ok_or_else(|| Error::invalid(format!("--region {region:?} is not an ISO country code (e.g. US, GB, DE).")))
+}
+
+/// `server migrate --verify`: the JSON report on stdout, and an error (exit 1) when part of the
+/// schema is missing.
+async fn verify_schema(db: &Db) -> Result<()> {
+    let report = backend::platform::migrate::verify(db).await?;
+    println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Error::Internal(e.to_string()))?);
+    if report.ok {
+        Ok(())
+    } else {
+        Err(Error::invalid("The database lacks part of the schema (see the report above): run `server migrate` against it, or restore it from a backup."))
+    }
+}
+
+/// The standalone resolver: a CSV in, clusters out, all in memory; the summary on stdout.
+fn resolve_prospects_file(input: &std::path::Path, out: &std::path::Path, region: &str, report: Option<&std::path::Path>) -> Result<()> {
+    let region = parse_region(region)?;
+    let summary = backend::prospects::file::resolve_file(input, out, region)?;
+    let json = serde_json::to_string_pretty(&summary).map_err(|e| Error::Internal(e.to_string()))?;
+    if let Some(path) = report {
+        std::fs::write(path, &json).map_err(|e| Error::invalid(format!("Cannot write {}: {e}", path.display())))?;
+    }
+    println!("{json}");
     Ok(())
 }
 

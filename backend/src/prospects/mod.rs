@@ -1,0 +1,16 @@
+//! Prospects (issue 15): agent and company lists an agency scrapes or buys, resolved into one
+//! master list of real people with a confidence, a review queue and a merge log.
+//!
+//! `normalize` cleans emails, phones and names; `resolve` is the entity-resolution engine (pure,
+//! no database: blocking, rules with the seed's confidences, union-find with a chain guard);
+//! `file` reads person records from a CSV (header auto-mapped) and writes the clusters — the
+//! standalone mode of `server prospects resolve --input … --out …` and of the benchmark;
+//! `store` is the database side (migration 0024): raw, persons, masters, review, runs.
+
+pub mod file;
+pub mod normalize;
+pub mod resolve;
+pub mod store;
+
+pub use normalize::Region;
+pub use resolve::{PersonInput, Resolution, Rule, AUTO_MERGE_ABOVE};
