@@ -285,6 +285,9 @@ fn today() -> chrono::NaiveDate {
 #[tokio::test]
 async fn the_whole_chain_pulls_cleans_measures_uploads_and_renames() {
     let w = world(1000).await;
+    // Slack: the agency's channel hears how runs end (the client's channel does not).
+    backend::notifications::set_agency_url(&w.srv.state.db, &w.srv.state.secrets, Some("http://127.0.0.1:9/agency-hook")).await.unwrap();
+    backend::notifications::set_workspace_url(&w.srv.state.db, &w.srv.state.secrets, w.srv.fx.ws_a, Some("http://127.0.0.1:9/client-hook")).await.unwrap();
     let run = w.start(Step::Pull, Step::Rotate, false).await;
     let done = w.work(run).await;
     assert_eq!(done.status, RunStatus::Completed, "{:?}", done.error);
@@ -321,6 +324,11 @@ async fn the_whole_chain_pulls_cleans_measures_uploads_and_renames() {
     let password = COLE_ACCOUNTS[0].2;
     assert!(log.iter().all(|l| !l.message.contains(password)));
     assert!(steps.iter().all(|s| !s.output.as_deref().unwrap_or("").contains(password)));
+    let slack: Vec<(Option<i64>, String)> =
+        on_db!(&w.srv.state.db, |p| sqlx::query_as("SELECT workspace_id, text FROM slack_messages ORDER BY id").fetch_all(p).await).unwrap();
+    assert_eq!(slack.len(), 1, "{slack:?}");
+    assert_eq!(slack[0].0, None, "to the agency's channel");
+    assert!(slack[0].1.contains(&format!("Acme Roofing — automation Run {run} completed")), "{slack:?}");
     // The browser closes with nothing left behind.
     assert!(w.browser.chromium_processes() > 0, "the pull ran in a real Chromium");
     w.browser.shutdown().await;

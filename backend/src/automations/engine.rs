@@ -365,7 +365,8 @@ async fn finish_run(ctx: &Ctx<'_>, status: RunStatus, failed: Option<Step>, erro
         (Some(step), Some(e)) => format!(":x: {} — automation {mode} {} failed at {}: {e}", ctx.workspace.name, run.id, step.label()),
         _ => format!(":white_check_mark: {} — automation {mode} {} completed ({} → {}).", ctx.workspace.name, run.id, run.first_step.label(), run.last_step.label()),
     };
-    if let Err(e) = crate::notifications::enqueue(&ctx.state.db, Some(run.workspace_id), &text).await {
+    // The agency's channel: a run's sign-ins and steps are the agency's business, not the client's.
+    if let Err(e) = crate::notifications::enqueue(&ctx.state.db, None, &text).await {
         tracing::warn!(run = run.id, error = %e, "could not queue the Slack message of an automation run");
     }
     Ok(())

@@ -98,7 +98,11 @@ pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<(usize, usize)> {
             .await
             .map(|r| r.rows_affected()))?;
         log(db, *run, LogLevel::Error, &format!("Interrupted during {}: the worker stopped. Resume the run to go on.", step.as_deref().unwrap_or("a step"))).await?;
-        let _ = crate::notifications::enqueue(db, Some(*ws), &format!(":warning: Automation run {run} was interrupted (its worker stopped); resume it on the Automations page.")).await;
+        let name = crate::tenancy::workspaces::get(db, *ws).await.map(|w| w.name).unwrap_or_default();
+        let text = format!(":warning: {name} — automation run {run} was interrupted (its worker stopped); resume it on the Automations page.");
+        if let Err(e) = crate::notifications::enqueue(db, None, &text).await {
+            tracing::warn!(run, error = %e, "could not queue the Slack message of an interrupted run");
+        }
     }
     let forgotten: Vec<i64> = on_db!(db, |pool| sqlx::query_scalar("SELECT id FROM automation_runs WHERE status = $1 AND created_at < $2")
         .bind(RunStatus::Queued.as_str())
