@@ -29,7 +29,7 @@ use backend::{
     on_db,
 };
 use serde_json::{json, Value};
-use server::fixture_sites::{FixtureBehaviour, FixtureSites, COLE_ACCOUNTS};
+use server::fixture_sites::{FixtureBehaviour, FixtureSites, CLAY_ACCOUNT, COLE_ACCOUNTS};
 
 /// The Email Bison fake: key `acme-bison-key-…` reads Bison workspace 7, whose campaign 42 exists.
 #[derive(Default)]
@@ -206,6 +206,10 @@ const ZIPS: &[&str] = &["07001", "07002", "07003"];
 /// Workspace A with three NJ ZIP codes, a weekly target of 5, a Bison key bound to workspace 7
 /// with campaign 42, the NJ sign-in stored, and its automation settings saved by the admin.
 async fn world(credits: i64) -> World {
+    world_with(credits, |_| {}).await
+}
+
+async fn world_with(credits: i64, change: impl FnOnce(&mut automations::Settings)) -> World {
     let fixture = FixtureSites::new(FixtureBehaviour { export_delay: Duration::from_millis(300), ..Default::default() });
     let sites = serve(fixture.router::<()>()).await;
     let (bison_url, bison) = fake_bison().await;
@@ -216,6 +220,7 @@ async fn world(credits: i64) -> World {
         c.debounce_url = debounce_url;
         c.debounce_key = Some("db-key".into());
         c.integrations.cole_url = Some(format!("{sites}/cole"));
+        c.integrations.clay_url = format!("{sites}/clay");
         c.integrations.browser.call_timeout = Duration::from_secs(10);
     })
     .await;
@@ -238,7 +243,8 @@ async fn world(credits: i64) -> World {
     let (_, user, password) = COLE_ACCOUNTS[0];
     automations::credentials::save(db, &srv.state.secrets, &admin, Site::Cole, "nj", user, password).await.unwrap();
     let scope = backend::tenancy::access::require_write(db, &admin, ws).await.unwrap();
-    let settings = automations::Settings { cole_state: "NJ".into(), step_timeout_secs: 20, ..Default::default() };
+    let mut settings = automations::Settings { cole_state: "NJ".into(), step_timeout_secs: 20, ..Default::default() };
+    change(&mut settings);
     automations::save_settings(db, &admin, &scope, &settings).await.unwrap();
     let browser = backend::connectors::chromium::BrowserPool::new(srv.state.config.integrations.browser.clone());
     World { srv, browser, fixture, bison, debounce, admin }
@@ -351,6 +357,20 @@ async fn a_dry_run_reads_the_site_but_writes_nothing_outside() {
     assert_eq!(output(&steps, Step::Upload)["would_upload"], 0, "no verified contacts yet");
     let log = automations::log_since(&w.srv.state.db, run, 0, 500).await.unwrap();
     assert!(log.iter().any(|l| l.message.starts_with("Dry run: would rename Email Bison campaign 42")), "{log:?}");
+}
+
+#[tokio::test]
+async fn with_a_clay_table_set_pt2_enriches_the_pull_through_clay_before_the_import() {
+    let w = world_with(1000, |s| s.clay_table = "leads".into()).await;
+    let (user, password) = CLAY_ACCOUNT;
+    automations::credentials::save(&w.srv.state.db, &w.srv.state.secrets, &w.admin, Site::Clay, "", user, password).await.unwrap();
+    let run = w.start(Step::Pull, Step::Clean, false).await;
+    let done = w.work(run).await;
+    assert_eq!(done.status, RunStatus::Completed, "{:?}", done.error);
+    assert!(w.fixture.requests().iter().any(|r| r.path == "/clay/tables/leads/upload"), "the pull went to Clay's table");
+    assert_eq!(w.contacts().await, 9);
+    // The stand-in's enrichment adds a company and a title, which the import maps.
+    assert_eq!(w.count("SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND company IS NOT NULL AND title IS NOT NULL").await, 9);
 }
 
 fn assert_png(path: &str) {
