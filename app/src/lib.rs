@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/senders") view=admin::senders::SendersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/contacts") view=admin::contacts::ContactsPipelinePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/automations") view=admin::automations::AutomationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/prospects") view=admin::prospects::ProspectsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=admin::users::UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/integrations") view=integrations::AdminIntegrationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/clients") view=admin::clients::ClientsPage ssr=SsrMode::Async/>

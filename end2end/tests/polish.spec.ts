@@ -134,13 +134,13 @@ test.describe('wide tables', () => {
 });
 
 test.describe('header and menu', () => {
-  test('at 1440 px the admin header is one row with all 12 links', async ({ page }) => {
+  test('at 1440 px the admin header is one row with all 13 links', async ({ page }) => {
     await page.setViewportSize({ width: 1440, height: 900 });
     await login(page, ADMIN.email, ADMIN.password);
     await page.goto('/admin/kpi');
     const nav = page.locator('nav.main-nav');
     const links = nav.getByRole('link');
-    await expect(links).toHaveCount(12);
+    await expect(links).toHaveCount(13);
     const tops = new Set<number>();
     for (const box of await links.evaluateAll((as) => as.map((a) => a.getBoundingClientRect()))) {
       tops.add(Math.round(box.top));
@@ -173,7 +173,7 @@ test.describe('header and menu', () => {
     await expect(summary).toBeFocused();
     await page.keyboard.press('Enter');
     const menu = page.locator('.nav-menu nav');
-    await expect(menu.getByRole('link')).toHaveCount(12);
+    await expect(menu.getByRole('link')).toHaveCount(13);
     for (const box of await menu.getByRole('link').evaluateAll((as) => as.map((a) => a.getBoundingClientRect()))) {
       expect(box.right).toBeLessThanOrEqual(390); // on screen, not in a sideways strip
       expect(box.width).toBeGreaterThan(0);

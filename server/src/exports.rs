@@ -39,6 +39,9 @@ pub fn routes() -> crate::routes::HostRoutes {
         .get("/integrations/endpoints.csv", endpoints_csv)
         .get("/integrations/deliveries.csv", deliveries_csv)
         .get("/admin/automations/runs.csv", automation_runs_csv)
+        .get("/admin/prospects/rejected.csv", prospects_rejected_csv)
+        .get("/admin/prospects/masters.csv", prospects_masters_csv)
+        .get("/admin/prospects/runs/{id}/report.json", prospects_report_json)
         .get("/admin/automations/steps/{id}/screenshot.png", automation_screenshot)
         .get("/admin/automations/steps/{id}/page.html", automation_page)
 }
@@ -735,4 +738,59 @@ pub async fn personalization_calls_csv(
     }
     .await;
     csv_response(&format!("personalization-lead-{id}-calls.csv"), result)
+}
+
+/// Every rejected prospect row with its file, line and reason. Admins only.
+pub async fn prospects_rejected_csv(State(state): State<HostState>, Caller(caller): Caller) -> Response {
+    let result = match backend::tenancy::access::require_admin(&caller) {
+        Err(e) => Err(e),
+        Ok(()) => backend::prospects::store::rejects_csv(&state.app.db).await,
+    };
+    csv_response("prospects-rejected.csv", result)
+}
+
+/// Every master record (one real person). Admins only.
+pub async fn prospects_masters_csv(State(state): State<HostState>, Caller(caller): Caller) -> Response {
+    async fn build(db: &backend::platform::db::Db) -> backend::Result<Vec<u8>> {
+        let err = |e: csv::Error| backend::Error::Internal(format!("writing the masters: {e}"));
+        let mut out = csv::Writer::from_writer(Vec::new());
+        out.write_record(["id", "full_name", "emails", "phones", "team_id", "records", "confidence", "needs_review"]).map_err(err)?;
+        for m in backend::prospects::store::masters(db, i64::MAX).await? {
+            out.write_record([
+                m.id.to_string(),
+                m.full_name,
+                m.emails.join(" "),
+                m.phones.join(" "),
+                m.team_id.unwrap_or_default(),
+                m.persons.to_string(),
+                m.confidence.to_string(),
+                m.needs_review.to_string(),
+            ])
+            .map_err(err)?;
+        }
+        out.into_inner().map_err(|e| backend::Error::Internal(format!("writing the masters: {e}")))
+    }
+    let result = match backend::tenancy::access::require_admin(&caller) {
+        Err(e) => Err(e),
+        Ok(()) => build(&state.app.db).await,
+    };
+    csv_response("prospect-masters.csv", result)
+}
+
+/// The JSON report of one resolver run. Admins only.
+pub async fn prospects_report_json(State(state): State<HostState>, Caller(caller): Caller, axum::extract::Path(id): axum::extract::Path<i64>) -> Response {
+    if let Err(e) = backend::tenancy::access::require_admin(&caller) {
+        return error_response(e);
+    }
+    match backend::prospects::store::run_report(&state.app.db, Some(id)).await {
+        Ok(json) => {
+            let mut res = json.into_response();
+            let h = res.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&format!("attachment; filename=\"prospects-run-{id}.json\"")).expect("ASCII file name"));
+            no_store(&mut res);
+            res
+        }
+        Err(e) => error_response(e),
+    }
 }

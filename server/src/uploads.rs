@@ -14,6 +14,7 @@ pub fn routes(config: &backend::platform::config::Config) -> crate::routes::Host
     crate::routes::HostRoutes::new()
         .post_with_limit("/admin/zips/import", zip_import, Some(config.zip_upload_max_bytes))
         .post_with_limit("/admin/contacts/upload", contacts_upload, Some(config.contacts_upload_max_bytes + 64 * 1024))
+        .post_with_limit("/admin/prospects/upload", prospects_upload, Some(config.contacts_upload_max_bytes + 64 * 1024))
         .post_with_limit("/personalization/{campaign}/runs", personalization_upload, Some(config.personalization.upload_max_bytes + 64 * 1024))
 }
 
@@ -137,6 +138,64 @@ pub async fn contacts_upload(State(state): State<HostState>, Caller(caller): Cal
     match outcome {
         Ok(id) => Redirect::to(&format!("/admin/contacts?workspace={}&upload={id}", ws.slug)).into_response(),
         Err(e) => crate::exports::error_response(e),
+    }
+}
+
+/// `POST /admin/prospects/upload`: an agents or company-research file (`kind`, before the file),
+/// streamed to disk within the contacts upload limit, loaded into the prospect layers, then
+/// removed. Redirects back with the counts (numbers only); a refused file answers its reason.
+pub async fn prospects_upload(State(state): State<HostState>, Caller(caller): Caller, multipart: Multipart) -> Response {
+    let app = &state.app;
+    if let Err(e) = backend::tenancy::access::require_admin(&caller) {
+        return crate::exports::error_response(e);
+    }
+    // One directory per upload, so the stored file keeps the name it was sent with (the raw
+    // layer and the rejected rows name their source file).
+    let dir = app.config.data_dir.join("uploads").join(format!("prospects-{}", uuid::Uuid::new_v4().simple()));
+    if let Err(e) = tokio::fs::create_dir_all(&dir).await {
+        return crate::exports::error_response(backend::Error::Internal(format!("cannot create {}: {e}", dir.display())));
+    }
+    let outcome = prospects_load(app, &dir, multipart).await;
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    match outcome {
+        Ok((kind, s)) => Redirect::to(&format!(
+            "/admin/prospects?loaded={kind}&rows={}&added={}&again={}&persons={}&rejected={}",
+            s.rows, s.raw_added, s.raw_already_loaded, s.persons_added, s.rejected
+        ))
+        .into_response(),
+        Err(response) => response,
+    }
+}
+
+async fn prospects_load(app: &backend::AppState, dir: &std::path::Path, multipart: Multipart) -> Result<(&'static str, backend::prospects::store::LoadSummary), Response> {
+    use backend::prospects::store::SourceKind;
+    let form = stream_form(multipart, dir, "prospects", app.config.contacts_upload_max_bytes).await?;
+    let refuse = |m: String| crate::exports::error_response(backend::Error::invalid(m));
+    if let Some(r) = form.failure {
+        return Err(refuse(r.message));
+    }
+    let kind = match form.field("kind").as_deref() {
+        Some("agents") => SourceKind::Agents,
+        Some("company") => SourceKind::Company,
+        _ => return Err(refuse("Say which kind of file this is: agents or company (the form's kind comes before the file).".into())),
+    };
+    let Some((path, name, _)) = form.file else {
+        return Err(refuse("Choose a CSV file to upload.".into()));
+    };
+    // The name as sent, reduced to a plain file name (no directories, nothing odd).
+    let clean: String = std::path::Path::new(&name)
+        .file_name()
+        .map(|n| n.to_string_lossy().chars().map(|c| if c.is_ascii_alphanumeric() || "._- ".contains(c) { c } else { '_' }).collect())
+        .filter(|n: &String| !n.trim_matches('.').is_empty())
+        .unwrap_or_else(|| "upload.csv".into());
+    let named = dir.join(&clean);
+    if let Err(e) = tokio::fs::rename(&path, &named).await {
+        return Err(crate::exports::error_response(backend::Error::Internal(format!("cannot store the upload: {e}"))));
+    }
+    let region = backend::prospects::Region::default();
+    match backend::prospects::store::load_file(&app.db, kind, &named, region).await {
+        Ok(s) => Ok((kind.as_str(), s)),
+        Err(e) => Err(crate::exports::error_response(e)),
     }
 }
 

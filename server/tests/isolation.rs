@@ -131,6 +131,14 @@ fn cases(path: &str, fx: &Fixture) -> Option<Vec<(Vec<(&'static str, String)>, E
         "/api/admin/contacts/import" => vec![(vec![("upload_id", s("1")), ("email", s("1"))], Denied)],
         "/api/admin/zips" => vec![(vec![("workspace", s("beta-secret"))], Denied), (vec![("import", s("1"))], Denied)],
         "/api/admin/automations" => vec![(vec![("workspace", s("beta-secret"))], Denied), (vec![("run", s("1"))], Denied)],
+        "/api/admin/prospects" => vec![(vec![], Denied)],
+        "/api/admin/prospects/resolve" => vec![(vec![], Denied)],
+        "/api/admin/prospects/decide" => vec![(vec![("pair", s("1")), ("approve", s("yes"))], Denied)],
+        "/api/admin/prospects/split" => vec![(vec![("master", s("1"))], Denied)],
+        "/api/admin/prospects/send" => vec![
+            (vec![("workspace", s("acme-roofing")), ("min_confidence", s("0"))], Denied),
+            (vec![("workspace", s("beta-secret")), ("ids", s("1"))], Denied),
+        ],
         "/api/admin/automations/run" => vec![(vec![("run", s("1"))], Denied)],
         "/api/admin/automations/start" => {
             vec![(vec![("workspace", s("beta-secret")), ("first", s("pt1_pull")), ("last", s("pt5_rotate")), ("dry_run", s("on"))], Denied)]
@@ -347,6 +355,10 @@ async fn pages_of_another_workspace_and_admin_pages_are_refused_to_a_client() {
         ("/admin/zips.csv", 403),
         ("/admin/automations", 403),
         ("/admin/automations/runs.csv", 403),
+        ("/admin/prospects", 403),
+        ("/admin/prospects/rejected.csv", 403),
+        ("/admin/prospects/masters.csv", 403),
+        ("/admin/prospects/runs/1/report.json", 403),
         ("/admin/automations/steps/1/screenshot.png", 403),
         ("/admin/automations/steps/1/page.html", 403),
         ("/admin/zips/imports/1/rejected.csv", 403),
@@ -433,6 +445,9 @@ fn host_case(method: &str, template: &str, b_campaign: i64) -> Option<HostCase> 
         ("POST", "/personalization/{campaign}/runs") => case(format!("/personalization/{b_campaign}/runs"), 401, 404, 404, 303),
         ("POST", "/admin/zips/import") => case("/admin/zips/import".into(), 401, 403, 403, 303),
         ("POST", "/admin/contacts/upload") => case("/admin/contacts/upload".into(), 401, 403, 403, 400),
+        // No kind, no file: the admin is told what to send.
+        ("POST", "/admin/prospects/upload") => case("/admin/prospects/upload".into(), 401, 403, 403, 400),
+        ("GET", "/admin/prospects/runs/{id}/report.json") => case("/admin/prospects/runs/999/report.json".into(), 303, 403, 403, 404),
         ("POST", "/webhooks/bison/{token}") => case("/webhooks/bison/made-up-token-0123456789".into(), 404, 404, 404, 404),
         _ => None,
     }

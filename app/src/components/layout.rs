@@ -36,6 +36,7 @@ fn links(admin: bool) -> AnyView {
             <NavLink href="/admin/senders" label="Senders"/>
             <NavLink href="/admin/contacts" label="Contacts"/>
             <NavLink href="/admin/automations" label="Automations"/>
+            <NavLink href="/admin/prospects" label="Prospects"/>
             <NavLink href="/admin/zips" label="ZIPs"/>
             <NavLink href="/personalization" label="Personalization"/>
             <NavLink href="/admin/rollout" label="Rollout"/>

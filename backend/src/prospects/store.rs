@@ -574,3 +574,120 @@ pub async fn runs(db: &Db, limit: i64) -> Result<Vec<(i64, String, i64, i64, i64
         .await)?)
 }
 
+
+/// One normalised person, as the review queue shows it side by side.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonView {
+    pub id: i64,
+    pub full_name: String,
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+    pub team_id: Option<String>,
+}
+
+/// The persons with these ids (any order; unknown ids are left out).
+pub async fn persons(db: &Db, ids: &[i64]) -> Result<Vec<PersonView>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let row: Option<(i64, String, String, String, Option<String>)> =
+            on_db!(db, |pool| sqlx::query_as("SELECT id, full_name, emails, phones, team_id FROM prospect_persons WHERE id = $1").bind(id).fetch_optional(pool).await)?;
+        if let Some((id, full_name, emails, phones, team_id)) = row {
+            out.push(PersonView { id, full_name, emails: serde_json::from_str(&emails).unwrap_or_default(), phones: serde_json::from_str(&phones).unwrap_or_default(), team_id });
+        }
+    }
+    Ok(out)
+}
+
+/// A master record with its anchor person's first and last name (what a contact needs).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MasterRow {
+    pub id: i64,
+    pub full_name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+    pub team_id: Option<String>,
+    pub persons: i64,
+    pub confidence: i64,
+    pub needs_review: bool,
+}
+
+/// Which masters: these ids, or every master with at least this confidence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MasterSelection {
+    Ids(Vec<i64>),
+    MinConfidence(i64),
+}
+
+type MasterSql = (i64, String, String, String, String, String, Option<String>, i64, i64, bool);
+
+fn master_row(r: MasterSql) -> MasterRow {
+    let (id, full_name, first_name, last_name, emails, phones, team_id, persons, confidence, needs_review) = r;
+    MasterRow {
+        id,
+        full_name,
+        first_name,
+        last_name,
+        emails: serde_json::from_str(&emails).unwrap_or_default(),
+        phones: serde_json::from_str(&phones).unwrap_or_default(),
+        team_id,
+        persons,
+        confidence,
+        needs_review,
+    }
+}
+
+macro_rules! master_select {
+    () => {
+        "SELECT m.id, m.full_name, COALESCE(p.first_name, ''), COALESCE(p.last_name, ''), m.emails, m.phones, m.team_id, m.persons, m.confidence, m.needs_review \
+         FROM prospect_masters m LEFT JOIN prospect_persons p ON p.id = m.anchor_person_id"
+    };
+}
+
+/// Masters, most persons first then by name (the page's table and its CSV); `limit` caps them.
+pub async fn masters(db: &Db, limit: i64) -> Result<Vec<MasterRow>> {
+    let rows: Vec<MasterSql> = on_db!(db, |pool| sqlx::query_as(concat!(master_select!(), " ORDER BY m.persons DESC, m.full_name, m.id LIMIT $1")).bind(limit).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(master_row).collect())
+}
+
+/// The selected masters, by id.
+pub async fn select_masters(db: &Db, selection: &MasterSelection) -> Result<Vec<MasterRow>> {
+    let rows: Vec<MasterSql> = match selection {
+        MasterSelection::MinConfidence(min) => {
+            on_db!(db, |pool| sqlx::query_as(concat!(master_select!(), " WHERE m.confidence >= $1 ORDER BY m.id")).bind(*min).fetch_all(pool).await)?
+        }
+        MasterSelection::Ids(ids) => {
+            let mut out = Vec::new();
+            for &id in ids {
+                if let Some(r) = on_db!(db, |pool| sqlx::query_as::<_, MasterSql>(concat!(master_select!(), " WHERE m.id = $1")).bind(id).fetch_optional(pool).await)? {
+                    out.push(r);
+                }
+            }
+            out
+        }
+    };
+    Ok(rows.into_iter().map(master_row).collect())
+}
+
+/// Every rejected row as CSV: kind, file, line, reason, the row as received (JSON).
+pub async fn rejects_csv(db: &Db) -> Result<Vec<u8>> {
+    let rows: Vec<(String, String, i64, String, String)> =
+        on_db!(db, |pool| sqlx::query_as("SELECT kind, source_file, line, reason, data FROM prospect_rejects ORDER BY id").fetch_all(pool).await)?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| Error::Internal(format!("writing the rejected rows: {e}"));
+    out.write_record(["kind", "file", "line", "reason", "row"]).map_err(err)?;
+    for (kind, file, line, reason, data) in rows {
+        out.write_record([kind, file, line.to_string(), reason, data]).map_err(err)?;
+    }
+    out.into_inner().map_err(|e| Error::Internal(format!("writing the rejected rows: {e}")))
+}
+
+/// The JSON report of a run (the newest one that has a report when `run_id` is None).
+pub async fn run_report(db: &Db, run_id: Option<i64>) -> Result<String> {
+    let report: Option<Option<String>> = match run_id {
+        Some(id) => on_db!(db, |pool| sqlx::query_scalar("SELECT report FROM prospect_runs WHERE id = $1").bind(id).fetch_optional(pool).await)?,
+        None => on_db!(db, |pool| sqlx::query_scalar("SELECT report FROM prospect_runs WHERE report IS NOT NULL ORDER BY id DESC LIMIT 1").fetch_optional(pool).await)?,
+    };
+    report.flatten().ok_or(Error::NotFound)
+}

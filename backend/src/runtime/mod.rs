@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod demo_automations;
 pub mod password_reset;
+pub mod prospects_to_contacts;
 pub mod rekey;
 mod demo_history;
 pub mod uploads;

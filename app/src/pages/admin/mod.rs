@@ -4,6 +4,7 @@ pub mod clients;
 pub mod contacts;
 pub mod home;
 pub mod kpi;
+pub mod prospects;
 pub mod revenue;
 pub mod roi;
 pub mod rollout;
