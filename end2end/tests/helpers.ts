@@ -15,6 +15,7 @@ export const ADMIN_PAGES = [
   '/admin/senders',
   '/admin/contacts',
   '/admin/automations',
+  '/admin/prospects',
   '/admin/zips',
   '/admin/rollout',
   '/admin/clients',
