@@ -5,6 +5,8 @@
 #   BENCH_PROSPECTS_SEED     generator seed (default 15)
 #   BENCH_PROSPECTS_DIR      work folder: venv, files, outputs (default $TMPDIR/maverick-bench-prospects)
 #   BENCH_PROSPECTS_SPLINK=0 skip Splink (Maverick alone)
+#   BENCH_PROSPECTS_DB=1     also the database pipeline (load + two resolver runs) on SQLite, and on
+#                            PostgreSQL when BENCH_DATABASE_URL is set
 # Figures go to docs/performance.md ("Prospects").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,3 +42,14 @@ fi
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB"
 python3 scripts/bench-prospects-eval.py "$TRUTH" "${RUNS[@]}"
 echo "maverick's run report: $DIR/maverick-$N.json"
+if [[ ${BENCH_PROSPECTS_DB:-0} != 0 ]]; then
+  cargo build --release --quiet -p backend --example prospects_db_bench
+  echo "database pipeline (SQLite)…"
+  (unset BENCH_DATABASE_URL; /usr/bin/time -v "$TARGET/release/examples/prospects_db_bench" "$PEOPLE" 2>"$DIR/db-sqlite-$N.time")
+  grep -E "Maximum resident" "$DIR/db-sqlite-$N.time"
+  if [[ -n ${BENCH_DATABASE_URL:-} ]]; then
+    echo "database pipeline (PostgreSQL)…"
+    /usr/bin/time -v "$TARGET/release/examples/prospects_db_bench" "$PEOPLE" 2>"$DIR/db-postgres-$N.time"
+    grep -E "Maximum resident" "$DIR/db-postgres-$N.time"
+  fi
+fi

@@ -98,9 +98,14 @@ async fn loads_resolve_and_decisions_survive_re_runs() {
     assert_eq!((r3.masters, r3.open_review_pairs), (4, 0));
     assert!(matches!(store::decide(db, 999_999, true, None).await, Err(backend::Error::NotFound)));
 
-    // Split the Mary Jones master (joined by name + team only): two masters from now on.
+    // Split the Mary Jones master (joined by name + team only): two masters at once, and from
+    // now on.
     let mary: i64 = on_db!(db, |pool| sqlx::query_scalar("SELECT id FROM prospect_masters WHERE full_name = 'Mary Jones'").fetch_one(pool).await).unwrap();
     assert_eq!(store::split(db, mary, None).await.unwrap(), 2);
+    assert_eq!(store::counts(db).await.unwrap().masters, 5, "a split applies at once");
+    let marys: Vec<(i64, i64)> = on_db!(db, |pool| sqlx::query_as("SELECT id, persons FROM prospect_masters WHERE full_name = 'Mary Jones' ORDER BY id").fetch_all(pool).await).unwrap();
+    assert_eq!((marys.len(), marys[0], marys[1].1), (2, (mary, 1), 1));
+    assert!(matches!(store::split(db, 999_999, None).await, Err(backend::Error::NotFound)));
     let r4 = store::resolve_db(db).await.unwrap();
     assert_eq!(r4.masters, 5);
     let r5 = store::resolve_db(db).await.unwrap();
@@ -124,6 +129,103 @@ async fn loads_resolve_and_decisions_survive_re_runs() {
     assert_eq!((r6.persons, r6.masters), (7, 5));
     let john: (i64, i64) = on_db!(db, |pool| sqlx::query_as("SELECT id, persons FROM prospect_masters WHERE full_name = 'Dr. John Smith'").fetch_one(pool).await).unwrap();
     assert_eq!(john, (john_before, 3));
+}
+
+/// Approving a pair merges the two masters at once (union of emails and phones, the weakest
+/// confidence, the first anchor's id), and the next run keeps exactly that master. A pair is
+/// decided once, however many approvals arrive together.
+#[tokio::test]
+async fn an_approved_pair_is_one_master_at_once_and_stays_one() {
+    let state = test_state().await;
+    let db = &state.db;
+    let agents = file(
+        "agents.csv",
+        "full_name,email,phone,team_id\nPeter Wu,peter@wu.test,,T5\nPete Wu,,+1 512 326 0999,\nAnn Lee,ann@lee.test,,T7\n",
+    );
+    store::load_file(db, store::SourceKind::Agents, &agents, Region::default()).await.unwrap();
+    let r = store::resolve_db(db).await.unwrap();
+    assert_eq!((r.masters, r.open_review_pairs), (3, 1));
+    let pair = store::review_queue(db, 10).await.unwrap().remove(0);
+    let flagged: i64 = count(db, "SELECT COUNT(*) FROM prospect_masters WHERE needs_review").await;
+    assert_eq!(flagged, 2, "both Wu masters wait for the decision");
+    let peter: i64 = on_db!(db, |pool| sqlx::query_scalar("SELECT id FROM prospect_masters WHERE full_name = 'Peter Wu'").fetch_one(pool).await).unwrap();
+
+    // Ten approvals at once: one decides, the others are told it was decided already.
+    let tries = futures_util::future::join_all((0..10).map(|_| store::decide(db, pair.id, true, None))).await;
+    assert_eq!(tries.iter().filter(|t| t.is_ok()).count(), 1, "{tries:?}");
+    assert!(tries.iter().filter_map(|t| t.as_ref().err()).all(|e| matches!(e, backend::Error::Conflict(_))), "{tries:?}");
+    assert_eq!(count(db, "SELECT COUNT(*) FROM prospect_decisions").await, 1);
+
+    let now: Vec<(i64, String, String, String, i64, i64, bool)> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT id, full_name, emails, phones, persons, confidence, needs_review FROM prospect_masters ORDER BY id"
+    )
+    .fetch_all(pool)
+    .await)
+    .unwrap();
+    assert_eq!(now.len(), 2, "merged at once: {now:?}");
+    let wu = now.iter().find(|m| m.0 == peter).expect("Peter's master keeps its id");
+    assert_eq!(
+        (wu.1.as_str(), wu.2.as_str(), wu.3.as_str(), wu.4, wu.5, wu.6),
+        ("Peter Wu", r#"["peter@wu.test"]"#, r#"["+15123260999"]"#, 2, 100, false)
+    );
+    assert_eq!(count(db, "SELECT COUNT(*) FROM prospect_persons WHERE master_id IS NULL OR master_id NOT IN (SELECT id FROM prospect_masters)").await, 0);
+
+    // The next run makes the same master (same id, same contents) and proposes nothing.
+    let r2 = store::resolve_db(db).await.unwrap();
+    assert_eq!((r2.masters, r2.open_review_pairs), (2, 0));
+    let after: Vec<(i64, String, String, String, i64, i64, bool)> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT id, full_name, emails, phones, persons, confidence, needs_review FROM prospect_masters ORDER BY id"
+    )
+    .fetch_all(pool)
+    .await)
+    .unwrap();
+    assert_eq!(after, now);
+}
+
+/// Resolver runs are claimed one at a time: of ten requests at once one is queued and the rest
+/// name it; a worker takes a run once (compare-and-set) and reports its progress to the end; a
+/// run whose worker stopped (lease lapsed) is marked failed by the next request, never blocking.
+#[tokio::test]
+async fn runs_are_claimed_once_report_progress_and_a_dead_worker_s_run_does_not_block() {
+    let state = test_state().await;
+    let db = &state.db;
+    let agents = file("agents.csv", AGENTS);
+    store::load_file(db, store::SourceKind::Agents, &agents, Region::default()).await.unwrap();
+
+    let tries = futures_util::future::join_all((0..10).map(|_| store::request_run(db, None))).await;
+    let runs: Vec<i64> = tries.iter().filter_map(|t| t.as_ref().ok().copied()).collect();
+    assert_eq!(runs.len(), 1, "{tries:?}");
+    let run = runs[0];
+    for t in tries.iter().filter_map(|t| t.as_ref().err()) {
+        assert!(matches!(t, backend::Error::Conflict(m) if m.contains(&format!("run {run} is already going"))), "{t:?}");
+    }
+    let queued = store::progress(db).await.unwrap().unwrap();
+    assert_eq!((queued.id, queued.status.as_str(), queued.phase.as_deref()), (run, "queued", Some("queued")));
+
+    // Two workers take the same job: one works it, the other is refused.
+    let (a, b) = tokio::join!(store::execute_run(db, run), store::execute_run(db, run));
+    assert_eq!(a.is_ok() as u8 + b.is_ok() as u8, 1, "{a:?} {b:?}");
+    let done = store::progress(db).await.unwrap().unwrap();
+    // 4 persons → 4 masters staged and 4 members: 8 rows written of 8.
+    assert_eq!((done.status.as_str(), done.phase, done.done, done.total), ("succeeded", None, 8, 8));
+    assert_eq!(count(db, "SELECT COUNT(*) FROM prospect_run_masters").await + count(db, "SELECT COUNT(*) FROM prospect_run_members").await, 0, "staging is emptied");
+
+    // A worker took the next run and died: its lease lapses, the next request fails it.
+    let dead = store::request_run(db, None).await.unwrap();
+    on_db!(db, |pool| sqlx::query("UPDATE prospect_runs SET status = 'running', phase = 'writing', lease_until = $1 WHERE id = $2")
+        .bind(chrono::Utc::now() - chrono::Duration::seconds(1))
+        .bind(dead)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+    .unwrap();
+    let next = store::request_run(db, None).await.unwrap();
+    let runs = store::runs(db, 10).await.unwrap();
+    let dead_row = runs.iter().find(|r| r.0 == dead).unwrap();
+    assert_eq!(dead_row.1, "failed");
+    assert!(dead_row.5.as_deref().unwrap_or("").contains("worker stopped"), "{dead_row:?}");
+    store::execute_run(db, next).await.unwrap();
+    assert_eq!(store::counts(db).await.unwrap().masters, 4);
 }
 
 /// `server migrate --verify`: a migrated database has every table, column and index the

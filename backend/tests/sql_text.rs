@@ -20,12 +20,16 @@ fn allowed(dialect: &str, table: &str, column: &str) -> BTreeSet<String> {
     let mut found = None;
     for file in files {
         let sql = std::fs::read_to_string(&file).unwrap();
-        let Some(start) = sql.find(&format!("CREATE TABLE {table} (")) else { continue };
-        let body = &sql[start..start + sql[start..].find("\n);").expect("table body ends")];
         let check = format!("CHECK ({column} IN (");
-        let Some(at) = body.find(&check) else { continue };
-        let list = &body[at + check.len()..];
-        let list = &list[..list.find(')').unwrap()];
+        // The table's CREATE (or SQLite's rebuild as `{table}_new`), or PostgreSQL's
+        // `ALTER TABLE {table} ADD CONSTRAINT … CHECK (…)` replacing the list.
+        let body = [format!("CREATE TABLE {table} ("), format!("CREATE TABLE {table}_new (")].iter().find_map(|head| {
+            let start = sql.find(head.as_str())?;
+            Some(&sql[start..start + sql[start..].find("\n);").expect("table body ends")])
+        });
+        let altered = sql.lines().find(|l| l.starts_with(&format!("ALTER TABLE {table} ADD CONSTRAINT")) && l.contains(&check));
+        let Some(at_body) = altered.or(body).and_then(|b| b.find(&check).map(|at| &b[at + check.len()..])) else { continue };
+        let list = &at_body[..at_body.find(')').unwrap()];
         found = Some(list.split(',').map(|v| v.trim().trim_matches('\'').to_owned()).collect());
     }
     found.unwrap_or_else(|| panic!("no CHECK ({column} IN …) in CREATE TABLE {table} of migrations/{dialect}"))

@@ -26,8 +26,10 @@ pub fn expected_schema(sqls: &[&str]) -> (std::collections::BTreeMap<String, Vec
             let upper: Vec<String> = words.iter().map(|w| w.to_uppercase()).collect();
             let at = |i: usize| upper.get(i).map(String::as_str).unwrap_or("");
             let skip_if_not_exists = |i: usize| if at(i) == "IF" && at(i + 1) == "NOT" && at(i + 2) == "EXISTS" { i + 3 } else { i };
-            if at(0) == "CREATE" && at(1) == "TABLE" {
-                let n = skip_if_not_exists(2);
+            // `CREATE UNLOGGED TABLE` (PostgreSQL staging tables) is a table like any other.
+            let unlogged = usize::from(at(1) == "UNLOGGED");
+            if at(0) == "CREATE" && at(1 + unlogged) == "TABLE" {
+                let n = skip_if_not_exists(2 + unlogged);
                 let Some(name) = words.get(n).map(|w| ident(w.split('(').next().unwrap_or(w))) else { continue };
                 let (Some(open), Some(close)) = (stmt.find('('), stmt.rfind(')')) else { continue };
                 let mut cols = Vec::new();
@@ -67,7 +69,7 @@ pub fn expected_schema(sqls: &[&str]) -> (std::collections::BTreeMap<String, Vec
                         cols.retain(|x| *x != ident(c));
                     }
                 }
-            } else if at(0) == "ALTER" && at(1) == "TABLE" && at(3) == "ADD" {
+            } else if at(0) == "ALTER" && at(1) == "TABLE" && at(3) == "ADD" && at(4) != "CONSTRAINT" {
                 let col = if at(4) == "COLUMN" { words.get(5) } else { words.get(4) };
                 if let (Some(t), Some(c)) = (words.get(2), col) {
                     tables.entry(ident(t)).or_default().push(ident(c));

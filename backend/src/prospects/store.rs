@@ -44,7 +44,7 @@ crate::sql_text_enum!(
 
 crate::sql_text_enum!(
     /// Where a resolver run stands (`prospect_runs.status`).
-    pub enum RunStatus ("prospect run status") { Running = "running", Succeeded = "succeeded", Failed = "failed" }
+    pub enum RunStatus ("prospect run status") { Queued = "queued", Running = "running", Succeeded = "succeeded", Failed = "failed" }
 );
 
 /// What loading a file did.
@@ -291,30 +291,135 @@ struct PersonRow {
     team_id: Option<String>,
 }
 
-/// Resolves every person on the database into masters, applying earlier decisions, and logs the
-/// run. Re-running on the same data changes nothing; new persons join the existing masters.
-pub async fn resolve_db(db: &Db) -> Result<RunReport> {
-    let started = Utc::now();
-    let run_id: i64 = on_db!(db, |pool| sqlx::query_scalar("INSERT INTO prospect_runs (started_at, status) VALUES ($1, $2) RETURNING id")
-        .bind(started)
+/// How long a worker's hold on a run lasts without news from it. Each progress step renews it;
+/// a run whose lease lapsed had its worker stop, and the next request marks it failed.
+pub const LEASE_SECS: i64 = 300;
+/// Staging rows written per transaction (each one a progress step the page can see).
+const STAGE_CHUNK: usize = 2_000;
+
+/// Where a run is, for the page's progress bar.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct RunProgress {
+    pub id: i64,
+    pub status: String,
+    /// `reading`, `resolving`, `writing`, `saving` while it works.
+    pub phase: Option<String>,
+    pub done: i64,
+    pub total: i64,
+    pub error: Option<String>,
+}
+
+/// Claims the one resolver run that may be queued or going (the partial unique index is the
+/// claim): answers the new run's id, or a conflict naming the run already going. A run whose
+/// worker stopped (lease lapsed) is marked failed first, so it never blocks for good.
+pub async fn request_run(db: &Db, user_id: Option<i64>) -> Result<i64> {
+    let now = Utc::now();
+    on_db!(db, |pool| sqlx::query("UPDATE prospect_runs SET status = $1, error = $2, finished_at = $3 WHERE status = $4 AND lease_until < $3")
+        .bind(RunStatus::Failed.as_str())
+        .bind("The worker stopped during this run; nothing of it was kept. Run the resolver again.")
+        .bind(now)
         .bind(RunStatus::Running.as_str())
-        .fetch_one(pool)
-        .await)?;
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    let inserted = on_db!(db, |pool| sqlx::query_scalar::<_, i64>(
+        "INSERT INTO prospect_runs (started_at, status, phase, requested_by) VALUES ($1, $2, 'queued', $3) RETURNING id"
+    )
+    .bind(now)
+    .bind(RunStatus::Queued.as_str())
+    .bind(user_id)
+    .fetch_one(pool)
+    .await);
+    match inserted {
+        Ok(id) => Ok(id),
+        Err(e) if crate::platform::error::is_unique_violation(&e) => {
+            let going: Option<i64> = on_db!(db, |pool| sqlx::query_scalar("SELECT id FROM prospect_runs WHERE status IN ('queued', 'running') LIMIT 1").fetch_optional(pool).await)?;
+            Err(Error::Conflict(format!("Resolver run {} is already going; its progress is on the page.", going.unwrap_or_default())))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Marks a run failed with a reason (a queue push that failed, a run that broke).
+pub async fn fail_run(db: &Db, run_id: i64, reason: &str) -> Result<()> {
+    on_db!(db, |pool| sqlx::query("UPDATE prospect_runs SET status = $1, error = $2, finished_at = $3, phase = NULL WHERE id = $4 AND status IN ('queued', 'running')")
+        .bind(RunStatus::Failed.as_str())
+        .bind(reason)
+        .bind(Utc::now())
+        .bind(run_id)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// The run going, else the newest one.
+pub async fn progress(db: &Db) -> Result<Option<RunProgress>> {
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, RunProgress>(
+        "SELECT id, status, phase, done, total, error FROM prospect_runs ORDER BY (status IN ('queued', 'running')) DESC, id DESC LIMIT 1"
+    )
+    .fetch_optional(pool)
+    .await)?)
+}
+
+/// Resolves every person on the database now, in this process (the command line and tests):
+/// the same claim and the same work as a queued run.
+pub async fn resolve_db(db: &Db) -> Result<RunReport> {
+    let run_id = request_run(db, None).await?;
+    execute_run(db, run_id).await
+}
+
+/// Works a claimed run: takes it from `queued` (compare-and-set, so two workers can't both),
+/// resolves every person into masters applying earlier decisions, and logs the run. Re-running on
+/// the same data changes nothing; new persons join the existing masters.
+pub async fn execute_run(db: &Db, run_id: i64) -> Result<RunReport> {
+    let taken = on_db!(db, |pool| sqlx::query("UPDATE prospect_runs SET status = $1, started_at = $2, lease_until = $3, phase = 'reading' WHERE id = $4 AND status = $5")
+        .bind(RunStatus::Running.as_str())
+        .bind(Utc::now())
+        .bind(Utc::now() + chrono::Duration::seconds(LEASE_SECS))
+        .bind(run_id)
+        .bind(RunStatus::Queued.as_str())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if taken == 0 {
+        return Err(Error::Conflict(format!("Resolver run {run_id} is not waiting to start (taken by another worker, or ended).")));
+    }
     match resolve_run(db, run_id).await {
         Ok(report) => Ok(report),
         Err(e) => {
-            let msg = e.to_string();
-            on_db!(db, |pool| sqlx::query("UPDATE prospect_runs SET status = $1, error = $2, finished_at = $3 WHERE id = $4")
-                .bind(RunStatus::Failed.as_str())
-                .bind(&msg)
-                .bind(Utc::now())
-                .bind(run_id)
-                .execute(pool)
-                .await
-                .map(|_| ()))?;
+            let _ = on_db!(db, |pool| sqlx::query("DELETE FROM prospect_run_masters WHERE run_id = $1").bind(run_id).execute(pool).await.map(|_| ()));
+            let _ = on_db!(db, |pool| sqlx::query("DELETE FROM prospect_run_members WHERE run_id = $1").bind(run_id).execute(pool).await.map(|_| ()));
+            fail_run(db, run_id, &e.to_string()).await?;
             Err(e)
         }
     }
+}
+
+/// Records where a run is and renews its lease.
+async fn step(db: &Db, run_id: i64, phase: &str, done: i64, total: i64) -> Result<()> {
+    on_db!(db, |pool| sqlx::query("UPDATE prospect_runs SET phase = $1, done = $2, total = $3, lease_until = $4 WHERE id = $5")
+        .bind(phase)
+        .bind(done)
+        .bind(total)
+        .bind(Utc::now() + chrono::Duration::seconds(LEASE_SECS))
+        .bind(run_id)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// One master as staged by a run.
+struct StagedMaster<'a> {
+    anchor_person_id: i64,
+    full_name: &'a str,
+    emails: String,
+    phones: String,
+    team: Option<&'a str>,
+    persons: i64,
+    confidence: i64,
+    needs_review: bool,
 }
 
 async fn resolve_run(db: &Db, run_id: i64) -> Result<RunReport> {
@@ -330,6 +435,7 @@ async fn resolve_run(db: &Db, run_id: i64) -> Result<RunReport> {
     .fetch_all(pool)
     .await)?;
     let read_ms = t.elapsed().as_millis();
+    step(db, run_id, "resolving", 0, rows.len() as i64).await?;
 
     let t = Instant::now();
     let index: HashMap<i64, u32> = rows.iter().enumerate().map(|(i, r)| (r.id, i as u32)).collect();
@@ -366,11 +472,9 @@ async fn resolve_run(db: &Db, run_id: i64) -> Result<RunReport> {
     }
     let mut anchors: Vec<u32> = members.keys().copied().collect();
     anchors.sort_unstable();
-    let now = Utc::now();
-    let flagged = res.review.len() as i64;
-    on_db!(db, |pool| async {
-        let mut tx = pool.begin().await?;
-        for anchor in &anchors {
+    let staged: Vec<StagedMaster> = anchors
+        .iter()
+        .map(|anchor| {
             let m = &members[anchor];
             let mut emails: Vec<&str> = Vec::new();
             let mut phones: Vec<&str> = Vec::new();
@@ -386,47 +490,107 @@ async fn resolve_run(db: &Db, run_id: i64) -> Result<RunReport> {
             dedup_keep_order(&mut emails);
             dedup_keep_order(&mut phones);
             let a = *anchor as usize;
-            let master_id: i64 = sqlx::query_scalar(
-                "INSERT INTO prospect_masters (anchor_person_id, full_name, emails, phones, team_id, persons, confidence, needs_review, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                 ON CONFLICT (anchor_person_id) DO UPDATE SET full_name = excluded.full_name, emails = excluded.emails, phones = excluded.phones, \
-                 team_id = excluded.team_id, persons = excluded.persons, confidence = excluded.confidence, needs_review = excluded.needs_review, \
-                 updated_at = excluded.updated_at RETURNING id",
-            )
-            .bind(rows[a].id)
-            .bind(&rows[a].full_name)
-            .bind(serde_json::to_string(&emails).unwrap_or_default())
-            .bind(serde_json::to_string(&phones).unwrap_or_default())
-            .bind(team)
-            .bind(m.len() as i64)
-            .bind(i64::from(res.confidence[a]))
-            .bind(res.needs_review[a])
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            for &i in m {
-                sqlx::query("UPDATE prospect_persons SET master_id = $1 WHERE id = $2").bind(master_id).bind(rows[i as usize].id).execute(&mut *tx).await?;
+            StagedMaster {
+                anchor_person_id: rows[a].id,
+                full_name: &rows[a].full_name,
+                emails: serde_json::to_string(&emails).unwrap_or_default(),
+                phones: serde_json::to_string(&phones).unwrap_or_default(),
+                team,
+                persons: m.len() as i64,
+                confidence: i64::from(res.confidence[a]),
+                needs_review: res.needs_review[a],
             }
-        }
-        sqlx::query("DELETE FROM prospect_masters WHERE id NOT IN (SELECT master_id FROM prospect_persons WHERE master_id IS NOT NULL)").execute(&mut *tx).await?;
+        })
+        .collect();
+    let member_rows: Vec<(i64, i64)> = res.entity.iter().enumerate().map(|(i, &e)| (rows[i].id, rows[e as usize].id)).collect();
+
+    // Staged in small transactions, each one a progress step; then swapped in at once.
+    let total = (staged.len() + member_rows.len()) as i64;
+    let mut done = 0i64;
+    step(db, run_id, "writing", done, total).await?;
+    for chunk in staged.chunks(STAGE_CHUNK / 2) {
+        on_db!(db, |pool| {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO prospect_run_masters (run_id, anchor_person_id, full_name, emails, phones, team_id, persons, confidence, needs_review) ",
+            );
+            q.push_values(chunk, |mut b, m| {
+                b.push_bind(run_id)
+                    .push_bind(m.anchor_person_id)
+                    .push_bind(m.full_name)
+                    .push_bind(&m.emails)
+                    .push_bind(&m.phones)
+                    .push_bind(m.team)
+                    .push_bind(m.persons)
+                    .push_bind(m.confidence)
+                    .push_bind(m.needs_review);
+            });
+            q.build().execute(pool).await.map(|_| ())
+        })?;
+        done += chunk.len() as i64;
+        step(db, run_id, "writing", done, total).await?;
+    }
+    for chunk in member_rows.chunks(STAGE_CHUNK * 2) {
+        on_db!(db, |pool| {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO prospect_run_members (run_id, person_id, anchor_person_id) ");
+            q.push_values(chunk, |mut b, (person, anchor)| {
+                b.push_bind(run_id).push_bind(*person).push_bind(*anchor);
+            });
+            q.build().execute(pool).await.map(|_| ())
+        })?;
+        done += chunk.len() as i64;
+        step(db, run_id, "writing", done, total).await?;
+    }
+    step(db, run_id, "saving", done, total).await?;
+
+    let now = Utc::now();
+    let flagged = res.review.len() as i64;
+    let review: Vec<(i64, i64, &'static str, i64)> = res
+        .review
+        .iter()
+        .map(|r| {
+            let (a, b) = (rows[r.a as usize].id, rows[r.b as usize].id);
+            (a.min(b), a.max(b), r.rule.as_str(), i64::from(r.rule.confidence()))
+        })
+        .collect();
+    on_db!(db, |pool| async {
+        let mut tx = pool.begin().await?;
+        // Only masters that changed are written: a re-run on the same data leaves every row as it was.
+        sqlx::query(
+            "INSERT INTO prospect_masters (anchor_person_id, full_name, emails, phones, team_id, persons, confidence, needs_review, updated_at) \
+             SELECT anchor_person_id, full_name, emails, phones, team_id, persons, confidence, needs_review, $2 FROM prospect_run_masters WHERE run_id = $1 \
+             ON CONFLICT (anchor_person_id) DO UPDATE SET full_name = excluded.full_name, emails = excluded.emails, phones = excluded.phones, \
+             team_id = excluded.team_id, persons = excluded.persons, confidence = excluded.confidence, needs_review = excluded.needs_review, \
+             updated_at = excluded.updated_at \
+             WHERE prospect_masters.full_name IS DISTINCT FROM excluded.full_name OR prospect_masters.emails IS DISTINCT FROM excluded.emails \
+             OR prospect_masters.phones IS DISTINCT FROM excluded.phones OR prospect_masters.team_id IS DISTINCT FROM excluded.team_id \
+             OR prospect_masters.persons IS DISTINCT FROM excluded.persons OR prospect_masters.confidence IS DISTINCT FROM excluded.confidence \
+             OR prospect_masters.needs_review IS DISTINCT FROM excluded.needs_review",
+        )
+        .bind(run_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE prospect_persons AS p SET master_id = m.id FROM prospect_run_members s JOIN prospect_masters m ON m.anchor_person_id = s.anchor_person_id \
+             WHERE s.run_id = $1 AND p.id = s.person_id AND p.master_id IS DISTINCT FROM m.id",
+        )
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM prospect_masters WHERE NOT EXISTS (SELECT 1 FROM prospect_persons p WHERE p.master_id = prospect_masters.id)").execute(&mut *tx).await?;
         // The open queue is this run's; decided pairs stay as they were decided.
         sqlx::query("DELETE FROM prospect_review_pairs WHERE status = $1").bind(PairStatus::Open.as_str()).execute(&mut *tx).await?;
-        for r in &res.review {
-            let (a, b) = (rows[r.a as usize].id, rows[r.b as usize].id);
-            sqlx::query(
-                "INSERT INTO prospect_review_pairs (person_a, person_b, rule, confidence, status, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (person_a, person_b) DO NOTHING",
-            )
-            .bind(a.min(b))
-            .bind(a.max(b))
-            .bind(r.rule.as_str())
-            .bind(i64::from(r.rule.confidence()))
-            .bind(PairStatus::Open.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        for chunk in review.chunks(STAGE_CHUNK) {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO prospect_review_pairs (person_a, person_b, rule, confidence, status, created_at) ");
+            q.push_values(chunk, |mut b, (a, b_, rule, conf)| {
+                b.push_bind(*a).push_bind(*b_).push_bind(*rule).push_bind(*conf).push_bind(PairStatus::Open.as_str()).push_bind(now);
+            });
+            q.push(" ON CONFLICT (person_a, person_b) DO NOTHING");
+            q.build().execute(&mut *tx).await?;
         }
-        sqlx::query("UPDATE prospect_runs SET status = $1, finished_at = $2, processed = $3, merged = $4, flagged = $5 WHERE id = $6")
+        sqlx::query("DELETE FROM prospect_run_masters WHERE run_id = $1").bind(run_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM prospect_run_members WHERE run_id = $1").bind(run_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE prospect_runs SET status = $1, finished_at = $2, processed = $3, merged = $4, flagged = $5, phase = NULL, done = total WHERE id = $6")
             .bind(RunStatus::Succeeded.as_str())
             .bind(Utc::now())
             .bind(rows.len() as i64)
@@ -498,22 +662,30 @@ pub async fn review_queue(db: &Db, limit: i64) -> Result<Vec<ReviewItem>> {
     .await)?)
 }
 
-/// Approves (merge at the next run) or rejects (keep apart, for good) a review pair; audited in
-/// `prospect_decisions`.
+/// Approves (merge now) or rejects (keep apart, for good) a review pair; audited in
+/// `prospect_decisions`, which every later run applies. Approving merges the two persons' masters
+/// at once: the one with the first anchor keeps its id and takes the other's persons, emails and
+/// phones — what the next run would make of them.
 pub async fn decide(db: &Db, pair_id: i64, approve: bool, user_id: Option<i64>) -> Result<()> {
     let (status, action) = if approve { (PairStatus::Approved, Decision::Approve) } else { (PairStatus::Rejected, Decision::Reject) };
     let now = Utc::now();
-    on_db!(db, |pool| async {
+    let decided = on_db!(db, |pool| async {
         let mut tx = pool.begin().await?;
-        let pair: Option<(i64, i64)> = sqlx::query_as("SELECT person_a, person_b FROM prospect_review_pairs WHERE id = $1").bind(pair_id).fetch_optional(&mut *tx).await?;
-        let Some((a, b)) = pair else { return Ok(false) };
-        sqlx::query("UPDATE prospect_review_pairs SET status = $1, decided_at = $2, decided_by = $3 WHERE id = $4")
-            .bind(status.as_str())
-            .bind(now)
-            .bind(user_id)
-            .bind(pair_id)
-            .execute(&mut *tx)
-            .await?;
+        // The claim: only an open pair is decided, once, however many clicks arrive together.
+        let pair: Option<(i64, i64)> = sqlx::query_as(
+            "UPDATE prospect_review_pairs SET status = $1, decided_at = $2, decided_by = $3 WHERE id = $4 AND status = $5 RETURNING person_a, person_b",
+        )
+        .bind(status.as_str())
+        .bind(now)
+        .bind(user_id)
+        .bind(pair_id)
+        .bind(PairStatus::Open.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((a, b)) = pair else {
+            let known: Option<i64> = sqlx::query_scalar("SELECT id FROM prospect_review_pairs WHERE id = $1").bind(pair_id).fetch_optional(&mut *tx).await?;
+            return Ok(if known.is_some() { Decided::Already } else { Decided::Unknown });
+        };
         sqlx::query("INSERT INTO prospect_decisions (action, person_a, person_b, decided_by, decided_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(action.as_str())
             .bind(a)
@@ -522,24 +694,92 @@ pub async fn decide(db: &Db, pair_id: i64, approve: bool, user_id: Option<i64>) 
             .bind(now)
             .execute(&mut *tx)
             .await?;
+        type Master = (i64, i64, String, String, Option<String>, i64, i64);
+        let master_of = |person: i64| {
+            sqlx::query_as::<_, Master>(
+                "SELECT m.id, m.anchor_person_id, m.emails, m.phones, m.team_id, m.persons, m.confidence \
+                 FROM prospect_masters m JOIN prospect_persons p ON p.master_id = m.id WHERE p.id = $1",
+            )
+            .bind(person)
+        };
+        let ma = master_of(a).fetch_optional(&mut *tx).await?;
+        let mb = master_of(b).fetch_optional(&mut *tx).await?;
+        let mut touched: Vec<i64> = ma.iter().chain(mb.iter()).map(|m| m.0).collect();
+        if let (true, Some(x), Some(y)) = (approve, ma, mb) {
+            if x.0 != y.0 {
+                let (keep, gone) = if x.1 <= y.1 { (x, y) } else { (y, x) };
+                let union = |p: &str, q: &str| {
+                    let mut all: Vec<String> = serde_json::from_str(p).unwrap_or_default();
+                    all.extend(serde_json::from_str::<Vec<String>>(q).unwrap_or_default());
+                    let mut seen = std::collections::HashSet::new();
+                    all.retain(|v| seen.insert(v.clone()));
+                    serde_json::to_string(&all).unwrap_or_default()
+                };
+                sqlx::query("UPDATE prospect_persons SET master_id = $1 WHERE master_id = $2").bind(keep.0).bind(gone.0).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM prospect_masters WHERE id = $1").bind(gone.0).execute(&mut *tx).await?;
+                sqlx::query("UPDATE prospect_masters SET emails = $1, phones = $2, team_id = $3, persons = $4, confidence = $5, updated_at = $6 WHERE id = $7")
+                    .bind(union(&keep.2, &gone.2))
+                    .bind(union(&keep.3, &gone.3))
+                    .bind(keep.4.clone().or(gone.4.clone()))
+                    .bind(keep.5 + gone.5)
+                    // A person's approval counts 100; the master is as sure as its weakest link.
+                    .bind(keep.6.min(gone.6))
+                    .bind(now)
+                    .bind(keep.0)
+                    .execute(&mut *tx)
+                    .await?;
+                // Other open pairs between the two are moot now.
+                sqlx::query(
+                    "DELETE FROM prospect_review_pairs WHERE status = $1 AND person_a IN (SELECT id FROM prospect_persons WHERE master_id = $2) \
+                     AND person_b IN (SELECT id FROM prospect_persons WHERE master_id = $2)",
+                )
+                .bind(PairStatus::Open.as_str())
+                .bind(keep.0)
+                .execute(&mut *tx)
+                .await?;
+                touched = vec![keep.0];
+            }
+        }
+        // A master needs review while an open pair still touches one of its persons.
+        for id in touched {
+            sqlx::query(
+                "UPDATE prospect_masters SET needs_review = EXISTS (SELECT 1 FROM prospect_review_pairs r JOIN prospect_persons p ON p.id = r.person_a OR p.id = r.person_b \
+                 WHERE r.status = $1 AND p.master_id = $2) WHERE id = $2",
+            )
+            .bind(PairStatus::Open.as_str())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
-        Ok::<_, sqlx::Error>(true)
+        Ok::<_, sqlx::Error>(Decided::Now)
     }
-    .await)?
-    .then_some(())
-    .ok_or_else(|| Error::NotFound)
+    .await)?;
+    match decided {
+        Decided::Now => Ok(()),
+        Decided::Already => Err(Error::Conflict("This pair was decided already (another click or another admin); reload the queue.".into())),
+        Decided::Unknown => Err(Error::NotFound),
+    }
 }
 
-/// Splits a master: every two of its persons are kept apart from now on (the next run makes
-/// each its own master unless an email or phone still joins them). Audited.
+enum Decided {
+    Now,
+    Already,
+    Unknown,
+}
+
+/// Splits a master now: each of its persons becomes a master of its own (the first keeps the
+/// master's id), and every two of them are kept apart from now on, so later runs don't join them
+/// again. Audited.
 pub async fn split(db: &Db, master_id: i64, user_id: Option<i64>) -> Result<usize> {
     let now = Utc::now();
-    let persons: Vec<i64> = on_db!(db, |pool| sqlx::query_scalar("SELECT id FROM prospect_persons WHERE master_id = $1 ORDER BY id").bind(master_id).fetch_all(pool).await)?;
-    if persons.is_empty() {
-        return Err(Error::NotFound);
-    }
-    on_db!(db, |pool| async {
+    let n = on_db!(db, |pool| async {
         let mut tx = pool.begin().await?;
+        let persons: Vec<(i64, String, String, String, Option<String>)> =
+            sqlx::query_as("SELECT id, full_name, emails, phones, team_id FROM prospect_persons WHERE master_id = $1 ORDER BY id").bind(master_id).fetch_all(&mut *tx).await?;
+        if persons.is_empty() {
+            return Ok(0);
+        }
         sqlx::query("INSERT INTO prospect_decisions (action, master_id, decided_by, decided_at) VALUES ($1, $2, $3, $4)")
             .bind(Decision::Split.as_str())
             .bind(master_id)
@@ -547,8 +787,8 @@ pub async fn split(db: &Db, master_id: i64, user_id: Option<i64>) -> Result<usiz
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        for (i, &a) in persons.iter().enumerate() {
-            for &b in &persons[i + 1..] {
+        for (i, (a, ..)) in persons.iter().enumerate() {
+            for (b, ..) in &persons[i + 1..] {
                 sqlx::query("INSERT INTO prospect_decisions (action, person_a, person_b, master_id, decided_by, decided_at) VALUES ($1, $2, $3, $4, $5, $6)")
                     .bind(Decision::Reject.as_str())
                     .bind(a)
@@ -560,10 +800,45 @@ pub async fn split(db: &Db, master_id: i64, user_id: Option<i64>) -> Result<usiz
                     .await?;
             }
         }
-        tx.commit().await
+        for (i, (id, full_name, emails, phones, team)) in persons.iter().enumerate() {
+            let target: i64 = if i == 0 {
+                sqlx::query_scalar(
+                    "UPDATE prospect_masters SET anchor_person_id = $1, full_name = $2, emails = $3, phones = $4, team_id = $5, persons = 1, confidence = 100, \
+                     needs_review = FALSE, updated_at = $6 WHERE id = $7 RETURNING id",
+                )
+                .bind(id)
+                .bind(full_name)
+                .bind(emails)
+                .bind(phones)
+                .bind(team)
+                .bind(now)
+                .bind(master_id)
+                .fetch_one(&mut *tx)
+                .await?
+            } else {
+                sqlx::query_scalar(
+                    "INSERT INTO prospect_masters (anchor_person_id, full_name, emails, phones, team_id, persons, confidence, needs_review, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, 1, 100, FALSE, $6) RETURNING id",
+                )
+                .bind(id)
+                .bind(full_name)
+                .bind(emails)
+                .bind(phones)
+                .bind(team)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?
+            };
+            sqlx::query("UPDATE prospect_persons SET master_id = $1 WHERE id = $2").bind(target).bind(id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(persons.len())
     }
     .await)?;
-    Ok(persons.len())
+    if n == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(n)
 }
 
 /// The merge log, newest first: (id, status, processed, merged, flagged, error).

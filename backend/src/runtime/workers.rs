@@ -20,6 +20,7 @@ const REGISTRATIONS: &[fn(Workers) -> Result<Workers>] = &[
     crate::contacts::jobs::register_jobs,
     crate::personalization::engine::register_jobs,
     crate::automations::jobs::register_jobs,
+    crate::prospects::jobs::register_jobs,
 ];
 
 /// Loops that claim stored work by compare-and-set, so any number of processes can run them:
