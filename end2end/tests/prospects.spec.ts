@@ -27,10 +27,13 @@ test('an admin loads prospects, resolves them, decides the review queue and send
   await expect(page).toHaveURL(/loaded=company/);
   await expect(page.getByTestId('prospects-loaded')).toContainText('Company file loaded: 2 rows read');
 
-  // The resolver: one run in the merge log, two doubtful pairs in the review queue.
+  // The resolver runs as a queued job: the page follows its progress until it ends, then shows
+  // one run in the merge log and two doubtful pairs in the review queue.
   await hydrated(page);
   await page.getByTestId('prospects-resolve').click();
-  await expect(page.getByText('Resolver run finished.')).toBeVisible();
+  const progress = page.getByTestId('prospects-progress');
+  await expect(progress).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
+  await expect(progress).toContainText(/Run \d+ finished\./);
   await expect(page.getByTestId('prospect-runs').locator('tbody tr')).not.toHaveCount(0);
   const queue = page.getByTestId('review-queue');
   const maria = queue.getByTestId('review-pair').filter({ hasText: 'Maria Gonzalez' });
@@ -40,16 +43,21 @@ test('an admin loads prospects, resolves them, decides the review queue and send
   await expect(middleton).toHaveCount(1);
   await expect(middleton).toContainText('fuzzy name');
 
-  // Approve one (merge), reject the other (keep apart): both leave the queue.
+  // Approve one: Maria and Peter are one master of two records at once. Reject the other (keep
+  // apart): both leave the queue.
+  const masters = page.getByTestId('prospect-masters');
   await maria.getByTestId('review-approve').click();
-  await expect(page.getByText('Decision saved; it applies from the next run.')).toBeVisible();
+  await expect(page.getByText('Decision saved: merged pairs are one master now')).toBeVisible();
   await expect(queue.getByTestId('review-pair').filter({ hasText: 'Maria Gonzalez' })).toHaveCount(0);
+  await expect(masters.getByTestId('master-row').filter({ hasText: 'office@realty.test' }).locator('td.num').first()).toHaveText('2');
   await page.getByTestId('review-pair').filter({ hasText: 'Katherine Middleton' }).getByTestId('review-reject').click();
   await expect(page.getByTestId('review-pair').filter({ hasText: 'Katherine Middleton' })).toHaveCount(0);
 
-  // A second run applies the decisions: Maria and Peter are one master of two records.
+  // A second run keeps the decisions: still one master for Maria and Peter, two Middletons.
+  const firstRun = (await progress.textContent())!.match(/Run (\d+)/)![1];
   await page.getByTestId('prospects-resolve').click();
-  const masters = page.getByTestId('prospect-masters');
+  await expect(progress).toContainText(`Run ${Number(firstRun) + 1} finished.`, { timeout: 30_000 });
+  await expect(page.getByTestId('prospect-runs').locator('tbody tr')).toHaveCount(2);
   await expect(masters.getByTestId('master-row').filter({ hasText: 'office@realty.test' }).locator('td.num').first()).toHaveText('2');
   await expect(masters.getByTestId('master-row').filter({ hasText: 'Middleton' })).toHaveCount(2);
 

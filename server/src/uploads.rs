@@ -141,7 +141,8 @@ pub async fn contacts_upload(State(state): State<HostState>, Caller(caller): Cal
     }
 }
 
-/// `POST /admin/prospects/upload`: an agents or company-research file (`kind`, before the file),
+/// `POST /admin/prospects/upload`: an agents or company-research file (`kind` and the phone
+/// `region`, before the file),
 /// streamed to disk within the contacts upload limit, loaded into the prospect layers, then
 /// removed. Redirects back with the counts (numbers only); a refused file answers its reason.
 pub async fn prospects_upload(State(state): State<HostState>, Caller(caller): Caller, multipart: Multipart) -> Response {
@@ -172,12 +173,22 @@ async fn prospects_load(app: &backend::AppState, dir: &std::path::Path, multipar
     let form = stream_form(multipart, dir, "prospects", app.config.contacts_upload_max_bytes).await?;
     let refuse = |m: String| crate::exports::error_response(backend::Error::invalid(m));
     if let Some(r) = form.failure {
-        return Err(refuse(r.message));
+        let mut res = refuse(r.message);
+        if r.code == "too_big" {
+            *res.status_mut() = axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+        }
+        return Err(res);
     }
     let kind = match form.field("kind").as_deref() {
         Some("agents") => SourceKind::Agents,
         Some("company") => SourceKind::Company,
         _ => return Err(refuse("Say which kind of file this is: agents or company (the form's kind comes before the file).".into())),
+    };
+    // Where numbers without a country code are from (ISO code, before the file); US when absent.
+    let region = match form.field("region") {
+        None => backend::prospects::Region::default(),
+        Some(code) => backend::prospects::Region::parse(&code)
+            .ok_or_else(|| refuse(format!("The phone region {:?} is not a country code (US, GB, DE, …); choose one from the list.", code.chars().take(20).collect::<String>())))?,
     };
     let Some((path, name, _)) = form.file else {
         return Err(refuse("Choose a CSV file to upload.".into()));
@@ -192,7 +203,6 @@ async fn prospects_load(app: &backend::AppState, dir: &std::path::Path, multipar
     if let Err(e) = tokio::fs::rename(&path, &named).await {
         return Err(crate::exports::error_response(backend::Error::Internal(format!("cannot store the upload: {e}"))));
     }
-    let region = backend::prospects::Region::default();
     match backend::prospects::store::load_file(&app.db, kind, &named, region).await {
         Ok(s) => Ok((kind.as_str(), s)),
         Err(e) => Err(crate::exports::error_response(e)),

@@ -133,6 +133,7 @@ fn cases(path: &str, fx: &Fixture) -> Option<Vec<(Vec<(&'static str, String)>, E
         "/api/admin/automations" => vec![(vec![("workspace", s("beta-secret"))], Denied), (vec![("run", s("1"))], Denied)],
         "/api/admin/prospects" => vec![(vec![], Denied)],
         "/api/admin/prospects/resolve" => vec![(vec![], Denied)],
+        "/api/admin/prospects/progress" => vec![(vec![], Denied)],
         "/api/admin/prospects/decide" => vec![(vec![("pair", s("1")), ("approve", s("yes"))], Denied)],
         "/api/admin/prospects/split" => vec![(vec![("master", s("1"))], Denied)],
         "/api/admin/prospects/send" => vec![

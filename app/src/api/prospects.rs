@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    models::{ProspectsPage, SendToContactsView},
+    models::{ProspectRunProgress, ProspectsPage, SendToContactsView},
 };
 
 /// Review pairs shown at once, best first.
@@ -21,6 +21,11 @@ const MASTERS_SHOWN: i64 = 100;
 fn person(p: Option<&backend::prospects::store::PersonView>) -> crate::models::ProspectPersonView {
     p.map(|p| crate::models::ProspectPersonView { id: p.id, full_name: p.full_name.clone(), emails: p.emails.clone(), phones: p.phones.clone(), team_id: p.team_id.clone() })
         .unwrap_or_default()
+}
+
+#[cfg(feature = "ssr")]
+fn progress_view(p: backend::prospects::store::RunProgress) -> ProspectRunProgress {
+    ProspectRunProgress { id: p.id, status: p.status, phase: p.phase, done: p.done, total: p.total, error: p.error }
 }
 
 #[server(endpoint = "admin/prospects")]
@@ -46,6 +51,7 @@ pub async fn load_prospects() -> Result<ProspectsPage, AppError> {
             .into_iter()
             .map(|(id, status, processed, merged, flagged, error)| crate::models::ProspectRunView { id, status, processed, merged, flagged, error })
             .collect(),
+        progress: store::progress(db).await?.map(progress_view),
         review: pairs
             .iter()
             .map(|p| crate::models::ReviewPairView { id: p.id, rule: p.rule.clone(), confidence: p.confidence, a: person(find(p.person_a)), b: person(find(p.person_b)) })
@@ -75,14 +81,23 @@ pub async fn load_prospects() -> Result<ProspectsPage, AppError> {
     })
 }
 
-/// Runs the resolver now on everything loaded (quick at page sizes); answers the run id.
+/// Queues a resolver run on everything loaded (a worker runs it); answers the run id, or a
+/// conflict when a run is already going.
 #[server(endpoint = "admin/prospects/resolve")]
 pub async fn resolve_prospects() -> Result<i64, AppError> {
-    let (state, _caller) = super::ctx::admin()?;
-    Ok(backend::prospects::store::resolve_db(&state.db).await?.run_id)
+    let (state, caller) = super::ctx::admin()?;
+    Ok(backend::prospects::request_resolve(&state.db, &caller).await?)
 }
 
-/// Approves (`approve` = "yes": merge at the next run) or rejects a review pair. Audited.
+/// The resolver run going (or the newest one): the page polls it while a run works.
+#[server(endpoint = "admin/prospects/progress")]
+pub async fn prospects_progress() -> Result<Option<ProspectRunProgress>, AppError> {
+    let (state, _caller) = super::ctx::admin()?;
+    Ok(backend::prospects::store::progress(&state.db).await?.map(progress_view))
+}
+
+/// Approves (`approve` = "yes": the two masters merge now) or rejects (kept apart from now on) a
+/// review pair. Audited.
 #[server(endpoint = "admin/prospects/decide")]
 pub async fn decide_prospect_pair(pair: i64, approve: String) -> Result<(), AppError> {
     let (state, caller) = super::ctx::admin()?;
@@ -95,7 +110,7 @@ pub async fn decide_prospect_pair(pair: i64, approve: String) -> Result<(), AppE
     Ok(())
 }
 
-/// Splits a master: its persons are kept apart from the next run on. Audited.
+/// Splits a master now: each of its persons becomes its own master, kept apart from then on. Audited.
 #[server(endpoint = "admin/prospects/split")]
 pub async fn split_prospect_master(master: i64) -> Result<usize, AppError> {
     let (state, caller) = super::ctx::admin()?;

@@ -47,6 +47,25 @@ pub struct ProspectRunView {
     pub error: Option<String>,
 }
 
+/// Where the resolver run going (or the newest one) is, for the progress bar.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProspectRunProgress {
+    pub id: i64,
+    /// queued, running, succeeded, failed.
+    pub status: String,
+    /// reading, resolving, writing, saving while it runs.
+    pub phase: Option<String>,
+    pub done: i64,
+    pub total: i64,
+    pub error: Option<String>,
+}
+
+impl ProspectRunProgress {
+    pub fn active(&self) -> bool {
+        self.status == "queued" || self.status == "running"
+    }
+}
+
 /// The Prospects page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProspectsPage {
@@ -58,6 +77,8 @@ pub struct ProspectsPage {
     pub open_review_pairs: i64,
     pub duplicate_rate: f64,
     pub runs: Vec<ProspectRunView>,
+    /// The run going, else the newest.
+    pub progress: Option<ProspectRunProgress>,
     pub review: Vec<ReviewPairView>,
     /// The first masters (most persons first); `masters` is the total.
     pub master_rows: Vec<MasterView>,

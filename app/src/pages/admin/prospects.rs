@@ -15,8 +15,25 @@ use crate::{
         status::{ErrorNotice, Loading},
         ui::{ActionResult, Empty},
     },
-    models::{MasterView, ProspectPersonView, ProspectsPage, ReviewPairView},
+    models::{MasterView, ProspectPersonView, ProspectRunProgress, ProspectsPage, ReviewPairView},
 };
+
+/// Phone regions offered for numbers written without a country code (ISO codes; a number with
+/// `+` and its country code is read the same whatever is chosen).
+const REGIONS: &[(&str, &str)] = &[
+    ("US", "United States / Canada (+1)"),
+    ("GB", "United Kingdom (+44)"),
+    ("IE", "Ireland (+353)"),
+    ("AU", "Australia (+61)"),
+    ("NZ", "New Zealand (+64)"),
+    ("DE", "Germany (+49)"),
+    ("FR", "France (+33)"),
+    ("ES", "Spain (+34)"),
+    ("IT", "Italy (+39)"),
+    ("NL", "Netherlands (+31)"),
+    ("MX", "Mexico (+52)"),
+    ("IN", "India (+91)"),
+];
 
 #[component]
 pub fn ProspectsPage() -> impl IntoView {
@@ -24,8 +41,10 @@ pub fn ProspectsPage() -> impl IntoView {
     let decide = ServerAction::<DecideProspectPair>::new();
     let split = ServerAction::<SplitProspectMaster>::new();
     let send = ServerAction::<SendProspectsToContacts>::new();
+    // Bumped when a queued run ends, so the counts, queue and masters are read again.
+    let run_ended = RwSignal::new(0u32);
     let data = Resource::new_blocking(
-        move || (resolve.version().get(), decide.version().get(), split.version().get()),
+        move || (run_ended.get(), decide.version().get(), split.version().get()),
         |_| load_prospects(),
     );
     view! {
@@ -37,7 +56,7 @@ pub fn ProspectsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                        Ok(p) => view! { <Body p resolve decide split send/> }.into_any(),
+                        Ok(p) => view! { <Body p resolve run_ended decide split send/> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -73,6 +92,7 @@ fn Loaded() -> impl IntoView {
 fn Body(
     p: ProspectsPage,
     resolve: ServerAction<ResolveProspects>,
+    run_ended: RwSignal<u32>,
     decide: ServerAction<DecideProspectPair>,
     split: ServerAction<SplitProspectMaster>,
     send: ServerAction<SendProspectsToContacts>,
@@ -108,16 +128,18 @@ fn Body(
                         <option value="company">"Company research"</option>
                     </select>
                 </label>
+                <label>"Phone numbers without a country code are from"
+                    <select name="region" data-testid="prospects-region">
+                        {REGIONS.iter().map(|(code, name)| view! { <option value=*code>{*name}</option> }).collect_view()}
+                    </select>
+                </label>
                 <label>"File" <input type="file" name="file" accept=".csv,.txt,text/csv" required data-testid="prospects-file"/></label>
                 <button type="submit" class="button primary" data-testid="prospects-upload-submit">"Upload"</button>
             </form>
         </section>
         <section class="card">
             <h2>"Resolve"</h2>
-            <ActionForm action=resolve attr:class="inline">
-                <button type="submit" class="button" data-testid="prospects-resolve">"Run the resolver now"</button>
-            </ActionForm>
-            <ActionResult value=resolve.value() success="Resolver run finished."/>
+            <RunPanel resolve run_ended initial=p.progress.clone()/>
             {if p.runs.is_empty() {
                 view! { <Empty title="No runs yet">"Upload a list, then run the resolver to build the master records."</Empty> }.into_any()
             } else {
@@ -142,6 +164,87 @@ fn Body(
     .into_any()
 }
 
+/// "Run the resolver" and the run's progress: while a run is queued or working, the browser asks
+/// where it is every second; when it ends, the page's data is read again.
+#[component]
+fn RunPanel(resolve: ServerAction<ResolveProspects>, run_ended: RwSignal<u32>, initial: Option<ProspectRunProgress>) -> impl IntoView {
+    let progress = RwSignal::new(initial);
+    #[cfg(feature = "hydrate")]
+    {
+        let poll = move || {
+            leptos::task::spawn_local(async move {
+                if let Ok(now) = crate::api::prospects_progress().await {
+                    // Ended: the run we watched stopped, or a new run finished before we first looked.
+                    let (was_active, before) = progress.with_untracked(|p| (p.as_ref().is_some_and(ProspectRunProgress::active), p.as_ref().map(|p| p.id)));
+                    let ended = now.as_ref().is_some_and(|n| !n.active() && (was_active || before != Some(n.id)));
+                    progress.set(now);
+                    if ended {
+                        run_ended.update(|n| *n += 1);
+                    }
+                }
+            })
+        };
+        Effect::new(move |_| {
+            if resolve.version().get() > 0 {
+                poll();
+            }
+        });
+        Effect::new(move |_| {
+            if progress.with(|p| p.as_ref().is_some_and(ProspectRunProgress::active)) {
+                set_timeout(poll, std::time::Duration::from_secs(1));
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = run_ended;
+    view! {
+        <ActionForm action=resolve attr:class="inline">
+            <button type="submit" class="button primary" data-testid="prospects-resolve"
+                disabled=move || progress.with(|p| p.as_ref().is_some_and(ProspectRunProgress::active))>"Run the resolver"</button>
+        </ActionForm>
+        {move || resolve.value().get().and_then(Result::err).map(|e| view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> })}
+        {move || progress.get().map(|p| {
+            if p.active() {
+                view! {
+                    <div data-testid="prospects-progress" data-status=p.status.clone() role="status">
+                        <p>{run_label(&p)}</p>
+                        <progress max="100" value=run_percent(&p).to_string() aria-label="Resolver progress"></progress>
+                    </div>
+                }.into_any()
+            } else if p.status == "failed" {
+                view! { <p class="alert alert-error" role="alert" data-testid="prospects-progress" data-status="failed">
+                    {format!("Run {} failed: {}", p.id, p.error.clone().unwrap_or_default())}</p> }.into_any()
+            } else {
+                view! { <p class="alert alert-ok" role="status" data-testid="prospects-progress" data-status=p.status.clone()>
+                    {format!("Run {} finished.", p.id)}</p> }.into_any()
+            }
+        })}
+    }
+}
+
+/// What the bar says, in words.
+fn run_label(p: &ProspectRunProgress) -> String {
+    match (p.status.as_str(), p.phase.as_deref()) {
+        ("queued", _) => format!("Run {} is waiting for a worker…", p.id),
+        (_, Some("reading")) => format!("Run {}: reading the persons…", p.id),
+        (_, Some("resolving")) => format!("Run {}: resolving {} persons…", p.id, thousands(p.total)),
+        (_, Some("writing")) => format!("Run {}: writing master records, {} of {} rows…", p.id, thousands(p.done), thousands(p.total)),
+        (_, Some("saving")) => format!("Run {}: saving the master records…", p.id),
+        _ => format!("Run {}…", p.id),
+    }
+}
+
+/// Percent for the bar: writing is the part that takes time at scale, so it spans 10–95 %.
+fn run_percent(p: &ProspectRunProgress) -> i64 {
+    match (p.status.as_str(), p.phase.as_deref()) {
+        ("succeeded", _) => 100,
+        (_, Some("resolving")) => 5,
+        (_, Some("writing")) if p.total > 0 => 10 + 85 * p.done / p.total,
+        (_, Some("saving")) => 95,
+        _ => 0,
+    }
+}
+
 fn person_cell(p: &ProspectPersonView) -> AnyView {
     view! {
         <td>
@@ -160,7 +263,7 @@ fn Review(pairs: Vec<ReviewPairView>, open: i64, decide: ServerAction<DecidePros
     view! {
         <section class="card">
             <h2>{format!("Review queue ({})", thousands(open))}</h2>
-            <ActionResult value=decide.value() success="Decision saved; it applies from the next run."/>
+            <ActionResult value=decide.value() success="Decision saved: merged pairs are one master now, kept-apart pairs stay apart in every run."/>
             {if pairs.is_empty() {
                 view! { <Empty title="Nothing to review">"Pairs the resolver is unsure of (confidence 70 or less) appear here after a run."</Empty> }.into_any()
             } else {
@@ -214,7 +317,7 @@ fn Masters(
             } else {
                 view! {
                     <p><a href="/admin/prospects/masters.csv" download data-testid="masters-csv">"Download all as CSV"</a></p>
-                    <ActionResult value=split.value() success="Split: its persons are kept apart from the next run on."/>
+                    <ActionResult value=split.value() success="Split: each of its persons is its own master now, and stays apart in every run."/>
                     <div class="table-wrap"><table data-testid="prospect-masters">
                         <thead><tr><th scope="col">"Send"</th><th scope="col">"Name"</th><th scope="col">"Emails"</th><th scope="col">"Phones"</th><th scope="col">"Team"</th>
                             <th scope="col" class="num">"Records"</th><th scope="col" class="num">"Confidence"</th><th scope="col"></th></tr></thead>
