@@ -97,24 +97,30 @@ fn Body(
     split: ServerAction<SplitProspectMaster>,
     send: ServerAction<SendProspectsToContacts>,
 ) -> impl IntoView {
+    let stat = |value: i64, label: &'static str, testid: &'static str| {
+        view! { <div class="stat"><span class="stat-value" data-testid=testid>{thousands(value)}</span><span class="stat-label">{label}</span></div> }
+    };
     view! {
-        <section class="card">
-            <h2>"Layers"</h2>
-            <table data-testid="prospect-counts">
-                <thead><tr><th scope="col">"Layer"</th><th scope="col" class="num">"Rows"</th></tr></thead>
-                <tbody>
-                    <tr><td>"Raw rows loaded"</td><td class="num" data-testid="count-raw">{thousands(p.raw_rows)}</td></tr>
-                    <tr><td>"Rejected rows"</td><td class="num" data-testid="count-rejected">{thousands(p.rejected_rows)}</td></tr>
-                    <tr><td>"Persons (normalised)"</td><td class="num" data-testid="count-persons">{thousands(p.persons)}</td></tr>
-                    <tr><td>"Master records"</td><td class="num" data-testid="count-masters">{thousands(p.masters)}</td></tr>
-                    <tr><td>"Masters needing review"</td><td class="num">{thousands(p.masters_needing_review)}</td></tr>
-                    <tr><td>"Open review pairs"</td><td class="num" data-testid="count-review">{thousands(p.open_review_pairs)}</td></tr>
-                </tbody>
-            </table>
-            <p class="muted">{format!("Duplicate rate: {:.1} %.", p.duplicate_rate * 100.0)}
-                {(p.rejected_rows > 0).then(|| view! { " " <a href="/admin/prospects/rejected.csv" download>"Download the rejected rows"</a> })}
-            </p>
+        <section aria-label="Layers" data-testid="prospect-counts" class="stat-grid prospect-layers">
+            {stat(p.raw_rows, "raw rows loaded", "count-raw")}
+            <div class="stat">
+                <span class="stat-value" data-testid="count-rejected">{thousands(p.rejected_rows)}</span>
+                <span class="stat-label">"rows rejected"</span>
+                {(p.rejected_rows > 0).then(|| view! { <a class="muted" href="/admin/prospects/rejected.csv" download>"Download them, with reasons"</a> })}
+            </div>
+            {stat(p.persons, "persons (normalised)", "count-persons")}
+            <div class="stat">
+                <span class="stat-value" data-testid="count-masters">{thousands(p.masters)}</span>
+                <span class="stat-label">"master records"</span>
+                <span class="muted">{format!("{:.1} % of persons were duplicates", p.duplicate_rate * 100.0)}</span>
+            </div>
+            <div class="stat">
+                <span class="stat-value" data-testid="count-review">{thousands(p.open_review_pairs)}</span>
+                <span class="stat-label">"pairs to review"</span>
+                <span class="muted">{format!("{} masters wait on them", thousands(p.masters_needing_review))}</span>
+            </div>
         </section>
+        <div class="card-row">
         <section class="card">
             <h2>"Upload a list"</h2>
             <form method="post" action="/admin/prospects/upload" enctype="multipart/form-data" class="stack" data-testid="prospects-upload">
@@ -139,6 +145,8 @@ fn Body(
         </section>
         <section class="card">
             <h2>"Resolve"</h2>
+            <p class="muted">"Merges every person loaded into master records: same email 100, same phone 90, same name and team 80, \
+                similar name 60. Above 70 merges by itself; 70 or less waits in the review queue."</p>
             <RunPanel resolve run_ended initial=p.progress.clone()/>
             {if p.runs.is_empty() {
                 view! { <Empty title="No runs yet">"Upload a list, then run the resolver to build the master records."</Empty> }.into_any()
@@ -158,6 +166,7 @@ fn Body(
                 }.into_any()
             }}
         </section>
+        </div>
         <Review pairs=p.review.clone() open=p.open_review_pairs decide/>
         <Masters rows=p.master_rows.clone() total=p.masters workspaces=p.workspaces.clone() split send/>
     }
@@ -257,6 +266,18 @@ fn person_cell(p: &ProspectPersonView) -> AnyView {
     .into_any()
 }
 
+/// What a review pair's rule means, in words.
+fn rule_label(rule: &str) -> String {
+    match rule {
+        "email" => "same email".into(),
+        "phone" => "same phone".into(),
+        "name_team" => "same name and team".into(),
+        "shared_contact" => "a shared email or phone (an office line?)".into(),
+        "fuzzy_name" => "similar name".into(),
+        other => other.replace('_', " "),
+    }
+}
+
 /// Pairs scored 70 or less, best first, side by side.
 #[component]
 fn Review(pairs: Vec<ReviewPairView>, open: i64, decide: ServerAction<DecideProspectPair>) -> impl IntoView {
@@ -265,7 +286,7 @@ fn Review(pairs: Vec<ReviewPairView>, open: i64, decide: ServerAction<DecidePros
             <h2>{format!("Review queue ({})", thousands(open))}</h2>
             <ActionResult value=decide.value() success="Decision saved: merged pairs are one master now, kept-apart pairs stay apart in every run."/>
             {if pairs.is_empty() {
-                view! { <Empty title="Nothing to review">"Pairs the resolver is unsure of (confidence 70 or less) appear here after a run."</Empty> }.into_any()
+                view! { <Empty title="Nothing to review">"Pairs the resolver is unsure of (confidence 70 or less, or held back because the two differ) appear here after a run."</Empty> }.into_any()
             } else {
                 view! {
                     <div class="table-wrap"><table data-testid="review-queue">
@@ -274,7 +295,8 @@ fn Review(pairs: Vec<ReviewPairView>, open: i64, decide: ServerAction<DecidePros
                         <tbody>{pairs.into_iter().map(|r| view! {
                             <tr data-testid="review-pair" data-pair=r.id.to_string()>
                                 {person_cell(&r.a)}{person_cell(&r.b)}
-                                <td>{r.rule.replace('_', " ")}</td><td class="num">{r.confidence}</td>
+                                <td>{rule_label(&r.rule)}{(r.confidence > 70).then_some(" (held back: emails and phones differ)")}</td>
+                                <td class="num">{r.confidence}</td>
                                 <td>
                                     <ActionForm action=decide attr:class="inline">
                                         <input type="hidden" name="pair" value=r.id.to_string()/>
@@ -319,13 +341,15 @@ fn Masters(
                     <p><a href="/admin/prospects/masters.csv" download data-testid="masters-csv">"Download all as CSV"</a></p>
                     <ActionResult value=split.value() success="Split: each of its persons is its own master now, and stays apart in every run."/>
                     <div class="table-wrap"><table data-testid="prospect-masters">
-                        <thead><tr><th scope="col">"Send"</th><th scope="col">"Name"</th><th scope="col">"Emails"</th><th scope="col">"Phones"</th><th scope="col">"Team"</th>
+                        <thead><tr><th scope="col">"Name (tick to send)"</th><th scope="col">"Emails"</th><th scope="col">"Phones"</th><th scope="col">"Team"</th>
                             <th scope="col" class="num">"Records"</th><th scope="col" class="num">"Confidence"</th><th scope="col"></th></tr></thead>
                         <tbody>{rows.into_iter().map(|m| { let id = m.id; view! {
                             <tr data-testid="master-row">
-                                <td><input type="checkbox" aria-label=format!("Send {}", m.full_name)
-                                    on:change=move |ev| { let on = event_target_checked(&ev); chosen.update(|c| { c.retain(|x| *x != id); if on { c.push(id); } }); }/></td>
-                                <td>{m.full_name.clone()}{m.needs_review.then_some(" (review)")}</td>
+                                <td><label class="check">
+                                    <input type="checkbox"
+                                        on:change=move |ev| { let on = event_target_checked(&ev); chosen.update(|c| { c.retain(|x| *x != id); if on { c.push(id); } }); }/>
+                                    {m.full_name.clone()}{m.needs_review.then_some(" (review)")}
+                                </label></td>
                                 <td>{m.emails.join(", ")}</td><td>{m.phones.join(", ")}</td><td>{m.team_id.clone().unwrap_or_default()}</td>
                                 <td class="num">{m.persons}</td><td class="num">{m.confidence}</td>
                                 <td>{(m.persons > 1).then(|| view! {
