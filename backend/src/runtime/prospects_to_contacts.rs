@@ -77,28 +77,6 @@ fn display_name_part(full: &str, cleaned: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::display_name_part;
-
-    #[test]
-    fn names_are_written_as_a_greeting_needs_them() {
-        for (full, cleaned, shown) in [
-            ("Dr. charlie HARRINGTON", "charlie", "Charlie"),
-            ("Dr. charlie HARRINGTON", "harrington", "Harrington"),
-            ("María García", "garcia", "García"),
-            ("ANNE SMITH-JONES", "jones", "Smith-Jones"),
-            ("patrick o'neil", "oneil", "O'Neil"),
-            ("Kevin McDonald", "mcdonald", "McDonald"),
-            ("Smith, John", "smith", "Smith"),
-            ("", "bob", "Bob"),
-            ("Bob Smith", "", ""),
-        ] {
-            assert_eq!(display_name_part(full, cleaned), shown, "{full:?} / {cleaned:?}");
-        }
-    }
-}
-
 /// Sends the selected masters to `workspace_id`'s contacts (admins only; `import_rows` checks
 /// the caller and the workspace). Nothing selected is an error that says what to choose.
 pub async fn send(db: &Db, caller: &SessionUser, workspace_id: i64, selection: &MasterSelection, data_dir: &Path) -> Result<SendSummary> {
@@ -124,4 +102,26 @@ pub async fn send(db: &Db, caller: &SessionUser, workspace_id: i64, selection: &
         }
     }
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::display_name_part;
+
+    #[test]
+    fn names_are_written_as_a_greeting_needs_them() {
+        for (full, cleaned, shown) in [
+            ("Dr. charlie HARRINGTON", "charlie", "Charlie"),
+            ("Dr. charlie HARRINGTON", "harrington", "Harrington"),
+            ("María García", "garcia", "García"),
+            ("ANNE SMITH-JONES", "jones", "Smith-Jones"),
+            ("patrick o'neil", "oneil", "O'Neil"),
+            ("Kevin McDonald", "mcdonald", "McDonald"),
+            ("Smith, John", "smith", "Smith"),
+            ("", "bob", "Bob"),
+            ("Bob Smith", "", ""),
+        ] {
+            assert_eq!(display_name_part(full, cleaned), shown, "{full:?} / {cleaned:?}");
+        }
+    }
 }
