@@ -73,6 +73,38 @@ pub fn pushed(queue: &str, outcome: std::result::Result<(), String>) -> Result<(
     }
 }
 
+/// Wakes an idle worker every `every`, for good. apalis' `IntervalStrategy` replaces its timer
+/// when it fires without polling the new one, so no waker is armed: an idle SQLite worker then
+/// sleeps until something else wakes it (its 30 s heartbeat) and jobs wait that long
+/// (backend/tests/jobs.rs, `idle_workers_take_each_new_job_within_a_few_polls`). This one polls
+/// the next timer as soon as it sets it.
+#[derive(Debug)]
+pub struct EveryPoll {
+    every: Duration,
+    timer: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl EveryPoll {
+    pub fn new(every: Duration) -> Self {
+        EveryPoll { every, timer: Box::pin(tokio::time::sleep(every)) }
+    }
+}
+
+impl apalis::prelude::PollStrategy for EveryPoll {
+    fn poll_drive(&mut self, cx: &mut std::task::Context<'_>, _: &apalis::prelude::PollSnapshot) -> std::task::Poll<Option<()>> {
+        use std::future::Future;
+        match self.timer.as_mut().poll(cx) {
+            std::task::Poll::Ready(()) => {
+                self.timer.as_mut().reset(tokio::time::Instant::now() + self.every);
+                // Arms the waker for the next tick (the step apalis' own strategy misses).
+                let _ = self.timer.as_mut().poll(cx);
+                std::task::Poll::Ready(Some(()))
+            }
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    }
+}
+
 /// The workers of one process while they are being registered: each domain's `register_jobs`
 /// takes it and gives it back with its workers added.
 pub struct Workers {
@@ -105,7 +137,7 @@ macro_rules! register_worker {
         let monitor = match $queue::new(&state.db) {
             $queue::Sqlite(storage) => monitor.register(move |_restarts| {
                 WorkerBuilder::new(name.clone())
-                    .backend(storage.clone().poll_with_interval(poll))
+                    .backend(storage.clone().poll_with_strategy($crate::platform::jobs::EveryPoll::new(poll)))
                     .data(data.clone())
                     .concurrency($concurrency)
                     .build($handler)
