@@ -219,7 +219,10 @@ async fn runs_are_claimed_once_report_progress_and_a_dead_worker_s_run_does_not_
         .await
         .map(|_| ()))
     .unwrap();
+    // It had staged rows before it died: the next request clears them.
+    on_db!(db, |pool| sqlx::query("INSERT INTO prospect_run_members (run_id, person_id, anchor_person_id) VALUES ($1, 1, 1)").bind(dead).execute(pool).await.map(|_| ())).unwrap();
     let next = store::request_run(db, None).await.unwrap();
+    assert_eq!(count(db, "SELECT COUNT(*) FROM prospect_run_members").await, 0);
     let runs = store::runs(db, 10).await.unwrap();
     let dead_row = runs.iter().find(|r| r.0 == dead).unwrap();
     assert_eq!(dead_row.1, "failed");

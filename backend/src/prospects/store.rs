@@ -314,14 +314,30 @@ pub struct RunProgress {
 /// worker stopped (lease lapsed) is marked failed first, so it never blocks for good.
 pub async fn request_run(db: &Db, user_id: Option<i64>) -> Result<i64> {
     let now = Utc::now();
-    on_db!(db, |pool| sqlx::query("UPDATE prospect_runs SET status = $1, error = $2, finished_at = $3 WHERE status = $4 AND lease_until < $3")
-        .bind(RunStatus::Failed.as_str())
-        .bind("The worker stopped during this run; nothing of it was kept. Run the resolver again.")
-        .bind(now)
-        .bind(RunStatus::Running.as_str())
-        .execute(pool)
-        .await
-        .map(|_| ()))?;
+    on_db!(db, |pool| async {
+        sqlx::query("UPDATE prospect_runs SET status = $1, error = $2, finished_at = $3, phase = NULL WHERE status = $4 AND lease_until < $3")
+            .bind(RunStatus::Failed.as_str())
+            .bind("The worker stopped during this run; nothing of it was kept. Run the resolver again.")
+            .bind(now)
+            .bind(RunStatus::Running.as_str())
+            .execute(pool)
+            .await?;
+        // A queued run no worker took in a day had its job lost (a restore, a cleared queue).
+        sqlx::query("UPDATE prospect_runs SET status = $1, error = $2, finished_at = $3, phase = NULL WHERE status = $4 AND started_at < $5")
+            .bind(RunStatus::Failed.as_str())
+            .bind("No worker took this run within a day; is a worker running (MAVERICK_WORKERS, `server worker`)?")
+            .bind(now)
+            .bind(RunStatus::Queued.as_str())
+            .bind(now - chrono::Duration::days(1))
+            .execute(pool)
+            .await?;
+        // What a stopped worker staged is of no use to anyone.
+        for table in ["prospect_run_masters", "prospect_run_members"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE run_id IN (SELECT id FROM prospect_runs WHERE status = 'failed')"))).execute(pool).await?;
+        }
+        Ok::<_, sqlx::Error>(())
+    }
+    .await)?;
     let inserted = on_db!(db, |pool| sqlx::query_scalar::<_, i64>(
         "INSERT INTO prospect_runs (started_at, status, phase, requested_by) VALUES ($1, $2, 'queued', $3) RETURNING id"
     )
