@@ -115,7 +115,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     async fn log(&self, level: LogLevel, message: &str) {
-        if let Err(e) = log(&self.state.db, self.run.id, level, message).await {
+        if let Err(e) = log(&self.state.db, self.run.workspace_id, self.run.id, level, message).await {
             tracing::warn!(run = self.run.id, error = %e, "could not write the run's log");
         }
     }
