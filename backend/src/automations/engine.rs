@@ -504,20 +504,6 @@ async fn unverified_contacts(db: &Db, workspace_id: i64) -> Result<i64> {
         .await)?)
 }
 
-/// Contacts this agency month could send: created this month, verified (risky only when the
-/// workspace accepts it), with the names Email Bison requires.
-async fn cleaned_this_month(db: &Db, workspace_id: i64, month_start: chrono::DateTime<Utc>) -> Result<i64> {
-    Ok(on_db!(db, |pool| sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM contacts c JOIN workspaces w ON w.id = c.workspace_id WHERE c.workspace_id = $1 AND c.created_at >= $2 \
-         AND (c.verification = 'safe' OR (c.verification = 'risky' AND w.accept_risky)) AND {}",
-        contacts::batches::SENDABLE.replace("first_name", "c.first_name").replace("last_name", "c.last_name")
-    )))
-    .bind(workspace_id)
-    .bind(month_start)
-    .fetch_one(pool)
-    .await)?)
-}
-
 /// PT3: this month's cleaned contacts against the month's need (the weekly target × 52 / 12);
 /// when short, supplemental pulls further back in time (at most `supplemental_max`).
 async fn gap(ctx: &Ctx<'_>) -> std::result::Result<Outcome, StepFailure> {
@@ -527,7 +513,7 @@ async fn gap(ctx: &Ctx<'_>) -> std::result::Result<Outcome, StepFailure> {
     let month_start = first.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(tz).earliest()).map(|t| t.with_timezone(&Utc)).unwrap_or_else(Utc::now);
     // A dry run imports nothing: what its pulls brought counts as if it were all clean.
     let mut not_imported = if ctx.run.dry_run { ctx.outputs.get(&Step::Clean).and_then(|v| v.get("rows")).and_then(Value::as_i64).unwrap_or(0) } else { 0 };
-    let mut cleaned = cleaned_this_month(&ctx.state.db, ctx.run.workspace_id, month_start).await? + not_imported;
+    let mut cleaned = contacts::batches::clean_since(&ctx.state.db, ctx.run.workspace_id, month_start).await? + not_imported;
     let mut supplemental = Vec::new();
     let lookback = ctx.settings.lookback_days;
     while cleaned < need && (supplemental.len() as i64) < ctx.settings.supplemental_max {
@@ -540,7 +526,7 @@ async fn gap(ctx: &Ctx<'_>) -> std::result::Result<Outcome, StepFailure> {
         if ctx.run.dry_run {
             not_imported += cleaned_out.records_in.unwrap_or(0);
         }
-        cleaned = cleaned_this_month(&ctx.state.db, ctx.run.workspace_id, month_start).await? + not_imported;
+        cleaned = contacts::batches::clean_since(&ctx.state.db, ctx.run.workspace_id, month_start).await? + not_imported;
         supplemental.push(json!({"from": from.to_string(), "to": to.to_string(), "rows": pulled.records_out, "imported": cleaned_out.records_out}));
     }
     let short = (need - cleaned).max(0);

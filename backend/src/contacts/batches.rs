@@ -5,7 +5,7 @@
 //! `upload_audit_log`. Contacts remember their Bison lead id, so a failed upload resumes without
 //! creating anybody twice.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -21,8 +21,22 @@ use crate::{
 /// Leads per Email Bison call (its limit).
 pub const CHUNK: i64 = 500;
 
-/// A contact Email Bison can create: it requires `first_name`, `last_name` and `email`.
-pub const SENDABLE: &str = "COALESCE(TRIM(first_name), '') <> '' AND COALESCE(TRIM(last_name), '') <> ''";
+/// A contact Email Bison can create: it requires `first_name`, `last_name` and `email` (SQL, over
+/// `contacts`).
+macro_rules! sendable {
+    () => {
+        "COALESCE(TRIM(first_name), '') <> '' AND COALESCE(TRIM(last_name), '') <> ''"
+    };
+}
+pub const SENDABLE: &str = sendable!();
+
+/// A contact whose verification the workspace `$1` sends to: safe, or risky where it accepts risky
+/// addresses (SQL, over `contacts`).
+macro_rules! accepted {
+    () => {
+        "(verification = 'safe' OR (verification = 'risky' AND (SELECT accept_risky FROM workspaces WHERE id = $1)))"
+    };
+}
 
 /// Why a contact can't be sent, in the words the contacts page shows (SQL, over `contacts`).
 const MISSING_NAME_REASON: &str = "CASE WHEN COALESCE(TRIM(first_name), '') = '' AND COALESCE(TRIM(last_name), '') = '' \
@@ -77,6 +91,17 @@ pub async fn create_weekly(db: &Db, workspace_id: i64, week_of: NaiveDate) -> Re
         Ok(Some(id))
     }
     .await)?)
+}
+
+/// Contacts created since `since` that could be sent, batched or not: verified (risky only when
+/// the workspace accepts it), with the names Email Bison requires. The automations' gap step
+/// weighs this month's against the month's need.
+pub async fn clean_since(db: &Db, workspace_id: i64, since: DateTime<Utc>) -> Result<i64> {
+    Ok(on_db!(db, |pool| sqlx::query_scalar(concat!("SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND created_at >= $2 AND ", accepted!(), " AND ", sendable!()))
+        .bind(workspace_id)
+        .bind(since)
+        .fetch_one(pool)
+        .await)?)
 }
 
 async fn audit(db: &Db, batch_id: i64, call: &str, leads: i64, ok: bool, detail: Option<String>) -> Result<()> {
