@@ -549,15 +549,7 @@ async fn upload(ctx: &Ctx<'_>) -> std::result::Result<Outcome, StepFailure> {
     let monday = ctx.today - chrono::Duration::days(ctx.today.weekday().num_days_from_monday() as i64);
     let campaign = contacts::batches::batch_campaign(db, ws).await?;
     if ctx.run.dry_run {
-        let settings = contacts::batches::settings(db, ws).await?;
-        let ready: i64 = on_db!(db, |pool| sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND batch_id IS NULL AND (verification = 'safe' OR (verification = 'risky' AND $2)) AND {}",
-            contacts::batches::SENDABLE
-        )))
-        .bind(ws)
-        .bind(settings.accept_risky)
-        .fetch_one(pool)
-        .await)?;
+        let ready = contacts::batches::ready_count(db, ws).await?;
         let would = ready.min(ctx.workspace.weekly_contact_target.max(0));
         ctx.log(LogLevel::Info, &format!("Dry run: would batch {would} contacts for the week of {monday} and upload them to Email Bison campaign {campaign}.")).await;
         return Ok(Outcome { records_in: Some(ready), records_out: Some(would), output: json!({"dry_run": true, "would_upload": would, "campaign": campaign}) });

@@ -28,13 +28,22 @@ macro_rules! sendable {
         "COALESCE(TRIM(first_name), '') <> '' AND COALESCE(TRIM(last_name), '') <> ''"
     };
 }
-pub const SENDABLE: &str = sendable!();
+const SENDABLE: &str = sendable!();
 
 /// A contact whose verification the workspace `$1` sends to: safe, or risky where it accepts risky
 /// addresses (SQL, over `contacts`).
 macro_rules! accepted {
     () => {
         "(verification = 'safe' OR (verification = 'risky' AND (SELECT accept_risky FROM workspaces WHERE id = $1)))"
+    };
+}
+
+/// What a weekly batch of workspace `$1` takes: in no batch yet, accepted and sendable (SQL, over
+/// `contacts`). [`create_weekly`] and [`ready_count`] share it, so a dry run counts what a real
+/// run would batch.
+macro_rules! ready {
+    () => {
+        concat!("workspace_id = $1 AND batch_id IS NULL AND ", accepted!(), " AND ", sendable!())
     };
 }
 
@@ -59,8 +68,7 @@ pub async fn create_weekly(db: &Db, workspace_id: i64, week_of: NaiveDate) -> Re
         {
             return Ok::<Option<i64>, sqlx::Error>(Some(id));
         }
-        let (target, accept_risky): (i64, bool) =
-            sqlx::query_as("SELECT weekly_contact_target, accept_risky FROM workspaces WHERE id = $1").bind(workspace_id).fetch_one(&mut *tx).await?;
+        let target: i64 = sqlx::query_scalar("SELECT weekly_contact_target FROM workspaces WHERE id = $1").bind(workspace_id).fetch_one(&mut *tx).await?;
         if target <= 0 {
             return Ok(None);
         }
@@ -75,13 +83,9 @@ pub async fn create_weekly(db: &Db, workspace_id: i64, week_of: NaiveDate) -> Re
         .await?;
         // Only contacts Email Bison can take (it requires a first and a last name): the others
         // were flagged at import and wait, unbatched, until their names are filled in.
-        let size = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE contacts SET batch_id = $1 WHERE id IN (SELECT id FROM contacts WHERE workspace_id = $2 AND batch_id IS NULL \
-             AND (verification = 'safe' OR (verification = 'risky' AND $3)) AND {SENDABLE} ORDER BY id LIMIT $4)"
-        )))
-        .bind(id)
+        let size = sqlx::query(concat!("UPDATE contacts SET batch_id = $2 WHERE id IN (SELECT id FROM contacts WHERE ", ready!(), " ORDER BY id LIMIT $3)"))
         .bind(workspace_id)
-        .bind(accept_risky)
+        .bind(id)
         .bind(target)
         .execute(&mut *tx)
         .await?
@@ -91,6 +95,11 @@ pub async fn create_weekly(db: &Db, workspace_id: i64, week_of: NaiveDate) -> Re
         Ok(Some(id))
     }
     .await)?)
+}
+
+/// How many contacts the workspace's next weekly batch could take (before its target caps it).
+pub async fn ready_count(db: &Db, workspace_id: i64) -> Result<i64> {
+    Ok(on_db!(db, |pool| sqlx::query_scalar(concat!("SELECT COUNT(*) FROM contacts WHERE ", ready!())).bind(workspace_id).fetch_one(pool).await)?)
 }
 
 /// Contacts created since `since` that could be sent, batched or not: verified (risky only when
