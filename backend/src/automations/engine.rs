@@ -560,11 +560,18 @@ async fn upload(ctx: &Ctx<'_>) -> std::result::Result<Outcome, StepFailure> {
     };
     let size = contacts::batches::get(db, batch).await?.size;
     ctx.log(LogLevel::Info, &format!("Batch {batch} for the week of {monday}: {size} contacts to campaign {campaign}.")).await;
+    let failed = |e: Error| StepFailure { message: format!("Email Bison upload of batch {batch}: {e}"), ..Default::default() };
     let uploaded = match contacts::batches::upload(ctx.state, batch).await {
         Ok(n) => n,
-        // Already in Email Bison (a retry after a later step failed): count it as done.
-        Err(Error::Conflict(_)) if contacts::batches::get(db, batch).await?.status == contacts::batches::BatchStatus::Uploaded => contacts::batches::get(db, batch).await?.uploaded,
-        Err(e) => return Err(StepFailure { message: format!("Email Bison upload of batch {batch}: {e}"), ..Default::default() }),
+        Err(e @ Error::Conflict(_)) => {
+            // Already in Email Bison (a retry after a later step failed): count it as done.
+            let now = contacts::batches::get(db, batch).await?;
+            if now.status != contacts::batches::BatchStatus::Uploaded {
+                return Err(failed(e));
+            }
+            now.uploaded
+        }
+        Err(e) => return Err(failed(e)),
     };
     ctx.log(LogLevel::Info, &format!("{uploaded} contacts are in Email Bison.")).await;
     Ok(Outcome { records_in: Some(size), records_out: Some(uploaded), output: json!({"batch_id": batch, "uploaded": uploaded, "campaign": campaign}) })
