@@ -254,13 +254,48 @@ async fn a_non_empty_data_folder_needs_force_and_the_old_one_is_kept_beside_it()
 async fn a_restore_refuses_while_a_process_still_uses_the_database() {
     let root = temp_dir();
     let (db, data, url) = install(&root).await;
-    let made = backup::create(&url, &data, &root.join("out"), Utc::now()).await.unwrap();
-    backend::platform::heartbeat::beat(&db, "w-1", "ops-host", Utc::now(), Utc::now()).await.unwrap();
-    let before = tree(&data);
-    let err = backup::restore(&made.path, &url, &data, true, Utc::now()).await.unwrap_err().to_string();
-    assert!(err.contains("ops-host") && err.contains("Stop it"), "{err}");
-    assert_eq!(tree(&data).len(), before.len());
+    // What every `server` process on this database holds while it runs (a web-only host too:
+    // it writes no worker heartbeat).
+    let held = backup::hold_data_folder(&data).unwrap();
+    let also = backup::hold_data_folder(&data).expect("any number of processes share the folder");
+    let made = backup::create(&url, &data, &data.join("backups"), Utc::now()).await.unwrap();
+    assert!(!made.manifest.files.iter().any(|f| f.path == backup::LOCK_FILE), "the lock file is not archived");
     db.close().await;
+    let before = tree(&data);
+    let around = siblings(&data);
+    let err = backup::restore(&made.path, &url, &data, true, Utc::now()).await.unwrap_err();
+    assert_eq!(err.status(), 409);
+    let msg = err.to_string();
+    assert!(msg.contains("Stop every Maverick process") && msg.contains("server serve") && msg.contains(&data.display().to_string()), "{msg}");
+    #[cfg(target_os = "linux")]
+    assert!(msg.contains(&format!("process {} (", std::process::id())), "the holder is named: {msg}");
+    assert_eq!(tree(&data), before, "refused: nothing changed");
+    assert_eq!(siblings(&data), around, "no staging folder was made");
+
+    drop(held);
+    let err = backup::restore(&made.path, &url, &data, true, Utc::now()).await.unwrap_err().to_string();
+    assert!(err.contains("Stop every Maverick process"), "one holder is enough to refuse: {err}");
+    drop(also);
+    let restored = backup::restore(&made.path, &url, &data, true, Utc::now()).await.unwrap();
+    assert!(restored.previous.is_some());
+    assert!(data.join("maverick.db").exists() && !data.join(backup::LOCK_FILE).exists(), "the restored folder starts without a lock file");
+    // The next process takes its lock in the restored folder.
+    let _next = backup::hold_data_folder(&data).unwrap();
+    assert!(data.join(backup::LOCK_FILE).exists());
+}
+
+/// A folder holding only a lock file (a process ran there and left no database) counts as empty.
+#[tokio::test]
+async fn a_data_folder_with_only_its_lock_file_counts_as_empty() {
+    let root = temp_dir();
+    let (db, data, url) = install(&root).await;
+    let made = backup::create(&url, &data, &root.join("out"), Utc::now()).await.unwrap();
+    db.close().await;
+    let target = temp_dir().join("data");
+    drop(backup::hold_data_folder(&target).unwrap());
+    let restored = backup::restore(&made.path, &url_in(&target), &target, false, Utc::now()).await.unwrap();
+    assert_eq!(restored.previous, None);
+    assert!(target.join("maverick.db").exists());
 }
 
 #[tokio::test]

@@ -53,13 +53,21 @@ struct Fake {
     created: Vec<(String, String, i64)>,
     /// Lead ids attached, per campaign path.
     attached: Vec<(String, Vec<i64>)>,
+    /// Keys revoked: Email Bison then answers every call with its plain 401 "Unauthenticated.".
+    revoked: Vec<String>,
+    /// Revokes the key that reads the interested replies, right after (a key revoked mid-sync).
+    revoke_after_replies: bool,
 }
 
 type Shared = Arc<Mutex<Fake>>;
 
 /// The workspace a request's key reads, if the key is known.
 fn key_workspace(f: &Fake, headers: &HeaderMap) -> Option<String> {
-    match headers.get("authorization").and_then(|v| v.to_str().ok())? {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok())?;
+    if f.revoked.iter().any(|k| auth.strip_prefix("Bearer ") == Some(k.as_str())) {
+        return None;
+    }
+    match auth {
         "Bearer good-token" => Some("1".into()),
         "Bearer other-token" => Some("9".into()),
         "Bearer admin-token" => Some(f.admin_current.clone()),
@@ -100,6 +108,10 @@ async fn route(path: &'static str, State(fake): State<Shared>, headers: HeaderMa
         let fail = f.fail.get_mut(path).and_then(|v| if v.is_empty() { None } else { Some(v.remove(0)) });
         let ws = key_workspace(&f, &headers);
         let campaigns = ws.as_deref().map(|w| campaigns_of(&f, w)).unwrap_or_default();
+        if path == "/api/replies" && ws.is_some() && f.revoke_after_replies {
+            let key = headers["authorization"].to_str().unwrap().trim_start_matches("Bearer ").to_owned();
+            f.revoked.push(key);
+        }
         (fail, f.slow.contains(&path.to_owned()), ws, f.extra_replies.clone(), campaigns)
     };
     if slow {
@@ -160,8 +172,9 @@ async fn route(path: &'static str, State(fake): State<Shared>, headers: HeaderMa
     Json(body).into_response()
 }
 
-/// `GET /api/campaigns/{id}`: the key's workspace's campaign, an auth error for another
-/// workspace's record (as Email Bison answers), 404 for none.
+/// `GET /api/campaigns/{id}`: the key's workspace's campaign; for another workspace's record the
+/// auth error that says so ("api key does not match the workspace the record is on", as Email
+/// Bison answers); 404 for none; and, as everywhere, 401 "Unauthenticated." for a key it refuses.
 async fn campaign_route(State(fake): State<Shared>, headers: HeaderMap, axum::extract::Path(id): axum::extract::Path<String>) -> Response {
     let mut f = fake.lock().unwrap();
     *f.calls.entry("/api/campaigns/{id}".into()).or_default() += 1;
@@ -741,6 +754,39 @@ async fn a_reply_from_an_unknown_campaign_invents_no_campaign_and_is_linked_when
     fake.lock().unwrap().extra_campaigns.push(json!({"id": 99999, "name": "Winter push", "status": "active"}));
     sync::execute(&state, ws, SyncKind::All, None).await.unwrap();
     assert_eq!(lead("una@x.test").await.1.as_deref(), Some("Winter push"));
+}
+
+/// Another workspace's campaign is "not ours" (`None`), but a key Email Bison refuses while the
+/// sync asks for a campaign (revoked mid-sync) fails the run there with the key problem: the
+/// campaign is not taken for missing and its reply not imported without it.
+#[tokio::test]
+async fn a_key_revoked_mid_sync_fails_the_run_at_the_campaign_lookup_while_another_workspaces_campaign_is_just_not_ours() {
+    let (base, fake) = fake_bison().await;
+    let policy = || RetryPolicy { base_delay: Duration::from_millis(5), ..Default::default() };
+    let good = BisonClient::new(&base, "good-token", policy());
+    assert_eq!(good.campaign("42").await.unwrap().map(|c| c.name), Some("Homeowners Q4".to_owned()));
+    assert!(good.campaign("77").await.unwrap().is_none(), "workspace 9's campaign");
+    assert!(good.campaign("99999").await.unwrap().is_none(), "no such campaign");
+    let refused = BisonClient::new(&base, "revoked-token", policy());
+    assert_eq!(refused.campaign("42").await.unwrap_err(), BisonError::Auth("401 Unauthorized: Unauthenticated.".into()));
+
+    {
+        let mut f = fake.lock().unwrap();
+        f.extra_replies = vec![json!({"id": 20, "from_name": "Una Known", "from_email_address": "una@x.test", "campaign_id": 55, "date_received": "2026-11-20T10:00:00Z"})];
+        f.revoke_after_replies = true;
+    }
+    let (state, ws) = state_with(&base, "good-token").await;
+    let run = sync::execute(&state, ws, SyncKind::All, None).await.unwrap();
+    assert_eq!(run.status, "failed");
+    let error = run.error.unwrap();
+    assert!(error.contains("refused the API key (401 Unauthorized: Unauthenticated.)"), "{error}");
+    {
+        let f = fake.lock().unwrap();
+        assert_eq!(f.calls["/api/campaigns/{id}"], 5, "the sync stopped at its campaign lookup");
+        assert_eq!(f.calls.get("/api/campaign-events/stats"), None, "nothing after it was read");
+    }
+    let una: i64 = on_db!(&state.db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM leads WHERE email = 'una@x.test'").fetch_one(p).await).unwrap();
+    assert_eq!(una, 0, "the reply whose campaign could not be asked for is not imported as campaign-less");
 }
 
 /// Issue 18 (1): a webhook delivery whose body names another Email Bison workspace than the one

@@ -150,7 +150,11 @@ pub async fn run(cli: Cli) -> Result<()> {
 
     // Backups work on the files, beside a running server: no pool, no migration of the live database.
     match cli.command {
-        Some(Command::Backup { to }) => return backup(&config, to).await,
+        Some(Command::Backup { to }) => {
+            // A restore must not replace the folder while the snapshot is read from it.
+            let _in_use = if config.data_dir.is_dir() { hold_data_folder(&config)? } else { None };
+            return backup(&config, to).await;
+        }
         Some(Command::Restore { archive, force }) => return restore(&config, &archive, force).await,
         Some(Command::Prospects { command: ProspectsCommand::Resolve { input: Some(input), out: Some(out), region, report } }) => {
             return resolve_prospects_file(&input, &out, &region, report.as_deref());
@@ -163,6 +167,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             config.integrations.cole_url = Some(format!("http://{}/demo-sites/cole", options.site_addr));
         }
     }
+    // Held until this process ends: `server restore` refuses while any process holds it.
+    let _in_use = hold_data_folder(&config)?;
     let db = Db::connect(&config.database_url, &config.pool).await?;
     backend::platform::migrate::run(&db).await?;
     let command = cli.command.unwrap_or(Command::Serve);
@@ -206,6 +212,15 @@ pub async fn run(cli: Cli) -> Result<()> {
     };
     db.close().await;
     outcome
+}
+
+/// The shared lock on the data folder, for a process on the embedded SQLite database (what
+/// `server restore` replaces); PostgreSQL installs are restored with their own tools.
+fn hold_data_folder(config: &Config) -> Result<Option<backend::platform::backup::DataFolderLock>> {
+    if !config.database_url.starts_with("sqlite:") {
+        return Ok(None);
+    }
+    backend::platform::backup::hold_data_folder(&config.data_dir).map(Some)
 }
 
 async fn rotate_secret_key(state: &AppState, new_key_env: &str) -> Result<()> {

@@ -125,3 +125,68 @@ async fn backup_on_postgres_says_to_use_pg_dump_and_fails() {
     assert!(stderr.contains("pg_dump") && stderr.contains("MAVERICK_SECRET_KEY"), "{stderr}");
     assert!(!dir.join("backups").exists());
 }
+
+/// A child process killed when dropped, so a failed assertion leaves no host running.
+struct Host(std::process::Child);
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A web-only host (`MAVERICK_WORKERS=0`: no worker heartbeat) on the default install.
+fn serve_web_only(data_dir: &std::path::Path) -> (Host, std::net::SocketAddr) {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("serve")
+        .env("MAVERICK_DATA_DIR", data_dir)
+        .env("MAVERICK_WORKERS", "0")
+        .env("LEPTOS_SITE_ADDR", addr.to_string())
+        .env("RUST_LOG", "error")
+        .env_remove("DATABASE_URL")
+        .env_remove("MAVERICK_SECRET_KEY")
+        .env_remove("MAVERICK_DEMO")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the server binary");
+    (Host(child), addr)
+}
+
+#[tokio::test]
+async fn restore_refuses_while_a_web_only_host_serves_the_data_folder_and_works_once_it_stopped() {
+    let root = temp_dir();
+    let data = root.join("data");
+    let out = run_in(&data, &["create-admin", "--email", "owner@agency.test"], &[("MAVERICK_ADMIN_PASSWORD", "owner-password-1")]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run_in(&data, &["backup"], &[]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let archive = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+
+    let (mut host, addr) = serve_web_only(&data);
+    let mut up = false;
+    for _ in 0..600 {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            up = true;
+            break;
+        }
+        assert!(host.0.try_wait().unwrap().is_none(), "the host exited early");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(up, "the host listens on {addr}");
+
+    let out = run_in(&data, &["restore", "--force", &archive], &[]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "refused while the host runs: {stderr}");
+    assert!(stderr.contains(&format!("process {} (server serve)", host.0.id())), "names the host to stop: {stderr}");
+    assert!(stderr.contains("Stop every Maverick process"), "{stderr}");
+    assert!(std::net::TcpStream::connect(addr).is_ok(), "the host still serves");
+    assert!(!root.read_dir().unwrap().any(|e| e.unwrap().file_name().to_string_lossy().contains("before-restore")), "nothing was moved");
+
+    drop(host);
+    let out = run_in(&data, &["restore", "--force", &archive], &[]).await;
+    assert!(out.status.success(), "restores once the host stopped: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Restored the backup"));
+}

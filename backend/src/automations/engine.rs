@@ -115,7 +115,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     async fn log(&self, level: LogLevel, message: &str) {
-        if let Err(e) = log(&self.state.db, self.run.id, level, message).await {
+        if let Err(e) = log(&self.state.db, self.run.workspace_id, self.run.id, level, message).await {
             tracing::warn!(run = self.run.id, error = %e, "could not write the run's log");
         }
     }
@@ -504,20 +504,6 @@ async fn unverified_contacts(db: &Db, workspace_id: i64) -> Result<i64> {
         .await)?)
 }
 
-/// Contacts this agency month could send: created this month, verified (risky only when the
-/// workspace accepts it), with the names Email Bison requires.
-async fn cleaned_this_month(db: &Db, workspace_id: i64, month_start: chrono::DateTime<Utc>) -> Result<i64> {
-    Ok(on_db!(db, |pool| sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM contacts c JOIN workspaces w ON w.id = c.workspace_id WHERE c.workspace_id = $1 AND c.created_at >= $2 \
-         AND (c.verification = 'safe' OR (c.verification = 'risky' AND w.accept_risky)) AND {}",
-        contacts::batches::SENDABLE.replace("first_name", "c.first_name").replace("last_name", "c.last_name")
-    )))
-    .bind(workspace_id)
-    .bind(month_start)
-    .fetch_one(pool)
-    .await)?)
-}
-
 /// PT3: this month's cleaned contacts against the month's need (the weekly target × 52 / 12);
 /// when short, supplemental pulls further back in time (at most `supplemental_max`).
 async fn gap(ctx: &Ctx<'_>) -> std::result::Result<Outcome, StepFailure> {
@@ -527,7 +513,7 @@ async fn gap(ctx: &Ctx<'_>) -> std::result::Result<Outcome, StepFailure> {
     let month_start = first.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(tz).earliest()).map(|t| t.with_timezone(&Utc)).unwrap_or_else(Utc::now);
     // A dry run imports nothing: what its pulls brought counts as if it were all clean.
     let mut not_imported = if ctx.run.dry_run { ctx.outputs.get(&Step::Clean).and_then(|v| v.get("rows")).and_then(Value::as_i64).unwrap_or(0) } else { 0 };
-    let mut cleaned = cleaned_this_month(&ctx.state.db, ctx.run.workspace_id, month_start).await? + not_imported;
+    let mut cleaned = contacts::batches::clean_since(&ctx.state.db, ctx.run.workspace_id, month_start).await? + not_imported;
     let mut supplemental = Vec::new();
     let lookback = ctx.settings.lookback_days;
     while cleaned < need && (supplemental.len() as i64) < ctx.settings.supplemental_max {
@@ -540,7 +526,7 @@ async fn gap(ctx: &Ctx<'_>) -> std::result::Result<Outcome, StepFailure> {
         if ctx.run.dry_run {
             not_imported += cleaned_out.records_in.unwrap_or(0);
         }
-        cleaned = cleaned_this_month(&ctx.state.db, ctx.run.workspace_id, month_start).await? + not_imported;
+        cleaned = contacts::batches::clean_since(&ctx.state.db, ctx.run.workspace_id, month_start).await? + not_imported;
         supplemental.push(json!({"from": from.to_string(), "to": to.to_string(), "rows": pulled.records_out, "imported": cleaned_out.records_out}));
     }
     let short = (need - cleaned).max(0);
@@ -563,15 +549,7 @@ async fn upload(ctx: &Ctx<'_>) -> std::result::Result<Outcome, StepFailure> {
     let monday = ctx.today - chrono::Duration::days(ctx.today.weekday().num_days_from_monday() as i64);
     let campaign = contacts::batches::batch_campaign(db, ws).await?;
     if ctx.run.dry_run {
-        let settings = contacts::batches::settings(db, ws).await?;
-        let ready: i64 = on_db!(db, |pool| sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND batch_id IS NULL AND (verification = 'safe' OR (verification = 'risky' AND $2)) AND {}",
-            contacts::batches::SENDABLE
-        )))
-        .bind(ws)
-        .bind(settings.accept_risky)
-        .fetch_one(pool)
-        .await)?;
+        let ready = contacts::batches::ready_count(db, ws).await?;
         let would = ready.min(ctx.workspace.weekly_contact_target.max(0));
         ctx.log(LogLevel::Info, &format!("Dry run: would batch {would} contacts for the week of {monday} and upload them to Email Bison campaign {campaign}.")).await;
         return Ok(Outcome { records_in: Some(ready), records_out: Some(would), output: json!({"dry_run": true, "would_upload": would, "campaign": campaign}) });
@@ -582,11 +560,18 @@ async fn upload(ctx: &Ctx<'_>) -> std::result::Result<Outcome, StepFailure> {
     };
     let size = contacts::batches::get(db, batch).await?.size;
     ctx.log(LogLevel::Info, &format!("Batch {batch} for the week of {monday}: {size} contacts to campaign {campaign}.")).await;
+    let failed = |e: Error| StepFailure { message: format!("Email Bison upload of batch {batch}: {e}"), ..Default::default() };
     let uploaded = match contacts::batches::upload(ctx.state, batch).await {
         Ok(n) => n,
-        // Already in Email Bison (a retry after a later step failed): count it as done.
-        Err(Error::Conflict(_)) if contacts::batches::get(db, batch).await?.status == contacts::batches::BatchStatus::Uploaded => contacts::batches::get(db, batch).await?.uploaded,
-        Err(e) => return Err(StepFailure { message: format!("Email Bison upload of batch {batch}: {e}"), ..Default::default() }),
+        Err(e @ Error::Conflict(_)) => {
+            // Already in Email Bison (a retry after a later step failed): count it as done.
+            let now = contacts::batches::get(db, batch).await?;
+            if now.status != contacts::batches::BatchStatus::Uploaded {
+                return Err(failed(e));
+            }
+            now.uploaded
+        }
+        Err(e) => return Err(failed(e)),
     };
     ctx.log(LogLevel::Info, &format!("{uploaded} contacts are in Email Bison.")).await;
     Ok(Outcome { records_in: Some(size), records_out: Some(uploaded), output: json!({"batch_id": batch, "uploaded": uploaded, "campaign": campaign}) })

@@ -97,7 +97,7 @@ pub async fn sweep(db: &Db, now: DateTime<Utc>) -> Result<(usize, usize)> {
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))?;
-        log(db, *run, LogLevel::Error, &format!("Interrupted during {}: the worker stopped. Resume the run to go on.", step.as_deref().unwrap_or("a step"))).await?;
+        log(db, *ws, *run, LogLevel::Error, &format!("Interrupted during {}: the worker stopped. Resume the run to go on.", step.as_deref().unwrap_or("a step"))).await?;
         let name = crate::tenancy::workspaces::get(db, *ws).await.map(|w| w.name).unwrap_or_default();
         let text = format!(":warning: {name} — automation run {run} was interrupted (its worker stopped); resume it on the Automations page.");
         if let Err(e) = crate::notifications::enqueue(db, None, &text).await {

@@ -339,7 +339,7 @@ pub async fn retry(state: &AppState, caller: &SessionUser, run_id: i64) -> Resul
         Err(e) if crate::platform::error::is_unique_violation(&e) => return Err(busy(run.workspace_id)),
         Err(e) => return Err(e.into()),
     }
-    log(&state.db, run_id, LogLevel::Info, &format!("Retry asked by {}.", caller.email)).await?;
+    log(&state.db, run.workspace_id, run_id, LogLevel::Info, &format!("Retry asked by {}.", caller.email)).await?;
     audit::record(&state.db, Some(caller), None, "automation.run_retried", Some(&format!("automation_run:{run_id}")), None).await?;
     jobs::enqueue(&state.db, run_id).await
 }
@@ -413,10 +413,10 @@ pub async fn artifact(state: &AppState, caller: &SessionUser, step_id: i64, kind
 /// page tails the run with it); not in the public catalog.
 pub const PROGRESS_EVENT: &str = "automation.progress";
 
-/// Appends a line to the run's log and tells the page that is watching.
-pub async fn log(db: &Db, run_id: i64, level: LogLevel, message: &str) -> Result<()> {
+/// Appends a line to the run's log and tells the page that is watching (the live stream of the
+/// run's workspace, which every caller already knows).
+pub async fn log(db: &Db, workspace_id: i64, run_id: i64, level: LogLevel, message: &str) -> Result<()> {
     let message: String = message.chars().take(2000).collect();
-    let workspace_id: i64 = on_db!(db, |pool| sqlx::query_scalar("SELECT workspace_id FROM automation_runs WHERE id = $1").bind(run_id).fetch_one(pool).await)?;
     on_db!(db, |pool| sqlx::query("INSERT INTO automation_log (run_id, at, level, message) VALUES ($1, $2, $3, $4)")
         .bind(run_id)
         .bind(Utc::now())

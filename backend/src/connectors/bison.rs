@@ -216,6 +216,13 @@ fn error_message(text: &str) -> String {
     }
 }
 
+/// Email Bison answers a valid key asking for a record of another workspace with an auth error
+/// (401/403) whose message says so: "api key does not match the workspace the record is on"
+/// (docs/integrations.md, Email Bison). Any other auth error is the key itself being refused.
+fn another_workspaces_record(auth_message: &str) -> bool {
+    auth_message.to_ascii_lowercase().contains("does not match the workspace")
+}
+
 /// The leads a bulk-create refusal names: (position in the call, field), from texts such as
 /// "The leads.12.last_name field is required." Positions are 0-based, as Email Bison counts.
 pub fn rejected_positions(message: &str) -> Vec<(usize, String)> {
@@ -368,7 +375,9 @@ impl BisonClient {
         }
     }
 
-    /// One campaign (`GET /api/campaigns/{id}`); `None` when the key's workspace has no such campaign.
+    /// One campaign (`GET /api/campaigns/{id}`); `None` when the key's workspace has no such
+    /// campaign (404, or another workspace's). A key Email Bison refuses outright (revoked,
+    /// invalid: "Unauthenticated.") is the `Auth` error, so the sync fails saying so.
     pub async fn campaign(&self, id: &str) -> Result<Option<Campaign>, BisonError> {
         let path = format!("/api/campaigns/{}", urlencoding_path(id));
         match self.call(reqwest::Method::GET, &path, &[], None).await {
@@ -377,8 +386,7 @@ impl BisonClient {
                 serde_json::from_value(data).map(Some).map_err(|e| BisonError::Unexpected(format!("{path}: {e}")))
             }
             Err(BisonError::Invalid(m)) if m.ends_with("(404)") => Ok(None),
-            // "api key does not match the workspace the record is on": not this workspace's.
-            Err(BisonError::Auth(_)) => Ok(None),
+            Err(BisonError::Auth(m)) if another_workspaces_record(&m) => Ok(None),
             Err(e) => Err(e),
         }
     }

@@ -5,7 +5,7 @@
 //! `upload_audit_log`. Contacts remember their Bison lead id, so a failed upload resumes without
 //! creating anybody twice.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -21,8 +21,31 @@ use crate::{
 /// Leads per Email Bison call (its limit).
 pub const CHUNK: i64 = 500;
 
-/// A contact Email Bison can create: it requires `first_name`, `last_name` and `email`.
-pub const SENDABLE: &str = "COALESCE(TRIM(first_name), '') <> '' AND COALESCE(TRIM(last_name), '') <> ''";
+/// A contact Email Bison can create: it requires `first_name`, `last_name` and `email` (SQL, over
+/// `contacts`).
+macro_rules! sendable {
+    () => {
+        "COALESCE(TRIM(first_name), '') <> '' AND COALESCE(TRIM(last_name), '') <> ''"
+    };
+}
+const SENDABLE: &str = sendable!();
+
+/// A contact whose verification the workspace `$1` sends to: safe, or risky where it accepts risky
+/// addresses (SQL, over `contacts`).
+macro_rules! accepted {
+    () => {
+        "(verification = 'safe' OR (verification = 'risky' AND (SELECT accept_risky FROM workspaces WHERE id = $1)))"
+    };
+}
+
+/// What a weekly batch of workspace `$1` takes: in no batch yet, accepted and sendable (SQL, over
+/// `contacts`). [`create_weekly`] and [`ready_count`] share it, so a dry run counts what a real
+/// run would batch.
+macro_rules! ready {
+    () => {
+        concat!("workspace_id = $1 AND batch_id IS NULL AND ", accepted!(), " AND ", sendable!())
+    };
+}
 
 /// Why a contact can't be sent, in the words the contacts page shows (SQL, over `contacts`).
 const MISSING_NAME_REASON: &str = "CASE WHEN COALESCE(TRIM(first_name), '') = '' AND COALESCE(TRIM(last_name), '') = '' \
@@ -45,8 +68,7 @@ pub async fn create_weekly(db: &Db, workspace_id: i64, week_of: NaiveDate) -> Re
         {
             return Ok::<Option<i64>, sqlx::Error>(Some(id));
         }
-        let (target, accept_risky): (i64, bool) =
-            sqlx::query_as("SELECT weekly_contact_target, accept_risky FROM workspaces WHERE id = $1").bind(workspace_id).fetch_one(&mut *tx).await?;
+        let target: i64 = sqlx::query_scalar("SELECT weekly_contact_target FROM workspaces WHERE id = $1").bind(workspace_id).fetch_one(&mut *tx).await?;
         if target <= 0 {
             return Ok(None);
         }
@@ -61,13 +83,9 @@ pub async fn create_weekly(db: &Db, workspace_id: i64, week_of: NaiveDate) -> Re
         .await?;
         // Only contacts Email Bison can take (it requires a first and a last name): the others
         // were flagged at import and wait, unbatched, until their names are filled in.
-        let size = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE contacts SET batch_id = $1 WHERE id IN (SELECT id FROM contacts WHERE workspace_id = $2 AND batch_id IS NULL \
-             AND (verification = 'safe' OR (verification = 'risky' AND $3)) AND {SENDABLE} ORDER BY id LIMIT $4)"
-        )))
-        .bind(id)
+        let size = sqlx::query(concat!("UPDATE contacts SET batch_id = $2 WHERE id IN (SELECT id FROM contacts WHERE ", ready!(), " ORDER BY id LIMIT $3)"))
         .bind(workspace_id)
-        .bind(accept_risky)
+        .bind(id)
         .bind(target)
         .execute(&mut *tx)
         .await?
@@ -77,6 +95,22 @@ pub async fn create_weekly(db: &Db, workspace_id: i64, week_of: NaiveDate) -> Re
         Ok(Some(id))
     }
     .await)?)
+}
+
+/// How many contacts the workspace's next weekly batch could take (before its target caps it).
+pub async fn ready_count(db: &Db, workspace_id: i64) -> Result<i64> {
+    Ok(on_db!(db, |pool| sqlx::query_scalar(concat!("SELECT COUNT(*) FROM contacts WHERE ", ready!())).bind(workspace_id).fetch_one(pool).await)?)
+}
+
+/// Contacts created since `since` that could be sent, batched or not: verified (risky only when
+/// the workspace accepts it), with the names Email Bison requires. The automations' gap step
+/// weighs this month's against the month's need.
+pub async fn clean_since(db: &Db, workspace_id: i64, since: DateTime<Utc>) -> Result<i64> {
+    Ok(on_db!(db, |pool| sqlx::query_scalar(concat!("SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND created_at >= $2 AND ", accepted!(), " AND ", sendable!()))
+        .bind(workspace_id)
+        .bind(since)
+        .fetch_one(pool)
+        .await)?)
 }
 
 async fn audit(db: &Db, batch_id: i64, call: &str, leads: i64, ok: bool, detail: Option<String>) -> Result<()> {

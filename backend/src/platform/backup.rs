@@ -9,6 +9,10 @@
 //! A restore unpacks into a fresh folder beside the data folder, checks every file against the
 //! manifest and the manifest against the database, runs the integrity check and the migrations
 //! there, and only then renames it into place: the data folder is never half-written.
+//!
+//! Every process that opens the embedded database holds a shared OS lock on
+//! `<data dir>/maverick.lock` ([`hold_data_folder`]) for as long as it runs; a restore takes the
+//! exclusive lock, so it never replaces the folder under a server, a worker or a command.
 //! PostgreSQL installs use `pg_dump`/`pg_restore` instead ([`POSTGRES_ADVICE`]).
 
 use std::{
@@ -43,6 +47,8 @@ const SUFFIX: &str = ".tar.gz";
 const MANIFEST: &str = "manifest.json";
 /// The folder of the data folder that backups go to by default; it is not itself backed up.
 pub const DEFAULT_DIR: &str = "backups";
+/// The file of the data folder whose OS lock says who uses it (neither archived nor restored).
+pub const LOCK_FILE: &str = "maverick.lock";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileEntry {
@@ -184,6 +190,7 @@ fn data_files(data_dir: &Path, db_path: &Path, to: &Path) -> Result<Vec<(String,
         .collect();
     skip.push(to.to_owned());
     skip.push(data_dir.join(DEFAULT_DIR));
+    skip.push(data_dir.join(LOCK_FILE));
     let mut out = Vec::new();
     let mut stack = vec![data_dir.to_owned()];
     while let Some(dir) = stack.pop() {
@@ -321,13 +328,13 @@ fn damaged(what: impl std::fmt::Display) -> Error {
     Error::invalid(format!("The archive is damaged or was changed: {what}. Nothing was restored."))
 }
 
-/// Entries of the data folder other than its backups folder.
+/// Entries of the data folder other than its backups folder and lock file.
 fn occupied(data_dir: &Path) -> Result<Vec<String>> {
     match std::fs::read_dir(data_dir) {
         Ok(entries) => Ok(entries
             .filter_map(|e| e.ok())
             .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n != DEFAULT_DIR)
+            .filter(|n| n != DEFAULT_DIR && n != LOCK_FILE)
             .collect()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(io(format!("cannot read {}", data_dir.display()))(e)),
@@ -358,9 +365,8 @@ pub async fn restore(archive: &Path, database_url: &str, data_dir: &Path, force:
             data_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
         )));
     }
-    if db_path.exists() {
-        refuse_if_running(&db_path, now).await?;
-    }
+    // Held until the restored folder is in place; the OS releases it if this process dies.
+    let _exclusive = lock_exclusive(&data_dir)?;
     let (parent, dir_name) = match (data_dir.parent(), data_dir.file_name()) {
         (Some(p), Some(n)) => (p.to_owned(), n.to_string_lossy().into_owned()),
         _ => return Err(Error::invalid(format!("cannot restore into {}: give a data folder below another folder", data_dir.display()))),
@@ -417,6 +423,7 @@ pub async fn restore(archive: &Path, database_url: &str, data_dir: &Path, force:
             std::fs::rename(&backups, staging_dir.join(DEFAULT_DIR)).map_err(io(format!("cannot move {}", backups.display())))?;
         }
         if present.is_empty() {
+            let _ = std::fs::remove_file(data_dir.join(LOCK_FILE));
             std::fs::remove_dir(&data_dir).map_err(io(format!("cannot replace {}", data_dir.display())))?;
             None
         } else {
@@ -441,25 +448,143 @@ pub async fn restore(archive: &Path, database_url: &str, data_dir: &Path, force:
     Ok(Restored { manifest, schema_version, previous })
 }
 
-/// A process that wrote a worker heartbeat lately still uses the database: replacing its files
-/// under it would lose its writes (or worse), so the restore waits until it is stopped.
-async fn refuse_if_running(db_path: &Path, now: DateTime<Utc>) -> Result<()> {
-    use sqlx::Connection;
-    let opts = SqliteConnectOptions::new().filename(db_path);
-    let Ok(mut conn) = sqlx::SqliteConnection::connect_with(&opts).await else { return Ok(()) };
-    let recent: Option<String> = sqlx::query_scalar("SELECT hostname FROM worker_heartbeats WHERE seen_at > $1 LIMIT 1")
-        .bind(now - chrono::Duration::seconds(3 * crate::platform::heartbeat::INTERVAL_SECS as i64))
-        .fetch_optional(&mut conn)
-        .await
-        .unwrap_or(None);
-    conn.close().await.ok();
-    match recent {
-        Some(host) => Err(Error::Conflict(format!(
-            "A Maverick process on {host} is using {} (its workers were seen in the last 30 seconds). Stop it, then run the restore again.",
-            db_path.display()
-        ))),
-        None => Ok(()),
+/// A process's hold on the data folder: a shared OS lock on its [`LOCK_FILE`], released when
+/// dropped or when the process ends (even by `kill -9`).
+#[derive(Debug)]
+pub struct DataFolderLock {
+    _file: File,
+}
+
+/// Takes the shared lock every process that opens the data folder's SQLite database holds while it
+/// runs (any number of them at once). Fails while a restore replaces the folder.
+pub fn hold_data_folder(data_dir: &Path) -> Result<DataFolderLock> {
+    std::fs::create_dir_all(data_dir).map_err(io(format!("cannot create the data folder {}", data_dir.display())))?;
+    let path = data_dir.join(LOCK_FILE);
+    for _ in 0..5 {
+        let file = open_lock_file(&path)?;
+        match file.try_lock_shared() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::Conflict(format!(
+                    "A restore is replacing the data folder {}: start again once it has finished.",
+                    data_dir.display()
+                )))
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(format!("cannot lock {}", path.display()))(e)),
+        }
+        // A restore that finished between the open and the lock moved this file away with the old
+        // folder: lock the new folder's file instead.
+        if still_at(&file, &path) {
+            return Ok(DataFolderLock { _file: file });
+        }
     }
+    Err(Error::Conflict(format!("The data folder {} keeps being replaced; start again once the restore has finished.", data_dir.display())))
+}
+
+fn open_lock_file(path: &Path) -> Result<File> {
+    File::options().read(true).write(true).create(true).truncate(false).open(path).map_err(io(format!("cannot open {}", path.display())))
+}
+
+#[cfg(unix)]
+fn still_at(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn still_at(_file: &File, path: &Path) -> bool {
+    path.exists()
+}
+
+/// The restore's exclusive lock on a data folder; a lock file it had to create goes again when it
+/// is dropped (unless it moved away with the replaced folder), so a refused restore leaves the
+/// folder as it was.
+struct Exclusive {
+    file: File,
+    path: PathBuf,
+    created: bool,
+}
+
+impl Drop for Exclusive {
+    fn drop(&mut self) {
+        // A process that opened it meanwhile sees it gone after locking it, and opens a new one.
+        if self.created && still_at(&self.file, &self.path) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Taken on an existing data folder; refused while any process holds the shared lock (a web
+/// host, a worker, a command), naming them where the OS says who they are.
+fn lock_exclusive(data_dir: &Path) -> Result<Option<Exclusive>> {
+    if !data_dir.is_dir() {
+        return Ok(None);
+    }
+    let path = data_dir.join(LOCK_FILE);
+    let created = !path.exists();
+    let file = open_lock_file(&path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(Exclusive { file, path, created })),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holders = lock_holders(&file);
+            let who = if holders.is_empty() { "A Maverick process".to_owned() } else { holders.join(", ") };
+            Err(Error::Conflict(format!(
+                "{who} is using the data folder {} (it holds {}). Stop every Maverick process that uses it — the web server \
+                 (`server serve`, also with MAVERICK_WORKERS=0), `server worker`, or a command still running such as a backup — \
+                 then run the restore again.",
+                data_dir.display(),
+                path.display()
+            )))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(io(format!("cannot lock {}", path.display()))(e)),
+    }
+}
+
+/// `process 123 (server serve)` for each process holding a lock on `file`, from /proc/locks (Linux;
+/// elsewhere, and for processes this one cannot see, nothing).
+#[cfg(target_os = "linux")]
+fn lock_holders(file: &File) -> Vec<String> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = file.metadata() else { return Vec::new() };
+    let dev = meta.dev();
+    // glibc's gnu_dev_major / gnu_dev_minor; /proc/locks writes `major:minor:inode` in hex, hex, decimal.
+    let (major, minor) = (((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff), (dev & 0xff) | ((dev >> 12) & !0xff));
+    let id = format!("{major:02x}:{minor:02x}:{}", meta.ino());
+    let Ok(locks) = std::fs::read_to_string("/proc/locks") else { return Vec::new() };
+    let mut pids: Vec<u32> = locks
+        .lines()
+        .filter(|l| !l.contains("->"))
+        .filter_map(|l| {
+            let fields: Vec<&str> = l.split_whitespace().collect();
+            (fields.get(1) == Some(&"FLOCK") && fields.get(5) == Some(&id.as_str())).then(|| fields.get(4)?.parse().ok()).flatten()
+        })
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    pids.into_iter()
+        .map(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let args: Vec<String> = cmdline
+                .split(|b| *b == 0)
+                .filter(|a| !a.is_empty())
+                .enumerate()
+                .map(|(i, a)| {
+                    let a = String::from_utf8_lossy(a).into_owned();
+                    // The program by its name, not its path.
+                    if i == 0 { Path::new(&a).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(a) } else { a }
+                })
+                .collect();
+            if args.is_empty() { format!("process {pid}") } else { format!("process {pid} ({})", args.join(" ")) }
+        })
+        .collect()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lock_holders(_file: &File) -> Vec<String> {
+    Vec::new()
 }
 
 /// Unpacks `data/…` into `staging` (the database to `db_rel`) and checks the manifest.

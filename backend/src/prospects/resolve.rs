@@ -509,7 +509,8 @@ pub fn candidate_matches(people: &mut [Person], caps: Caps) -> (Vec<Match>, Bloc
     (matches, stats)
 }
 
-fn first_shared(a: &[u64], b: &[u64]) -> Option<u64> {
+/// The smallest element of two sorted slices that both hold.
+fn first_shared<T: Ord + Copy>(a: &[T], b: &[T]) -> Option<T> {
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
@@ -688,19 +689,7 @@ impl UnionFind {
 
 /// Both non-empty and nothing in common.
 fn sorted_disjoint(a: &[u32], b: &[u32]) -> bool {
-    !a.is_empty() && !b.is_empty() && first_shared_u32(a, b).is_none()
-}
-
-fn first_shared_u32(a: &[u32], b: &[u32]) -> Option<u32> {
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => return Some(a[i]),
-        }
-    }
-    None
+    !a.is_empty() && !b.is_empty() && first_shared(a, b).is_none()
 }
 
 fn merge_sorted(into: &mut Vec<u32>, from: Vec<u32>) {
