@@ -817,34 +817,16 @@ pub async fn split(db: &Db, master_id: i64, user_id: Option<i64>) -> Result<usiz
             }
         }
         for (i, (id, full_name, emails, phones, team)) in persons.iter().enumerate() {
-            let target: i64 = if i == 0 {
-                sqlx::query_scalar(
-                    "UPDATE prospect_masters SET anchor_person_id = $1, full_name = $2, emails = $3, phones = $4, team_id = $5, persons = 1, confidence = 100, \
-                     needs_review = FALSE, updated_at = $6 WHERE id = $7 RETURNING id",
-                )
-                .bind(id)
-                .bind(full_name)
-                .bind(emails)
-                .bind(phones)
-                .bind(team)
-                .bind(now)
-                .bind(master_id)
-                .fetch_one(&mut *tx)
-                .await?
+            // The first person keeps the master's row; each other gets a new one.
+            let sql = if i == 0 {
+                "UPDATE prospect_masters SET anchor_person_id = $1, full_name = $2, emails = $3, phones = $4, team_id = $5, persons = 1, confidence = 100, \
+                 needs_review = FALSE, updated_at = $6 WHERE id = $7 RETURNING id"
             } else {
-                sqlx::query_scalar(
-                    "INSERT INTO prospect_masters (anchor_person_id, full_name, emails, phones, team_id, persons, confidence, needs_review, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, 1, 100, FALSE, $6) RETURNING id",
-                )
-                .bind(id)
-                .bind(full_name)
-                .bind(emails)
-                .bind(phones)
-                .bind(team)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?
+                "INSERT INTO prospect_masters (anchor_person_id, full_name, emails, phones, team_id, persons, confidence, needs_review, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, 1, 100, FALSE, $6) RETURNING id"
             };
+            let q = sqlx::query_scalar(sql).bind(id).bind(full_name).bind(emails).bind(phones).bind(team).bind(now);
+            let target: i64 = if i == 0 { q.bind(master_id) } else { q }.fetch_one(&mut *tx).await?;
             sqlx::query("UPDATE prospect_persons SET master_id = $1 WHERE id = $2").bind(target).bind(id).execute(&mut *tx).await?;
         }
         tx.commit().await?;
