@@ -39,9 +39,9 @@ test('an admin loads prospects, resolves them, decides the review queue and send
   const maria = queue.getByTestId('review-pair').filter({ hasText: 'Maria Gonzalez' });
   const middleton = queue.getByTestId('review-pair').filter({ hasText: 'Katherine Middleton' });
   await expect(maria).toHaveCount(1);
-  await expect(maria).toContainText('shared contact');
+  await expect(maria).toContainText('a shared email or phone');
   await expect(middleton).toHaveCount(1);
-  await expect(middleton).toContainText('fuzzy name');
+  await expect(middleton).toContainText('similar name');
 
   // Approve one: Maria and Peter are one master of two records at once. Reject the other (keep
   // apart): both leave the queue.
