@@ -330,14 +330,11 @@ pub async fn request_run(db: &Db, user_id: Option<i64>) -> Result<i64> {
             .bind(RunStatus::Queued.as_str())
             .bind(now - chrono::Duration::days(1))
             .execute(pool)
-            .await?;
-        // What a stopped worker staged is of no use to anyone.
-        for table in ["prospect_run_masters", "prospect_run_members"] {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE run_id IN (SELECT id FROM prospect_runs WHERE status = 'failed')"))).execute(pool).await?;
-        }
-        Ok::<_, sqlx::Error>(())
+            .await
+            .map(|_| ())
     }
     .await)?;
+    drop_failed_staging(db).await?;
     let inserted = on_db!(db, |pool| sqlx::query_scalar::<_, i64>(
         "INSERT INTO prospect_runs (started_at, status, phase, requested_by) VALUES ($1, $2, 'queued', $3) RETURNING id"
     )
@@ -354,6 +351,15 @@ pub async fn request_run(db: &Db, user_id: Option<i64>) -> Result<i64> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Removes what failed runs staged (a run that broke, a worker that stopped): of no use to anyone.
+async fn drop_failed_staging(db: &Db) -> Result<()> {
+    for table in ["prospect_run_masters", "prospect_run_members"] {
+        let sql = format!("DELETE FROM {table} WHERE run_id IN (SELECT id FROM prospect_runs WHERE status = 'failed')");
+        on_db!(db, |pool| sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(pool).await.map(|_| ()))?;
+    }
+    Ok(())
 }
 
 /// Marks a run failed with a reason (a queue push that failed, a run that broke).
@@ -404,9 +410,8 @@ pub async fn execute_run(db: &Db, run_id: i64) -> Result<RunReport> {
     match resolve_run(db, run_id).await {
         Ok(report) => Ok(report),
         Err(e) => {
-            let _ = on_db!(db, |pool| sqlx::query("DELETE FROM prospect_run_masters WHERE run_id = $1").bind(run_id).execute(pool).await.map(|_| ()));
-            let _ = on_db!(db, |pool| sqlx::query("DELETE FROM prospect_run_members WHERE run_id = $1").bind(run_id).execute(pool).await.map(|_| ()));
             fail_run(db, run_id, &e.to_string()).await?;
+            drop_failed_staging(db).await?;
             Err(e)
         }
     }
