@@ -515,6 +515,37 @@ pub fn soundex_code(word: &str) -> [u8; 4] {
     out
 }
 
+/// A cleaned name part (`harrington`, folded and lower-case for matching) as a greeting should
+/// write it: the word of the name as received that it came from — accents, hyphens and
+/// apostrophes kept ("García", "Smith-Jones", "O'Neil") — in its own case when that was mixed,
+/// else capitalised ("HARRINGTON", "charlie" → "Harrington", "Charlie").
+pub fn display_part(full: &str, cleaned: &str) -> String {
+    if cleaned.is_empty() {
+        return String::new();
+    }
+    let word = full
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .map(|w| w.trim_matches(|c: char| !c.is_alphabetic()))
+        .find(|w| tokens(w).iter().any(|t| t == cleaned));
+    let word = word.unwrap_or(cleaned);
+    let letters = || word.chars().filter(|c| c.is_alphabetic());
+    let mixed = letters().any(char::is_uppercase) && letters().any(char::is_lowercase);
+    if mixed {
+        return word.to_owned();
+    }
+    let mut out = String::with_capacity(word.len());
+    let mut start = true;
+    for c in word.chars() {
+        if start {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        start = matches!(c, '-' | '\'' | '’');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -635,5 +666,22 @@ mod tests {
         assert_eq!(split_values(r#"["a@x.com", "b@y.com"]"#), ["a@x.com", "b@y.com"]);
         assert_eq!(split_values("a@x.com; b@y.com|c@z.com"), ["a@x.com", "b@y.com", "c@z.com"]);
         assert!(split_values("  ").is_empty());
+    }
+
+    #[test]
+    fn names_are_written_as_a_greeting_needs_them() {
+        for (full, cleaned, shown) in [
+            ("Dr. charlie HARRINGTON", "charlie", "Charlie"),
+            ("Dr. charlie HARRINGTON", "harrington", "Harrington"),
+            ("María García", "garcia", "García"),
+            ("ANNE SMITH-JONES", "jones", "Smith-Jones"),
+            ("patrick o'neil", "oneil", "O'Neil"),
+            ("Kevin McDonald", "mcdonald", "McDonald"),
+            ("Smith, John", "smith", "Smith"),
+            ("", "bob", "Bob"),
+            ("Bob Smith", "", ""),
+        ] {
+            assert_eq!(super::display_part(full, cleaned), shown, "{full:?} / {cleaned:?}");
+        }
     }
 }

@@ -11,7 +11,10 @@ use crate::{
     contacts::{self, ContactRow},
     identity::sessions::SessionUser,
     platform::{db::Db, error::{Error, Result}},
-    prospects::store::{self, MasterRow, MasterSelection},
+    prospects::{
+        normalize,
+        store::{self, MasterRow, MasterSelection},
+    },
 };
 
 /// What sending did, over every call into the contact pipeline.
@@ -34,7 +37,7 @@ pub fn contact_row(m: &MasterRow) -> ContactRow {
             None => (some(&m.full_name), None),
         }
     } else {
-        (some(&display_name_part(&m.full_name, &m.first_name)), some(&display_name_part(&m.full_name, &m.last_name)))
+        (some(&normalize::display_part(&m.full_name, &m.first_name)), some(&normalize::display_part(&m.full_name, &m.last_name)))
     };
     ContactRow {
         email: m.emails.first().cloned(),
@@ -44,37 +47,6 @@ pub fn contact_row(m: &MasterRow) -> ContactRow {
         phone: m.phones.first().cloned(),
         ..Default::default()
     }
-}
-
-/// A cleaned name part (`harrington`, folded and lower-case for matching) as a greeting should
-/// write it: the word of the name as received that it came from — accents, hyphens and
-/// apostrophes kept ("García", "Smith-Jones", "O'Neil") — in its own case when that was mixed,
-/// else capitalised ("HARRINGTON", "charlie" → "Harrington", "Charlie").
-fn display_name_part(full: &str, cleaned: &str) -> String {
-    if cleaned.is_empty() {
-        return String::new();
-    }
-    let word = full
-        .split(|c: char| c.is_whitespace() || c == ',')
-        .map(|w| w.trim_matches(|c: char| !c.is_alphabetic()))
-        .find(|w| crate::prospects::normalize::tokens(w).iter().any(|t| t == cleaned));
-    let word = word.unwrap_or(cleaned);
-    let letters = || word.chars().filter(|c| c.is_alphabetic());
-    let mixed = letters().any(char::is_uppercase) && letters().any(char::is_lowercase);
-    if mixed {
-        return word.to_owned();
-    }
-    let mut out = String::with_capacity(word.len());
-    let mut start = true;
-    for c in word.chars() {
-        if start {
-            out.extend(c.to_uppercase());
-        } else {
-            out.extend(c.to_lowercase());
-        }
-        start = matches!(c, '-' | '\'' | '’');
-    }
-    out
 }
 
 /// Sends the selected masters to `workspace_id`'s contacts (admins only; `import_rows` checks
@@ -102,26 +74,4 @@ pub async fn send(db: &Db, caller: &SessionUser, workspace_id: i64, selection: &
         }
     }
     Ok(summary)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::display_name_part;
-
-    #[test]
-    fn names_are_written_as_a_greeting_needs_them() {
-        for (full, cleaned, shown) in [
-            ("Dr. charlie HARRINGTON", "charlie", "Charlie"),
-            ("Dr. charlie HARRINGTON", "harrington", "Harrington"),
-            ("María García", "garcia", "García"),
-            ("ANNE SMITH-JONES", "jones", "Smith-Jones"),
-            ("patrick o'neil", "oneil", "O'Neil"),
-            ("Kevin McDonald", "mcdonald", "McDonald"),
-            ("Smith, John", "smith", "Smith"),
-            ("", "bob", "Bob"),
-            ("Bob Smith", "", ""),
-        ] {
-            assert_eq!(display_name_part(full, cleaned), shown, "{full:?} / {cleaned:?}");
-        }
-    }
 }
